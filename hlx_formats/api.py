@@ -1,0 +1,189 @@
+"""Format-independent operations: detection, conversion and instruction answering."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from .errors import BackendUnavailable, HLXError, ParseError
+from .grammar import FORMAT_TITLES, FORMATS, normalize_format, text_input
+from .hlxl import from_hlxl, to_hlxl
+from .lcb import from_lcb, to_lcb_text
+from .lcr import from_lcr, to_lcr
+from .lct import from_lct, to_lct
+
+__all__ = ["ENCODERS", "DECODERS", "encode_as", "decode_as", "detect_format", "convert", "translate"]
+
+#: Text encoder of each format (LC-B: the text notation).
+ENCODERS: dict[str, Callable[[Any], str]] = {
+    "hlxl": to_hlxl,
+    "lc-t": to_lct,
+    "lc-r": to_lcr,
+    "lc-b": to_lcb_text,
+}
+#: Decoder of each format (LC-B: bytes are binary, str is the text notation).
+DECODERS: dict[str, Callable[[Any], Any]] = {
+    "hlxl": from_hlxl,
+    "lc-t": from_lct,
+    "lc-r": from_lcr,
+    "lc-b": from_lcb,
+}
+
+
+def encode_as(value: Any, fmt: str) -> str:
+    """The canonical text of ``value`` in ``fmt`` (any name :func:`normalize_format` knows)."""
+    return ENCODERS[normalize_format(fmt)](value)
+
+
+def decode_as(data: str | bytes, fmt: str) -> Any:
+    """The value of ``data`` read as ``fmt``."""
+    return DECODERS[normalize_format(fmt)](data)
+
+
+def _detect(data: str | bytes) -> tuple[str, Any]:
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return "lc-b", from_lcb(bytes(data))
+    text = text_input(data, "hlxl")
+    stripped = text.strip()
+    parsed: list[tuple[str, Any]] = []
+    furthest: ParseError | None = None
+    for fmt in FORMATS:
+        try:
+            value = DECODERS[fmt](text)
+        except ParseError as error:
+            if furthest is None or error.offset > furthest.offset:
+                furthest = error
+            continue
+        try:
+            if ENCODERS[fmt](value) == stripped:
+                return fmt, value
+        except HLXError:
+            pass  # parses but cannot be re-encoded (e.g. over a limit): not canonical
+        parsed.append((fmt, value))
+    if parsed:
+        return parsed[0]
+    assert furthest is not None
+    raise ParseError(
+        furthest.format,
+        "input is not valid HLXL, LC-T, LC-R or LC-B text; the longest valid prefix is "
+        f"{FORMAT_TITLES[furthest.format]}, which fails here: {furthest.reason}",
+        line=furthest.line,
+        column=furthest.column,
+        offset=furthest.offset,
+        excerpt=furthest.excerpt,
+    )
+
+
+def detect_format(data: str | bytes) -> str:
+    """The format of an input: ``"hlxl"``, ``"lc-t"``, ``"lc-r"`` or ``"lc-b"``.
+
+    ``bytes`` are LC-B binary. For text: the first format, in the order HLXL, LC-T, LC-R,
+    LC-B text, in which the input (less surrounding whitespace) is canonical; else the first
+    in that order in which it parses; else a ParseError from the format that read furthest.
+    So ``42`` and ``[1, 2, 3]`` are HLXL, ``[1,2,3]`` is LC-T and ``[[0x01]]`` is LC-B.
+    """
+    return _detect(data)[0]
+
+
+def convert(text: str | bytes, to: str, frm: str | None = None) -> str:
+    """Rewrite ``text`` in format ``to`` (canonical); the source is detected when ``frm`` is None.
+
+    ``to="lc-b"`` gives the LC-B text notation; use :func:`to_lcb` for the binary bytes.
+    """
+    target = normalize_format(to)
+    if frm is None:
+        _, value = _detect(text)
+    else:
+        value = DECODERS[normalize_format(frm)](text)
+    return ENCODERS[target](value)
+
+
+# --- instructions --------------------------------------------------------------------
+
+_TARGET = r"(?P<target>LC-R|LC-T|LC-B|HLXL)"
+_INSTRUCTIONS: list[tuple[re.Pattern[str], str, str | None]] = [
+    # (pattern, source format, target format; None target means "all formats")
+    (re.compile(rf"Convert to {_TARGET}:", re.I), "hlxl", ""),
+    (re.compile(rf"Translate HLXL to {_TARGET}:", re.I), "hlxl", ""),
+    (re.compile(r"Translate HLXL to all formats:", re.I), "hlxl", None),
+    (re.compile(r"Parse (?P<source>LC-R|LC-T|LC-B|HLXL):", re.I), "", "hlxl-prefixed"),
+    (re.compile(r"Convert this to Runic glyphs:", re.I), "lc-t", "lc-r"),
+    (re.compile(r"Convert this to text-safe format:", re.I), "lc-r", "lc-t"),
+]
+_PROMPT_WRAPPER = re.compile(r"\A\s*### Instruction:\s*(?P<body>.*?)\s*(?:### Response:\s*)?\Z", re.S)
+#: The instruction phrasings :func:`translate` answers (shown in its error message).
+INSTRUCTION_FORMS = (
+    "Convert to LC-R|LC-T|LC-B: <HLXL>",
+    "Translate HLXL to LC-R|LC-T|LC-B: <HLXL>",
+    "Parse LC-R|LC-T|LC-B: <that format>  (answered 'HLXL: <HLXL>')",
+    "Convert this to Runic glyphs: <LC-T>",
+    "Convert this to text-safe format: <LC-R>",
+    "Translate HLXL to all formats: <HLXL>  (answered in four lines)",
+)
+
+
+def parse_instruction(instruction: str) -> tuple[str, str | None, str]:
+    """Split an instruction into (source format, target format or None for all, value text).
+
+    The target ``"hlxl-prefixed"`` means the answer is ``HLXL: <HLXL>``. Accepts the corpus
+    prompt wrapper (``### Instruction: ... ### Response:``). HLXError if not recognised.
+    """
+    if not isinstance(instruction, str):
+        raise HLXError(f"an instruction must be str, not {type(instruction).__name__}")
+    wrapped = _PROMPT_WRAPPER.match(instruction)
+    text = wrapped.group("body") if wrapped else instruction.strip()
+    for pattern, source, target in _INSTRUCTIONS:
+        match = pattern.match(text)
+        if not match:
+            continue
+        value_text = text[match.end() :].strip()
+        groups = match.groupdict()
+        if groups.get("target"):
+            target = normalize_format(groups["target"])
+        if groups.get("source"):
+            source = normalize_format(groups["source"])
+        return source, target, value_text
+    forms = "\n  ".join(INSTRUCTION_FORMS)
+    raise HLXError(f"unrecognised instruction {text[:60]!r}; translate() answers:\n  {forms}")
+
+
+def answer_instruction(instruction: str) -> str:
+    """The reference answer to a corpus-style instruction (see :func:`translate`)."""
+    source, target, value_text = parse_instruction(instruction)
+    value = DECODERS[source](value_text)
+    if target is None:
+        return "\n".join(
+            f"{FORMAT_TITLES[fmt]}: {ENCODERS[fmt](value)}" for fmt in ("hlxl", "lc-r", "lc-t", "lc-b")
+        )
+    if target == "hlxl-prefixed":
+        return "HLXL: " + to_hlxl(value)
+    return ENCODERS[target](value)
+
+
+def translate(text: str, to: str | None = None, *, backend: str = "reference") -> str:
+    """Translate between the formats.
+
+    With ``to``: the same as :func:`convert` (source detected). Without ``to``: ``text``
+    is an instruction in the corpus style, such as ``Convert to LC-R: [1, 2]`` or
+    ``Parse LC-T: {C:14,0=42}`` (answered ``HLXL: {14: {@0: 42}}``).
+
+    ``backend="reference"`` answers with the deterministic codecs; ``backend="moe"`` with
+    the mixture of experts of ``hlx_moe`` (needs the ``[moe]`` extra).
+    """
+    if backend == "reference":
+        return convert(text, to) if to is not None else answer_instruction(text)
+    if backend == "moe":
+        return _moe_backend()(text, to)
+    raise HLXError(f"unknown backend {backend!r}; expected 'reference' or 'moe'")
+
+
+def _moe_backend() -> Callable[[str, str | None], str]:
+    try:
+        from hlx_moe import translate_with_moe
+    except ImportError as error:
+        raise BackendUnavailable(
+            "backend='moe' needs the [moe] extra (torch, transformers, peft, llguidance): "
+            "pip install torch==2.13.0 && pip install 'hlx[moe]'  "
+            f"(import failed: {error})"
+        ) from None
+    return translate_with_moe

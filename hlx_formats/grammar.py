@@ -1,0 +1,353 @@
+"""Loading the Lark grammars and parsing with them: the reference parsers of the formats.
+
+The files in ``grammars/`` are the single source of truth. Each is lenient as written; the
+canonical variant (for generating canonical text) is derived line by line:
+
+* ``X  //canonical Y`` — the line ``X`` is replaced by ``Y`` (``X`` may be empty: a line
+  that is only ``//canonical Y`` adds ``Y``);
+* ``X  //lenient-only`` — the line is dropped.
+
+Both variants are plain Lark (rules, literals, regex terminals, ``%ignore``) and LALR(1).
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from typing import Any, Callable
+
+import lark
+from lark import Lark, Token, Tree
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
+from . import _lexical as lex
+from .errors import HLXError, ParseError
+from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, MAX_DEPTH, Contract, Handle
+
+__all__ = ["FORMATS", "grammar_text", "normalize_format", "lark_parser", "parse_reference"]
+
+#: The four formats, by their names in this library, in detection-preference order.
+FORMATS = ("hlxl", "lc-t", "lc-r", "lc-b")
+FORMAT_TITLES = {"hlxl": "HLXL", "lc-t": "LC-T", "lc-r": "LC-R", "lc-b": "LC-B"}
+_GRAMMAR_FILES = {"hlxl": "hlxl.lark", "lc-t": "lct.lark", "lc-r": "lcr.lark", "lc-b": "lcb.lark"}
+_ALIASES = {
+    "hlxl": "hlxl",
+    "lc-t": "lc-t", "lct": "lc-t", "lc_t": "lc-t", "ascii": "lc-t",
+    "lc-r": "lc-r", "lcr": "lc-r", "lc_r": "lc-r", "runic": "lc-r",
+    "lc-b": "lc-b", "lcb": "lc-b", "lc_b": "lc-b", "binary": "lc-b",
+}  # fmt: skip
+
+
+def normalize_format(name: str) -> str:
+    """``"LC-T"``, ``"lct"``, ``"lc_t"`` → ``"lc-t"``; an unknown name is an HLXError."""
+    key = name.strip().lower() if isinstance(name, str) else None
+    if key not in _ALIASES:
+        raise HLXError(f"unknown format {name!r}; expected one of: {', '.join(FORMATS)}")
+    return _ALIASES[key]
+
+
+@functools.cache
+def _grammar_file_text(fmt: str) -> str:
+    return resources.files("hlx_formats.grammars").joinpath(_GRAMMAR_FILES[fmt]).read_text("utf-8")
+
+
+@functools.cache
+def grammar_text(fmt: str, canonical: bool = False) -> str:
+    """The Lark grammar of a format, lenient (as in the file) or canonical."""
+    text = _grammar_file_text(normalize_format(fmt))
+    if not canonical:
+        return text
+    lines = []
+    for line in text.splitlines():
+        code, marker, replacement = line.partition("//canonical ")
+        if marker and (not code.strip() or not code.lstrip().startswith("//")):
+            lines.append(replacement.strip())
+        elif line.rstrip().endswith("//lenient-only"):
+            continue
+        else:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+@functools.cache
+def lark_parser(fmt: str, canonical: bool = False) -> Lark:
+    """The LALR parser of a format, built once per process and reused."""
+    return Lark(
+        grammar_text(fmt, canonical),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=False,
+    )
+
+
+# Bare object keys that must be quoted in each format (their spelling means something else).
+_RESERVED_KEYS = {
+    "hlxl": frozenset({"null", "true", "false"}),
+    "lc-t": frozenset({"NULL", "TRUE", "FALSE", "C"}),
+    "lc-r": frozenset(),
+    "lc-b": frozenset({"T", "F", "_"}),
+}
+_HANDLE_PREFIX = {"hlxl": 3, "lc-t": 1, "lc-r": 1, "lc-b": 1}
+_CONSTANTS = {"NULL": None, "TRUE": True, "FALSE": False}
+
+# How tokens are named in error messages.
+_TOKEN_NAMES = {
+    "INT": "integer", "HEX": "hex integer", "FLOAT": "float", "STRING": "string",
+    "BYTES": "bytes", "HANDLE": "handle", "NAME": "key", "FIELD": "field",
+    "CONTRACT": "contract start", "NULL": "null", "TRUE": "true", "FALSE": "false",
+    "$END": "end of input",
+}  # fmt: skip
+
+
+def _decode_token(token: Token, fmt: str) -> Any:
+    kind = token.type
+    text = token.value
+    if kind in _CONSTANTS:
+        return _CONSTANTS[kind]
+    if kind == "INT":
+        return lex.parse_hex_int(text) if "x" in text else lex.parse_int(text)
+    if kind == "FLOAT":
+        return lex.parse_float(text)
+    if kind == "STRING":
+        return lex.unquote_string(text)
+    if kind == "HEX":
+        return lex.parse_hex_int(text)
+    if kind == "BYTES":
+        return lex.unquote_bytes(text) if fmt == "hlxl" else lex.bytes_from_hex(text, 1)
+    if kind == "HANDLE":
+        return Handle(text[_HANDLE_PREFIX[fmt] :])
+    raise lex.LexicalError(f"unexpected token {kind}")  # the grammars have no other value tokens
+
+
+def _decode_key(token: Token, fmt: str) -> str:
+    if token.type == "NAME":
+        if token.value in _RESERVED_KEYS[fmt]:
+            raise lex.LexicalError(f"the key {token.value!r} must be quoted in {FORMAT_TITLES[fmt]}")
+        return token.value
+    return lex.unquote_string(token.value)
+
+
+def _error_at(fmt: str, text: str, offset: int, reason: str) -> ParseError:
+    offset = max(0, min(offset, len(text)))
+    line = text.count("\n", 0, offset) + 1
+    line_start = text.rfind("\n", 0, offset) + 1
+    column = offset - line_start + 1
+    return ParseError(fmt, reason, line=line, column=column, offset=offset, excerpt=excerpt(text, offset))
+
+
+def excerpt(text: str, offset: int, width: int = 60) -> str:
+    """The line of ``text`` around ``offset`` (at most ``width`` characters), caret below."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    if line_end < 0:
+        line_end = len(text)
+    start = max(line_start, offset - width // 2)
+    end = min(line_end, start + width)
+    shown = text[start:end].replace("\t", " ").replace("\r", " ")
+    prefix = "..." if start > line_start else ""
+    suffix = "..." if end < line_end else ""
+    return f"  {prefix}{shown}{suffix}\n  {' ' * (len(prefix) + offset - start)}^"
+
+
+def _diagnose_quoted(text: str, start: int, fmt: str) -> tuple[int, str] | None:
+    """Why the string or bytes literal starting at ``start`` did not match the grammar."""
+    is_bytes = text.startswith('b"', start) and fmt == "hlxl"
+    position = start + (2 if is_bytes else 1)
+    what = "bytes literal" if is_bytes else "string"
+    ascii_only = fmt in ("lc-t", "lc-b") or is_bytes
+    escapes = '"\\nrt' if is_bytes else '"\\bfnrt'
+    while position < len(text):
+        char = text[position]
+        if char == '"':
+            return None
+        if char == "\\":
+            following = text[position + 1 : position + 2]
+            if is_bytes and following == "x":
+                digits = text[position + 2 : position + 4]
+                if len(digits) == 2 and all(c in "0123456789abcdefABCDEF" for c in digits):
+                    position += 4
+                    continue
+                return position, "invalid \\x escape in bytes literal (expected two hex digits)"
+            if not is_bytes and following == "u":
+                digits = text[position + 2 : position + 6]
+                if len(digits) == 4 and all(c in "0123456789abcdefABCDEF" for c in digits):
+                    position += 6
+                    continue
+                return position, "invalid \\u escape in string (expected four hex digits)"
+            if following and following in escapes:
+                position += 2
+                continue
+            escape = "\\" + following
+            return position, f"invalid escape {escape!r} in {what}"
+        if ord(char) < 0x20 or char == "\x7f":
+            return position, f"raw control character U+{ord(char):04X} in {what} (write it as an escape)"
+        if ascii_only and not char.isascii():
+            hint = "\\xHH escapes" if is_bytes else "\\uXXXX escapes"
+            return position, f"non-ASCII character {char!r} in {what} (use {hint})"
+        position += 1
+    return start, f"unterminated {what}"
+
+
+def _expected(parser: Lark, names: set[str] | frozenset[str]) -> str:
+    shown = []
+    for name in sorted(names):
+        if name in _TOKEN_NAMES:
+            shown.append(_TOKEN_NAMES[name])
+            continue
+        try:
+            pattern = parser.get_terminal(name).pattern
+        except (KeyError, AttributeError):
+            continue
+        if isinstance(pattern, lark.lexer.PatternStr):
+            shown.append(repr(pattern.value))
+        elif not name.startswith("_"):
+            shown.append(name.lower())
+        else:
+            shown.append(name.strip("_").lower().replace("_", " "))
+    return ", ".join(sorted(set(shown)))
+
+
+def _lark_error(fmt: str, text: str, parser: Lark, error: LarkError) -> ParseError:
+    if isinstance(error, UnexpectedCharacters):
+        offset = error.pos_in_stream
+        char = text[offset] if offset < len(text) else ""
+        if char == '"' or (char == "b" and text.startswith('b"', offset)):
+            diagnosis = _diagnose_quoted(text, offset, fmt)
+            if diagnosis:
+                return _error_at(fmt, text, *diagnosis)
+        reason = f"unexpected character {char!r}"
+        if error.allowed:
+            reason += f"; expected {_expected(parser, error.allowed)}"
+        return _error_at(fmt, text, offset, reason)
+    if isinstance(error, UnexpectedToken):
+        token = error.token
+        expected = _expected(parser, error.accepts or error.expected)
+        if token.type == "$END":
+            return _error_at(fmt, text, len(text), f"unexpected end of input; expected {expected}")
+        shown = token.value if len(token.value) <= 20 else token.value[:20] + "..."
+        return _error_at(fmt, text, token.start_pos, f"unexpected {shown!r}; expected {expected}")
+    if isinstance(error, UnexpectedEOF):
+        return _error_at(fmt, text, len(text), "unexpected end of input")
+    return _error_at(fmt, text, 0, f"invalid input ({error})")
+
+
+def parse_reference(fmt: str, text: str, canonical: bool = False) -> Any:
+    """Parse ``text`` with the Lark grammar of ``fmt`` and build the value."""
+    parser = lark_parser(fmt, canonical)
+    try:
+        tree = parser.parse(text)
+    except LarkError as error:
+        raise _lark_error(fmt, text, parser, error) from None
+    return _build_value(tree.children[0], fmt, text)
+
+
+_CONTAINERS = ("array", "object", "contract")
+
+
+def _build_value(root: Tree | Token, fmt: str, text: str) -> Any:
+    """Turn a parse tree into the value, without recursion, checking the depth limit."""
+
+    def fail(offset: int, reason: str) -> ParseError:
+        return _error_at(fmt, text, offset, reason)
+
+    def leaf(token: Token) -> Any:
+        try:
+            return _decode_token(token, fmt)
+        except lex.LexicalError as error:
+            raise fail(token.start_pos + error.offset, error.reason) from None
+        except HLXError as error:  # a Handle whose name is not an identifier
+            raise fail(token.start_pos, str(error)) from None
+
+    if isinstance(root, Token):
+        return leaf(root)
+
+    # Each frame: [node, values of the children done so far, index of the next child, depth].
+    result: list[Any] = []
+    stack: list[list[Any]] = [[root, [], 0, 1 if root.data in _CONTAINERS else 0]]
+    if stack[0][3] > MAX_DEPTH:
+        raise fail(root.meta.start_pos, f"nesting deeper than {MAX_DEPTH} levels")
+    assemble = _ASSEMBLERS
+    while stack:
+        frame = stack[-1]
+        node, values, index, depth = frame
+        children = node.children
+        if index < len(children):
+            frame[2] = index + 1
+            child = children[index]
+            if isinstance(child, Token):
+                if node.data == "pair" and index == 0:
+                    try:
+                        values.append(_decode_key(child, fmt))
+                    except lex.LexicalError as error:
+                        raise fail(child.start_pos + error.offset, error.reason) from None
+                elif node.data in ("field", "contract") and index == 0:
+                    maximum, what = (
+                        (FIELD_INDEX_MAX, "field index") if node.data == "field" else (CONTRACT_ID_MAX, "contract id")
+                    )
+                    try:
+                        values.append(lex.parse_index(child.value, maximum, what))
+                    except lex.LexicalError as error:
+                        raise fail(child.start_pos + error.offset, error.reason) from None
+                else:
+                    values.append(leaf(child))
+            else:
+                child_depth = depth + 1 if child.data in _CONTAINERS else depth
+                if child_depth > MAX_DEPTH:
+                    raise fail(child.meta.start_pos, f"nesting deeper than {MAX_DEPTH} levels")
+                stack.append([child, [], 0, child_depth])
+            continue
+        stack.pop()
+        value = assemble[node.data](node, values, fail)
+        (stack[-1][1] if stack else result).append(value)
+    return result[0]
+
+
+def _assemble_array(node: Tree, values: list[Any], fail: Callable[..., ParseError]) -> list[Any]:
+    return values
+
+
+def _assemble_pair(node: Tree, values: list[Any], fail: Callable[..., ParseError]) -> tuple[Any, ...]:
+    return (values[0], values[1], node.children[0])
+
+
+def _assemble_object(node: Tree, values: list[Any], fail: Callable[..., ParseError]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value, key_token in values:
+        if key in result:
+            raise fail(key_token.start_pos, f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _assemble_contract(node: Tree, values: list[Any], fail: Callable[..., ParseError]) -> Contract:
+    contract_id, fields = values[0], values[1:]
+    seen: dict[int, Any] = {}
+    for index, value, index_token in fields:
+        if index in seen:
+            raise fail(index_token.start_pos, f"duplicate field index {index}")
+        seen[index] = value
+    return Contract(contract_id, seen)
+
+
+_ASSEMBLERS = {
+    "array": _assemble_array,
+    "object": _assemble_object,
+    "pair": _assemble_pair,
+    "field": _assemble_pair,
+    "contract": _assemble_contract,
+}
+
+
+def text_input(data: Any, fmt: str) -> str:
+    """The text to parse: a ``str`` as is, ``bytes`` decoded as UTF-8 (strictly)."""
+    if isinstance(data, str):
+        return data
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        raw = bytes(data)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            good = raw[: error.start].decode("utf-8")
+            raise _error_at(fmt, good, len(good), f"invalid UTF-8 at byte {error.start}") from None
+    raise HLXError(f"{FORMAT_TITLES[fmt]} input must be str or bytes, not {type(data).__name__}")

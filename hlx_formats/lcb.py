@@ -1,0 +1,327 @@
+"""LC-B, the binary wire format (``to_lcb``/``from_lcb`` on bytes) and its text notation.
+
+Binary layout (little-endian): see ``docs/formats.md``. ``{14: {@0: 42}}`` is
+``50 0e 00 01 00 10 2a``; in the text notation it is ``[14|0:0x2a]``.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from . import _lexical as lex
+from ._encoder import Spelling, encode
+from .errors import EncodeError, HLXError, ParseError
+from .grammar import parse_reference
+from .model import IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of
+
+__all__ = ["to_lcb", "from_lcb", "to_lcb_text"]
+
+# --- tags ----------------------------------------------------------------------------
+NULL, TRUE, FALSE = 0x00, 0x01, 0x02
+INT8, INT16, INT32, INT64 = 0x10, 0x11, 0x12, 0x13
+UINT8, UINT16, UINT32, UINT64 = 0x14, 0x15, 0x16, 0x17
+FLOAT32, FLOAT64 = 0x20, 0x21
+STRING, BYTES, HANDLE, CONTRACT, ARRAY, OBJECT = 0x30, 0x31, 0x40, 0x50, 0x60, 0x70
+
+#: Limits of the binary layout (the length fields); the text formats have none of these.
+MAX_STRING_BYTES = 65535
+MAX_BYTES = 65535
+MAX_ARRAY_LENGTH = 65535
+MAX_OBJECT_PAIRS = 255
+MAX_KEY_BYTES = 255
+MAX_HANDLE_BYTES = 255
+MAX_CONTRACT_FIELDS = 255
+
+_INTEGER_TAGS = {
+    INT8: struct.Struct("<b"), INT16: struct.Struct("<h"), INT32: struct.Struct("<i"), INT64: struct.Struct("<q"),
+    UINT8: struct.Struct("<B"), UINT16: struct.Struct("<H"), UINT32: struct.Struct("<I"), UINT64: struct.Struct("<Q"),
+}  # fmt: skip
+_U8 = struct.Struct("<B")
+_U16 = struct.Struct("<H")
+_F32 = struct.Struct("<f")
+_F64 = struct.Struct("<d")
+_CONTRACT_HEAD = struct.Struct("<HB")
+
+
+# --- binary encoder ------------------------------------------------------------------
+
+
+def to_lcb(value: Any) -> bytes:
+    """The canonical LC-B binary encoding of ``value``.
+
+    EncodeError if it is not an HLX value or does not fit a length field of the layout.
+    """
+    out = bytearray()
+    _put(value, out, 0)
+    return bytes(out)
+
+
+def _length(kind: str, what: str, size: int, limit: int) -> None:
+    if size > limit:
+        raise EncodeError(kind, f"{what} {size} is over the LC-B binary limit of {limit}")
+
+
+def _put_int(value: int, out: bytearray) -> None:
+    if -0x80 <= value <= 0x7F:
+        out += bytes((INT8, value & 0xFF))
+    elif -0x8000 <= value <= 0x7FFF:
+        out.append(INT16)
+        out += _INTEGER_TAGS[INT16].pack(value)
+    elif -0x80000000 <= value <= 0x7FFFFFFF:
+        out.append(INT32)
+        out += _INTEGER_TAGS[INT32].pack(value)
+    elif -(2**63) <= value <= 2**63 - 1:
+        out.append(INT64)
+        out += _INTEGER_TAGS[INT64].pack(value)
+    else:
+        lex.check_int(value)
+        out.append(UINT64)
+        out += _INTEGER_TAGS[UINT64].pack(value)
+
+
+def _put(value: Any, out: bytearray, depth: int) -> None:
+    kind = type(value)
+    if value is None:
+        out.append(NULL)
+    elif kind is bool:
+        out.append(TRUE if value else FALSE)
+    elif kind is int:
+        _put_int(value, out)
+    elif kind is float:
+        lex.format_float(value)  # rejects NaN and infinities
+        out.append(FLOAT64)
+        out += _F64.pack(value)
+    elif kind is str:
+        try:
+            encoded = value.encode("utf-8")
+        except UnicodeEncodeError:
+            lex.quote_string(value)  # raises the EncodeError that names the surrogate
+            raise
+        _length("string", "UTF-8 length", len(encoded), MAX_STRING_BYTES)
+        out.append(STRING)
+        out += _U16.pack(len(encoded))
+        out += encoded
+    elif kind is bytes:
+        _length("bytes", "length", len(value), MAX_BYTES)
+        out.append(BYTES)
+        out += _U16.pack(len(value))
+        out += value
+    elif kind is Handle:
+        _length("handle", "name length", len(value.name), MAX_HANDLE_BYTES)
+        out.append(HANDLE)
+        out.append(len(value.name))
+        out += value.name.encode("ascii")
+    elif kind is list or kind is dict or kind is Contract:
+        if depth >= MAX_DEPTH:
+            raise EncodeError(kind_of(value), f"nesting deeper than {MAX_DEPTH} levels")
+        if kind is list:
+            _put_array(value, out, depth + 1)
+        elif kind is dict:
+            _put_object(value, out, depth + 1)
+        else:
+            _put_contract(value, out, depth + 1)
+    else:
+        for base in (bool, int, float, str, bytes, list, dict):
+            if isinstance(value, base):
+                _put(base(value), out, depth)
+                return
+        encode(value, _TEXT)  # raises the EncodeError that names the kind
+
+
+def _put_array(value: list[Any], out: bytearray, depth: int) -> None:
+    _length("array", "length", len(value), MAX_ARRAY_LENGTH)
+    out.append(ARRAY)
+    out += _U16.pack(len(value))
+    for position, item in enumerate(value):
+        try:
+            _put(item, out, depth)
+        except EncodeError as error:
+            raise error._inside(f"[{position}]")
+
+
+def _put_object(value: dict[Any, Any], out: bytearray, depth: int) -> None:
+    _length("object", "pair count", len(value), MAX_OBJECT_PAIRS)
+    out.append(OBJECT)
+    out.append(len(value))
+    for key, item in value.items():
+        try:
+            if type(key) is not str:
+                raise EncodeError("object", f"key {key!r} is {kind_of(key)}; object keys must be str")
+            try:
+                encoded = key.encode("utf-8")
+            except UnicodeEncodeError:
+                lex.quote_string(key, "object key")
+                raise
+            _length("object key", "UTF-8 length", len(encoded), MAX_KEY_BYTES)
+            out.append(len(encoded))
+            out += encoded
+            _put(item, out, depth)
+        except EncodeError as error:
+            raise error._inside(f"[{key!r}]")
+
+
+def _put_contract(value: Contract, out: bytearray, depth: int) -> None:
+    fields = value.items()
+    _length("contract", "field count", len(fields), MAX_CONTRACT_FIELDS)
+    out.append(CONTRACT)
+    out += _CONTRACT_HEAD.pack(value.id, len(fields))
+    for index, item in fields:
+        out.append(index)
+        try:
+            _put(item, out, depth)
+        except EncodeError as error:
+            raise error._inside(f"@{index}")
+
+
+# --- binary decoder ------------------------------------------------------------------
+
+
+class _Reader:
+    """A cursor over the input that turns every problem into a ParseError at an offset."""
+
+    __slots__ = ("data", "pos")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def error(self, reason: str, offset: int | None = None) -> ParseError:
+        at = self.pos if offset is None else offset
+        return ParseError("lc-b", reason, line=1, column=at + 1, offset=at, excerpt=_hex_excerpt(self.data, at))
+
+    def take(self, count: int, what: str) -> bytes:
+        end = self.pos + count
+        if end > len(self.data):
+            raise self.error(f"truncated input: {what} needs {count} bytes, {len(self.data) - self.pos} left")
+        chunk = self.data[self.pos : end]
+        self.pos = end
+        return chunk
+
+    def unpack(self, layout: struct.Struct, what: str) -> Any:
+        return layout.unpack(self.take(layout.size, what))[0]
+
+
+def _hex_excerpt(data: bytes, offset: int, width: int = 16) -> str:
+    start = max(0, offset - width // 2)
+    shown = data[start : start + width]
+    caret = 3 * (offset - start)
+    return f"  {shown.hex(' ')}{' ...' if start + width < len(data) else ''}\n  {' ' * caret}^"
+
+
+def _decode_binary(data: bytes) -> Any:
+    reader = _Reader(data)
+    value = _get(reader, 0)
+    if reader.pos != len(data):
+        raise reader.error(f"trailing bytes after the value ({len(data) - reader.pos} bytes)")
+    return value
+
+
+def _get(reader: _Reader, depth: int) -> Any:
+    start = reader.pos
+    tag = reader.unpack(_U8, "a tag")
+    if tag == NULL:
+        return None
+    if tag == TRUE:
+        return True
+    if tag == FALSE:
+        return False
+    layout = _INTEGER_TAGS.get(tag)
+    if layout is not None:
+        return reader.unpack(layout, "an integer")
+    if tag == FLOAT64 or tag == FLOAT32:
+        value = reader.unpack(_F64 if tag == FLOAT64 else _F32, "a float")
+        if value != value or value in (float("inf"), float("-inf")):
+            raise reader.error("NaN and infinities are not allowed", start)
+        return value
+    if tag == STRING:
+        raw = reader.take(reader.unpack(_U16, "a string length"), "a string")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise reader.error("invalid UTF-8 in string", reader.pos - len(raw) + error.start) from None
+    if tag == BYTES:
+        return reader.take(reader.unpack(_U16, "a bytes length"), "bytes")
+    if tag == HANDLE:
+        raw = reader.take(reader.unpack(_U8, "a handle length"), "a handle name")
+        name = raw.decode("latin-1")
+        if not (raw.isascii() and IDENTIFIER.match(name)):
+            raise reader.error(f"handle name {name!r} is not an ASCII identifier", reader.pos - len(raw))
+        return Handle(name)
+    if tag in (ARRAY, OBJECT, CONTRACT):
+        if depth >= MAX_DEPTH:
+            raise reader.error(f"nesting deeper than {MAX_DEPTH} levels", start)
+        if tag == ARRAY:
+            return [_get(reader, depth + 1) for _ in range(reader.unpack(_U16, "an array length"))]
+        if tag == OBJECT:
+            return _get_object(reader, depth + 1)
+        return _get_contract(reader, depth + 1, start)
+    raise reader.error(f"unknown tag 0x{tag:02x}", start)
+
+
+def _get_object(reader: _Reader, depth: int) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for _ in range(reader.unpack(_U8, "an object pair count")):
+        key_at = reader.pos
+        raw = reader.take(reader.unpack(_U8, "a key length"), "a key")
+        try:
+            key = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise reader.error("invalid UTF-8 in object key", key_at + 1 + error.start) from None
+        if key in result:
+            raise reader.error(f"duplicate key {key!r}", key_at)
+        result[key] = _get(reader, depth)
+    return result
+
+
+def _get_contract(reader: _Reader, depth: int, start: int) -> Contract:
+    contract_id, count = _CONTRACT_HEAD.unpack(reader.take(3, "a contract header"))
+    if count == 0:
+        raise reader.error("contract with no fields", start)
+    fields: dict[int, Any] = {}
+    for _ in range(count):
+        index_at = reader.pos
+        index = reader.unpack(_U8, "a field index")
+        if index in fields:
+            raise reader.error(f"duplicate field index {index}", index_at)
+        fields[index] = _get(reader, depth)
+    return Contract(contract_id, fields)
+
+
+# --- text notation -------------------------------------------------------------------
+
+_TEXT = Spelling(
+    null="_",
+    true="T",
+    false="F",
+    integer=lex.format_hex_int,
+    string=lex.quote_string_ascii,
+    bytes_=lambda data: "#" + data.hex(),
+    handle_prefix="&",
+    array_open="[",
+    array_close="]",
+    object_open="{",
+    object_close="}",
+    separator=",",
+    pair_separator=":",
+    reserved_keys=frozenset({"T", "F", "_"}),
+    contract_open="[{}",
+    field_open="|{}:",
+    field_separator="",
+    contract_close="]",
+)
+
+
+def to_lcb_text(value: Any) -> str:
+    """The canonical LC-B text notation of ``value``: ``[0x2a]``, ``[14|0:0x2a]``."""
+    text = encode(value, _TEXT)
+    return text if type(value) is Contract else f"[{text}]"
+
+
+def from_lcb(data: bytes | str) -> Any:
+    """The value of LC-B input: ``bytes`` are the binary format, ``str`` the text notation."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return _decode_binary(bytes(data))
+    if isinstance(data, str):
+        return parse_reference("lc-b", data)
+    raise HLXError(f"LC-B input must be bytes (binary) or str (text notation), not {type(data).__name__}")

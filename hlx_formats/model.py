@@ -1,0 +1,277 @@
+"""The HLX data model: two small value types and the limits every format shares.
+
+Every other kind is a plain Python value: ``None``, ``bool``, ``int``, ``float``, ``str``,
+``bytes``, ``list`` and ``dict`` with ``str`` keys. See ``docs/formats.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import struct
+from collections.abc import Iterable, Mapping
+from typing import Any, Union
+
+from .errors import EncodeError
+
+__all__ = [
+    "Handle",
+    "Contract",
+    "Value",
+    "MAX_DEPTH",
+    "INT_MIN",
+    "INT_MAX",
+    "kind_of",
+    "values_equal",
+    "value_depth",
+    "value_size",
+]
+
+#: Deepest nesting of arrays, objects and contracts that every parser and encoder accepts.
+#: ``[[1]]`` has depth 2; a scalar has depth 0. Deeper input is a ParseError/EncodeError.
+MAX_DEPTH = 256
+#: Integer range of the data model (what LC-B binary can carry: int64 and uint64).
+INT_MIN = -(2**63)
+INT_MAX = 2**64 - 1
+#: Contract ids and field indices.
+CONTRACT_ID_MAX = 65535
+FIELD_INDEX_MAX = 255
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+Value = Union[None, bool, int, float, str, bytes, "Handle", "Contract", list, dict]
+
+
+class Handle:
+    """A named reference, such as ``Handle("documents")`` (HLXL ``&h_documents``).
+
+    The name is an identifier ``[A-Za-z_][A-Za-z0-9_]*``; anything else is an EncodeError.
+    """
+
+    __slots__ = ("name",)
+    name: str
+
+    def __init__(self, name: str) -> None:
+        if type(name) is not str or not IDENTIFIER.match(name):
+            raise EncodeError("handle", f"name {name!r} is not an identifier [A-Za-z_][A-Za-z0-9_]*")
+        object.__setattr__(self, "name", name)
+
+    def __setattr__(self, attr: str, value: object) -> None:
+        raise AttributeError("Handle is immutable")
+
+    def __delattr__(self, attr: str) -> None:
+        raise AttributeError("Handle is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Handle:
+            return self.name == other.name
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((Handle, self.name))
+
+    def __repr__(self) -> str:
+        return f"Handle({self.name!r})"
+
+    def __reduce__(self) -> tuple:
+        return (Handle, (self.name,))
+
+
+class Contract:
+    """A typed operation: an id (0..65535) and one or more fields indexed 0..255.
+
+    ``fields`` is a mapping from index to value, or an iterable of ``(index, value)`` pairs
+    (where a repeated index is an error). Fields are kept in ascending index order, which
+    is the canonical order of every format. ``Contract(1000, {0: "search", 1:
+    Handle("documents")})`` is HLXL ``{1000: {@0: "search", @1: &h_documents}}``.
+
+    Equality is by value and strict about kinds (``1``, ``1.0`` and ``True`` differ, as do
+    ``0.0`` and ``-0.0``), like :func:`values_equal`. A contract is hashable; its hash is
+    taken from its fields, so do not mutate a list or dict held in a field after hashing.
+    """
+
+    __slots__ = ("id", "_fields", "_hash")
+    id: int
+
+    def __init__(self, id: int, fields: Mapping[int, Any] | Iterable[tuple[int, Any]]) -> None:
+        if type(id) is not int or not 0 <= id <= CONTRACT_ID_MAX:
+            raise EncodeError("contract", f"id {id!r} is not an integer in 0..{CONTRACT_ID_MAX}")
+        pairs = fields.items() if isinstance(fields, Mapping) else fields
+        collected: dict[int, Any] = {}
+        try:
+            for index, value in pairs:
+                if type(index) is not int or not 0 <= index <= FIELD_INDEX_MAX:
+                    raise EncodeError(
+                        "contract", f"field index {index!r} is not an integer in 0..{FIELD_INDEX_MAX}"
+                    )
+                if index in collected:
+                    raise EncodeError("contract", f"duplicate field index {index}")
+                collected[index] = value
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, EncodeError):
+                raise
+            raise EncodeError("contract", f"fields must be a mapping or (index, value) pairs: {exc}") from None
+        if not collected:
+            raise EncodeError("contract", "a contract needs at least one field")
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "_fields", tuple(sorted(collected.items(), key=lambda item: item[0])))
+        object.__setattr__(self, "_hash", None)
+
+    @property
+    def fields(self) -> dict[int, Any]:
+        """The fields as a new ``{index: value}`` dict in ascending index order."""
+        return dict(self._fields)
+
+    def items(self) -> tuple[tuple[int, Any], ...]:
+        """The ``(index, value)`` pairs in ascending index order."""
+        return self._fields
+
+    def __getitem__(self, index: int) -> Any:
+        for key, value in self._fields:
+            if key == index:
+                return value
+        raise KeyError(index)
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def __setattr__(self, attr: str, value: object) -> None:
+        raise AttributeError("Contract is immutable")
+
+    def __delattr__(self, attr: str) -> None:
+        raise AttributeError("Contract is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Contract:
+            return NotImplemented
+        return values_equal(self, other)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            object.__setattr__(self, "_hash", hash(_freeze(self)))
+        return self._hash  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{index}: {value!r}" for index, value in self._fields)
+        return f"Contract({self.id}, {{{inner}}})"
+
+    def __reduce__(self) -> tuple:
+        return (Contract, (self.id, dict(self._fields)))
+
+
+def kind_of(value: object) -> str:
+    """The data-model kind of a Python value, or its type name when it is not one."""
+    if value is None:
+        return "null"
+    kind = _KINDS.get(type(value))
+    if kind is not None:
+        return kind
+    return type(value).__name__
+
+
+_KINDS = {
+    bool: "boolean",
+    int: "integer",
+    float: "float",
+    str: "string",
+    bytes: "bytes",
+    Handle: "handle",
+    Contract: "contract",
+    list: "array",
+    dict: "object",
+}
+
+
+def _float_key(value: float) -> bytes:
+    # Compare floats by their bits, so that -0.0 and 0.0 differ.
+    return struct.pack("<d", value)
+
+
+def values_equal(a: Any, b: Any) -> bool:
+    """Strict equality of two HLX values, as the data model means it.
+
+    Unlike ``==``, kinds must match (``1``, ``1.0`` and ``True`` differ), ``-0.0`` differs
+    from ``0.0``, and object key order matters (it is data). Works without recursion, so
+    any depth is fine.
+    """
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        tx = type(x)
+        if tx is not type(y):
+            return False
+        if tx is list:
+            if len(x) != len(y):
+                return False
+            stack.extend(zip(x, y))
+        elif tx is dict:
+            if len(x) != len(y) or list(x) != list(y):
+                return False
+            stack.extend((x[key], y[key]) for key in x)
+        elif tx is Contract:
+            if x.id != y.id or len(x._fields) != len(y._fields):
+                return False
+            for (ix, vx), (iy, vy) in zip(x._fields, y._fields):
+                if ix != iy:
+                    return False
+                stack.append((vx, vy))
+        elif tx is float:
+            if _float_key(x) != _float_key(y):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable stand-in for a value that keeps the distinctions values_equal makes."""
+    kind = type(value)
+    if kind is list:
+        return ("array", tuple(_freeze(item) for item in value))
+    if kind is dict:
+        return ("object", tuple((key, _freeze(item)) for key, item in value.items()))
+    if kind is Contract:
+        return ("contract", value.id, tuple((index, _freeze(item)) for index, item in value._fields))
+    if kind is float:
+        return ("float", _float_key(value))
+    return (kind.__name__, value)
+
+
+def _children(value: Any) -> Iterable[Any]:
+    kind = type(value)
+    if kind is list:
+        return value
+    if kind is dict:
+        return value.values()
+    if kind is Contract:
+        return (item for _, item in value._fields)
+    return ()
+
+
+def value_depth(value: Any) -> int:
+    """Nesting depth: 0 for a scalar, 1 for ``[1, 2]``, 2 for ``[[1]]`` (no recursion)."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if type(item) in (list, dict, Contract):
+            depth += 1
+            deepest = max(deepest, depth)
+            stack.extend((child, depth) for child in _children(item))
+    return deepest
+
+
+def value_size(value: Any) -> int:
+    """Number of values in the tree, containers included (``[1, [2]]`` has 4)."""
+    count = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        count += 1
+        stack.extend(_children(item))
+    return count
+
+
+def check_float(value: float) -> None:
+    if math.isnan(value) or math.isinf(value):
+        raise EncodeError("float", f"{value!r} is not allowed (NaN and infinities are rejected)")
