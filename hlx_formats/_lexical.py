@@ -86,6 +86,7 @@ def unquote_string(token: str) -> str:
     pieces: list[str] = []
     position = 0
     pending_high = -1  # offset (in body) of a \uD8xx escape waiting for its low half
+    high_code = 0
     for match in _UNESCAPE.finditer(body):
         start = match.start()
         if pending_high >= 0 and start != position:
@@ -102,13 +103,11 @@ def unquote_string(token: str) -> str:
         if 0xD800 <= code <= 0xDBFF:
             if pending_high >= 0:
                 raise LexicalError("lone surrogate escape in string", pending_high + 1)
-            pending_high = start
-            pieces.append(chr(code))
+            pending_high, high_code = start, code
         elif 0xDC00 <= code <= 0xDFFF:
             if pending_high < 0:
                 raise LexicalError("lone surrogate escape in string", start + 1)
-            high = ord(pieces.pop())
-            pieces.append(chr(0x10000 + ((high - 0xD800) << 10) + (code - 0xDC00)))
+            pieces.append(chr(0x10000 + ((high_code - 0xD800) << 10) + (code - 0xDC00)))
             pending_high = -1
         else:
             pieces.append(chr(code))

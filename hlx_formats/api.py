@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
 from .errors import BackendUnavailable, HLXError, ParseError
@@ -12,7 +11,7 @@ from .lcb import from_lcb, to_lcb_text
 from .lcr import from_lcr, to_lcr
 from .lct import from_lct, to_lct
 
-__all__ = ["ENCODERS", "DECODERS", "encode_as", "decode_as", "detect_format", "convert", "translate"]
+__all__ = ["ENCODERS", "DECODERS", "encode_as", "decode_as", "detect_format", "convert", "translate", "answer_instruction"]
 
 #: Text encoder of each format (LC-B: the text notation).
 ENCODERS: dict[str, Callable[[Any], str]] = {
@@ -98,66 +97,11 @@ def convert(text: str | bytes, to: str, frm: str | None = None) -> str:
     return ENCODERS[target](value)
 
 
-# --- instructions --------------------------------------------------------------------
-
-_TARGET = r"(?P<target>LC-R|LC-T|LC-B|HLXL)"
-_INSTRUCTIONS: list[tuple[re.Pattern[str], str, str | None]] = [
-    # (pattern, source format, target format; None target means "all formats")
-    (re.compile(rf"Convert to {_TARGET}:", re.I), "hlxl", ""),
-    (re.compile(rf"Translate HLXL to {_TARGET}:", re.I), "hlxl", ""),
-    (re.compile(r"Translate HLXL to all formats:", re.I), "hlxl", None),
-    (re.compile(r"Parse (?P<source>LC-R|LC-T|LC-B|HLXL):", re.I), "", "hlxl-prefixed"),
-    (re.compile(r"Convert this to Runic glyphs:", re.I), "lc-t", "lc-r"),
-    (re.compile(r"Convert this to text-safe format:", re.I), "lc-r", "lc-t"),
-]
-_PROMPT_WRAPPER = re.compile(r"\A\s*### Instruction:\s*(?P<body>.*?)\s*(?:### Response:\s*)?\Z", re.S)
-#: The instruction phrasings :func:`translate` answers (shown in its error message).
-INSTRUCTION_FORMS = (
-    "Convert to LC-R|LC-T|LC-B: <HLXL>",
-    "Translate HLXL to LC-R|LC-T|LC-B: <HLXL>",
-    "Parse LC-R|LC-T|LC-B: <that format>  (answered 'HLXL: <HLXL>')",
-    "Convert this to Runic glyphs: <LC-T>",
-    "Convert this to text-safe format: <LC-R>",
-    "Translate HLXL to all formats: <HLXL>  (answered in four lines)",
-)
-
-
-def parse_instruction(instruction: str) -> tuple[str, str | None, str]:
-    """Split an instruction into (source format, target format or None for all, value text).
-
-    The target ``"hlxl-prefixed"`` means the answer is ``HLXL: <HLXL>``. Accepts the corpus
-    prompt wrapper (``### Instruction: ... ### Response:``). HLXError if not recognised.
-    """
-    if not isinstance(instruction, str):
-        raise HLXError(f"an instruction must be str, not {type(instruction).__name__}")
-    wrapped = _PROMPT_WRAPPER.match(instruction)
-    text = wrapped.group("body") if wrapped else instruction.strip()
-    for pattern, source, target in _INSTRUCTIONS:
-        match = pattern.match(text)
-        if not match:
-            continue
-        value_text = text[match.end() :].strip()
-        groups = match.groupdict()
-        if groups.get("target"):
-            target = normalize_format(groups["target"])
-        if groups.get("source"):
-            source = normalize_format(groups["source"])
-        return source, target, value_text
-    forms = "\n  ".join(INSTRUCTION_FORMS)
-    raise HLXError(f"unrecognised instruction {text[:60]!r}; translate() answers:\n  {forms}")
-
-
 def answer_instruction(instruction: str) -> str:
     """The reference answer to a corpus-style instruction (see :func:`translate`)."""
-    source, target, value_text = parse_instruction(instruction)
-    value = DECODERS[source](value_text)
-    if target is None:
-        return "\n".join(
-            f"{FORMAT_TITLES[fmt]}: {ENCODERS[fmt](value)}" for fmt in ("hlxl", "lc-r", "lc-t", "lc-b")
-        )
-    if target == "hlxl-prefixed":
-        return "HLXL: " + to_hlxl(value)
-    return ENCODERS[target](value)
+    from .instructions import answer
+
+    return answer(instruction)
 
 
 def translate(text: str, to: str | None = None, *, backend: str = "reference") -> str:
@@ -165,7 +109,9 @@ def translate(text: str, to: str | None = None, *, backend: str = "reference") -
 
     With ``to``: the same as :func:`convert` (source detected). Without ``to``: ``text``
     is an instruction in the corpus style, such as ``Convert to LC-R: [1, 2]`` or
-    ``Parse LC-T: {C:14,0=42}`` (answered ``HLXL: {14: {@0: 42}}``).
+    ``Parse LC-T: {C:14,0=42}`` (answered ``HLXL: {14: {@0: 42}}``), a question about the
+    formats (``What is contract 900?``) or a plain-English intent (``Search for documents``);
+    see ``hlx_formats.instructions.FORMS``.
 
     ``backend="reference"`` answers with the deterministic codecs; ``backend="moe"`` with
     the mixture of experts of ``hlx_moe`` (needs the ``[moe]`` extra).

@@ -1,0 +1,258 @@
+"""The instructions that ``translate`` answers, in the corpus phrasing, and who owns them.
+
+One table (:data:`FORMS`) both renders prompts (for the corpus generator) and parses them
+(for ``translate`` and the router), so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import facts
+from .errors import HLXError
+from .grammar import FORMAT_TITLES, FORMATS, normalize_format
+from .lcr import GLYPHS, LEGACY_GLYPHS
+from .model import Contract, Handle
+
+__all__ = ["Instruction", "Form", "FORMS", "parse_instruction", "answer", "route", "render", "EXPERT_NAMES"]
+
+EXPERT_NAMES = ("coordinator", "ascii", "runic")
+_FORMAT_WORD = r"(?:LC-R|LC-T|LC-B|HLXL)"
+
+
+@dataclass(frozen=True)
+class Form:
+    """One phrasing of one task: ``template`` with ``{placeholders}``."""
+
+    task: str
+    template: str
+    source: str | None = None  # fixed source format of the value part
+    target: str | None = None  # fixed target: a format, "all" or "text"
+    prefix: str = ""  # what the answer starts with ("HLXL: ")
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _compiled(self.template)
+
+
+_PLACEHOLDERS = {
+    "target": f"(?P<target>{_FORMAT_WORD})",
+    "source": f"(?P<source>{_FORMAT_WORD})",
+    "format": f"(?P<format>{_FORMAT_WORD})",
+    "value": r"(?P<value>.*)",
+    "instruction": r"(?P<instruction>.+)",
+    "glyph": r"(?P<glyph>\S+?)",
+    "name": r"(?P<name>[a-z ]+?)",
+    "id": r"(?P<id>[0-9]+)",
+    "op": r"(?P<op>[a-z]+)",
+    "args": r"(?P<args>[A-Za-z_][A-Za-z0-9_]*(?: and [A-Za-z_][A-Za-z0-9_]*)?)",
+    "a0": r"(?P<a0>[A-Za-z_][A-Za-z0-9_]*)",
+    "a1": r"(?P<a1>[A-Za-z_][A-Za-z0-9_]*)",
+}
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _compiled(template: str) -> re.Pattern[str]:
+    pattern = _PATTERNS.get(template)
+    if pattern is None:
+        parts = re.split(r"(\{[a-z0-9]+\})", template)
+        regex = "".join(_PLACEHOLDERS[p[1:-1]] if p.startswith("{") else re.escape(p) for p in parts)
+        pattern = _PATTERNS[template] = re.compile(r"\s*" + regex + r"\s*\Z", re.I | re.S)
+    return pattern
+
+
+#: Every instruction form, in matching order (the first that matches wins).
+FORMS: tuple[Form, ...] = (
+    # Format tasks: the answer is a value in a format.
+    Form("all_formats", "Translate HLXL to all formats: {value}", source="hlxl", target="all"),
+    Form("convert_to", "Convert to {target}: {value}", source="hlxl"),
+    Form("translate_hlxl_to", "Translate HLXL to {target}: {value}", source="hlxl"),
+    Form("parse", "Parse {source}: {value}", target="hlxl", prefix="HLXL: "),
+    Form("lct_to_lcr", "Convert this to Runic glyphs: {value}", source="lc-t", target="lc-r"),
+    Form("lcr_to_lct", "Convert this to text-safe format: {value}", source="lc-r", target="lc-t"),
+    # Plain-English intents: a contract 1000 in HLXL, or in the named format.
+    Form("intent_format", "Encode a {op} operation on {args} in {format}"),
+    *(Form("intent", phrase.format("{a0}", "{a1}")) for phrase, _ in facts.OPERATIONS.values()),
+    # Questions, answered from hlx_formats.facts.
+    Form("routing", "Which expert should handle this: {instruction}", target="text"),
+    Form("routing", "Route this instruction: {instruction}", target="text"),
+    Form("routing", "Which expert answers: {instruction}", target="text"),
+    Form("glyph_meaning", "What does {glyph} mean in LC-R?", target="text"),
+    Form("glyph_meaning", "What does the LC-R glyph {glyph} stand for?", target="text"),
+    Form("glyph_meaning", "Explain the glyph {glyph}.", target="text"),
+    Form("glyph_for", "Which LC-R glyph is {name}?", target="text"),
+    Form("glyph_for", "What is the LC-R glyph for {name}?", target="text"),
+    Form("glyph_for", "How does LC-R write {name}?", target="text"),
+    Form("contract_info", "What is contract {id}?", target="text"),
+    Form("contract_info", "What does contract {id} mean?", target="text"),
+    Form("contract_info", "Describe contract {id}.", target="text"),
+    Form("format_info", "What is {format}?", target="text"),
+    Form("format_info", "Describe the {format} format.", target="text"),
+    Form("format_info", "Tell me about {format}.", target="text"),
+    Form("expert_info", "Which expert handles {format}?", target="text"),
+    Form("expert_info", "Who handles {format} instructions?", target="text"),
+    Form("expert_info", "Which expert owns {format}?", target="text"),
+)
+
+_WRAPPER = re.compile(r"\A\s*### Instruction:\s*(?P<body>.*?)\s*(?:### Response:\s*)?\Z", re.S)
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """A parsed instruction.
+
+    ``source_format`` is the format of the value part (None when there is none);
+    ``target_format`` is a format name, ``"all"`` (four lines) or ``"text"`` (a sentence).
+    """
+
+    text: str
+    form: Form
+    source_format: str | None
+    target_format: str
+    value_text: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def task(self) -> str:
+        """The task name, with the formats it involves: ``convert_to_lcr``, ``parse_lct``..."""
+        task = self.form.task
+        if task in ("convert_to", "translate_hlxl_to"):
+            return f"{task}_{self.target_format.replace('-', '')}"
+        if task == "parse":
+            return f"parse_{self.source_format.replace('-', '')}"  # type: ignore[union-attr]
+        return task
+
+    @property
+    def prefix(self) -> str:
+        return self.form.prefix
+
+    @property
+    def answers_in_format(self) -> bool:
+        """True when the answer is a value in a format (constrained decoding applies)."""
+        return self.target_format != "text"
+
+
+def unwrap(text: str) -> str:
+    """The instruction inside the corpus prompt wrapper, or the text itself, stripped."""
+    wrapped = _WRAPPER.match(text)
+    return wrapped.group("body") if wrapped else text.strip()
+
+
+def parse_instruction(text: str) -> Instruction:
+    """Recognise an instruction (see :data:`FORMS`); HLXError listing the forms if none fits."""
+    if not isinstance(text, str):
+        raise HLXError(f"an instruction must be str, not {type(text).__name__}")
+    body = unwrap(text)
+    for form in FORMS:
+        match = form.pattern.match(body)
+        if match is None:
+            continue
+        params = {key: value for key, value in match.groupdict().items() if value is not None}
+        source = normalize_format(params["source"]) if "source" in params else form.source
+        target = form.target
+        if "target" in params:
+            target = normalize_format(params["target"])
+        elif form.task in ("intent", "intent_format"):
+            target = normalize_format(params["format"]) if "format" in params else "hlxl"
+        value_text = params["value"].strip() if "value" in params else None
+        return Instruction(body, form, source, target or "text", value_text, params)
+    examples = "\n  ".join(
+        dict.fromkeys(form.template.replace("{value}", "<value>") for form in FORMS if form.task != "intent")
+    )
+    raise HLXError(f"unrecognised instruction {body[:60]!r}; translate() answers forms like:\n  {examples}")
+
+
+def render(form: Form, **params: str) -> str:
+    """The instruction text of ``form`` with its placeholders filled in."""
+    return form.template.format(**params)
+
+
+# --- answers -------------------------------------------------------------------------
+
+
+def _intent_contract(instruction: Instruction) -> Contract:
+    params = instruction.params
+    if instruction.form.task == "intent_format":
+        operation = params["op"]
+        if operation not in facts.OPERATIONS:
+            raise HLXError(f"unknown operation {operation!r}; known: {', '.join(facts.OPERATIONS)}")
+        handles = params["args"].split(" and ")
+    else:
+        operation = next(op for op, (phrase, _) in facts.OPERATIONS.items() if phrase.format("{a0}", "{a1}") == instruction.form.template)
+        handles = [params[key] for key in ("a0", "a1") if key in params]
+    fields: dict[int, Any] = {0: operation}
+    for position, name in enumerate(handles, start=1):
+        fields[position] = Handle(name)
+    return Contract(1000, fields)
+
+
+def _glyph_for(name: str) -> str:
+    wanted = name.strip().lower()
+    for glyph, glyph_name in facts.GLYPH_NAMES.items():
+        if glyph_name in (wanted, "the " + wanted):
+            return f"{glyph_name[0].upper()}{glyph_name[1:]} is written {glyph} (U+{ord(glyph):04X}) in LC-R."
+    raise HLXError(f"no LC-R glyph is called {name!r}; known: {', '.join(facts.GLYPH_NAMES.values())}")
+
+
+def _text_answer(instruction: Instruction) -> str:
+    task, params = instruction.form.task, instruction.params
+    if task == "routing":
+        expert, reason = route(parse_instruction(params["instruction"]))
+        return f"{expert}: {reason}"
+    if task == "glyph_meaning":
+        glyph = params["glyph"]
+        if glyph not in GLYPHS and glyph not in LEGACY_GLYPHS:
+            raise HLXError(f"{glyph!r} is not an LC-R glyph")
+        return facts.glyph_answer(glyph)
+    if task == "glyph_for":
+        return _glyph_for(params["name"])
+    if task == "contract_info":
+        return facts.contract_answer(int(params["id"]))
+    fmt = normalize_format(params["format"])
+    if task == "format_info":
+        return facts.FORMATS_INFO[fmt]
+    expert = {"lc-r": "runic", "lc-t": "ascii"}.get(fmt, "coordinator")
+    return f"The {expert} expert handles {FORMAT_TITLES[fmt]}: it owns {facts.EXPERTS[expert]}."
+
+
+def answer(instruction: Instruction | str) -> str:
+    """The reference answer to an instruction."""
+    from .api import DECODERS, ENCODERS  # api imports this module
+
+    if isinstance(instruction, str):
+        instruction = parse_instruction(instruction)
+    if instruction.form.task in ("intent", "intent_format"):
+        return ENCODERS[instruction.target_format](_intent_contract(instruction))
+    if instruction.target_format == "text":
+        return _text_answer(instruction)
+    value = DECODERS[instruction.source_format](instruction.value_text)  # type: ignore[index]
+    if instruction.target_format == "all":
+        return "\n".join(f"{FORMAT_TITLES[fmt]}: {ENCODERS[fmt](value)}" for fmt in ("hlxl", "lc-r", "lc-t", "lc-b"))
+    return instruction.prefix + ENCODERS[instruction.target_format](value)
+
+
+def route(instruction: Instruction | str) -> tuple[str, str]:
+    """Which expert owns an instruction, and why: ``("runic", "the target format is LC-R")``.
+
+    Format tasks go to the specialist of their target format, else of their source format
+    (LC-R: runic, LC-T: ascii); everything else (LC-B, HLXL, all formats, questions,
+    intents) to the coordinator.
+    """
+    if isinstance(instruction, str):
+        instruction = parse_instruction(instruction)
+    task = instruction.form.task
+    if task in ("intent", "intent_format"):
+        return "coordinator", "a plain-English intent"
+    if instruction.target_format == "text":
+        return "coordinator", "a question about the formats" if task != "routing" else "a routing question"
+    if instruction.target_format == "all":
+        return "coordinator", "a translation to all formats"
+    for side, fmt in (("target", instruction.target_format), ("source", instruction.source_format)):
+        if fmt == "lc-r":
+            return "runic", f"the {side} format is LC-R"
+        if fmt == "lc-t":
+            return "ascii", f"the {side} format is LC-T"
+    formats = sorted({FORMAT_TITLES[f] for f in (instruction.source_format, instruction.target_format) if f in FORMATS})
+    return "coordinator", f"no specialist owns {' and '.join(formats)}"

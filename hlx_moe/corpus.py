@@ -1,0 +1,716 @@
+"""Training corpora for the three experts, generated and checked by the reference codecs.
+
+``hlx corpus build`` writes ``corpora/`` from a seed; the same command on any machine writes
+byte-identical files. ``hlx corpus check`` regenerates in memory and reports the first
+difference with the committed files. Every answer is the reference answer of its prompt,
+so it is right by construction. See ``corpora/README.md`` (the dataset card).
+
+Only the standard library and ``hlx_formats`` are used here: no model is needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from lark import Lark, Token
+
+from hlx_formats import Contract, Handle, facts, to_hlxl, value_depth, value_size
+from hlx_formats.api import ENCODERS
+from hlx_formats.grammar import FORMAT_TITLES, grammar_text
+from hlx_formats.instructions import FORMS, Form, answer, parse_instruction, render, route
+from hlx_formats.lcr import GLYPHS, LEGACY_GLYPHS
+
+__all__ = ["DEFAULT_SEED", "EXPERTS", "SPLITS", "CorpusSpec", "build", "write", "check", "prompt_of", "load"]
+
+DEFAULT_SEED = 20261125
+EXPERTS = ("runic", "ascii", "coordinator")
+SPLITS = ("train", "validation", "test")
+PROMPT_TEMPLATE = "### Instruction:\n{instruction}\n\n### Response:\n"
+
+
+def prompt_of(instruction: str) -> str:
+    """The model input for an instruction, in the original corpora's shape."""
+    return PROMPT_TEMPLATE.format(instruction=instruction)
+
+
+@dataclass(frozen=True)
+class CorpusSpec:
+    """How many examples to make, per split, for each expert."""
+
+    train: dict[str, int]
+    validation: int = 360
+    test: int = 600
+    test_ood: int = 150  # extra test examples with deeper, longer values
+    seed: int = DEFAULT_SEED
+
+
+DEFAULT_SPEC = CorpusSpec(train={"runic": 6000, "ascii": 6000, "coordinator": 3600})
+
+# --- vocabulary ----------------------------------------------------------------------
+
+HANDLE_NAMES = (
+    "documents", "users", "model", "data", "vs", "fs", "cache", "index", "logs", "images",
+    "queue", "results", "config", "shader_main", "compute_pass", "output_image", "db",
+    "session", "tokens", "weights", "orders", "events", "metrics", "embeddings", "ast",
+    "frame_buffer", "depth_map", "pipeline_a", "kernel_v2", "x", "h_temp", "_private",
+)  # fmt: skip
+KEYS = (
+    "name", "age", "id", "type", "status", "count", "items", "value", "tags", "user", "email",
+    "score", "enabled", "config", "path", "size", "version", "data", "meta", "created_at",
+    "limit", "offset", "query", "mode", "width", "height", "x", "y", "label", "priority",
+)  # fmt: skip
+AWKWARD_KEYS = (
+    "two words", "", "null", "true", "false", "NULL", "TRUE", "FALSE", "C", "T", "F", "_",
+    "key-with-dash", "1st", "café", "a\"b", "back\\slash", "tab\there", "🜊", "x y z",
+)  # fmt: skip
+WORDS = (
+    "hello", "world", "search", "alpha", "beta", "gamma", "red", "green", "blue", "main",
+    "vertex", "fragment", "compute", "train", "query", "report", "draft", "final", "Alice",
+    "Bob", "Carol", "London", "Paris", "Tokyo", "apple", "river", "stone", "cloud", "signal",
+    "matrix", "kernel", "buffer", "shader", "pixel", "north", "south", "summer", "winter",
+)  # fmt: skip
+AWKWARD_STRINGS = (
+    "", " ", 'say "hi"', "back\\slash", "line\nbreak", "tab\there", "café", "naïve", "日本語",
+    "emoji 😀", "ctrl \x01 char", "del \x7f", "∅ and 🜊 are glyphs", "C", "NULL", "null",
+    "\r\n", "quote \" and \\ both", "Ω≈ç√", "\u00a0nbsp", "𝄞 clef", "\b\f",
+)  # fmt: skip
+STAGES = ("vertex", "fragment", "compute", "geometry")
+KNOWN_IDS = (14, 16, 900, 901, 902, 1000)
+
+# --- values --------------------------------------------------------------------------
+
+
+class ValueGenerator:
+    """Random HLX values of a chosen depth, with realistic and awkward parts."""
+
+    def __init__(self, rng: random.Random, max_members: int = 6) -> None:
+        self.rng = rng
+        self.max_members = max_members
+
+    def scalar(self) -> Any:
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.08:
+            return rng.choice((None, True, False))
+        if roll < 0.30:
+            return self.integer()
+        if roll < 0.42:
+            return self.floating()
+        if roll < 0.70:
+            return self.string()
+        if roll < 0.78:
+            return self.bytes_()
+        return Handle(rng.choice(HANDLE_NAMES))
+
+    def integer(self) -> int:
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.5:
+            return rng.randint(0, 100)
+        if roll < 0.7:
+            return rng.randint(-1000, 1000)
+        if roll < 0.85:
+            return rng.randint(-(2**31), 2**31)
+        return rng.choice((2**63 - 1, -(2**63), 2**64 - 1, 2**63, 255, 256, -129, 65535, 65536, 10**12, -(10**15)))
+
+    def floating(self) -> float:
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.5:
+            return round(rng.uniform(-1000, 1000), rng.randint(1, 3))
+        if roll < 0.7:
+            return float(rng.randint(-100, 100))
+        if roll < 0.9:
+            return rng.choice((1.0, 0.5, -0.5, 3.14, 2.718, 0.1, 1e-05, 1.5e-07, 1e100, 1e16, 6.02e23, -0.0, 0.0))
+        return float(f"{rng.randint(1, 9)}.{rng.randint(0, 99)}e{rng.choice('+-')}{rng.randint(5, 40)}")
+
+    def string(self) -> str:
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.55:
+            return rng.choice(WORDS)
+        if roll < 0.75:
+            return " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 4)))
+        return rng.choice(AWKWARD_STRINGS)
+
+    def bytes_(self) -> bytes:
+        rng = self.rng
+        if rng.random() < 0.4:
+            return rng.choice((b"data", b"", b"\x00\xff", b'"', b"hi\n", b"\\"))
+        return bytes(rng.randrange(256) for _ in range(rng.randint(1, 6)))
+
+    def key(self) -> str:
+        return self.rng.choice(AWKWARD_KEYS) if self.rng.random() < 0.12 else self.rng.choice(KEYS)
+
+    def value(self, depth: int) -> Any:
+        """A value whose nesting depth is exactly ``depth``."""
+        if depth == 0:
+            return self.scalar()
+        rng = self.rng
+        roll = rng.random()
+        if depth == 1 and roll < 0.05:
+            return rng.choice(([], {}))
+        count = rng.randint(1, self.max_members if depth <= 2 else max(1, self.max_members // 2))
+        deep_position = rng.randrange(count)
+        children = [self.value(depth - 1 if i == deep_position else rng.randint(0, depth - 1)) for i in range(count)]
+        if roll < 0.38:
+            return children
+        if roll < 0.70:
+            result: dict[str, Any] = {}
+            for child in children:
+                key = self.key()
+                while key in result:
+                    key = self.key() + str(len(result))
+                result[key] = child
+            return result
+        return self.contract(children, deep_position)
+
+    def contract(self, children: list[Any], deep_position: int) -> Contract:
+        """A contract holding ``children`` (at least the one at ``deep_position``)."""
+        rng = self.rng
+        contract_id = rng.choice(KNOWN_IDS) if rng.random() < 0.7 else rng.randrange(65536)
+        if contract_id == 1000 and rng.random() < 0.7:
+            operation = rng.choice(tuple(facts.OPERATIONS))
+            kept = children[:5] if deep_position < 5 else children[:4] + [children[deep_position]]
+            return Contract(1000, [(0, operation)] + [(i + 1, child) for i, child in enumerate(kept)])
+        if contract_id == 900 and rng.random() < 0.5:
+            return Contract(900, {0: Handle(rng.choice(HANDLE_NAMES)), 1: "main", 2: rng.choice(STAGES), 3: children[deep_position]})
+        if rng.random() < 0.6:
+            return Contract(contract_id, enumerate(children))
+        indices = sorted(rng.sample(range(256), len(children)))
+        return Contract(contract_id, zip(indices, children))
+
+    def simple(self) -> Any:
+        """A small realistic value (the examples of the specification look like this)."""
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.3:
+            operation = rng.choice(tuple(facts.OPERATIONS))
+            arity = facts.OPERATIONS[operation][1]
+            return Contract(1000, [(0, operation)] + [(i + 1, Handle(rng.choice(HANDLE_NAMES))) for i in range(arity)])
+        if roll < 0.45:
+            return Contract(rng.choice((14, 16)), {0: self.integer() if rng.random() < 0.5 else self.string()})
+        if roll < 0.55:
+            return Contract(902, {0: rng.randint(1, 99), 1: [Handle(n) for n in rng.sample(HANDLE_NAMES, 2)], 2: rng.randint(0, 4), 3: Handle("output_image")})
+        if roll < 0.75:
+            return {rng.choice(KEYS): self.scalar() for _ in range(rng.randint(1, 3))}
+        return [self.scalar() for _ in range(rng.randint(1, 4))]
+
+
+# --- lenient spellings ---------------------------------------------------------------
+
+_TOKEN_PARSERS: dict[str, Lark] = {}
+_LEGACY = {canonical: legacy for legacy, canonical in LEGACY_GLYPHS.items()}
+
+
+def _tokens(text: str, fmt: str) -> list[Token]:
+    parser = _TOKEN_PARSERS.get(fmt)
+    if parser is None:
+        parser = _TOKEN_PARSERS[fmt] = Lark(grammar_text(fmt), parser="lalr", keep_all_tokens=True, maybe_placeholders=False)
+    tree = parser.parse(text)
+    return sorted(tree.scan_values(lambda item: isinstance(item, Token)), key=lambda token: token.start_pos)
+
+
+def lenient_spelling(text: str, fmt: str, rng: random.Random) -> str:
+    """A non-canonical spelling of a canonical text that reads as the same value.
+
+    Whitespace is added or removed between tokens, some bare keys are quoted and, in LC-R,
+    some structural glyphs are replaced by their legacy forms.
+    """
+    tokens = _tokens(text, fmt)
+    legacy = fmt == "lc-r" and rng.random() < 0.6
+    pieces: list[str] = []
+    for position, token in enumerate(tokens):
+        spelling = str(token)
+        if token.type == "NAME" and rng.random() < 0.5:
+            spelling = json.dumps(spelling)
+        if legacy and spelling[:1] in _LEGACY and rng.random() < 0.7:
+            spelling = _LEGACY[spelling[0]] + spelling[1:]
+        pieces.append(spelling)
+        if position + 1 < len(tokens):
+            between = text[token.end_pos : tokens[position + 1].start_pos]
+            roll = rng.random()
+            if roll < 0.25:
+                between = rng.choice((" ", "  ", "\n", "\t", " \n  "))
+            elif roll < 0.4 and not (token.type == "FIELD" and tokens[position + 1].type in ("INT", "FLOAT")):
+                between = ""
+            pieces.append(between)
+    return "".join(pieces)
+
+
+# --- examples ------------------------------------------------------------------------
+
+
+def _forms(task: str) -> list[Form]:
+    return [form for form in FORMS if form.task == task]
+
+
+_FORMAT_TASKS = {
+    # expert -> [(weight, form task, target or source format word, source format of the value)]
+    "runic": [
+        (25, "convert_to", "LC-R", "hlxl"),
+        (20, "translate_hlxl_to", "LC-R", "hlxl"),
+        (25, "parse", "LC-R", "lc-r"),
+        (20, "lct_to_lcr", None, "lc-t"),
+    ],
+    "ascii": [
+        (25, "convert_to", "LC-T", "hlxl"),
+        (20, "translate_hlxl_to", "LC-T", "hlxl"),
+        (25, "parse", "LC-T", "lc-t"),
+        (20, "lcr_to_lct", None, "lc-r"),
+    ],
+    "coordinator": [
+        (16, "convert_to", "LC-B", "hlxl"),
+        (12, "translate_hlxl_to", "LC-B", "hlxl"),
+        (18, "parse", "LC-B", "lc-b"),
+        (14, "all_formats", None, "hlxl"),
+    ],
+}
+LENIENT_SHARE = 0.12  # of a specialist's format examples: lenient input, canonical answer
+MAX_PROMPT_CHARS = {"all_formats": 70}  # canonical HLXL length limit of the value, by task
+MAX_VALUE_CHARS = 150
+
+
+@dataclass
+class Example:
+    instruction: str
+    output: str
+    expert: str
+    task: str
+    source_format: str
+    target_format: str
+    depth: int | None
+    size: int | None
+    split: str
+    ood: bool
+    key: str  # what decides the split: the canonical HLXL of the value, or the prompt
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "input": prompt_of(self.instruction),
+            "output": self.output,
+            "expert": self.expert,
+            "task": self.task,
+            "source_format": self.source_format,
+            "target_format": self.target_format,
+            "depth": self.depth,
+            "size": self.size,
+            "split": self.split,
+            "ood": self.ood,
+        }
+
+
+def split_of(key: str) -> str:
+    """The split a value (or question) belongs to, fixed by a hash of its canonical text."""
+    bucket = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:4], "big") % 1000
+    if bucket < 840:
+        return "train"
+    if bucket < 900:
+        return "validation"
+    return "test"
+
+
+def _pinned_values() -> list[Any]:
+    """Values that always sit in the training split: the worked examples of the
+    specification, the original report's test cases, and the scalar atoms."""
+    from hlx_formats import from_hlxl
+
+    texts = [
+        "null", "true", "false", "[1, 2, 3]", "{14: {@0: 42}}",
+        '{1000: {@0: "search", @1: &h_documents}}', '{user: {name: "Bob", age: 30}}',
+        '[true, 42, "hello", null]', "3.14", "-0.5", "100.0", "1.0e+100", "1.5e-07", '"hello"', '"café"',
+        'b"data"', 'b"\\x00\\xff"', "&h_documents", "[]", "{}", '{name: "Alice", age: 30}', '{"two words": 1}',
+        "[[1, 2], [3, 4]]", '{902: {@0: "render_pipeline", @1: [&h_vs, &h_fs]}}',
+        '{1000: {@0: "train", @1: &h_model, @2: &h_data}}', "42", "-17", "[1, 2]", '"hi"', "{16: {@0: \"hello\"}}",
+        "{1000: {@0: \"test\", @1: &h_x}}",
+    ]  # fmt: skip
+    return [from_hlxl(text) for text in texts]
+
+
+#: Instructions that always sit in the training split of the expert that owns them: the
+#: original report's test cases, and each worked example of the specification in every
+#: direction.
+ORIGINAL_TEST_PROMPTS = (
+    "Convert to LC-T: null",
+    "Convert to LC-R: [1, 2, 3]",
+    "Parse LC-T: {C:14,0=42}",
+    "Translate HLXL to all formats: null",
+    'Convert to LC-T: {1000: {@0: "search", @1: &h_documents}}',
+)
+SPEC_EXAMPLES_HLXL = (
+    "null", "true", "[1, 2, 3]", "{14: {@0: 42}}", '{1000: {@0: "search", @1: &h_documents}}',
+    '{user: {name: "Bob", age: 30}}', '[true, 42, "hello", null]',
+)  # fmt: skip
+
+
+def pinned_instructions() -> list[str]:
+    from hlx_formats import from_hlxl
+
+    prompts = list(ORIGINAL_TEST_PROMPTS)
+    for text in SPEC_EXAMPLES_HLXL:
+        value = from_hlxl(text)
+        for word, fmt in (("LC-R", "lc-r"), ("LC-T", "lc-t"), ("LC-B", "lc-b")):
+            prompts.append(f"Convert to {word}: {text}")
+            prompts.append(f"Parse {word}: {ENCODERS[fmt](value)}")
+        prompts.append(f"Convert this to Runic glyphs: {ENCODERS['lc-t'](value)}")
+        prompts.append(f"Convert this to text-safe format: {ENCODERS['lc-r'](value)}")
+        prompts.append(f"Translate HLXL to all formats: {text}")
+    return list(dict.fromkeys(prompts))
+
+
+class _Builder:
+    def __init__(self, spec: CorpusSpec) -> None:
+        self.spec = spec
+        self.pinned = {to_hlxl(value) for value in _pinned_values()}
+
+    def split_for(self, key: str) -> str:
+        return "train" if key in self.pinned else split_of(key)
+
+    def format_example(self, rng: random.Random, expert: str, value: Any, split: str, ood: bool) -> Example | None:
+        weights = _FORMAT_TASKS[expert]
+        weight, task, word, source = rng.choices(weights, weights=[w[0] for w in weights])[0]
+        canonical_hlxl = to_hlxl(value)
+        if len(canonical_hlxl) > MAX_PROMPT_CHARS.get(task, 10**9) and not ood:
+            return None
+        value_text = ENCODERS[source](value)
+        lenient = False
+        if expert != "coordinator" and rng.random() < LENIENT_SHARE:
+            value_text = lenient_spelling(value_text, source, rng)
+            lenient = value_text != ENCODERS[source](value)
+        form = rng.choice(_forms(task))
+        params = {"value": value_text}
+        if "{target}" in form.template:
+            params["target"] = word  # type: ignore[assignment]
+        if "{source}" in form.template:
+            params["source"] = word  # type: ignore[assignment]
+        instruction = render(form, **params)
+        parsed = parse_instruction(instruction)
+        name = parsed.task + ("_lenient" if lenient else "")
+        return Example(
+            instruction, answer(parsed), expert, name, parsed.source_format or "text", parsed.target_format,
+            value_depth(value), value_size(value), split, ood, canonical_hlxl,
+        )  # fmt: skip
+
+    def example_from(self, instruction: str, expert: str, split: str) -> Example:
+        """An example for a fixed format instruction (its value is decoded from the prompt)."""
+        from hlx_formats.api import DECODERS
+
+        parsed = parse_instruction(instruction)
+        value = DECODERS[parsed.source_format](parsed.value_text)  # type: ignore[index]
+        return Example(
+            instruction, answer(parsed), expert, parsed.task, parsed.source_format or "text", parsed.target_format,
+            value_depth(value), value_size(value), split, False, to_hlxl(value),
+        )  # fmt: skip
+
+    def question_examples(self) -> Iterator[Example]:
+        """Every question about the facts, once each, split by the prompt."""
+        glyphs = list(GLYPHS) + list(LEGACY_GLYPHS)
+        names = [facts.GLYPH_NAMES[g].removeprefix("the ") for g in GLYPHS]
+        formats = list(FORMAT_TITLES.values())
+        questions: list[str] = []
+        for form in _forms("glyph_meaning"):
+            questions += [render(form, glyph=g) for g in glyphs]
+        for form in _forms("glyph_for"):
+            questions += [render(form, name=n) for n in names]
+        for form in _forms("contract_info"):
+            questions += [render(form, id=str(i)) for i in KNOWN_IDS]
+        for form in _forms("format_info") + _forms("expert_info"):
+            questions += [render(form, format=f) for f in formats]
+        for question in questions:
+            parsed = parse_instruction(question)
+            yield Example(question, answer(parsed), "coordinator", parsed.task, "text", "text", None, None, self.split_for(question), False, question)
+
+    def routing_example(self, rng: random.Random, value: Any, split: str) -> Example:
+        expert = rng.choice(EXPERTS)
+        inner = self.format_example(rng, expert, value, split, False)
+        while inner is None:
+            inner = self.format_example(rng, expert, value, split, False)
+        form = rng.choice(_forms("routing"))
+        question = render(form, instruction=inner.instruction)
+        return Example(question, answer(question), "coordinator", "routing", inner.source_format, "text", inner.depth, inner.size, split, False, inner.key)
+
+    def intent_example(self, rng: random.Random, ood: bool = False) -> Example:
+        operation = rng.choice(tuple(facts.OPERATIONS))
+        phrase, arity = facts.OPERATIONS[operation]
+        handles = rng.sample(HANDLE_NAMES, arity)
+        if rng.random() < 0.5:
+            instruction = phrase.format(*handles)
+        else:
+            form = _forms("intent_format")[0]
+            word = rng.choice(list(FORMAT_TITLES.values()))
+            instruction = render(form, op=operation, args=" and ".join(handles), format=word)
+        parsed = parse_instruction(instruction)
+        contract = Contract(1000, [(0, operation)] + [(i + 1, Handle(h)) for i, h in enumerate(handles)])
+        key = instruction  # the same contract in another phrasing or format is another example
+        return Example(instruction, answer(parsed), "coordinator", parsed.task, "text", parsed.target_format, 1, value_size(contract), self.split_for(key), ood, key)
+
+    def build_expert(self, expert: str, number: int) -> dict[str, list[Example]]:
+        spec = self.spec
+        rng = random.Random(spec.seed * 10 + number)
+        values = ValueGenerator(rng)
+        targets = {"train": spec.train[expert], "validation": spec.validation, "test": spec.test}
+        rows: dict[str, list[Example]] = {split: [] for split in SPLITS}
+        seen: set[str] = set()
+
+        def add(example: Example | None) -> None:
+            if example is None or example.instruction in seen or len(rows[example.split]) >= targets[example.split]:
+                return
+            seen.add(example.instruction)
+            rows[example.split].append(example)
+
+        if expert == "coordinator":
+            for example in self.question_examples():
+                add(example)
+        for instruction in pinned_instructions():
+            if route(instruction)[0] == expert:
+                add(self.example_from(instruction, expert, "train"))
+        for value in _pinned_values():
+            add(self.format_example(rng, expert, value, "train", False))
+        budget = 50 * sum(targets.values())
+        while any(len(rows[split]) < targets[split] for split in SPLITS):
+            budget -= 1
+            if budget < 0:
+                raise RuntimeError(f"corpus generation for {expert} does not converge")
+            draw = rng.random()
+            if expert == "coordinator" and draw < 0.12:
+                add(self.intent_example(rng))
+                continue
+            depth = rng.choices((0, 1, 2, 3, 4), weights=(10, 30, 30, 20, 10))[0]
+            value = values.simple() if rng.random() < 0.2 else values.value(depth)
+            canonical = to_hlxl(value)
+            if len(canonical) > MAX_VALUE_CHARS:
+                continue
+            split = self.split_for(canonical)
+            if expert == "coordinator" and draw < 0.22:
+                add(self.routing_example(rng, value, split))
+            else:
+                add(self.format_example(rng, expert, value, split, False))
+        rows["test"] += self.ood_examples(rng, expert, seen)
+        return rows
+
+    def ood_examples(self, rng: random.Random, expert: str, seen: set[str]) -> list[Example]:
+        """The out-of-distribution test slice: depth 5-6 and longer than any training value."""
+        values = ValueGenerator(rng)
+        found: list[Example] = []
+        while len(found) < self.spec.test_ood:
+            value = values.value(rng.choice((5, 6)))
+            canonical = to_hlxl(value)
+            if not MAX_VALUE_CHARS < len(canonical) <= 3 * MAX_VALUE_CHARS or self.split_for(canonical) != "test":
+                continue
+            example = self.format_example(rng, expert, value, "test", True)
+            if example is not None and example.instruction not in seen:
+                seen.add(example.instruction)
+                found.append(example)
+        return found
+
+    def build(self) -> dict[str, dict[str, list[Example]]]:
+        return {expert: self.build_expert(expert, number) for number, expert in enumerate(EXPERTS)}
+
+
+# --- dataset card --------------------------------------------------------------------
+
+TOKEN_STATS_FILE = "token_lengths.json"
+
+
+def _percentiles(lengths: list[int]) -> dict[str, int]:
+    ordered = sorted(lengths)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return {"p50": pick(0.50), "p90": pick(0.90), "p99": pick(0.99), "max": ordered[-1]}
+
+
+def _length_rows(corpora: dict[str, dict[str, list[Example]]], measure: Callable[[Example], int]) -> list[str]:
+    lines = ["| expert | split | p50 | p90 | p99 | max |", "|---|---|---|---|---|---|"]
+    for expert, rows in corpora.items():
+        for split in SPLITS:
+            stats = _percentiles([measure(example) for example in rows[split]])
+            lines.append(f"| {expert} | {split} | {stats['p50']} | {stats['p90']} | {stats['p99']} | {stats['max']} |")
+    return lines
+
+
+def dataset_card(corpora: dict[str, dict[str, list[Example]]], spec: CorpusSpec, token_stats: str | None = None) -> str:
+    lines = [
+        "# HLX expert corpora",
+        "",
+        "Training, validation and test examples for the three experts of the HLX mixture, generated",
+        "by `hlx_moe.corpus` and answered by the reference codecs of `hlx_formats`, so every answer",
+        "is the reference answer of its prompt. Do not edit these files by hand: regenerate them.",
+        "",
+        "```sh",
+        f"hlx corpus build            # writes corpora/ (seed {spec.seed}); the same bytes on every machine",
+        "hlx corpus check            # regenerates in memory and fails on the first difference",
+        "```",
+        "",
+        "## Files",
+        "",
+        "`<expert>/<split>.jsonl`, UTF-8, one JSON object per line:",
+        "",
+        "| field | meaning |",
+        "|---|---|",
+        "| `input` | the prompt: `### Instruction:\\n<instruction>\\n\\n### Response:\\n` |",
+        "| `output` | the answer (canonical text, or one sentence for questions) |",
+        "| `expert` | `runic`, `ascii` or `coordinator` |",
+        "| `task` | the task (`convert_to_lcr`, `parse_lct`, `all_formats`, ...); `_lenient` marks a non-canonical input spelling |",
+        "| `source_format`, `target_format` | `hlxl`, `lc-t`, `lc-r`, `lc-b`; `text` for none; `all` for the four-line answer |",
+        "| `depth`, `size` | nesting depth and number of values of the value (null for questions) |",
+        "| `split` | `train`, `validation` or `test` |",
+        "| `ood` | true for the out-of-distribution test slice |",
+        "",
+        "## How they are made",
+        "",
+        f"* Values are drawn from the whole data model with depth 0-4 (weights 10/30/30/20/10) and at most",
+        f"  6 members per array, object or contract, realistic names (operations, handles, keys, English words)",
+        f"  and awkward ones (escapes, non-ASCII, reserved or quoted keys, bytes, big and negative integers,",
+        f"  exponents). A training value's canonical HLXL is at most {MAX_VALUE_CHARS} characters",
+        f"  ({MAX_PROMPT_CHARS['all_formats']} for all-formats answers).",
+        "* The split of an example is fixed by a hash of the canonical HLXL of its value (of the prompt,",
+        "  for questions and intents), so no value appears in two splits. The worked examples of the",
+        "  specification, the original report's test cases and the scalar atoms are always in `train`.",
+        f"* {int(LENIENT_SHARE * 100)}% of a specialist's examples spell the input leniently (extra or missing",
+        "  whitespace, quoted keys, legacy LC-R glyphs); the answer is always canonical.",
+        f"* The test split ends with {spec.test_ood} out-of-distribution examples (`\"ood\": true`): values of depth",
+        f"  5-6 whose canonical HLXL is longer than any training value ({MAX_VALUE_CHARS}-{3 * MAX_VALUE_CHARS} characters).",
+        "* The coordinator also learns every question of the facts table (`hlx_formats.facts`): what each",
+        "  glyph means, the glyph for a meaning, the known contracts, the formats, which expert handles",
+        "  what; routing questions; and plain-English intents mapped to contract 1000.",
+        "",
+        "## Counts",
+        "",
+    ]
+    tasks = sorted({example.task for rows in corpora.values() for split in SPLITS for example in rows[split]})
+    for expert, rows in corpora.items():
+        counts = {split: Counter(example.task for example in rows[split]) for split in SPLITS}
+        ood = sum(example.ood for example in rows["test"])
+        lines += [f"### {expert}", "", "| task | train | validation | test |", "|---|---|---|---|"]
+        for task in tasks:
+            if any(counts[split][task] for split in SPLITS):
+                lines.append(f"| {task} | {counts['train'][task]} | {counts['validation'][task]} | {counts['test'][task]} |")
+        totals = [len(rows[split]) for split in SPLITS]
+        lines += [f"| **total** | **{totals[0]}** | **{totals[1]}** | **{totals[2]}** (of which {ood} ood) |", ""]
+    lines += [
+        "## Lengths",
+        "",
+        "Characters of prompt plus answer:",
+        "",
+        *_length_rows(corpora, lambda example: len(prompt_of(example.instruction)) + len(example.output)),
+        "",
+    ]
+    if token_stats:
+        lines += [token_stats.rstrip(), ""]
+    else:
+        lines += [
+            "Token lengths for the embedded base model's tokenizer: run `hlx corpus stats` with the",
+            "`[moe]` extra installed (it writes `token_lengths.md` beside this card).",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+# --- files ---------------------------------------------------------------------------
+
+
+def build(spec: CorpusSpec = DEFAULT_SPEC, token_stats: str | None = None) -> dict[str, str]:
+    """All corpus files, as ``{relative path: text}``: the JSONL splits and the dataset card."""
+    corpora = _Builder(spec).build()
+    files: dict[str, str] = {}
+    for expert, rows in corpora.items():
+        for split in SPLITS:
+            lines = [json.dumps(example.row(), ensure_ascii=False) for example in rows[split]]
+            files[f"{expert}/{split}.jsonl"] = "\n".join(lines) + "\n"
+    files["README.md"] = dataset_card(corpora, spec, token_stats)
+    return files
+
+
+def default_root() -> Path:
+    """``corpora/`` of the source tree this package sits in."""
+    return Path(__file__).resolve().parent.parent / "corpora"
+
+
+def _token_stats(root: Path) -> str | None:
+    path = root / "token_lengths.md"
+    return path.read_text("utf-8") if path.exists() else None
+
+
+def write(root: Path | None = None, spec: CorpusSpec = DEFAULT_SPEC) -> list[Path]:
+    """Build the corpora and write them under ``root``; returns the paths written."""
+    root = root or default_root()
+    written = []
+    for relative, text in build(spec, _token_stats(root)).items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))
+        written.append(path)
+    return written
+
+
+def check(root: Path | None = None, spec: CorpusSpec = DEFAULT_SPEC) -> str | None:
+    """Regenerate in memory; None when the files under ``root`` match, else the first difference."""
+    root = root or default_root()
+    for relative, text in build(spec, _token_stats(root)).items():
+        path = root / relative
+        if not path.exists():
+            return f"{path}: missing (run `hlx corpus build`)"
+        committed = path.read_bytes().decode("utf-8", errors="replace")
+        if committed == text:
+            continue
+        old_lines, new_lines = committed.splitlines(), text.splitlines()
+        for number, (old, new) in enumerate(zip(old_lines, new_lines), start=1):
+            if old != new:
+                return f"{path}:{number}: differs from the generator\n  file:      {old[:200]}\n  generated: {new[:200]}"
+        return f"{path}: {len(old_lines)} lines in the file, {len(new_lines)} generated"
+    return None
+
+
+def load(path: Path | str) -> list[dict[str, Any]]:
+    """The rows of one JSONL corpus file."""
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def instruction_of(row: dict[str, Any]) -> str:
+    """The instruction inside a row's prompt."""
+    from hlx_formats.instructions import unwrap
+
+    return unwrap(row["input"])
+
+
+def token_lengths_report(root: Path | None = None, base: str = "smollm2-135m") -> str:
+    """Token lengths (prompt plus answer) of the committed corpus files, as Markdown.
+
+    Needs the ``[moe]`` extra (the tokenizer of ``base``).
+    """
+    from .base import load_tokenizer
+
+    root = root or default_root()
+    tokenizer = load_tokenizer(base)
+    lines = [
+        f"Tokens of prompt plus answer, for the tokenizer of `{base}` (written by `hlx corpus stats`):",
+        "",
+        "| expert | split | p50 | p90 | p99 | max | share under 256 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for expert in EXPERTS:
+        for split in SPLITS:
+            rows = load(root / expert / f"{split}.jsonl")
+            texts = [row["input"] + row["output"] for row in rows]
+            lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+            stats = _percentiles(lengths)
+            under = sum(length < 256 for length in lengths) / len(lengths)
+            lines.append(
+                f"| {expert} | {split} | {stats['p50']} | {stats['p90']} | {stats['p99']} | {stats['max']} | {under:.2%} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def write_token_stats(root: Path | None = None, base: str = "smollm2-135m") -> Path:
+    """Measure token lengths (needs the ``[moe]`` extra), save them, and refresh the card."""
+    root = root or default_root()
+    path = root / "token_lengths.md"
+    path.write_text(token_lengths_report(root, base), encoding="utf-8")
+    write(root)
+    return path

@@ -1,0 +1,236 @@
+"""The committed corpora: regenerated exactly, every line right, no value in two splits."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from hlx_formats import to_hlxl, translate, value_depth, value_size
+from hlx_formats.api import DECODERS, ENCODERS
+from hlx_formats.grammar import parse_reference
+from hlx_formats.instructions import parse_instruction, route
+from hlx_moe import corpus
+
+ROOT = Path(__file__).resolve().parent.parent / "corpora"
+LEGACY = set("🐊🐁🐂🐃🐄")
+
+
+def rows_of(expert: str, split: str) -> list[dict]:
+    return corpus.load(ROOT / expert / f"{split}.jsonl")
+
+
+ALL_ROWS = {(expert, split): rows_of(expert, split) for expert in corpus.EXPERTS for split in corpus.SPLITS}
+
+
+@pytest.mark.slow
+def test_committed_files_are_what_the_generator_writes() -> None:
+    assert corpus.check(ROOT) is None
+
+
+def test_check_reports_the_first_difference(tmp_path: Path) -> None:
+    small = corpus.CorpusSpec(train={"runic": 40, "ascii": 40, "coordinator": 160}, validation=5, test=5, test_ood=2)
+    for relative, text in corpus.build(small).items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text, encoding="utf-8")
+    assert corpus.check(tmp_path, small) is None
+    path = tmp_path / "ascii" / "train.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace('"output": "', '"output": "X', 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = corpus.check(tmp_path, small)
+    assert report is not None and "train.jsonl:4:" in report
+    (tmp_path / "runic" / "test.jsonl").unlink()
+    assert "missing" in corpus.check(tmp_path, small)
+
+
+def test_generation_is_deterministic_and_seeded() -> None:
+    small = corpus.CorpusSpec(train={"runic": 30, "ascii": 30, "coordinator": 150}, validation=4, test=4, test_ood=2)
+    assert corpus.build(small) == corpus.build(small)
+    other = corpus.CorpusSpec(**{**small.__dict__, "seed": small.seed + 1})
+    assert corpus.build(other)["runic/validation.jsonl"] != corpus.build(small)["runic/validation.jsonl"]
+
+
+def test_sizes() -> None:
+    for expert in corpus.EXPERTS:
+        train = len(ALL_ROWS[expert, "train"])
+        assert train >= (3000 if expert == "coordinator" else 5000)
+        assert len(ALL_ROWS[expert, "validation"]) >= 300
+        in_distribution = [row for row in ALL_ROWS[expert, "test"] if not row["ood"]]
+        assert len(in_distribution) >= 500
+        assert sum(row["ood"] for row in ALL_ROWS[expert, "test"]) >= 100
+
+
+def _value_of(instruction: str):
+    parsed = parse_instruction(instruction)
+    if parsed.form.task == "routing":
+        return _value_of(parsed.params["instruction"])
+    if parsed.form.task in ("intent", "intent_format"):
+        return DECODERS[parsed.target_format](translate(instruction))
+    if parsed.value_text is None:
+        return None
+    return DECODERS[parsed.source_format](parsed.value_text)
+
+
+def _parses_in_target(row: dict, target: str) -> None:
+    output = row["output"]
+    if target == "all":
+        lines = output.split("\n")
+        assert [line.split(": ", 1)[0] for line in lines] == ["HLXL", "LC-R", "LC-T", "LC-B"]
+        for line, fmt in zip(lines, ("hlxl", "lc-r", "lc-t", "lc-b")):
+            parse_reference(fmt, line.split(": ", 1)[1], canonical=True)
+    elif target != "text":
+        if row["task"].startswith("parse_"):
+            assert output.startswith("HLXL: ")
+            output = output[len("HLXL: ") :]
+        parse_reference(target, output, canonical=True)
+
+
+@pytest.mark.parametrize("expert", corpus.EXPERTS)
+@pytest.mark.parametrize("split", corpus.SPLITS)
+def test_every_line(expert: str, split: str) -> None:
+    rows = ALL_ROWS[expert, split]
+    raw = (ROOT / expert / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(raw) == len(rows)
+    for line, row in zip(raw, rows):
+        assert json.dumps(row, ensure_ascii=False) == line
+        assert row["input"].startswith("### Instruction:\n") and row["input"].endswith("\n\n### Response:\n")
+        instruction = corpus.instruction_of(row)
+        parsed = parse_instruction(instruction)
+        # The answer is the reference translation of the prompt, and parses in its grammar.
+        assert row["output"] == translate(instruction), instruction
+        _parses_in_target(row, parsed.target_format)
+        if parsed.answers_in_format:
+            assert not LEGACY & set(row["output"])
+        # Metadata agrees with the prompt.
+        assert (row["expert"], row["split"]) == (expert, split)
+        assert row["target_format"] == parsed.target_format
+        assert row["source_format"] in (parsed.source_format or "text", "hlxl", "lc-t", "lc-r", "lc-b")
+        assert row["task"].removesuffix("_lenient") == parsed.task
+        assert row["ood"] is False or split == "test"
+        value = _value_of(instruction)
+        if row["depth"] is None:
+            assert value is None and row["size"] is None
+        else:
+            assert (row["depth"], row["size"]) == (value_depth(value), value_size(value))
+        # Lenient examples, and only they, spell the value non-canonically.
+        if parsed.value_text is not None and parsed.form.task != "routing":
+            canonical = ENCODERS[parsed.source_format](value)
+            assert (parsed.value_text != canonical) == row["task"].endswith("_lenient"), instruction
+        # Each expert's corpus holds exactly what the router sends to it.
+        if parsed.form.task != "routing":
+            assert route(parsed)[0] == expert, instruction
+
+
+def _split_key(row: dict) -> str:
+    instruction = corpus.instruction_of(row)
+    parsed = parse_instruction(instruction)
+    if parsed.form.task == "routing":
+        parsed = parse_instruction(parsed.params["instruction"])
+    if parsed.value_text is None:
+        return instruction
+    return to_hlxl(DECODERS[parsed.source_format](parsed.value_text))
+
+
+def test_no_value_in_two_splits() -> None:
+    splits_of = defaultdict(set)
+    for (expert, split), rows in ALL_ROWS.items():
+        for row in rows:
+            splits_of[_split_key(row)].add(split)
+    leaked = {key: splits for key, splits in splits_of.items() if len(splits) > 1}
+    assert not leaked, list(leaked.items())[:5]
+
+
+def test_out_of_distribution_slice() -> None:
+    longest_train = max(
+        len(_split_key(row)) for expert in corpus.EXPERTS for row in ALL_ROWS[expert, "train"] if row["depth"] is not None
+    )
+    for expert in corpus.EXPERTS:
+        ood = [row for row in ALL_ROWS[expert, "test"] if row["ood"]]
+        assert ood and all(row["depth"] in (5, 6) for row in ood)
+        assert all(len(_split_key(row)) > longest_train for row in ood)
+        assert max(row["depth"] for row in ALL_ROWS[expert, "train"] if row["depth"] is not None) <= 4
+
+
+def test_covers_every_kind_and_task() -> None:
+    kinds = set()
+    for rows in ALL_ROWS.values():
+        for row in rows[:400]:
+            value = _value_of(corpus.instruction_of(row))
+            stack = [value]
+            while stack:
+                item = stack.pop()
+                kinds.add(type(item).__name__)
+                if isinstance(item, list):
+                    stack.extend(item)
+                elif isinstance(item, dict):
+                    stack.extend(item.values())
+                elif hasattr(item, "items") and not isinstance(item, dict):
+                    stack.extend(v for _, v in item.items())
+    assert {"NoneType", "bool", "int", "float", "str", "bytes", "Handle", "Contract", "list", "dict"} <= kinds
+    tasks = {row["task"] for rows in ALL_ROWS.values() for row in rows}
+    for task in ("convert_to_lcr", "translate_hlxl_to_lcr", "parse_lcr", "lct_to_lcr", "parse_lcr_lenient",
+                 "convert_to_lct", "translate_hlxl_to_lct", "parse_lct", "lcr_to_lct", "parse_lct_lenient",
+                 "convert_to_lcb", "parse_lcb", "all_formats", "glyph_meaning", "glyph_for", "contract_info",
+                 "format_info", "expert_info", "routing", "intent", "intent_format"):  # fmt: skip
+        assert task in tasks, task
+    legacy_inputs = [row for row in ALL_ROWS["runic", "train"] if LEGACY & set(row["input"])]
+    assert len(legacy_inputs) >= 50
+
+
+# The examples of the specification and the original report's test cases are taught as-is.
+ORIGINAL_CASES = {
+    "Convert to LC-T: null": "NULL",
+    "Convert to LC-R: [1, 2, 3]": "🜃1, 2, 3🜄",
+    "Parse LC-T: {C:14,0=42}": "HLXL: {14: {@0: 42}}",
+    "Translate HLXL to all formats: null": "HLXL: null\nLC-R: ∅\nLC-T: NULL\nLC-B: [_]",
+    'Convert to LC-T: {1000: {@0: "search", @1: &h_documents}}': '{C:1000,0="search",1=@documents}',
+}
+SPEC_ROWS = [
+    ("null", "NULL", "∅", "[_]"),
+    ("true", "TRUE", "⊤", "[T]"),
+    ("[1, 2, 3]", "[1,2,3]", "🜃1, 2, 3🜄", "[[0x01,0x02,0x03]]"),
+    ("{14: {@0: 42}}", "{C:14,0=42}", "🜊14🜁0 42🜂", "[14|0:0x2a]"),
+    ('{1000: {@0: "search", @1: &h_documents}}', '{C:1000,0="search",1=@documents}', '🜊1000🜁0 "search"🜁1 ⟁documents🜂', '[1000|0:"search"|1:&documents]'),
+    ('{user: {name: "Bob", age: 30}}', '{user:{name:"Bob",age:30}}', '◇user: ◇name: "Bob", age: 30◆◆', '[{user:{name:"Bob",age:0x1e}}]'),
+    ('[true, 42, "hello", null]', '[TRUE,42,"hello",NULL]', '🜃⊤, 42, "hello", ∅🜄', '[[T,0x2a,"hello",_]]'),
+]  # fmt: skip
+
+
+def _taught() -> dict[str, str]:
+    return {
+        corpus.instruction_of(row): row["output"]
+        for expert in corpus.EXPERTS
+        for row in ALL_ROWS[expert, "train"]
+    }
+
+
+def test_original_test_cases_are_taught() -> None:
+    taught = _taught()
+    for prompt, expected in ORIGINAL_CASES.items():
+        assert translate(prompt) == expected
+        assert taught[prompt] == expected
+
+
+@pytest.mark.parametrize("hlxl, lct, lcr, lcb", SPEC_ROWS)
+def test_specification_examples_are_taught(hlxl: str, lct: str, lcr: str, lcb: str) -> None:
+    taught = _taught()
+    expected = {
+        f"Convert to LC-R: {hlxl}": lcr,
+        f"Convert to LC-T: {hlxl}": lct,
+        f"Convert to LC-B: {hlxl}": lcb,
+        f"Parse LC-R: {lcr}": f"HLXL: {hlxl}",
+        f"Parse LC-T: {lct}": f"HLXL: {hlxl}",
+        f"Parse LC-B: {lcb}": f"HLXL: {hlxl}",
+        f"Convert this to Runic glyphs: {lct}": lcr,
+        f"Convert this to text-safe format: {lcr}": lct,
+        f"Translate HLXL to all formats: {hlxl}": f"HLXL: {hlxl}\nLC-R: {lcr}\nLC-T: {lct}\nLC-B: {lcb}",
+    }
+    for prompt, answer in expected.items():
+        assert translate(prompt) == answer
+        assert taught[prompt] == answer, prompt
+    # The same value written with the legacy glyphs is answered canonically.
+    legacy = lcr.translate(str.maketrans("🜊🜁🜂🜃🜄", "🐊🐁🐂🐃🐄"))
+    assert translate(f"Parse LC-R: {legacy}") == f"HLXL: {hlxl}"
