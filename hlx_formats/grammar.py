@@ -34,7 +34,7 @@ _ALIASES = {
     "hlxl": "hlxl",
     "lc-t": "lc-t", "lct": "lc-t", "lc_t": "lc-t", "ascii": "lc-t",
     "lc-r": "lc-r", "lcr": "lc-r", "lc_r": "lc-r", "runic": "lc-r",
-    "lc-b": "lc-b", "lcb": "lc-b", "lc_b": "lc-b", "binary": "lc-b",
+    "lc-b": "lc-b", "lcb": "lc-b", "lc_b": "lc-b",
 }  # fmt: skip
 
 
