@@ -137,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
+    # The corpus and model commands live in hlx_moe; importing its CLI module is light
+    # (every heavy import happens inside a command).
+    from hlx_moe import cli as _moe_commands  # noqa: F401  (registers its commands)
+
     for registrar in COMMANDS:
         registrar(subparsers)
     return parser
@@ -152,6 +156,8 @@ TOP_EPILOG = (
         ("hlx check '{C:14,0=42'", "error, with line and column"),
         ("hlx translate 'Parse LC-T: {C:14,0=42}'", "HLXL: {14: {@0: 42}}"),
         ("hlx demo", ""),
+        ("hlx corpus check", "the committed corpora are what the generator writes"),
+        ("hlx moe query 'Convert to LC-R: [1, 2]'", "needs the [moe] extra"),
     )
     + f"""
 
