@@ -82,3 +82,134 @@ def run_corpus_stats(args: argparse.Namespace) -> int:
     path = corpus.write_token_stats(args.root, args.base)
     print(path.read_text(encoding="utf-8"), end="")
     return 0
+
+
+# --- hlx moe -------------------------------------------------------------------------
+
+
+@command
+def _add_moe(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers,
+        "moe",
+        _usage,
+        summary="train, query, chat with and evaluate the mixture of experts (needs [moe])",
+        description=(
+            "The HLX mixture: one base model carrying three LoRA adapters (coordinator, ascii,\n"
+            "runic), a router, and grammar-constrained decoding. Needs the [moe] extra."
+        ),
+        epilog=examples(
+            ("hlx moe train --expert runic", "cpu preset, embedded base"),
+            ("hlx moe train --expert ascii --preset original --base Qwen/Qwen2.5-1.5B-Instruct", ""),
+            ("hlx moe query 'Convert to LC-R: [1, 2, 3]'", ""),
+            ("hlx moe chat", "interactive"),
+            ("hlx moe info", "base, adapters, memory"),
+            ("hlx moe eval --limit 50 --output eval/", "test splits, 50 examples each"),
+        ),
+    )
+    actions = _sub(parser, "actions")
+
+    from . import train as train_module  # light: its heavy imports are inside functions
+
+    train = add_command(actions, "train", run_moe_train, summary="train one expert's LoRA adapter")
+    train_module.add_arguments(train)
+
+    def mixture_arguments(action: argparse.ArgumentParser) -> None:
+        action.add_argument("--adapters", type=Path, default=None, help="adapter root (default: $HLX_MOE_ADAPTERS, else the shipped adapters)")
+        action.add_argument("--base", default=None, help="base model (default: the one the adapters were trained on)")
+        action.add_argument("--quantization", default="auto", choices=("auto", "nf4", "none"), help="base quantisation (default: auto)")
+
+    query = add_command(actions, "query", run_moe_query, summary="answer one instruction through the mixture")
+    query.add_argument("instruction", help="e.g. 'Convert to LC-R: [1, 2, 3]'")
+    query.add_argument("--unconstrained", action="store_true", help="decode without the grammar constraint")
+    query.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    mixture_arguments(query)
+
+    chat = add_command(actions, "chat", run_moe_chat, summary="interactive: one instruction per line, 'quit' to leave")
+    mixture_arguments(chat)
+
+    info = add_command(actions, "info", run_moe_info, summary="the base, the adapters and the memory footprint")
+    mixture_arguments(info)
+
+    evaluate = add_command(actions, "eval", run_moe_eval, summary="evaluate on the test splits (or given corpus files)")
+    evaluate.add_argument("files", nargs="*", type=Path, help="JSONL corpus files (default: each expert's test split)")
+    evaluate.add_argument("--limit", type=int, default=None, help="examples per file (seeded sample; default: all)")
+    evaluate.add_argument("--no-unconstrained", action="store_true", help="skip the unconstrained comparison runs")
+    evaluate.add_argument("--output", type=Path, default=Path("eval"), help="report folder (default: eval/)")
+    mixture_arguments(evaluate)
+
+
+def run_moe_train(args: argparse.Namespace) -> int:
+    from . import train
+
+    return train.run(args)
+
+
+def _load_mixture(args: argparse.Namespace) -> Any:
+    from .mixture import HLXMoE
+
+    return HLXMoE.load(args.adapters, base=args.base, quantization=args.quantization)
+
+
+def _print_result(result: Any) -> None:
+    print(result.answer)
+    verdict = {True: "matches the reference", False: "differs from the reference", None: "no reference answer"}[result.matches_reference]
+    parses = {True: "parses", False: "does not parse", None: "free text"}[result.parses]
+    sys.stderr.write(
+        f"[{result.expert}: {result.route_reason}; {parses}; {verdict}; "
+        f"{result.new_tokens} tokens in {result.latency_seconds:.2f} s]\n"
+    )
+
+
+def run_moe_query(args: argparse.Namespace) -> int:
+    import json
+
+    moe = _load_mixture(args)
+    result = moe.query(args.instruction, constrained=not args.unconstrained)
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_result(result)
+    return 0
+
+
+def run_moe_chat(args: argparse.Namespace) -> int:
+    moe = _load_mixture(args)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("HLX mixture: type an instruction (e.g. 'Convert to LC-R: [1, 2]'); 'quit' to leave.")
+    while True:
+        try:
+            line = input("hlx> " if interactive else "")
+        except EOFError:
+            break
+        if line.strip().lower() in ("quit", "exit", "q"):
+            break
+        if line.strip():
+            _print_result(moe.query(line))
+    return 0
+
+
+def run_moe_info(args: argparse.Namespace) -> int:
+    import json
+
+    moe = _load_mixture(args)
+    print(json.dumps(moe.footprint(), indent=2))
+    return 0
+
+
+def run_moe_eval(args: argparse.Namespace) -> int:
+    import platform
+
+    from . import evaluate
+
+    moe = _load_mixture(args)
+    records = evaluate.evaluate(
+        moe, args.files or None, limit=args.limit, unconstrained=not args.no_unconstrained,
+        log=lambda message: sys.stderr.write(message + "\n"),
+    )  # fmt: skip
+    meta = {"limit": args.limit, "machine": platform.platform(), "processor": platform.machine(), **moe.footprint()}
+    paths = evaluate.write_report(records, args.output, meta)
+    print(paths["markdown"].read_text(encoding="utf-8"), end="")
+    sys.stderr.write(f"wrote {', '.join(str(p) for p in paths.values())}\n")
+    return 0

@@ -1,0 +1,64 @@
+"""Model cards (``README.md``) for trained adapters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = ["write_model_card"]
+
+_OWNS = {
+    "runic": "LC-R: HLXL to LC-R, LC-T to LC-R (`Convert this to Runic glyphs`), and parsing LC-R to HLXL",
+    "ascii": "LC-T: HLXL to LC-T, LC-R to LC-T (`Convert this to text-safe format`), and parsing LC-T to HLXL",
+    "coordinator": "LC-B text both ways, all-formats translations, questions about the formats and "
+    "contracts, routing questions and plain-English intents",
+}
+
+
+def write_model_card(adapter_dir: Path, report: dict[str, Any], evaluation_table: str | None = None) -> Path:
+    """Write ``README.md`` for an adapter from its training report (and evaluation, if any)."""
+    preset = report["preset"]
+    base_id = "HuggingFaceTB/SmolLM2-135M-Instruct" if report["base"] == "smollm2-135m" else report["base"]
+    lines = [
+        "---",
+        f"base_model: {base_id}",
+        "library_name: peft",
+        "tags: [lora, hlx, text-generation]",
+        "---",
+        "",
+        f"# HLX {report['expert']} expert",
+        "",
+        f"A LoRA adapter for `{report['base']}` ({base_id}) that answers HLX instructions of the",
+        f"{report['expert']} expert: {_OWNS.get(report['expert'], '')}. It is one of the three experts",
+        "of the HLX mixture (`hlx_moe.HLXMoE`), and a standard PEFT adapter:",
+        "",
+        "```python",
+        "from peft import PeftModel",
+        f"model = PeftModel.from_pretrained(base_model, \"{adapter_dir.name}\")",
+        "```",
+        "",
+        "Prompt: `### Instruction:\\n<instruction>\\n\\n### Response:\\n`; the answer ends with EOS.",
+        "",
+        "## Training",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| preset | `{preset['name']}` |",
+        f"| base quantisation | {report['base_quantization']} |",
+        f"| LoRA | r={preset['lora_r']}, alpha={preset['lora_alpha']}, dropout={preset['lora_dropout']}, "
+        f"on {', '.join(preset['target_modules'])} |",
+        f"| schedule | {report['steps']} steps ({report['epochs']} epochs), batch {preset['batch_size']} x "
+        f"accumulation {preset['gradient_accumulation']}, lr {preset['learning_rate']} {preset['lr_scheduler']}, "
+        f"warm-up {preset['warmup_ratio']} |",
+        f"| corpus | `corpora/{report['expert']}` (sha256 `{report['corpus_sha256'][:16]}...`), "
+        f"{report['train_examples']} training examples |",
+        f"| time | {report['train_seconds']} s on {report['device']} ({report['threads']} threads), "
+        f"{report['tokens_per_second']} tokens/s |",
+        f"| loss | final train {report['final_train_loss']}, validation {report['final_validation_loss']} |",
+        "",
+    ]
+    if evaluation_table:
+        lines += ["## Evaluation", "", evaluation_table.rstrip(), ""]
+    path = adapter_dir / "README.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

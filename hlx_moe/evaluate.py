@@ -1,0 +1,186 @@
+"""Evaluation of the mixture on corpus files: ``hlx moe eval``.
+
+For every example: the constrained answer (graded exact / same value / parses) and, for
+format answers, the unconstrained answer's parse rate, so the report shows what the
+constraint adds. Results are aggregated by expert, task and depth, with the
+out-of-distribution slice apart, and written as JSON, a Markdown table and a plot.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .corpus import EXPERTS, default_root, instruction_of, load
+
+__all__ = ["evaluate", "summarise", "markdown_report", "plot_accuracy_by_depth", "write_report"]
+
+
+def _sample(rows: list[dict[str, Any]], limit: int | None, seed: int) -> list[dict[str, Any]]:
+    if limit is None or limit >= len(rows):
+        return rows
+    return random.Random(seed).sample(rows, limit)
+
+
+def evaluate(
+    moe: Any,
+    files: Iterable[Path] | None = None,
+    *,
+    limit: int | None = None,
+    unconstrained: bool = True,
+    seed: int = 0,
+    log: Callable[[str], None] = lambda message: None,
+) -> list[dict[str, Any]]:
+    """Answer every example of ``files`` (default: each expert's test split) with ``moe``.
+
+    ``limit`` samples that many examples per file (seeded). Returns one record per example.
+    """
+    files = list(files) if files is not None else [default_root() / expert / "test.jsonl" for expert in EXPERTS]
+    records = []
+    for path in files:
+        rows = _sample(load(path), limit, seed)
+        for number, row in enumerate(rows, start=1):
+            instruction = instruction_of(row)
+            result = moe.query(instruction)
+            record = {
+                "file": str(path),
+                "instruction": instruction,
+                "expected": row["output"],
+                "answer": result.answer,
+                "expert": result.expert,
+                "corpus_expert": row.get("expert"),
+                "task": row.get("task"),
+                "depth": row.get("depth"),
+                "ood": bool(row.get("ood")),
+                "exact": result.answer == row["output"],
+                "same_value": bool(result.same_value),
+                "parses": result.parses,
+                "latency_seconds": result.latency_seconds,
+                "new_tokens": result.new_tokens,
+                "parses_unconstrained": None,
+            }
+            if unconstrained and result.constrained:
+                free = moe.query(instruction, constrained=False)
+                record["parses_unconstrained"] = free.parses
+                record["exact_unconstrained"] = free.answer == row["output"]
+            records.append(record)
+            if number % 25 == 0 or number == len(rows):
+                done = [r for r in records if r["file"] == str(path)]
+                log(f"{path}: {number}/{len(rows)}, exact so far {sum(r['exact'] for r in done) / len(done):.1%}")
+    return records
+
+
+def _rate(records: list[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in records if r.get(key) is not None]
+    return round(sum(bool(v) for v in values) / len(values), 4) if values else None
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 4)
+
+
+def _group(records: list[dict[str, Any]]) -> dict[str, Any]:
+    latencies = [r["latency_seconds"] for r in records]
+    return {
+        "examples": len(records),
+        "exact": _rate(records, "exact"),
+        "same_value": _rate(records, "same_value"),
+        "parse_rate_constrained": _rate(records, "parses"),
+        "parse_rate_unconstrained": _rate(records, "parses_unconstrained"),
+        "latency_p50": _percentile(latencies, 0.5),
+        "latency_p95": _percentile(latencies, 0.95),
+        "mean_new_tokens": round(statistics.fmean(r["new_tokens"] for r in records), 1) if records else None,
+    }
+
+
+def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Aggregates: overall, by expert, by task and by depth, in-distribution and OOD apart."""
+    summary: dict[str, Any] = {}
+    for slice_name, chosen in (("in_distribution", [r for r in records if not r["ood"]]), ("ood", [r for r in records if r["ood"]])):
+        by: dict[str, dict[str, list[dict[str, Any]]]] = {"expert": defaultdict(list), "task": defaultdict(list), "depth": defaultdict(list)}
+        for record in chosen:
+            by["expert"][record["corpus_expert"] or record["expert"]].append(record)
+            by["task"][record["task"]].append(record)
+            by["depth"][str(record["depth"])].append(record)
+        summary[slice_name] = {
+            "overall": _group(chosen),
+            **{f"by_{key}": {name: _group(group) for name, group in sorted(groups.items())} for key, groups in by.items()},
+        }
+    summary["routing_agreement"] = _rate([{"ok": r["expert"] == r["corpus_expert"]} for r in records if r["corpus_expert"]], "ok")
+    return summary
+
+
+def _fmt(value: float | None, percent: bool = True) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1%}" if percent else f"{value:.3f}"
+
+
+def markdown_report(summary: dict[str, Any]) -> str:
+    lines = []
+    for slice_name, title in (("in_distribution", "In-distribution test examples"), ("ood", "Out-of-distribution slice (depth 5-6, longer)")):
+        data = summary[slice_name]
+        if not data["overall"]["examples"]:
+            continue
+        lines += [f"### {title}", ""]
+        header = "| {} | examples | exact | same value | parses (constrained) | parses (unconstrained) | p50 s | p95 s |"
+        for key in ("expert", "task", "depth"):
+            lines += [header.format(key), "|---|---|---|---|---|---|---|---|"]
+            groups = dict(data[f"by_{key}"])
+            groups["**all**"] = data["overall"]
+            for name, group in groups.items():
+                lines.append(
+                    f"| {name} | {group['examples']} | {_fmt(group['exact'])} | {_fmt(group['same_value'])} | "
+                    f"{_fmt(group['parse_rate_constrained'])} | {_fmt(group['parse_rate_unconstrained'])} | "
+                    f"{_fmt(group['latency_p50'], False)} | {_fmt(group['latency_p95'], False)} |"
+                )
+            lines.append("")
+    lines.append(f"Router agreement with the corpus's expert: {_fmt(summary['routing_agreement'])}")
+    return "\n".join(lines) + "\n"
+
+
+def plot_accuracy_by_depth(summary: dict[str, Any], path: Path) -> Path | None:
+    """Exact-match rate by value depth (in-distribution and OOD) as a PNG; None without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    for slice_name, label in (("in_distribution", "in distribution"), ("ood", "out of distribution")):
+        groups = {depth: group for depth, group in summary[slice_name]["by_depth"].items() if depth != "None"}
+        if groups:
+            depths = sorted(groups, key=int)
+            axis.plot([int(d) for d in depths], [100 * (groups[d]["exact"] or 0) for d in depths], marker="o", label=label)
+    axis.set_xlabel("value depth")
+    axis.set_ylabel("exact match (%)")
+    axis.set_ylim(0, 105)
+    axis.grid(alpha=0.3)
+    axis.legend()
+    axis.set_title("HLX mixture: exact match by depth")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+def write_report(records: list[dict[str, Any]], output_dir: Path, meta: dict[str, Any] | None = None) -> dict[str, Path]:
+    """Write ``eval.json`` (records and summary), ``eval.md`` and ``accuracy_by_depth.png``."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    summary = summarise(records)
+    paths = {"json": output_dir / "eval.json", "markdown": output_dir / "eval.md"}
+    paths["json"].write_text(json.dumps({"meta": meta or {}, "summary": summary, "records": records}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    paths["markdown"].write_text(markdown_report(summary), encoding="utf-8")
+    plot = plot_accuracy_by_depth(summary, output_dir / "accuracy_by_depth.png")
+    if plot is not None:
+        paths["plot"] = plot
+    return paths

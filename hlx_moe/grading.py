@@ -1,0 +1,84 @@
+"""Grading an answer against the reference codecs: exact, same value, or wrong."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from hlx_formats.api import DECODERS
+from hlx_formats.errors import HLXError
+from hlx_formats.grammar import FORMAT_TITLES, FORMATS, parse_reference
+from hlx_formats.instructions import Instruction, answer, parse_instruction
+from hlx_formats.model import values_equal
+
+__all__ = ["Grade", "grade"]
+
+
+@dataclass(frozen=True)
+class Grade:
+    """How an answer compares with the reference answer of its instruction.
+
+    ``exact``: identical to the reference text. ``same_value``: a format answer that reads
+    as the same value as the reference (another spelling of it, e.g. with extra spaces);
+    ``exact`` implies it. ``parses``: the answer is valid in its target format (with its
+    prefix); None for free-text answers. ``reference``: the reference answer, or None when
+    the instruction has none (not a known instruction form). ``error``: why the answer does
+    not parse.
+    """
+
+    exact: bool
+    same_value: bool
+    parses: bool | None
+    reference: str | None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _read_answer(text: str, instruction: Instruction) -> Any:
+    """The value(s) an answer spells, in the instruction's target format (lenient parse)."""
+    target = instruction.target_format
+    if target == "all":
+        lines = text.split("\n")
+        labels = [f"{FORMAT_TITLES[fmt]}: " for fmt in ("hlxl", "lc-r", "lc-t", "lc-b")]
+        if len(lines) != 4 or not all(line.startswith(label) for line, label in zip(lines, labels)):
+            raise HLXError("an all-formats answer is four lines: HLXL:, LC-R:, LC-T:, LC-B:")
+        return [
+            DECODERS[fmt](line[len(label) :]) for line, label, fmt in zip(lines, labels, ("hlxl", "lc-r", "lc-t", "lc-b"))
+        ]
+    if instruction.prefix:
+        if not text.startswith(instruction.prefix):
+            raise HLXError(f"the answer must start with {instruction.prefix!r}")
+        text = text[len(instruction.prefix) :]
+    return [DECODERS[target](text)]
+
+
+def grade(instruction: str | Instruction, answer_text: str) -> Grade:
+    """Grade ``answer_text`` as an answer to ``instruction`` (any model's output)."""
+    try:
+        parsed = instruction if isinstance(instruction, Instruction) else parse_instruction(instruction)
+        reference = answer(parsed)
+    except HLXError:
+        return Grade(False, False, None, None, "no reference answer: not a known instruction (or its value is invalid)")
+    exact = answer_text == reference
+    if parsed.target_format == "text":
+        return Grade(exact, exact, None, reference)
+    try:
+        got = _read_answer(answer_text, parsed)
+    except HLXError as error:
+        return Grade(exact, exact, False, reference, str(error))
+    expected = _read_answer(reference, parsed)
+    same = len(got) == len(expected) and all(values_equal(a, b) for a, b in zip(got, expected))
+    return Grade(exact, exact or same, True, reference)
+
+
+def parses_canonically(text: str, fmt: str) -> bool:
+    """True when ``text`` is accepted by the canonical grammar of ``fmt``."""
+    if fmt not in FORMATS:
+        return False
+    try:
+        parse_reference(fmt, text, canonical=True)
+    except HLXError:
+        return False
+    return True

@@ -1,0 +1,245 @@
+"""The mixture: one base model carrying three LoRA adapters, a router, constrained decoding.
+
+    from hlx_moe import HLXMoE
+    moe = HLXMoE.load()                       # the embedded base and the shipped adapters
+    result = moe.query("Convert to LC-R: [1, 2, 3]")
+    result.answer, result.expert, result.matches_reference, result.latency_seconds
+
+One generation per query: the router picks the adapter from the instruction's formats
+without running a model, and the grammar of the answer's format constrains decoding.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from hlx_formats.errors import BackendUnavailable, HLXError
+
+from .base import EMBEDDED_BASE, LoadedBase, load_base
+from .corpus import EXPERTS, prompt_of
+from .decoding import Decoder, answer_grammar
+from .grading import grade
+from .router import route_instruction
+
+__all__ = ["HLXMoE", "QueryResult", "shipped_adapters_dir", "adapters_dir_from_env"]
+
+
+def shipped_adapters_dir() -> Path:
+    """The adapters shipped inside the package: ``hlx_moe/adapters/<expert>``."""
+    return Path(__file__).resolve().parent / "adapters"
+
+
+def adapters_dir_from_env() -> Path:
+    """``$HLX_MOE_ADAPTERS`` if set, else the shipped adapters."""
+    value = os.environ.get("HLX_MOE_ADAPTERS")
+    return Path(value) if value else shipped_adapters_dir()
+
+
+@dataclass
+class QueryResult:
+    """One answered query."""
+
+    instruction: str
+    answer: str
+    expert: str
+    route_reason: str
+    constrained: bool
+    parses: bool | None  # None for free-text answers
+    matches_reference: bool | None  # None when the instruction has no reference answer
+    same_value: bool | None
+    reference: str | None
+    prompt_tokens: int
+    new_tokens: int
+    latency_seconds: float
+    stop_reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _resident_bytes() -> int:
+    """Resident memory of this process now (Linux /proc), else its peak (getrusage)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class HLXMoE:
+    """One base model with the coordinator, ascii and runic LoRA adapters (PEFT multi-adapter)."""
+
+    def __init__(self, loaded: LoadedBase, model: Any, adapters: dict[str, Path], memory: dict[str, int]) -> None:
+        self.base = loaded
+        self.model = model
+        self.tokenizer = loaded.tokenizer
+        self.adapters = adapters
+        self.memory = memory
+        self.decoder = Decoder(model, loaded.tokenizer)
+        self._lock = threading.Lock()  # one query at a time: the active adapter is shared state
+
+    @classmethod
+    def load(
+        cls,
+        adapters: str | Path | dict[str, str | Path] | None = None,
+        *,
+        base: str | None = None,
+        quantization: str = "auto",
+        device: str | None = None,
+    ) -> HLXMoE:
+        """Load the base once and the three adapters onto it.
+
+        ``adapters``: a folder holding ``coordinator/``, ``ascii/`` and ``runic/`` (default:
+        ``$HLX_MOE_ADAPTERS``, else the adapters shipped in the package), or a mapping from
+        expert to adapter folder. ``base`` defaults to the base the adapters were trained on
+        (their ``adapter_config.json``), else the embedded ``smollm2-135m``.
+        """
+        folders = cls._adapter_folders(adapters)
+        import peft
+
+        before = _resident_bytes()
+        base = base or cls._trained_base(folders)
+        loaded = load_base(base, quantization, device)
+        base_bytes = _resident_bytes() - before
+        first, *rest = EXPERTS
+        model = peft.PeftModel.from_pretrained(loaded.model, str(folders[first]), adapter_name=first)
+        for expert in rest:
+            model.load_adapter(str(folders[expert]), adapter_name=expert)
+        model.eval()
+        memory = {
+            "process_before_bytes": before,
+            "base_resident_bytes": base_bytes,
+            "mixture_resident_bytes": _resident_bytes() - before,
+            "base_parameter_bytes": sum(p.numel() * p.element_size() for p in loaded.model.parameters() if "lora_" not in str(p)),
+            "adapter_parameter_bytes": sum(
+                p.numel() * p.element_size() for name, p in model.named_parameters() if "lora_" in name
+            ),
+        }
+        return cls(loaded, model, folders, memory)
+
+    @staticmethod
+    def _adapter_folders(adapters: str | Path | dict[str, str | Path] | None) -> dict[str, Path]:
+        if isinstance(adapters, dict):
+            folders = {expert: Path(path) for expert, path in adapters.items()}
+        else:
+            root = Path(adapters) if adapters is not None else adapters_dir_from_env()
+            folders = {expert: root / expert for expert in EXPERTS}
+        missing = [f"{expert} ({path})" for expert, path in folders.items() if not (path / "adapter_config.json").exists()]
+        if set(folders) != set(EXPERTS) or missing:
+            raise BackendUnavailable(
+                "the mixture needs three trained adapters (coordinator, ascii, runic); missing: "
+                f"{', '.join(missing) or ', '.join(sorted(set(EXPERTS) - set(folders)))}. Train them with "
+                "`hlx moe train --expert NAME`, or point HLX_MOE_ADAPTERS at a folder that holds them."
+            )
+        return folders
+
+    @staticmethod
+    def _trained_base(folders: dict[str, Path]) -> str:
+        import json
+
+        names = set()
+        for folder in folders.values():
+            report = folder / "training_report.json"
+            if report.exists():
+                names.add(json.loads(report.read_text(encoding="utf-8")).get("base", EMBEDDED_BASE))
+        if len(names) > 1:
+            raise HLXError(f"the adapters were trained on different bases: {sorted(names)}")
+        return names.pop() if names else EMBEDDED_BASE
+
+    def footprint(self) -> dict[str, Any]:
+        """Memory of the mixture: base and adapter parameters, and resident memory measured at load."""
+        return {
+            **self.memory,
+            "mixture_over_base": round(self.memory["mixture_resident_bytes"] / max(1, self.memory["base_resident_bytes"]), 3),
+            "base": self.base.name,
+            "quantization": self.base.quantization,
+            "device": self.base.device,
+            "adapters": {expert: str(path) for expert, path in self.adapters.items()},
+        }
+
+    def query(self, instruction: str, *, constrained: bool = True, max_new_tokens: int | None = None) -> QueryResult:
+        """Route, generate once with the chosen adapter (under the answer's grammar when the
+        answer is a format and ``constrained``), and grade against the reference."""
+        if not isinstance(instruction, str):
+            raise HLXError(f"an instruction must be str, not {type(instruction).__name__}")
+        decision = route_instruction(instruction)
+        parsed = decision.instruction
+        grammar = None
+        if constrained and parsed is not None and parsed.answers_in_format:
+            grammar = answer_grammar(parsed.target_format, parsed.prefix)
+        text = parsed.text if parsed is not None else instruction.strip()
+        if max_new_tokens is None:
+            max_new_tokens = self._token_budget(parsed)
+        with self._lock:
+            self.model.set_adapter(decision.expert)
+            generation = self.decoder.generate(prompt_of(text), grammar=grammar, max_new_tokens=max_new_tokens)
+        graded = grade(parsed, generation.text) if parsed is not None else None
+        return QueryResult(
+            instruction=text,
+            answer=generation.text,
+            expert=decision.expert,
+            route_reason=decision.reason,
+            constrained=grammar is not None,
+            parses=graded.parses if graded else None,
+            matches_reference=graded.exact if graded and graded.reference is not None else None,
+            same_value=graded.same_value if graded and graded.reference is not None else None,
+            reference=graded.reference if graded else None,
+            prompt_tokens=generation.prompt_tokens,
+            new_tokens=generation.new_tokens,
+            latency_seconds=generation.seconds,
+            stop_reason=generation.stop_reason,
+        )
+
+    def _token_budget(self, parsed: Any) -> int:
+        """Enough new tokens for the reference answer with room to spare (it is known)."""
+        if parsed is None or parsed.value_text is None:
+            return 128
+        estimate = len(self.tokenizer(parsed.value_text, add_special_tokens=False)["input_ids"])
+        return max(32, 4 * estimate + 16) if parsed.target_format == "all" else max(32, 2 * estimate + 16)
+
+    def translate(self, text: str, to: str | None = None) -> str:
+        """``hlx_formats.translate(..., backend="moe")``: the answer through the mixture."""
+        if to is not None:
+            from hlx_formats import detect_format
+            from hlx_formats.grammar import FORMAT_TITLES, normalize_format
+
+            target = FORMAT_TITLES[normalize_format(to)]
+            source = detect_format(text)
+            if source == "hlxl" and target == "HLXL":
+                instruction = f"Parse HLXL: {text}"
+            elif source == "hlxl":
+                instruction = f"Convert to {target}: {text}"
+            elif target == "HLXL":
+                instruction = f"Parse {FORMAT_TITLES[source]}: {text}"
+            elif source == "lc-t" and target == "LC-R":
+                instruction = f"Convert this to Runic glyphs: {text}"
+            elif source == "lc-r" and target == "LC-T":
+                instruction = f"Convert this to text-safe format: {text}"
+            else:  # no single instruction goes there: through HLXL, as two queries
+                return self.translate(self.translate(text, "hlxl"), to)
+            return self.query(instruction).answer.removeprefix("HLXL: ")
+        return self.query(text).answer
+
+
+_SHARED: HLXMoE | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_mixture() -> HLXMoE:
+    """The process-wide mixture used by ``translate(..., backend="moe")``, built on first use."""
+    global _SHARED
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            _SHARED = HLXMoE.load()
+        return _SHARED
+
+
+def translate_with_moe(text: str, to: str | None = None) -> str:
+    return shared_mixture().translate(text, to)

