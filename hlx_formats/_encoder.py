@@ -121,12 +121,22 @@ def _encode_contract(value: Contract, sp: Spelling, out: list[str], depth: int) 
     out.append(sp.contract_close)
 
 
+def plain_kind(value: Any) -> Any:
+    """The plain-kind value of a subclass instance (an IntEnum, a str enum, an OrderedDict), or None."""
+    if isinstance(value, str):
+        return str.__str__(value)  # str() of a str enum would give its name, not its value
+    for base in (int, float, bytes, list, dict):  # bool cannot be subclassed
+        if isinstance(value, base):
+            return base(value)
+    return None
+
+
 def _encode_other(value: Any, sp: Spelling, out: list[str], depth: int) -> None:
     # Subclasses of the plain kinds (IntEnum, str enums, OrderedDict...) encode as the kind.
-    for base in (bool, int, float, str, bytes, list, dict):
-        if isinstance(value, base):
-            _encode(base(value), sp, out, depth)
-            return
+    plain = plain_kind(value)
+    if plain is not None:
+        _encode(plain, sp, out, depth)
+        return
     hint = "; use a list for an array" if isinstance(value, tuple) else ""
     raise EncodeError(
         kind_of(value),

@@ -222,6 +222,10 @@ def _lark_error(fmt: str, text: str, parser: Lark, error: LarkError) -> ParseErr
         return _error_at(fmt, text, offset, reason)
     if isinstance(error, UnexpectedToken):
         token = error.token
+        if fmt == "hlxl" and token.type == "NAME" and text.startswith('b"', token.start_pos):
+            diagnosis = _diagnose_quoted(text, token.start_pos, fmt)  # a bytes literal gone wrong
+            if diagnosis:
+                return _error_at(fmt, text, *diagnosis)
         expected = _expected(parser, error.accepts or error.expected)
         if token.type == "$END":
             return _error_at(fmt, text, len(text), f"unexpected end of input; expected {expected}")

@@ -221,7 +221,7 @@ def answer(instruction: Instruction | str) -> str:
     """The reference answer to an instruction."""
     from .api import DECODERS, ENCODERS  # api imports this module
 
-    if isinstance(instruction, str):
+    if not isinstance(instruction, Instruction):
         instruction = parse_instruction(instruction)
     if instruction.form.task in ("intent", "intent_format"):
         return ENCODERS[instruction.target_format](_intent_contract(instruction))
@@ -240,7 +240,7 @@ def route(instruction: Instruction | str) -> tuple[str, str]:
     (LC-R: runic, LC-T: ascii); everything else (LC-B, HLXL, all formats, questions,
     intents) to the coordinator.
     """
-    if isinstance(instruction, str):
+    if not isinstance(instruction, Instruction):
         instruction = parse_instruction(instruction)
     task = instruction.form.task
     if task in ("intent", "intent_format"):

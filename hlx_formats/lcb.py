@@ -10,7 +10,7 @@ import struct
 from typing import Any
 
 from . import _lexical as lex
-from ._encoder import Spelling, encode
+from ._encoder import Spelling, encode, plain_kind
 from .errors import EncodeError, HLXError, ParseError
 from .grammar import parse_reference
 from .model import IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of
@@ -122,11 +122,10 @@ def _put(value: Any, out: bytearray, depth: int) -> None:
         else:
             _put_contract(value, out, depth + 1)
     else:
-        for base in (bool, int, float, str, bytes, list, dict):
-            if isinstance(value, base):
-                _put(base(value), out, depth)
-                return
-        encode(value, _TEXT)  # raises the EncodeError that names the kind
+        plain = plain_kind(value)
+        if plain is None:
+            encode(value, _TEXT)  # raises the EncodeError that names the kind
+        _put(plain, out, depth)
 
 
 def _put_array(value: list[Any], out: bytearray, depth: int) -> None:

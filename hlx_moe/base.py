@@ -114,13 +114,13 @@ def resolve_base(base: str) -> str:
 
 
 def default_quantization(device: str) -> str:
-    """``nf4`` on CUDA (as the original); on CPU ``none``, which measured faster here.
+    """``nf4`` (as the original), on CUDA and on CPU alike.
 
-    On the 2-core CPU of this project, generation with the embedded base runs at
-    about the same speed or faster unquantised, and nf4 adds de-quantisation work
-    to every matrix product (docs/moe.md has the measurement and its command).
+    On this project's 2-core CPU, greedy generation with the embedded base measured faster
+    in nf4 than unquantised (docs/moe.md, ``python -m benchmarks.moe --sections quantization``),
+    and its weights take a third of the memory.
     """
-    return "nf4" if device.startswith("cuda") else "none"
+    return "nf4"
 
 
 def default_device() -> str:

@@ -115,6 +115,16 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
 
 
+def _checkpointing_argument() -> str:
+    """``activation_checkpointing`` in newer transformers, ``gradient_checkpointing`` before."""
+    import dataclasses
+
+    from transformers import TrainingArguments
+
+    names = {field.name for field in dataclasses.fields(TrainingArguments)}
+    return "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
+
+
 def _device() -> str:
     import torch
 
@@ -178,7 +188,7 @@ def train_expert(
     if settings.quantization == "nf4":
         model = peft.prepare_model_for_kbit_training(model, use_gradient_checkpointing=settings.gradient_checkpointing)
     elif settings.gradient_checkpointing:
-        model.gradient_checkpointing_enable()
+        getattr(model, "activation_checkpointing_enable", model.gradient_checkpointing_enable)()
         model.enable_input_require_grads()
     model.config.use_cache = False
     lora = peft.LoraConfig(
@@ -216,7 +226,7 @@ def train_expert(
         optim=settings.optimizer,
         fp16=settings.fp16 and on_cuda,
         bf16=settings.bf16 and on_cuda,
-        gradient_checkpointing=settings.gradient_checkpointing,
+        **{_checkpointing_argument(): settings.gradient_checkpointing},
         train_sampling_strategy="group_by_length" if settings.length_bucketing else "random",
         logging_steps=settings.logging_steps,
         eval_strategy="steps",

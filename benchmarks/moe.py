@@ -1,0 +1,189 @@
+"""Benchmarks of the model half on this machine: ``python -m benchmarks.moe [--quick]``.
+
+Sections (each prints a Markdown table; ``--json FILE`` also writes the numbers):
+
+* ``matmul``: this machine's fp32 matrix-multiply rate (the limit for training).
+* ``quantization``: the embedded base loaded as nf4 and as none: load time, memory,
+  greedy generation speed (the same prompt, 40 new tokens, median of repeats).
+* ``training``: LoRA training steps on the embedded base through the real training code
+  (``hlx_moe.train``): tokens/s and its ratio to the matmul limit, counting 4 x parameters
+  FLOPs per token (forward 2N, backward through the activations 2N; LoRA weights are tiny).
+* ``mixture``: with trained adapters (``--adapters``, default the shipped ones): load time,
+  resident memory against the base alone, latency p50/p95 by expert, tokens/s, and the cost
+  of constrained decoding (same queries with and without the grammar).
+
+``--quick`` runs each section small (a smoke run for CI, not a measurement).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+PROMPT = '### Instruction:\nConvert to LC-R: {1000: {@0: "search", @1: &h_documents}}\n\n### Response:\n'
+
+
+def matmul_rate(size: int = 2048, repeats: int = 5) -> dict[str, float]:
+    import torch
+
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.mm(a, b)
+    started = time.perf_counter()
+    for _ in range(repeats):
+        torch.mm(a, b)
+    seconds = time.perf_counter() - started
+    return {"size": size, "gflops": round(2 * size**3 * repeats / seconds / 1e9, 1), "threads": torch.get_num_threads()}
+
+
+def _greedy_tokens_per_second(model: Any, tokenizer: Any, new_tokens: int, repeats: int) -> float:
+    from hlx_moe.decoding import Decoder
+
+    decoder = Decoder(model, tokenizer)
+    decoder.generate(PROMPT, max_new_tokens=4)
+    times = []
+    for _ in range(repeats):
+        generation = _generate_exactly(decoder, new_tokens)
+        times.append(generation)
+    return round(new_tokens / statistics.median(times), 2)
+
+
+def _generate_exactly(decoder: Any, new_tokens: int) -> float:
+    # EOS is masked out so that every run makes exactly new_tokens tokens.
+    import torch
+    from transformers import DynamicCache
+
+    ids = torch.tensor([decoder.tokenizer(PROMPT, add_special_tokens=False)["input_ids"]])
+    cache = DynamicCache(config=decoder.model.config)
+    started = time.perf_counter()
+    with torch.inference_mode():
+        for _ in range(new_tokens):
+            output = decoder.model(input_ids=ids, use_cache=True, logits_to_keep=1, **{decoder._cache_argument: cache})
+            logits = output.logits[:, -1, :]
+            logits[:, decoder.tokenizer.eos_token_id] = -float("inf")
+            ids = logits.argmax(dim=-1, keepdim=True)
+    return time.perf_counter() - started
+
+
+def quantization(quick: bool) -> list[dict[str, Any]]:
+    from hlx_moe.base import load_base
+
+    rows = []
+    for mode in ("nf4", "none"):
+        loaded = load_base(quantization=mode, device="cpu")
+        rows.append(
+            {
+                "quantization": mode,
+                "load_seconds": round(loaded.load_seconds, 2),
+                "weights_mb": round(loaded.model.get_memory_footprint() / 1e6, 1),
+                "tokens_per_second": _greedy_tokens_per_second(loaded.model, loaded.tokenizer, 8 if quick else 40, 1 if quick else 3),
+            }
+        )
+        del loaded
+    return rows
+
+
+def training(quick: bool, rate: dict[str, float]) -> dict[str, Any]:
+    from hlx_moe.train import train_expert
+
+    steps = 2 if quick else 12
+    with tempfile.TemporaryDirectory() as output:
+        report = train_expert(
+            "ascii", preset="cpu", output_dir=Path(output), resume=False, log=lambda message: None,
+            overrides={"max_steps": str(steps), "logging_steps": "1", "eval_steps": str(steps), "save_steps": str(10 * steps), "eval_examples": "8"},
+        )  # fmt: skip
+    from hlx_moe.base import load_base
+
+    parameters = load_base(quantization="none", device="cpu").model.num_parameters()
+    flops_per_token = 4 * parameters
+    achieved = report["tokens_per_second"] * flops_per_token / 1e9
+    return {
+        "steps": steps,
+        "tokens_per_second": report["tokens_per_second"],
+        "seconds_per_step": round(report["train_seconds"] / steps, 2),
+        "gflops_achieved": round(achieved, 1),
+        "matmul_gflops": rate["gflops"],
+        "share_of_matmul_limit": round(achieved / rate["gflops"], 3),
+    }
+
+
+def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
+    from hlx_formats import BackendUnavailable
+    from hlx_moe import HLXMoE
+    from hlx_moe.corpus import EXPERTS, default_root, instruction_of, load
+
+    try:
+        moe = HLXMoE.load(adapters)
+    except BackendUnavailable as error:
+        return {"skipped": str(error)}
+    per_expert = 2 if quick else 20
+    latencies: dict[str, list[float]] = {}
+    constrained_seconds = unconstrained_seconds = 0.0
+    tokens = 0
+    for expert in EXPERTS:
+        rows = [row for row in load(default_root() / expert / "test.jsonl") if not row["ood"]][:per_expert]
+        for row in rows:
+            instruction = instruction_of(row)
+            result = moe.query(instruction)
+            latencies.setdefault(expert, []).append(result.latency_seconds)
+            tokens += result.new_tokens
+            if result.constrained:
+                free = moe.query(instruction, constrained=False, max_new_tokens=max(1, result.new_tokens))
+                constrained_seconds += result.latency_seconds / max(1, result.new_tokens)
+                unconstrained_seconds += free.latency_seconds / max(1, free.new_tokens)
+    every = [value for values in latencies.values() for value in values]
+    footprint = moe.footprint()
+    return {
+        "load_seconds": round(moe.base.load_seconds, 2),
+        "mixture_over_base_memory": footprint["mixture_over_base"],
+        "adapter_mb": round(footprint["adapter_parameter_bytes"] / 1e6, 2),
+        "latency_p50": round(statistics.median(every), 3),
+        "latency_p95": round(sorted(every)[int(0.95 * (len(every) - 1))], 3),
+        "by_expert_p50": {expert: round(statistics.median(values), 3) for expert, values in latencies.items()},
+        "tokens_per_second": round(tokens / sum(every), 1),
+        "constraint_overhead": round(constrained_seconds / max(unconstrained_seconds, 1e-9) - 1, 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.moe", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small smoke run (for CI)")
+    parser.add_argument("--sections", default="matmul,quantization,training,mixture")
+    parser.add_argument("--adapters", type=Path, default=None)
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = parser.parse_args(argv)
+    sections = set(args.sections.split(","))
+    results: dict[str, Any] = {}
+    rate = matmul_rate(512 if args.quick else 2048, 2 if args.quick else 5)
+    results["matmul"] = rate
+    print(f"fp32 matmul: {rate['gflops']} GFLOP/s ({rate['size']}x{rate['size']}, {rate['threads']} threads)")
+    if "quantization" in sections:
+        results["quantization"] = quantization(args.quick)
+        print("\n| quantization | load s | weights MB | tokens/s |\n|---|---|---|---|")
+        for row in results["quantization"]:
+            print(f"| {row['quantization']} | {row['load_seconds']} | {row['weights_mb']} | {row['tokens_per_second']} |")
+    if "training" in sections:
+        results["training"] = training(args.quick, rate)
+        t = results["training"]
+        print(
+            f"\ntraining (cpu preset, {t['steps']} steps): {t['tokens_per_second']} tokens/s, {t['seconds_per_step']} s/step, "
+            f"{t['gflops_achieved']} GFLOP/s = {t['share_of_matmul_limit']:.1%} of the matmul limit"
+        )
+    if "mixture" in sections:
+        results["mixture"] = mixture(args.quick, args.adapters)
+        print("\nmixture:", json.dumps(results["mixture"], indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Shared settings of the test suite.
+
+Hypothesis profiles (choose with ``HYPOTHESIS_PROFILE=...``):
+
+* ``default``: moderate example counts, sized so that the whole suite runs in well under
+  three minutes on two cores;
+* ``thorough``: ten times as many examples, for a long run before a release;
+* ``ci``: like ``default`` but derandomized, so that a CI failure reproduces.
+
+Tests that set their own ``max_examples`` scale it by the profile's ``max_examples / 100``
+(``settings.default.max_examples`` is the loaded profile's count).
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+_COMMON = dict(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
+
+settings.register_profile("default", max_examples=100, **_COMMON)
+settings.register_profile("ci", max_examples=100, derandomize=True, **_COMMON)
+settings.register_profile("thorough", max_examples=1000, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
