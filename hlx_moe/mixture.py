@@ -21,7 +21,7 @@ from typing import Any
 
 from hlx_formats.errors import BackendUnavailable, HLXError
 
-from .base import EMBEDDED_BASE, LoadedBase, load_base
+from .base import EMBEDDED_BASE, LoadedBase, _require, load_base
 from .corpus import EXPERTS, prompt_of
 from .decoding import Decoder, answer_grammar
 from .grading import grade
@@ -101,6 +101,8 @@ class HLXMoE:
         expert to adapter folder. ``base`` defaults to the base the adapters were trained on
         (their ``adapter_config.json``), else the embedded ``smollm2-135m``.
         """
+        for module in ("torch", "transformers", "peft", "llguidance"):
+            _require(module, "the mixture")
         folders = cls._adapter_folders(adapters)
         import peft
 

@@ -250,6 +250,9 @@ def train_expert(
         data_collator=AnswerOnlyCollator(tokenizer.pad_token_id),
         callbacks=[_progress_callback(log)],
     )
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)  # the Progress callback prints instead
     checkpoint = None
     if resume and checkpoint_dir.exists() and any(checkpoint_dir.glob("checkpoint-*")):
         checkpoint = True
@@ -260,6 +263,10 @@ def train_expert(
     evaluation = trainer.evaluate()
     if not trainer.is_world_process_zero():
         return {}
+    if settings.adapter_dtype == "float16":  # half the size on disk; PEFT casts it back on load
+        for name, parameter in model.named_parameters():
+            if "lora_" in name:
+                parameter.data = parameter.data.to(torch.float16)
     model.save_pretrained(str(adapter_dir), safe_serialization=True)
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     report = {

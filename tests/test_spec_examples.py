@@ -437,7 +437,7 @@ def test_floats_keep_their_bits():
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("document", ["docs/api.md", "docs/formats.md"])
+@pytest.mark.parametrize("document", ["README.md", "docs/api.md", "docs/formats.md"])
 def test_documentation_examples_run(document):
     path = ROOT / document
     if not path.exists():
