@@ -205,6 +205,58 @@ def show_translations(
     return failures
 
 
+#: Instructions for the mixture of experts section: the ones above and a few new ones.
+MOE_INSTRUCTIONS = [instruction for instruction, _, _ in INSTRUCTIONS] + [
+    'Convert to LC-R: {name: "HLX", tags: ["glyph", "runic"], version: 2}',
+    "Convert to LC-T: [3.5, -7, b\"ok\", &h_queue]",
+    "Parse LC-B: [{id:0x07,ok:T}]",
+    "What does 🜂 mean in LC-R?",
+    "Search for invoices",
+]
+
+
+def show_moe(out: TextIO, instructions: list[str] = MOE_INSTRUCTIONS) -> None:
+    """The mixture of experts answering instructions next to the reference answers: the
+    expert, latency and whether each answer matches. Model errors are shown, not failures;
+    without the [moe] extra or trained adapters the section says why it is skipped."""
+    _heading(out, "Instructions answered by the mixture of experts (hlx_moe)")
+    try:
+        from hlx_moe import HLXMoE
+        from hlx_moe.corpus import EXPERTS, default_root, instruction_of, load
+
+        moe = HLXMoE.load()
+    except HLXError as error:
+        print(f"  (skipped: {error})", file=out)
+        return
+    seen = set()
+    for expert in EXPERTS:
+        for split in ("train", "validation", "test"):
+            path = default_root() / expert / f"{split}.jsonl"
+            if path.exists():
+                seen.update(instruction_of(row) for row in load(path))
+    footprint = moe.footprint()
+    print(
+        f"  base {footprint['base']} ({footprint['quantization']}, {footprint['device']}), "
+        f"adapters {', '.join(footprint['adapters'])}; loaded in {moe.base.load_seconds:.1f} s",
+        file=out,
+    )
+    matches = 0
+    for instruction in instructions:
+        result = moe.query(instruction)
+        matches += bool(result.matches_reference)
+        novelty = "in the corpora" if instruction in seen else "not in the corpora"
+        mark = OK if result.matches_reference else FAIL
+        print(f"\n  {mark} {instruction}   ({novelty})", file=out)
+        print(f"      expert {result.expert} ({result.route_reason}), {result.latency_seconds:.2f} s, "
+              f"{'parses' if result.parses else 'free text' if result.parses is None else 'does not parse'}", file=out)
+        for line in result.answer.split("\n"):
+            print(f"      moe:       {line}", file=out)
+        if not result.matches_reference and result.reference is not None:
+            for line in result.reference.split("\n"):
+                print(f"      reference: {line}", file=out)
+    print(f"\n  {matches} of {len(instructions)} answers match the reference exactly", file=out)
+
+
 def main(out: TextIO | None = None) -> int:
     """Print the demo to ``out`` (default: stdout); 0 if every check passed, else 1."""
     out = sys.stdout if out is None else out
@@ -219,6 +271,7 @@ def main(out: TextIO | None = None) -> int:
     answer_failures = 0
     for title, answer in sources:
         answer_failures += show_translations(out, title, answer)
+    show_moe(out)
 
     _heading(out, "Summary")
     count = len(EXAMPLES)
