@@ -223,18 +223,23 @@ def values_equal(a: Any, b: Any) -> bool:
     return True
 
 
-def _freeze(value: Any) -> Any:
-    """A hashable stand-in for a value that keeps the distinctions values_equal makes."""
+def _shallow_key(value: Any) -> Any:
+    """A hashable summary of a value, one level deep, that keeps the distinctions
+    values_equal makes: equal values give equal keys, and nothing recurses."""
     kind = type(value)
     if kind is list:
-        return ("array", tuple(_freeze(item) for item in value))
+        return ("array", len(value))
     if kind is dict:
-        return ("object", tuple((key, _freeze(item)) for key, item in value.items()))
+        return ("object", tuple(value))
     if kind is Contract:
-        return ("contract", value.id, tuple((index, _freeze(item)) for index, item in value._fields))
+        return ("contract", value.id, tuple(index for index, _ in value._fields))
     if kind is float:
         return ("float", _float_key(value))
     return (kind.__name__, value)
+
+
+def _freeze(contract: Contract) -> Any:
+    return ("contract", contract.id, tuple((index, _shallow_key(item)) for index, item in contract._fields))
 
 
 def _children(value: Any) -> Iterable[Any]:
