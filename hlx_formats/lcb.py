@@ -6,11 +6,13 @@ Binary layout (little-endian): see ``docs/formats.md``. ``{14: {@0: 42}}`` is
 
 from __future__ import annotations
 
+import re
 import struct
 from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode, plain_kind
+from ._fast import FastParser, Reject
 from .errors import EncodeError, HLXError, ParseError
 from .grammar import parse_reference
 from .model import IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of
@@ -317,10 +319,101 @@ def to_lcb_text(value: Any) -> str:
     return text if type(value) is Contract else f"[{text}]"
 
 
-def from_lcb(data: bytes | str) -> Any:
-    """The value of LC-B input: ``bytes`` are the binary format, ``str`` the text notation."""
+def from_lcb(data: bytes | str, *, strict_reference: bool = False) -> Any:
+    """The value of LC-B input: ``bytes`` are the binary format, ``str`` the text notation.
+
+    For the text notation, ``strict_reference=True`` uses the Lark parser only (see
+    :func:`~hlx_formats.from_hlxl`); binary input has one decoder.
+    """
     if isinstance(data, (bytes, bytearray, memoryview)):
         return _decode_binary(bytes(data))
     if isinstance(data, str):
+        if not strict_reference:
+            try:
+                return _FastLCBText.parse(data)
+            except Exception:  # noqa: BLE001 - anything the fast path does not take, the reference judges
+                pass
         return parse_reference("lc-b", data)
     raise HLXError(f"LC-B input must be bytes (binary) or str (text notation), not {type(data).__name__}")
+
+
+# --- fast decoder of the text notation -----------------------------------------------
+
+_HEX_INT = re.compile(r"-?0x([0-9a-fA-F]+)")
+_CONTRACT_HEAD = re.compile(r"[ \t\r\n]*-?(?:0x[0-9a-fA-F]+|[0-9]+)[ \t\r\n]*\|")
+
+
+class _FastLCBText(FastParser):
+    ascii_strings = True
+    reserved_keys = _TEXT.reserved_keys
+    __slots__ = ()
+
+    def top(self) -> Any:
+        text = self.text
+        if text[self.pos] != "[":
+            raise Reject
+        self.pos += 1
+        if _CONTRACT_HEAD.match(text, self.pos):
+            self.skip()
+            return self.contract_body(1)
+        self.skip()
+        value = self.value(0)
+        self.expect("]")
+        return value
+
+    def value(self, depth: int) -> Any:
+        text, pos = self.text, self.pos
+        char = text[pos]
+        if char == '"':
+            return self.string()
+        if char == "[":
+            self.pos = pos + 1
+            if _CONTRACT_HEAD.match(text, self.pos):
+                self.skip()
+                return self.contract_body(depth + 1)
+            return self.items(depth + 1, "]")
+        if char == "{":
+            self.pos = pos + 1
+            return self.pairs(depth + 1, "}")
+        if char in "-0123456789":
+            match = _HEX_INT.match(text, pos)
+            if match is None:
+                return self.number()
+            self.pos = match.end()
+            value = int(match.group(), 16)
+            if not -(2**63) <= value <= 2**64 - 1:
+                raise Reject
+            return value
+        if char == "_":
+            self.pos = pos + 1
+            return None
+        if char == "T":
+            self.pos = pos + 1
+            return True
+        if char == "F":
+            self.pos = pos + 1
+            return False
+        if char == "#":
+            return self.hex_bytes(1)
+        if char == "&":
+            return self.handle(1)
+        raise Reject
+
+    def contract_body(self, depth: int) -> Contract:
+        if depth > MAX_DEPTH:
+            raise Reject
+        contract_id = self.contract_id()
+        text = self.text
+        fields = []
+        while True:
+            self.skip()
+            char = text[self.pos]
+            self.pos += 1
+            if char == "]" and fields:
+                return self.contract(contract_id, fields)
+            if char != "|":
+                raise Reject
+            self.skip()
+            index = self.field_index()
+            self.expect(":")
+            fields.append((index, self.value(depth)))

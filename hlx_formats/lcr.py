@@ -6,7 +6,9 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
+from ._fast import FastParser, Reject
 from .grammar import parse_reference, text_input
+from .model import MAX_DEPTH
 
 __all__ = ["to_lcr", "from_lcr", "GLYPHS", "LEGACY_GLYPHS"]
 
@@ -55,6 +57,71 @@ def to_lcr(value: Any) -> str:
     return encode(value, SPELLING)
 
 
-def from_lcr(text: str | bytes) -> Any:
-    """The value of an LC-R text (whitespace and legacy glyphs accepted); ParseError if invalid."""
-    return parse_reference("lc-r", text_input(text, "lc-r"))
+def from_lcr(text: str | bytes, *, strict_reference: bool = False) -> Any:
+    """The value of an LC-R text (whitespace and legacy glyphs accepted); ParseError if invalid.
+
+    ``strict_reference=True`` uses the Lark parser only (see :func:`~hlx_formats.from_hlxl`).
+    """
+    text = text_input(text, "lc-r")
+    if not strict_reference:
+        try:
+            return _FastLCR.parse(text)
+        except Exception:  # noqa: BLE001 - anything the fast path does not take, the reference judges
+            pass
+    return parse_reference("lc-r", text)
+
+
+# --- fast decoder --------------------------------------------------------------------
+
+
+class _FastLCR(FastParser):
+    __slots__ = ()
+
+    def value(self, depth: int) -> Any:
+        text, pos = self.text, self.pos
+        char = text[pos]
+        if char == '"':
+            return self.string()
+        if char in "-0123456789":
+            return self.number()
+        if char in "🜃🐃":
+            self.pos = pos + 1
+            return self.items(depth + 1, "🜄🐄")
+        if char == "◇":
+            self.pos = pos + 1
+            return self.pairs(depth + 1, "◆")
+        if char in "🜊🐊":
+            self.pos = pos + 1
+            return self.contract_body(depth + 1)
+        if char == "∅":
+            self.pos = pos + 1
+            return None
+        if char == "⊤":
+            self.pos = pos + 1
+            return True
+        if char == "⊥":
+            self.pos = pos + 1
+            return False
+        if char == "⊠":
+            return self.hex_bytes(1)
+        if char == "⟁":
+            return self.handle(1)
+        raise Reject
+
+    def contract_body(self, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise Reject
+        contract_id = self.contract_id()
+        text = self.text
+        fields = []
+        while True:
+            self.skip()
+            char = text[self.pos]
+            self.pos += 1
+            if char in "🜂🐂" and fields:
+                return self.contract(contract_id, fields)
+            if char not in "🜁🐁":
+                raise Reject
+            index = self.field_index()
+            self.skip()
+            fields.append((index, self.value(depth)))

@@ -6,7 +6,9 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
+from ._fast import FastParser, Reject
 from .grammar import parse_reference, text_input
+from .model import MAX_DEPTH
 
 __all__ = ["to_lct", "from_lct"]
 
@@ -37,6 +39,75 @@ def to_lct(value: Any) -> str:
     return encode(value, SPELLING)
 
 
-def from_lct(text: str | bytes) -> Any:
-    """The value of an LC-T text (lenient spelling accepted); ParseError if invalid."""
-    return parse_reference("lc-t", text_input(text, "lc-t"))
+def from_lct(text: str | bytes, *, strict_reference: bool = False) -> Any:
+    """The value of an LC-T text (lenient spelling accepted); ParseError if invalid.
+
+    ``strict_reference=True`` uses the Lark parser only (see :func:`~hlx_formats.from_hlxl`).
+    """
+    text = text_input(text, "lc-t")
+    if not strict_reference:
+        try:
+            return _FastLCT.parse(text)
+        except Exception:  # noqa: BLE001 - anything the fast path does not take, the reference judges
+            pass
+    return parse_reference("lc-t", text)
+
+
+# --- fast decoder --------------------------------------------------------------------
+
+
+class _FastLCT(FastParser):
+    ascii_strings = True
+    reserved_keys = SPELLING.reserved_keys
+    __slots__ = ()
+
+    def value(self, depth: int) -> Any:
+        text, pos = self.text, self.pos
+        char = text[pos]
+        if char == '"':
+            return self.string()
+        if char == "[":
+            self.pos = pos + 1
+            return self.items(depth + 1, "]")
+        if char == "{":
+            self.pos = pos + 1
+            return self.brace(depth + 1)
+        if char in "-0123456789":
+            return self.number()
+        for word, result in (("NULL", None), ("TRUE", True), ("FALSE", False)):
+            if text.startswith(word, pos):
+                self.pos = pos + len(word)
+                return result
+        if char == "#":
+            return self.hex_bytes(1)
+        if char == "@":
+            return self.handle(1)
+        raise Reject
+
+    def brace(self, depth: int) -> Any:
+        self.skip()
+        text = self.text
+        if text[self.pos] == "}" or text[self.pos] == '"':
+            return self.pairs(depth, "}")
+        name = self.name()
+        if name != "C":
+            if name in self.reserved_keys:
+                raise Reject
+            return self.pairs(depth, "}", first_key=name)
+        if depth > MAX_DEPTH:
+            raise Reject
+        self.expect(":")
+        contract_id = self.contract_id()
+        fields = []
+        while True:
+            self.skip()
+            char = text[self.pos]
+            self.pos += 1
+            if char == "}" and fields:
+                return self.contract(contract_id, fields)
+            if char != ",":
+                raise Reject
+            self.skip()
+            index = self.field_index()
+            self.expect("=")
+            fields.append((index, self.value(depth)))

@@ -1,0 +1,229 @@
+"""Shared parts of the fast decoders (one per format, beside each format's Lark parser).
+
+A fast decoder reads valid input quickly and gives up on anything else by raising
+:class:`Reject`; the caller then runs the Lark reference parser, which produces the value or
+the ParseError (with its position and message). So a fast decoder never decides what an
+error says, and the differential tests hold it to the reference on every input.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from . import _lexical as lex
+from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, INT_MAX, INT_MIN, MAX_DEPTH, Contract, Handle
+
+__all__ = ["Reject", "FastParser"]
+
+
+class Reject(Exception):
+    """The fast decoder does not accept this input (the reference parser will say why)."""
+
+
+_WS = re.compile(r"[ \t\r\n]*")
+_WS_CHARS = frozenset(" \t\r\n")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+_DIGITS = re.compile(r"-?[0-9]+")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_HEX = re.compile(r"[0-9a-fA-F]*")
+_PLAIN_STRING = re.compile(r'"([^"\\\x00-\x1f\x7f]*)"')
+_STRING = re.compile(r'"(?:[^"\\\x00-\x1f\x7f]|\\["\\bfnrt]|\\u[0-9a-fA-F]{4})*"')
+_PLAIN_ASCII_STRING = re.compile(r'"([ !#-\[\]-~]*)"')
+_ASCII_STRING = re.compile(r'"(?:[ !#-\[\]-~]|\\["\\bfnrt]|\\u[0-9a-fA-F]{4})*"')
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class FastParser:
+    """Recursive descent over a ``str``; subclasses supply ``value`` for their format."""
+
+    ascii_strings = False
+    reserved_keys: frozenset[str] = frozenset()
+
+    __slots__ = ("text", "pos")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    @classmethod
+    def parse(cls, text: str) -> Any:
+        parser = cls(text)
+        parser.skip()
+        value = parser.top()
+        parser.skip()
+        if parser.pos != len(text):
+            raise Reject
+        return value
+
+    def top(self) -> Any:
+        return self.value(0)
+
+    def value(self, depth: int) -> Any:  # pragma: no cover - every format overrides it
+        raise NotImplementedError
+
+    # --- whitespace and punctuation ------------------------------------------------
+
+    def skip(self) -> None:
+        text, pos = self.text, self.pos
+        if pos < len(text) and text[pos] in _WS_CHARS:
+            self.pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+
+    def expect(self, literal: str) -> None:
+        self.skip()
+        if not self.text.startswith(literal, self.pos):
+            raise Reject
+        self.pos += len(literal)
+        self.skip()
+
+    def peek(self) -> str:
+        self.skip()
+        return self.text[self.pos : self.pos + 1]
+
+    # --- scalars -------------------------------------------------------------------
+
+    def number(self, hex_allowed: bool = False) -> Any:
+        match = _NUMBER.match(self.text, self.pos)
+        if match is None:
+            raise Reject
+        self.pos = match.end()
+        if match.group(1) is None and match.group(2) is None:
+            value = int(match.group())
+            if not INT_MIN <= value <= INT_MAX:
+                raise Reject
+            return value
+        result = float(match.group())
+        if result in (float("inf"), float("-inf")):
+            raise Reject
+        return result
+
+    def string(self) -> str:
+        text, pos = self.text, self.pos
+        plain = (_PLAIN_ASCII_STRING if self.ascii_strings else _PLAIN_STRING).match(text, pos)
+        if plain is not None:
+            self.pos = plain.end()
+            body = plain.group(1)
+            if not body.isascii() and _SURROGATE.search(body):
+                raise Reject
+            return body
+        match = (_ASCII_STRING if self.ascii_strings else _STRING).match(text, pos)
+        if match is None:
+            raise Reject
+        self.pos = match.end()
+        try:
+            return lex.unquote_string(match.group())
+        except lex.LexicalError:
+            raise Reject from None
+
+    def name(self) -> str:
+        match = _NAME.match(self.text, self.pos)
+        if match is None:
+            raise Reject
+        self.pos = match.end()
+        return match.group()
+
+    def handle(self, prefix_length: int) -> Handle:
+        self.pos += prefix_length
+        return Handle(self.name())
+
+    def hex_bytes(self, prefix_length: int) -> bytes:
+        self.pos += prefix_length
+        match = _HEX.match(self.text, self.pos)
+        digits = match.group()  # type: ignore[union-attr]
+        if len(digits) % 2:
+            raise Reject
+        self.pos = match.end()  # type: ignore[union-attr]
+        return bytes.fromhex(digits)
+
+    def index(self, maximum: int) -> int:
+        """A contract id or field index: decimal digits, no sign, no leading zero."""
+        match = _DIGITS.match(self.text, self.pos)
+        if match is None:
+            raise Reject
+        digits = match.group()
+        if digits[0] == "-" or (len(digits) > 1 and digits[0] == "0"):
+            raise Reject
+        value = int(digits)
+        if value > maximum:
+            raise Reject
+        self.pos = match.end()
+        return value
+
+    def contract_id(self) -> int:
+        return self.index(CONTRACT_ID_MAX)
+
+    def field_index(self) -> int:
+        return self.index(FIELD_INDEX_MAX)
+
+    def key(self) -> str:
+        if self.text.startswith('"', self.pos):
+            return self.string()
+        name = self.name()
+        if name in self.reserved_keys:
+            raise Reject
+        return name
+
+    # --- containers ----------------------------------------------------------------
+
+    def items(self, depth: int, closers: str) -> list[Any]:
+        """Comma-separated values up to one of ``closers`` (the opener already read)."""
+        if depth > MAX_DEPTH:
+            raise Reject
+        result: list[Any] = []
+        text = self.text
+        self.skip()
+        if text[self.pos] in closers:
+            self.pos += 1
+            return result
+        append, value, skip = result.append, self.value, self.skip
+        while True:
+            skip()
+            append(value(depth))
+            skip()
+            char = text[self.pos]
+            self.pos += 1
+            if char == ",":
+                continue
+            if char in closers:
+                return result
+            raise Reject
+
+    def pairs(self, depth: int, closers: str, first_key: str | None = None) -> dict[str, Any]:
+        """``key: value`` pairs up to one of ``closers``; ``first_key`` if already read."""
+        if depth > MAX_DEPTH:
+            raise Reject
+        result: dict[str, Any] = {}
+        text = self.text
+        if first_key is None:
+            self.skip()
+            if text[self.pos] in closers:
+                self.pos += 1
+                return result
+        key = first_key
+        while True:
+            if key is None:
+                self.skip()
+                key = self.key()
+            self.skip()
+            if text[self.pos] != ":":
+                raise Reject
+            self.pos += 1
+            self.skip()
+            if key in result:
+                raise Reject
+            result[key] = self.value(depth)
+            self.skip()
+            key = None
+            char = text[self.pos]
+            self.pos += 1
+            if char == ",":
+                continue
+            if char in closers:
+                return result
+            raise Reject
+
+    @staticmethod
+    def contract(contract_id: int, fields: list[tuple[int, Any]]) -> Contract:
+        if len({index for index, _ in fields}) != len(fields):
+            raise Reject
+        return Contract(contract_id, fields)

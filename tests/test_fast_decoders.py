@@ -1,0 +1,130 @@
+"""The fast decoders agree with the Lark reference parsers on every input.
+
+For any text, valid or not: the fast decoder returns a value exactly when the reference
+parser does, and the same value (strictly, by ``values_equal``); when it gives up, the
+public ``from_*`` function raises the reference parser's ParseError.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hlx_formats import HLXError, ParseError, from_hlxl, from_lcb, from_lcr, from_lct, values_equal
+from hlx_formats._fast import Reject
+from hlx_formats.api import ENCODERS
+from hlx_formats.grammar import parse_reference
+from hlx_formats.hlxl import _FastHLXL
+from hlx_formats.lcb import _FastLCBText
+from hlx_formats.lcr import _FastLCR
+from hlx_formats.lct import _FastLCT
+from hlx_formats.model import MAX_DEPTH
+from hlx_formats.strategies import values
+
+FAST = {"hlxl": _FastHLXL, "lc-t": _FastLCT, "lc-r": _FastLCR, "lc-b": _FastLCBText}
+PUBLIC = {"hlxl": from_hlxl, "lc-t": from_lct, "lc-r": from_lcr, "lc-b": from_lcb}
+FORMATS = tuple(FAST)
+
+
+def examples(count: int) -> int:
+    return max(1, count * settings.default.max_examples // 100)
+
+
+def agree(fmt: str, text: str) -> None:
+    """The fast decoder and the reference parser agree on ``text``."""
+    try:
+        expected = parse_reference(fmt, text)
+    except ParseError:
+        expected = Reject
+    try:
+        got = FAST[fmt].parse(text)
+    except Reject:
+        got = Reject
+    except (IndexError, ValueError, HLXError):  # the public functions treat these like Reject
+        got = Reject
+    if expected is Reject or got is Reject:
+        assert got is expected, (fmt, text, got, expected)
+    else:
+        assert values_equal(got, expected), (fmt, text, got, expected)
+    # The public function: the same value, or the reference parser's error.
+    try:
+        public = PUBLIC[fmt](text)
+    except ParseError as error:
+        assert expected is Reject
+        with pytest.raises(ParseError) as reference_error:
+            PUBLIC[fmt](text, strict_reference=True)
+        assert str(reference_error.value) == str(error)
+    else:
+        assert expected is not Reject and values_equal(public, expected)
+
+
+def _lenient(text: str, data: st.DataObject) -> str:
+    """``text`` with whitespace inserted at a few positions (valid or not)."""
+    for _ in range(data.draw(st.integers(0, 3))):
+        position = data.draw(st.integers(0, len(text)))
+        text = text[:position] + data.draw(st.sampled_from([" ", "\n", "\t", "  "])) + text[position:]
+    return text
+
+
+def _mutate(text: str, data: st.DataObject) -> str:
+    if not text:
+        return text
+    position = data.draw(st.integers(0, len(text) - 1))
+    kind = data.draw(st.sampled_from(["drop", "duplicate", "swap", "replace"]))
+    if kind == "drop":
+        return text[:position] + text[position + 1 :]
+    if kind == "duplicate":
+        return text[: position + 1] + text[position:]
+    if kind == "swap" and position + 1 < len(text):
+        return text[:position] + text[position + 1] + text[position] + text[position + 2 :]
+    replacement = data.draw(st.sampled_from(list('"\\[]{}():,|=@#&_-0123456789 xeE.CTFbnul🜊🜁🜂🜃🜄◇◆🐊∅⊤⊠⟁')))
+    return text[:position] + replacement + text[position + 1 :]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@settings(max_examples=examples(150))
+@given(value=values(), data=st.data())
+def test_agree_on_encodings_and_their_mutations(fmt: str, value, data: st.DataObject) -> None:
+    text = ENCODERS[fmt](value)
+    agree(fmt, text)
+    agree(fmt, _lenient(text, data))
+    agree(fmt, _mutate(text, data))
+    agree(fmt, _mutate(_mutate(text, data), data))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@settings(max_examples=examples(150))
+@given(text=st.text(alphabet=st.sampled_from(list('"\\[]{}:,|=@#&_-019 \nxeE.CTFNULRbnul🜊🜁🜂🜃🜄◇◆🐊🐁∅⊤⊥⊠⟁')), max_size=24))
+def test_agree_on_random_text(fmt: str, text: str) -> None:
+    agree(fmt, text)
+
+
+CASES = [
+    ("hlxl", "{14: {@0: 42}}"), ("hlxl", "{ 14 : { @0 : 42 } }"), ("hlxl", "{14: {@0: 42, @0: 1}}"),
+    ("hlxl", "{01: {@0: 1}}"), ("hlxl", "{14: {@01: 1}}"), ("hlxl", "{14: {@ 0: 1}}"), ("hlxl", "{null: 1}"),
+    ("hlxl", '{"null": 1}'), ("hlxl", "nullx"), ("hlxl", "[1,]"), ("hlxl", "-0"), ("hlxl", "1e400"),
+    ("hlxl", 'b"\\x4"'), ("hlxl", "&h_"), ("hlxl", "{a: 1, a: 2}"), ("hlxl", '"\\ud800"'), ("hlxl", "{14: {}}"),
+    ("lc-t", "{C:14,0=42}"), ("lc-t", "{C:14}"), ("lc-t", "{Cat:1}"), ("lc-t", "{C :14 , 0 = 42}"),
+    ("lc-t", '{"C":1}'), ("lc-t", "{a:1,C:2}"), ("lc-t", "#abc"), ("lc-t", '"caf\u00e9"'), ("lc-t", "@1x"),
+    ("lc-r", "🜊14🜁042🜂"), ("lc-r", "🜊14🜁0-5🜂"), ("lc-r", "🜊14🜁0 42🜂"), ("lc-r", "🐊14🐁0 42🐂"),
+    ("lc-r", "🜊 14🜁0 1🜂"), ("lc-r", "🜊14🜂"), ("lc-r", "◇null: 1◆"), ("lc-r", "🜃1, 2🐄"), ("lc-r", "⊠abc"),
+    ("lc-b", "[14|0:0x2a]"), ("lc-b", "[[14|0:0x2a]]"), ("lc-b", "[0x10|0:1]"), ("lc-b", "[14|0x0:1]"),
+    ("lc-b", "[42]"), ("lc-b", "[]"), ("lc-b", "[{T:1}]"), ("lc-b", "[{C:1}]"), ("lc-b", "[0x1ffffffffffffffff]"),
+    ("lc-b", "[-0x8000000000000001]"), ("lc-b", "[ [ 1 , 2 ] ]"), ("lc-b", "[14 | 0 : _ ]"), ("lc-b", "[14|0:1|0:2]"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt, text", CASES)
+def test_agree_on_edge_cases(fmt: str, text: str) -> None:
+    agree(fmt, text)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_deep_input_falls_back_to_the_reference(fmt: str) -> None:
+    opener, closer = {"hlxl": ("[", "]"), "lc-t": ("[", "]"), "lc-r": ("🜃", "🜄"), "lc-b": ("[", "]")}[fmt]
+    depth = MAX_DEPTH + (1 if fmt != "lc-b" else 2)  # LC-B text has one more bracket: the frame
+    text = opener * depth + closer * depth
+    with pytest.raises(ParseError, match="nesting deeper"):
+        PUBLIC[fmt](text)
+    agree(fmt, opener * 10_000 + closer * 10_000)
