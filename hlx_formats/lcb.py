@@ -340,7 +340,7 @@ def from_lcb(data: bytes | str, *, strict_reference: bool = False) -> Any:
 # --- fast decoder of the text notation -----------------------------------------------
 
 _HEX_INT = re.compile(r"-?0x([0-9a-fA-F]+)")
-_CONTRACT_HEAD = re.compile(r"[ \t\r\n]*-?(?:0x[0-9a-fA-F]+|[0-9]+)[ \t\r\n]*\|")
+_CONTRACT_START = re.compile(r"[ \t\r\n]*-?(?:0x[0-9a-fA-F]+|[0-9]+)[ \t\r\n]*\|")
 
 
 class _FastLCBText(FastParser):
@@ -353,7 +353,7 @@ class _FastLCBText(FastParser):
         if text[self.pos] != "[":
             raise Reject
         self.pos += 1
-        if _CONTRACT_HEAD.match(text, self.pos):
+        if _CONTRACT_START.match(text, self.pos):
             self.skip()
             return self.contract_body(1)
         self.skip()
@@ -368,7 +368,7 @@ class _FastLCBText(FastParser):
             return self.string()
         if char == "[":
             self.pos = pos + 1
-            if _CONTRACT_HEAD.match(text, self.pos):
+            if _CONTRACT_START.match(text, self.pos):
                 self.skip()
                 return self.contract_body(depth + 1)
             return self.items(depth + 1, "]")
