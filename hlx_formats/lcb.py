@@ -211,6 +211,98 @@ def _hex_excerpt(data: bytes, offset: int, width: int = 16) -> str:
 
 
 def _decode_binary(data: bytes) -> Any:
+    try:
+        value, end = _fast_get(data, 0, 0)
+        if end == len(data):
+            return value
+    except Exception:  # noqa: BLE001 - anything the fast path does not take, the checked decoder judges
+        pass
+    return _decode_binary_checked(data)
+
+
+_unpack_from = struct.unpack_from
+_INTEGER_LAYOUTS = {tag: (layout.format, layout.size) for tag, layout in _INTEGER_TAGS.items()}
+
+
+def _fast_get(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
+    """The fast path of the binary decoder: valid input only; anything else raises, and
+    :func:`_decode_binary_checked` then reports it with its offset."""
+    tag = data[pos]
+    pos += 1
+    if tag == STRING:
+        end = pos + 2 + _unpack_from("<H", data, pos)[0]
+        if end > len(data):
+            raise IndexError
+        return data[pos + 2 : end].decode("utf-8"), end
+    if tag == INT8:
+        value = data[pos]
+        return (value - 256 if value > 127 else value), pos + 1
+    if tag == ARRAY or tag == OBJECT or tag == CONTRACT:
+        if depth >= MAX_DEPTH:
+            raise ValueError
+        depth += 1
+        if tag == ARRAY:
+            count = _unpack_from("<H", data, pos)[0]
+            pos += 2
+            items = []
+            append = items.append
+            for _ in range(count):
+                item, pos = _fast_get(data, pos, depth)
+                append(item)
+            return items, pos
+        if tag == OBJECT:
+            count = data[pos]
+            pos += 1
+            result: dict[str, Any] = {}
+            for _ in range(count):
+                end = pos + 1 + data[pos]
+                if end > len(data):
+                    raise IndexError
+                key = data[pos + 1 : end].decode("utf-8")
+                if key in result:
+                    raise ValueError
+                result[key], pos = _fast_get(data, end, depth)
+            return result, pos
+        contract_id, count = _unpack_from("<HB", data, pos)
+        pos += 3
+        fields: dict[int, Any] = {}
+        for _ in range(count):
+            index = data[pos]
+            if index in fields:
+                raise ValueError
+            fields[index], pos = _fast_get(data, pos + 1, depth)
+        return Contract(contract_id, fields), pos
+    if tag == NULL:
+        return None, pos
+    if tag == TRUE:
+        return True, pos
+    if tag == FALSE:
+        return False, pos
+    if tag == FLOAT64 or tag == FLOAT32:
+        value = _unpack_from("<d" if tag == FLOAT64 else "<f", data, pos)[0]
+        if value != value or value in (_INF, -_INF):
+            raise ValueError
+        return value, pos + (8 if tag == FLOAT64 else 4)
+    layout = _INTEGER_LAYOUTS.get(tag)
+    if layout is not None:
+        return _unpack_from(layout[0], data, pos)[0], pos + layout[1]
+    if tag == BYTES:
+        end = pos + 2 + _unpack_from("<H", data, pos)[0]
+        if end > len(data):
+            raise IndexError
+        return data[pos + 2 : end], end
+    if tag == HANDLE:
+        end = pos + 1 + data[pos]
+        if end > len(data):
+            raise IndexError
+        return Handle(data[pos + 1 : end].decode("ascii")), end
+    raise ValueError
+
+
+_INF = float("inf")
+
+
+def _decode_binary_checked(data: bytes) -> Any:
     reader = _Reader(data)
     value = _get(reader, 0)
     if reader.pos != len(data):

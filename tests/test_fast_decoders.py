@@ -128,3 +128,41 @@ def test_deep_input_falls_back_to_the_reference(fmt: str) -> None:
     with pytest.raises(ParseError, match="nesting deeper"):
         PUBLIC[fmt](text)
     agree(fmt, opener * 10_000 + closer * 10_000)
+
+
+# --- LC-B binary: the fast path and the checked decoder -------------------------------------
+
+from hlx_formats.lcb import _decode_binary_checked, _fast_get, to_lcb  # noqa: E402
+
+
+def agree_binary(data: bytes) -> None:
+    try:
+        expected = _decode_binary_checked(data)
+    except ParseError:
+        expected = Reject
+    try:
+        value, end = _fast_get(data, 0, 0)
+        got = value if end == len(data) else Reject
+    except Exception:  # noqa: BLE001 - the public decoder treats every failure of the fast path alike
+        got = Reject
+    if expected is Reject or got is Reject:
+        assert got is expected, (data.hex(" "), got, expected)
+    else:
+        assert values_equal(got, expected)
+
+
+@settings(max_examples=examples(200))
+@given(value=values(), data=st.data())
+def test_binary_fast_path_agrees(value, data: st.DataObject) -> None:
+    encoded = to_lcb(value)
+    agree_binary(encoded)
+    position = data.draw(st.integers(0, max(0, len(encoded) - 1)))
+    agree_binary(encoded[:position] + encoded[position + 1 :])
+    agree_binary(encoded[:position] + bytes([data.draw(st.integers(0, 255))]) + encoded[position + 1 :])
+    agree_binary(encoded + b"\x00")
+
+
+@settings(max_examples=examples(200))
+@given(data=st.binary(max_size=40))
+def test_binary_fast_path_agrees_on_garbage(data: bytes) -> None:
+    agree_binary(data)

@@ -1,0 +1,256 @@
+"""Codec throughput and size, HLX against its pure-Python and C peers: ``python -m benchmarks.codecs``.
+
+One fixed, seeded workload of realistic values (contracts, handles, arrays, objects, strings,
+numbers, bytes; ``hlx_moe.corpus.ValueGenerator``), at least 3 MB when written as JSON,
+encoded and decoded in one process by every HLX codec and by ``json`` (C), ``json``'s
+pure-Python encoder and decoder, ``msgpack`` (C) and its pure-Python ``fallback``, and
+``cbor2``. The peers get each value's plain equivalent (a contract is
+``{"@contract": id, "fields": {"0": ...}}``, a handle ``{"@handle": name}``, bytes stay bytes
+for msgpack and cbor2 and become hex strings for JSON). Each timing is the median of
+``--repeats`` runs; throughput is given in values/s and in MB/s of the workload's JSON size,
+with each HLX codec's ratio to the pure-Python peers (the targets) and to the C ones.
+
+    python -m benchmarks.codecs                 # full run, writes docs/performance-codecs.json and .png
+    python -m benchmarks.codecs --quick         # a smoke run (CI): small workload, one repeat
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import json.decoder
+import json.encoder
+import json.scanner
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from hlx_formats import (
+    Contract,
+    Handle,
+    from_hlxl,
+    from_lcb,
+    from_lcr,
+    from_lct,
+    to_hlxl,
+    to_lcb,
+    to_lcb_text,
+    to_lcr,
+    to_lct,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def workload(target_bytes: int, seed: int = 7) -> list[Any]:
+    """Seeded realistic values until their JSON equivalents reach ``target_bytes``."""
+    from hlx_moe.corpus import ValueGenerator
+
+    rng = random.Random(seed)
+    generator = ValueGenerator(rng)
+    values, size = [], 0
+    while size < target_bytes:
+        value = generator.simple() if rng.random() < 0.3 else generator.value(rng.choice((1, 2, 2, 3, 3, 4)))
+        values.append(value)
+        size += len(json.dumps(plain(value, bytes_as_hex=True)))
+    return values
+
+
+def plain(value: Any, bytes_as_hex: bool = False) -> Any:
+    """The value in the kinds JSON/msgpack/CBOR have (see the module docstring)."""
+    kind = type(value)
+    if kind is list:
+        return [plain(item, bytes_as_hex) for item in value]
+    if kind is dict:
+        return {key: plain(item, bytes_as_hex) for key, item in value.items()}
+    if kind is Contract:
+        return {"@contract": value.id, "fields": {str(i): plain(item, bytes_as_hex) for i, item in value.items()}}
+    if kind is Handle:
+        return {"@handle": value.name}
+    if kind is bytes and bytes_as_hex:
+        return value.hex()
+    return value
+
+
+def _pure_python_json() -> tuple[Callable[[Any], str], Callable[[str], Any]]:
+    """json's own pure-Python encoder and decoder (what runs where its C accelerator is absent)."""
+    encoder = json.JSONEncoder()
+
+    def encode(value: Any) -> str:
+        # JSONEncoder.iterencode picks the C encoder when json.encoder.c_make_encoder is set;
+        # unset it for this call only, so that the C peer keeps its accelerator.
+        saved = json.encoder.c_make_encoder, json.encoder.encode_basestring_ascii
+        json.encoder.c_make_encoder = None
+        json.encoder.encode_basestring_ascii = json.encoder.py_encode_basestring_ascii
+        try:
+            return "".join(encoder.iterencode(value))
+        finally:
+            json.encoder.c_make_encoder, json.encoder.encode_basestring_ascii = saved
+
+    decoder = json.JSONDecoder()
+    decoder.parse_string = json.decoder.py_scanstring
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)
+    return encode, decoder.decode
+
+
+def codecs() -> dict[str, tuple[str, Callable[[Any], Any], Callable[[Any], Any], str]]:
+    """name -> (kind, encode, decode, input form): kind is 'hlx', 'pure' or 'c'."""
+    import cbor2
+    import msgpack
+    import msgpack.fallback
+
+    py_encode, py_decode = _pure_python_json()
+    fallback_packer = msgpack.fallback.Packer()
+    return {
+        "HLXL": ("hlx", to_hlxl, from_hlxl, "value"),
+        "LC-T": ("hlx", to_lct, from_lct, "value"),
+        "LC-R": ("hlx", to_lcr, from_lcr, "value"),
+        "LC-B text": ("hlx", to_lcb_text, from_lcb, "value"),
+        "LC-B binary": ("hlx", to_lcb, from_lcb, "value"),
+        "json (C)": ("c", json.dumps, json.loads, "json"),
+        "json (pure Python)": ("pure", py_encode, py_decode, "json"),
+        "msgpack (C)": ("c", msgpack.packb, msgpack.unpackb, "binary"),
+        "msgpack (fallback)": ("pure", fallback_packer.pack, msgpack.fallback.unpackb, "binary"),
+        "cbor2": ("c", cbor2.dumps, cbor2.loads, "binary"),
+    }
+
+
+def _median_time(function: Callable[[Any], Any], items: list[Any], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for item in items:
+            function(item)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def run(target_bytes: int, repeats: int) -> dict[str, Any]:
+    values = workload(target_bytes)
+    inputs = {
+        "value": values,
+        "json": [plain(v, bytes_as_hex=True) for v in values],
+        "binary": [plain(v) for v in values],
+    }
+    json_bytes = sum(len(json.dumps(v)) for v in inputs["json"])
+    results: dict[str, Any] = {"values": len(values), "json_bytes": json_bytes, "repeats": repeats, "codecs": {}}
+    for name, (kind, encode, decode, form) in codecs().items():
+        items = inputs[form]
+        encoded = [encode(item) for item in items]
+        size = sum(len(e.encode("utf-8")) if isinstance(e, str) else len(e) for e in encoded)
+        encode_seconds = _median_time(encode, items, repeats)
+        decode_seconds = _median_time(decode, encoded, repeats)
+        results["codecs"][name] = {
+            "kind": kind,
+            "encoded_bytes": size,
+            "encode_values_per_s": round(len(items) / encode_seconds),
+            "decode_values_per_s": round(len(items) / decode_seconds),
+            "encode_mb_per_s": round(json_bytes / encode_seconds / 1e6, 2),
+            "decode_mb_per_s": round(json_bytes / decode_seconds / 1e6, 2),
+        }
+    return results
+
+
+def ratios(results: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Each HLX codec's speed over each peer's (>1: HLX is faster), encode and decode."""
+    table: dict[str, dict[str, float]] = {}
+    codecs_ = results["codecs"]
+    for name, row in codecs_.items():
+        if row["kind"] != "hlx":
+            continue
+        for peer, peer_row in codecs_.items():
+            if peer_row["kind"] == "hlx":
+                continue
+            for direction in ("encode", "decode"):
+                table.setdefault(name, {})[f"{direction} vs {peer}"] = round(
+                    row[f"{direction}_values_per_s"] / peer_row[f"{direction}_values_per_s"], 2
+                )
+    return table
+
+
+TARGETS = {  # codec -> the peer it must match or beat, encode and decode
+    "HLXL": "json (pure Python)",
+    "LC-T": "json (pure Python)",
+    "LC-R": "json (pure Python)",
+    "LC-B text": "json (pure Python)",
+    "LC-B binary": "msgpack (fallback)",
+}
+
+
+def report(results: dict[str, Any]) -> str:
+    lines = [
+        f"Workload: {results['values']:,} values, {results['json_bytes'] / 1e6:.2f} MB as JSON; median of {results['repeats']} runs.",
+        "",
+        "| codec | encode values/s | decode values/s | encode MB/s | decode MB/s | size (bytes) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, row in results["codecs"].items():
+        lines.append(
+            f"| {name} | {row['encode_values_per_s']:,} | {row['decode_values_per_s']:,} | {row['encode_mb_per_s']} | "
+            f"{row['decode_mb_per_s']} | {row['encoded_bytes']:,} |"
+        )
+    lines += ["", "| HLX codec | target peer | encode ratio | decode ratio | met |", "|---|---|---|---|---|"]
+    table = ratios(results)
+    for name, peer in TARGETS.items():
+        encode_ratio = table[name][f"encode vs {peer}"]
+        decode_ratio = table[name][f"decode vs {peer}"]
+        met = "yes" if encode_ratio >= 1 and decode_ratio >= 1 else "no"
+        lines.append(f"| {name} | {peer} | {encode_ratio} | {decode_ratio} | {met} |")
+    codecs_ = results["codecs"]
+    size_ratio = codecs_["LC-B binary"]["encoded_bytes"] / codecs_["msgpack (C)"]["encoded_bytes"]
+    lines += ["", f"LC-B binary size / msgpack size: {size_ratio:.3f}"]
+    return "\n".join(lines) + "\n"
+
+
+def bar_chart(results: dict[str, Any], path: Path) -> Path | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    names = list(results["codecs"])
+    encode = [results["codecs"][n]["encode_mb_per_s"] for n in names]
+    decode = [results["codecs"][n]["decode_mb_per_s"] for n in names]
+    figure, axis = plt.subplots(figsize=(9, 4.5))
+    positions = range(len(names))
+    axis.barh([p - 0.2 for p in positions], encode, height=0.4, label="encode")
+    axis.barh([p + 0.2 for p in positions], decode, height=0.4, label="decode")
+    axis.set_yticks(list(positions), names)
+    axis.invert_yaxis()
+    axis.set_xscale("log")
+    axis.set_xlabel("MB/s of JSON-equivalent data (log scale)")
+    axis.set_title(f"Codec throughput, {results['values']:,} values ({results['json_bytes'] / 1e6:.1f} MB as JSON)")
+    axis.legend()
+    axis.grid(axis="x", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.codecs", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small workload, one repeat (a smoke run)")
+    parser.add_argument("--megabytes", type=float, default=3.2, help="workload size as JSON (default 3.2)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--output", type=Path, default=None, help="folder for codecs.json and codecs.png (default: docs/ unless --quick)")
+    args = parser.parse_args(argv)
+    target = 100_000 if args.quick else int(args.megabytes * 1e6)
+    results = run(target, 1 if args.quick else args.repeats)
+    text = report(results)
+    print(text, end="")
+    output = args.output or (None if args.quick else ROOT / "docs")
+    if output is not None:
+        output.mkdir(parents=True, exist_ok=True)
+        (output / "performance-codecs.json").write_text(json.dumps({"results": results, "ratios": ratios(results)}, indent=2) + "\n")
+        bar_chart(results, output / "performance-codecs.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
