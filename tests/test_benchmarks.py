@@ -1,0 +1,44 @@
+"""The benchmarks run (a smoke run each, so that they cannot rot); no timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_module(*arguments: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", *arguments], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"},
+    )  # fmt: skip
+
+
+def test_codec_benchmark_quick(tmp_path: Path) -> None:
+    pytest.importorskip("msgpack")
+    pytest.importorskip("cbor2")
+    done = run_module("benchmarks.codecs", "--quick", "--output", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "| HLX codec | target peer |" in done.stdout and "LC-B binary size / msgpack size" in done.stdout
+    results = json.loads((tmp_path / "performance-codecs.json").read_text())
+    assert set(results["ratios"]) == {"HLXL", "LC-T", "LC-R", "LC-B text", "LC-B binary"}
+    assert all(row["decode_values_per_s"] > 0 for row in results["results"]["codecs"].values())
+
+
+@pytest.mark.slow
+def test_moe_benchmark_quick(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("peft")
+    output = tmp_path / "moe.json"
+    done = run_module("benchmarks.moe", "--quick", "--json", str(output))
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(output.read_text())
+    assert results["matmul"]["gflops"] > 0
+    assert {row["quantization"] for row in results["quantization"]} == {"nf4", "none"}
+    assert results["training"]["tokens_per_second"] > 0
+    assert "mixture" in results
