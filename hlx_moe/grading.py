@@ -45,13 +45,18 @@ def _read_answer(text: str, instruction: Instruction) -> Any:
         if len(lines) != 4 or not all(line.startswith(label) for line, label in zip(lines, labels)):
             raise HLXError("an all-formats answer is four lines: HLXL:, LC-R:, LC-T:, LC-B:")
         return [
-            DECODERS[fmt](line[len(label) :]) for line, label, fmt in zip(lines, labels, ("hlxl", "lc-r", "lc-t", "lc-b"))
+            _reference_read(line[len(label) :], fmt) for line, label, fmt in zip(lines, labels, ("hlxl", "lc-r", "lc-t", "lc-b"))
         ]
     if instruction.prefix:
         if not text.startswith(instruction.prefix):
             raise HLXError(f"the answer must start with {instruction.prefix!r}")
         text = text[len(instruction.prefix) :]
-    return [DECODERS[target](text)]
+    return [_reference_read(text, target)]
+
+
+def _reference_read(text: str, fmt: str) -> Any:
+    # The grader reads with the Lark reference parsers, not the fast decoders.
+    return DECODERS[fmt](text, strict_reference=True)
 
 
 def grade(instruction: str | Instruction, answer_text: str) -> Grade:
