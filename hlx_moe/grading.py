@@ -7,7 +7,7 @@ from typing import Any
 
 from hlx_formats.api import DECODERS
 from hlx_formats.errors import HLXError
-from hlx_formats.grammar import FORMAT_TITLES, FORMATS, parse_reference
+from hlx_formats.grammar import FORMAT_TITLES
 from hlx_formats.instructions import Instruction, answer, parse_instruction
 from hlx_formats.model import values_equal
 
@@ -76,14 +76,3 @@ def grade(instruction: str | Instruction, answer_text: str) -> Grade:
     expected = _read_answer(reference, parsed)
     same = len(got) == len(expected) and all(values_equal(a, b) for a, b in zip(got, expected))
     return Grade(exact, exact or same, True, reference)
-
-
-def parses_canonically(text: str, fmt: str) -> bool:
-    """True when ``text`` is accepted by the canonical grammar of ``fmt``."""
-    if fmt not in FORMATS:
-        return False
-    try:
-        parse_reference(fmt, text, canonical=True)
-    except HLXError:
-        return False
-    return True
