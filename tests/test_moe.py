@@ -293,3 +293,39 @@ def test_real_embedded_base_generates_under_constraints(tmp_path_factory: pytest
         if generation.stop_reason != "max_tokens":
             parse_reference(target, text, canonical=True)
         assert generation.text.startswith(prefix)
+
+
+def test_cli_query_info_chat_eval(adapters: Path, small_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from hlx_formats.cli import main
+
+    assert main(["moe", "query", "--adapters", str(adapters), "--json", "Convert to LC-T: [1, 2]"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["expert"] == "ascii" and result["parses"] is True and result["constrained"] is True
+
+    assert main(["moe", "query", "--adapters", str(adapters), "Parse LC-R: ∅"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("HLXL: ") and "runic" in captured.err
+
+    assert main(["moe", "info", "--adapters", str(adapters)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert set(info["adapters"]) == {"coordinator", "ascii", "runic"} and info["adapter_parameter_bytes"] > 0
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("Convert to LC-R: [1]\nWhat is contract 14?\nquit\n"))
+    assert main(["moe", "chat", "--adapters", str(adapters)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("[") >= 2 and "runic" in captured.err and "coordinator" in captured.err
+
+    output = tmp_path / "eval"
+    files = [str(small_corpus / "runic" / "test.jsonl")]
+    assert main(["moe", "eval", *files, "--adapters", str(adapters), "--limit", "2", "--output", str(output)]) == 0
+    assert (output / "eval.json").exists() and (output / "eval.md").exists()
+    assert "| expert |" in capsys.readouterr().out
+
+
+def test_cli_train_reports_a_bad_preset(capsys: pytest.CaptureFixture[str]) -> None:
+    from hlx_formats.cli import main
+
+    assert main(["moe", "train", "--expert", "runic", "--preset", "nope"]) == 1
+    assert "unknown preset" in capsys.readouterr().err
