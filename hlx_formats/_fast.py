@@ -14,7 +14,7 @@ from typing import Any
 from . import _lexical as lex
 from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, INT_MAX, INT_MIN, MAX_DEPTH, Contract, Handle
 
-__all__ = ["Reject", "FastParser"]
+__all__ = ["Reject", "FastParser", "index_value", "skip_whitespace"]
 
 
 class Reject(Exception):
@@ -22,6 +22,7 @@ class Reject(Exception):
 
 
 _WS = re.compile(r"[ \t\r\n]*")
+_WS_MATCH = _WS.match
 _WS_CHARS = frozenset(" \t\r\n")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _DIGITS = re.compile(r"-?[0-9]+")
@@ -32,6 +33,21 @@ _STRING = re.compile(r'"(?:[^"\\\x00-\x1f\x7f]|\\["\\bfnrt]|\\u[0-9a-fA-F]{4})*"
 _PLAIN_ASCII_STRING = re.compile(r'"([ !#-\[\]-~]*)"')
 _ASCII_STRING = re.compile(r'"(?:[ !#-\[\]-~]|\\["\\bfnrt]|\\u[0-9a-fA-F]{4})*"')
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def index_value(digits: str, maximum: int) -> int:
+    """A contract id or field index from its digits: no sign, no leading zero, in range."""
+    if digits[0] == "-" or (len(digits) > 1 and digits[0] == "0"):
+        raise Reject
+    value = int(digits)
+    if value > maximum:
+        raise Reject
+    return value
+
+
+def skip_whitespace(text: str, pos: int) -> int:
+    """``pos`` moved past any whitespace."""
+    return _WS_MATCH(text, pos).end() if text[pos] in _WS_CHARS else pos  # type: ignore[union-attr]
 
 
 class FastParser:
@@ -169,22 +185,30 @@ class FastParser:
         """Comma-separated values up to one of ``closers`` (the opener already read)."""
         if depth > MAX_DEPTH:
             raise Reject
-        result: list[Any] = []
         text = self.text
-        self.skip()
-        if text[self.pos] in closers:
-            self.pos += 1
+        result: list[Any] = []
+        pos = self.pos
+        if text[pos] in _WS_CHARS:
+            pos = _WS_MATCH(text, pos).end()
+        if text[pos] in closers:
+            self.pos = pos + 1
             return result
-        append, value, skip = result.append, self.value, self.skip
+        append, value = result.append, self.value
         while True:
-            skip()
+            self.pos = pos
             append(value(depth))
-            skip()
-            char = text[self.pos]
-            self.pos += 1
+            pos = self.pos
+            char = text[pos]
+            if char in _WS_CHARS:
+                pos = _WS_MATCH(text, pos).end()
+                char = text[pos]
+            pos += 1
             if char == ",":
+                if text[pos] in _WS_CHARS:
+                    pos = _WS_MATCH(text, pos).end()
                 continue
             if char in closers:
+                self.pos = pos
                 return result
             raise Reject
 
@@ -192,33 +216,55 @@ class FastParser:
         """``key: value`` pairs up to one of ``closers``; ``first_key`` if already read."""
         if depth > MAX_DEPTH:
             raise Reject
-        result: dict[str, Any] = {}
         text = self.text
+        result: dict[str, Any] = {}
+        pos = self.pos
         if first_key is None:
-            self.skip()
-            if text[self.pos] in closers:
-                self.pos += 1
+            if text[pos] in _WS_CHARS:
+                pos = _WS_MATCH(text, pos).end()
+            if text[pos] in closers:
+                self.pos = pos + 1
                 return result
         key = first_key
+        value, reserved = self.value, self.reserved_keys
         while True:
             if key is None:
-                self.skip()
-                key = self.key()
-            self.skip()
-            if text[self.pos] != ":":
+                if text[pos] == '"':
+                    self.pos = pos
+                    key = self.string()
+                    pos = self.pos
+                else:
+                    match = _NAME.match(text, pos)
+                    if match is None:
+                        raise Reject
+                    key = match.group()
+                    if key in reserved:
+                        raise Reject
+                    pos = match.end()
+            if text[pos] in _WS_CHARS:
+                pos = _WS_MATCH(text, pos).end()
+            if text[pos] != ":":
                 raise Reject
-            self.pos += 1
-            self.skip()
+            pos += 1
+            if text[pos] in _WS_CHARS:
+                pos = _WS_MATCH(text, pos).end()
             if key in result:
                 raise Reject
-            result[key] = self.value(depth)
-            self.skip()
+            self.pos = pos
+            result[key] = value(depth)
+            pos = self.pos
             key = None
-            char = text[self.pos]
-            self.pos += 1
+            char = text[pos]
+            if char in _WS_CHARS:
+                pos = _WS_MATCH(text, pos).end()
+                char = text[pos]
+            pos += 1
             if char == ",":
+                if text[pos] in _WS_CHARS:
+                    pos = _WS_MATCH(text, pos).end()
                 continue
             if char in closers:
+                self.pos = pos
                 return result
             raise Reject
 

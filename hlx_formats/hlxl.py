@@ -7,9 +7,9 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
-from ._fast import FastParser, Reject
+from ._fast import FastParser, Reject, index_value, skip_whitespace
 from .grammar import parse_reference, text_input
-from .model import MAX_DEPTH
+from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, MAX_DEPTH
 
 __all__ = ["to_hlxl", "from_hlxl"]
 
@@ -57,6 +57,9 @@ def from_hlxl(text: str | bytes, *, strict_reference: bool = False) -> Any:
 
 # --- fast decoder --------------------------------------------------------------------
 
+_CONTRACT_OPEN = re.compile(r"(-?[0-9]+)[ \t\r\n]*:[ \t\r\n]*\{[ \t\r\n]*")
+_FIELD = re.compile(r"@([0-9]+)[ \t\r\n]*:[ \t\r\n]*")
+_WORDS = {"n": ("null", None), "t": ("true", True), "f": ("false", False)}
 _BYTES = re.compile(r'b"(?:[ !#-\[\]-~]|\\x[0-9a-fA-F]{2}|\\["\\nrt])*"')
 
 
@@ -80,10 +83,10 @@ class _FastHLXL(FastParser):
             return self.pairs(depth + 1, "}")
         if char in "-0123456789":
             return self.number()
-        for word, result in (("null", None), ("true", True), ("false", False)):
-            if text.startswith(word, pos):
-                self.pos = pos + len(word)
-                return result
+        word = _WORDS.get(char)
+        if word is not None and text.startswith(word[0], pos):
+            self.pos = pos + len(word[0])
+            return word[1]
         if text.startswith('b"', pos):
             match = _BYTES.match(text, pos)
             if match is None:
@@ -97,25 +100,30 @@ class _FastHLXL(FastParser):
     def contract_body(self, depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise Reject
-        contract_id = self.contract_id()
-        self.expect(":")
-        self.expect("{")
+        text = self.text
+        match = _CONTRACT_OPEN.match(text, self.pos)
+        if match is None:
+            raise Reject
+        contract_id = index_value(match.group(1), CONTRACT_ID_MAX)
+        pos = match.end()
         fields = []
         while True:
-            if self.text[self.pos] != "@":
+            match = _FIELD.match(text, pos)
+            if match is None:
                 raise Reject
-            self.pos += 1
-            index = self.field_index()
-            self.expect(":")
-            fields.append((index, self.value(depth)))
-            self.skip()
-            char = self.text[self.pos]
-            self.pos += 1
+            self.pos = match.end()
+            fields.append((index_value(match.group(1), FIELD_INDEX_MAX), self.value(depth)))
+            pos = skip_whitespace(text, self.pos)
+            char = text[pos]
+            pos += 1
             if char == ",":
-                self.skip()
+                pos = skip_whitespace(text, pos)
                 continue
             if char == "}":
                 break
             raise Reject
-        self.expect("}")
+        pos = skip_whitespace(text, pos)
+        if text[pos] != "}":
+            raise Reject
+        self.pos = pos + 1
         return self.contract(contract_id, fields)

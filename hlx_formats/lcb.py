@@ -12,10 +12,10 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode, plain_kind
-from ._fast import FastParser, Reject
+from ._fast import FastParser, Reject, index_value, skip_whitespace
 from .errors import EncodeError, HLXError, ParseError
 from .grammar import parse_reference
-from .model import IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of
+from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of
 
 __all__ = ["to_lcb", "from_lcb", "to_lcb_text"]
 
@@ -431,6 +431,8 @@ def from_lcb(data: bytes | str, *, strict_reference: bool = False) -> Any:
 
 # --- fast decoder of the text notation -----------------------------------------------
 
+_ID = re.compile(r"-?[0-9]+")
+_FIELD = re.compile(r"\|[ \t\r\n]*(-?[0-9]+)[ \t\r\n]*:[ \t\r\n]*")
 _HEX_INT = re.compile(r"-?0x([0-9a-fA-F]+)")
 _CONTRACT_START = re.compile(r"[ \t\r\n]*-?(?:0x[0-9a-fA-F]+|[0-9]+)[ \t\r\n]*\|")
 
@@ -494,18 +496,22 @@ class _FastLCBText(FastParser):
     def contract_body(self, depth: int) -> Contract:
         if depth > MAX_DEPTH:
             raise Reject
-        contract_id = self.contract_id()
         text = self.text
+        match = _ID.match(text, self.pos)
+        if match is None:
+            raise Reject
+        contract_id = index_value(match.group(), CONTRACT_ID_MAX)
+        pos = match.end()
         fields = []
         while True:
-            self.skip()
-            char = text[self.pos]
-            self.pos += 1
+            pos = skip_whitespace(text, pos)
+            char = text[pos]
             if char == "]" and fields:
+                self.pos = pos + 1
                 return self.contract(contract_id, fields)
-            if char != "|":
+            match = _FIELD.match(text, pos)
+            if match is None:
                 raise Reject
-            self.skip()
-            index = self.field_index()
-            self.expect(":")
-            fields.append((index, self.value(depth)))
+            self.pos = match.end()
+            fields.append((index_value(match.group(1), FIELD_INDEX_MAX), self.value(depth)))
+            pos = self.pos
