@@ -14,7 +14,7 @@ from typing import Any
 from . import _lexical as lex
 from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, INT_MAX, INT_MIN, MAX_DEPTH, Contract, Handle
 
-__all__ = ["Reject", "FastParser", "index_value", "skip_whitespace"]
+__all__ = ["Reject", "FastParser", "decode_text", "index_value", "skip_whitespace"]
 
 
 class Reject(Exception):
@@ -48,6 +48,19 @@ def index_value(digits: str, maximum: int) -> int:
 def skip_whitespace(text: str, pos: int) -> int:
     """``pos`` moved past any whitespace."""
     return _WS_MATCH(text, pos).end() if text[pos] in _WS_CHARS else pos  # type: ignore[union-attr]
+
+
+def decode_text(parser: type[FastParser], fmt: str, text: str, strict_reference: bool) -> Any:
+    """The value of ``text``: the fast decoder's when it accepts the text, else the Lark
+    reference parser's (which also raises every ParseError)."""
+    from .grammar import parse_reference
+
+    if not strict_reference:
+        try:
+            return parser.parse(text)
+        except Exception:  # noqa: BLE001 - anything the fast path does not take, the reference judges
+            pass
+    return parse_reference(fmt, text)
 
 
 class FastParser:

@@ -7,8 +7,8 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
-from ._fast import FastParser, Reject, index_value, skip_whitespace
-from .grammar import parse_reference, text_input
+from ._fast import FastParser, Reject, decode_text, index_value, skip_whitespace
+from .grammar import text_input
 from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, MAX_DEPTH
 
 __all__ = ["to_hlxl", "from_hlxl"]
@@ -46,13 +46,7 @@ def from_hlxl(text: str | bytes, *, strict_reference: bool = False) -> Any:
     The fast decoder reads it; ``strict_reference=True`` uses the Lark parser only (the two
     agree on every input; errors always come from the Lark parser).
     """
-    text = text_input(text, "hlxl")
-    if not strict_reference:
-        try:
-            return _FastHLXL.parse(text)
-        except Exception:  # noqa: BLE001 - anything the fast path does not take, the reference judges
-            pass
-    return parse_reference("hlxl", text)
+    return decode_text(_FastHLXL, "hlxl", text_input(text, "hlxl"), strict_reference)
 
 
 # --- fast decoder --------------------------------------------------------------------

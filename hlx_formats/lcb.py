@@ -12,9 +12,8 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode, plain_kind
-from ._fast import FastParser, Reject, index_value, skip_whitespace
+from ._fast import FastParser, Reject, decode_text, index_value, skip_whitespace
 from .errors import EncodeError, HLXError, ParseError
-from .grammar import parse_reference
 from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of
 
 __all__ = ["to_lcb", "from_lcb", "to_lcb_text"]
@@ -420,12 +419,7 @@ def from_lcb(data: bytes | str, *, strict_reference: bool = False) -> Any:
     if isinstance(data, (bytes, bytearray, memoryview)):
         return _decode_binary(bytes(data))
     if isinstance(data, str):
-        if not strict_reference:
-            try:
-                return _FastLCBText.parse(data)
-            except Exception:  # noqa: BLE001 - anything the fast path does not take, the reference judges
-                pass
-        return parse_reference("lc-b", data)
+        return decode_text(_FastLCBText, "lc-b", data, strict_reference)
     raise HLXError(f"LC-B input must be bytes (binary) or str (text notation), not {type(data).__name__}")
 
 

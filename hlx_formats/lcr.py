@@ -6,8 +6,8 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
-from ._fast import FastParser, Reject
-from .grammar import parse_reference, text_input
+from ._fast import FastParser, Reject, decode_text
+from .grammar import text_input
 from .model import MAX_DEPTH
 
 __all__ = ["to_lcr", "from_lcr", "GLYPHS", "LEGACY_GLYPHS"]
@@ -62,13 +62,7 @@ def from_lcr(text: str | bytes, *, strict_reference: bool = False) -> Any:
 
     ``strict_reference=True`` uses the Lark parser only (see :func:`~hlx_formats.from_hlxl`).
     """
-    text = text_input(text, "lc-r")
-    if not strict_reference:
-        try:
-            return _FastLCR.parse(text)
-        except Exception:  # noqa: BLE001 - anything the fast path does not take, the reference judges
-            pass
-    return parse_reference("lc-r", text)
+    return decode_text(_FastLCR, "lc-r", text_input(text, "lc-r"), strict_reference)
 
 
 # --- fast decoder --------------------------------------------------------------------
