@@ -1,7 +1,7 @@
 """The mixture end to end on CPU, with a tiny random model of the base's architecture.
 
 The tiny model has the embedded base's tokenizer and architecture (Llama) but 2 layers of
-width 32, so training, loading, routing, constrained generation, grading and evaluation
+width 64 (nf4 needs multiples of 64), so training, loading, routing, constrained generation, grading and evaluation
 run through the real code in seconds. Its answers are nonsense, which is the point of
 the constraint test: every constrained answer must parse whatever the weights.
 """
