@@ -171,6 +171,9 @@ def load_base(
     import torch
     from transformers import AutoModelForCausalLM
 
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # a library call should not draw progress bars
     started = time.perf_counter()
     device = device or default_device()
     if quantization == "auto":

@@ -278,10 +278,13 @@ def test_translate_errors(capsys: pytest.CaptureFixture[str], monkeypatch: pytes
 
 # --- demo ----------------------------------------------------------------------------
 
+MOE_HEADING = "Instructions answered by the mixture of experts"
+
 
 def test_demo(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "demo")
-    assert (code, err) == (0, "")
+    assert code == 0 and "Traceback" not in err
+    out = out.split(MOE_HEADING)[0]  # the models' section may hold wrong answers: it is data
     for label in ("HLXL", "LC-T", "LC-R", "LC-B text", "LC-B binary"):
         assert out.count(f"     {label} ") == len(demo.EXAMPLES)
     assert out.count("✓ round trip ok") == len(demo.EXAMPLES)
@@ -317,10 +320,12 @@ def test_demo_sections_per_source(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(demo, "translation_sources", lambda: [*original(), ("always wrong", lambda _: "NULL")])
     out = io.StringIO()
     assert demo.main(out) == 1
-    text = out.getvalue()
+    full = out.getvalue()
+    text = full.split(MOE_HEADING)[0]
     assert "Instructions answered by the reference codecs" in text
     assert "Instructions answered by the always wrong" in text
-    assert text.count("\n  ✗ ") == len(demo.INSTRUCTIONS) + 1  # and the summary line
+    assert text.count("\n  ✗ ") == len(demo.INSTRUCTIONS)
+    assert "\n  ✗ " in full.split("Summary")[-1]  # and the summary line
 
 
 # --- help, version, errors -----------------------------------------------------------
