@@ -242,13 +242,14 @@ def train_expert(
         dataloader_num_workers=0,
         remove_unused_columns=False,
     )
+    progress = _progress_callback(log)
     trainer = Trainer(
         model=model,
         args=arguments,
         train_dataset=train_set,
         eval_dataset=validation_set,
         data_collator=AnswerOnlyCollator(tokenizer.pad_token_id),
-        callbacks=[_progress_callback(log)],
+        callbacks=[progress],
     )
     from transformers.trainer_callback import PrinterCallback
 
@@ -269,6 +270,8 @@ def train_expert(
                 parameter.data = parameter.data.to(torch.float16)
     model.save_pretrained(str(adapter_dir), safe_serialization=True)
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    tokens_this_run = int(trainer.state.num_input_tokens_seen - progress.first_tokens)
+    earlier_seconds = _earlier_train_seconds(adapter_dir, progress.first_step)
     report = {
         "expert": expert,
         "base": base,
@@ -279,9 +282,10 @@ def train_expert(
         "validation_examples": len(validation_set),
         "steps": trainer.state.global_step,
         "epochs": round(float(trainer.state.epoch or 0), 4),
-        "train_seconds": round(train_seconds, 1),
+        "train_seconds": round(train_seconds + earlier_seconds, 1),
+        "resumed_from_step": progress.first_step,
         "tokens_seen": int(trainer.state.num_input_tokens_seen),
-        "tokens_per_second": round(trainer.state.num_input_tokens_seen / max(train_seconds, 1e-9), 1),
+        "tokens_per_second": round(tokens_this_run / max(train_seconds, 1e-9), 1),
         "final_train_loss": round(losses[-1], 4) if losses else round(result.training_loss, 4),
         "mean_train_loss": round(result.training_loss, 4),
         "final_validation_loss": round(evaluation["eval_loss"], 4),
@@ -300,6 +304,17 @@ def train_expert(
         f"validation loss {report['final_validation_loss']}"
     )
     return report
+
+
+def _earlier_train_seconds(adapter_dir: Path, resumed_from_step: int) -> float:
+    """Training time of the run this one resumed (its report, when it ended where we began)."""
+    if resumed_from_step == 0:
+        return 0.0
+    try:
+        earlier = json.loads((adapter_dir / "training_report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0.0
+    return float(earlier.get("train_seconds", 0.0)) if earlier.get("steps") == resumed_from_step else 0.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -25,6 +25,7 @@ from hlx_formats import (
     to_lct,
     values_equal,
 )
+from hlx_formats import hlxl, lcb, lcr, lct
 from hlx_formats.grammar import lark_parser, parse_reference
 from hlx_formats.strategies import values
 
@@ -229,6 +230,13 @@ OUTSIDE_THE_MODEL = [
     ("lc-b", "[1|256:_]"),
     ("lc-b", "[1.0e+309]"),
     ("lc-b", '["\\ud800"]'),
+    # reserved words as bare keys
+    ("hlxl", "{null: 1}"),
+    ("hlxl", "{false: 1}"),
+    ("lc-t", "{TRUE:1}"),
+    ("lc-t", "{a:1,C:2}"),
+    ("lc-b", "[{T:0x01}]"),
+    ("lc-b", "[{_:0x01}]"),
 ]
 
 
@@ -255,6 +263,23 @@ def test_canonical_grammar_is_bounded_like_the_data_model(fmt, text):
 def test_canonical_grammar_reaches_the_ends_of_the_data_model(fmt, text):
     value = parse_reference(fmt, text, canonical=True)
     assert ENCODERS[fmt](value) == text
+
+
+def _canonical_name_regex(fmt: str) -> re.Pattern[str]:
+    (line,) = [line for line in grammar_text(fmt, canonical=True).splitlines() if line.startswith("NAME:")]
+    return re.compile(line.split(":", 1)[1].strip()[1:-1])
+
+
+@pytest.mark.parametrize("fmt, spelling", [("hlxl", hlxl.SPELLING), ("lc-t", lct.SPELLING), ("lc-r", lcr.SPELLING), ("lc-b", lcb._TEXT)])
+def test_canonical_name_is_an_identifier_other_than_the_reserved_words(fmt, spelling):
+    # Every prefix of a reserved word, followed by every short tail: the trie the regex encodes.
+    alphabet = sorted(set("".join(spelling.reserved_keys)) | set("xZ_09"))
+    prefixes = {word[:cut] for word in spelling.reserved_keys for cut in range(len(word) + 1)}
+    tails = [""] + alphabet + [a + b for a in alphabet for b in alphabet]
+    regex, identifier = _canonical_name_regex(fmt), re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+    for text in sorted({prefix + tail for prefix in prefixes for tail in tails}):
+        expected = bool(identifier.fullmatch(text)) and text not in spelling.reserved_keys
+        assert bool(regex.fullmatch(text)) == expected, text
 
 
 # --- mutations and garbage ------------------------------------------------------------------
