@@ -9,7 +9,7 @@ Contract(14, {0: 42})
 '[[0x01,0x02,0x03]]'
 """
 
-from .api import convert, detect_format, translate
+from .api import convert, detect_format, repeats_key, translate
 from .errors import BackendUnavailable, EncodeError, HLXError, ParseError
 from .grammar import FORMATS, grammar_text, normalize_format
 from .hlxl import from_hlxl, to_hlxl
@@ -35,6 +35,7 @@ __all__ = [
     "detect_format",
     "convert",
     "translate",
+    "repeats_key",
     "grammar_text",
     "normalize_format",
     "values_equal",

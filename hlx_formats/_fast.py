@@ -14,11 +14,16 @@ from typing import Any
 from . import _lexical as lex
 from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, INT_MAX, INT_MIN, MAX_DEPTH, Contract, Handle
 
-__all__ = ["Reject", "FastParser", "decode_text", "index_value", "skip_whitespace"]
+__all__ = ["Reject", "Repeated", "FastParser", "decode_text", "index_value", "repeats_in_prefix", "skip_whitespace"]
 
 
 class Reject(Exception):
     """The fast decoder does not accept this input (the reference parser will say why)."""
+
+
+class Repeated(Reject):
+    """A key or field index repeats. Raised as soon as the repeat's separator is read, so the
+    beginning of a text shows it (constrained decoding steers away from it that way)."""
 
 
 _WS = re.compile(r"[ \t\r\n]*")
@@ -61,6 +66,26 @@ def decode_text(parser: type[FastParser], fmt: str, text: str, strict_reference:
         except Exception:  # noqa: BLE001 - anything the fast path does not take, the reference judges
             pass
     return parse_reference(fmt, text)
+
+
+def repeats_in_prefix(parser: type[FastParser], text: str) -> bool:
+    """Whether ``text``, the beginning of a text in the parser's format, already repeats a key
+    or a field index (a key counts once the separator after it is written)."""
+    try:
+        parser.parse(text)
+    except Repeated:
+        return True
+    except Exception:  # noqa: BLE001 - the text ends early (or is not the format): no repeat seen
+        return False
+    return False
+
+
+def new_index(index: int, seen: set[int]) -> int:
+    """``index``, recorded in ``seen``; :class:`Repeated` if it is there already."""
+    if index in seen:
+        raise Repeated
+    seen.add(index)
+    return index
 
 
 class FastParser:
@@ -258,11 +283,11 @@ class FastParser:
                 pos = _WS_MATCH(text, pos).end()
             if text[pos] != ":":
                 raise Reject
+            if key in result:
+                raise Repeated
             pos += 1
             if text[pos] in _WS_CHARS:
                 pos = _WS_MATCH(text, pos).end()
-            if key in result:
-                raise Reject
             self.pos = pos
             result[key] = value(depth)
             pos = self.pos
@@ -283,6 +308,5 @@ class FastParser:
 
     @staticmethod
     def contract(contract_id: int, fields: list[tuple[int, Any]]) -> Contract:
-        if len({index for index, _ in fields}) != len(fields):
-            raise Reject
+        """A contract from fields whose indices :func:`new_index` has checked."""
         return Contract(contract_id, fields)

@@ -6,12 +6,13 @@ from typing import Any, Callable
 
 from .errors import BackendUnavailable, HLXError, ParseError
 from .grammar import FORMAT_TITLES, FORMATS, normalize_format, text_input
-from .hlxl import from_hlxl, to_hlxl
-from .lcb import from_lcb, to_lcb_text
-from .lcr import from_lcr, to_lcr
-from .lct import from_lct, to_lct
+from ._fast import repeats_in_prefix
+from .hlxl import _FastHLXL, from_hlxl, to_hlxl
+from .lcb import _FastLCBText, from_lcb, to_lcb_text
+from .lcr import _FastLCR, from_lcr, to_lcr
+from .lct import _FastLCT, from_lct, to_lct
 
-__all__ = ["ENCODERS", "DECODERS", "encode_as", "decode_as", "detect_format", "convert", "translate", "answer_instruction"]
+__all__ = ["ENCODERS", "DECODERS", "encode_as", "decode_as", "detect_format", "convert", "translate", "answer_instruction", "repeats_key"]
 
 #: Text encoder of each format (LC-B: the text notation).
 ENCODERS: dict[str, Callable[[Any], str]] = {
@@ -37,6 +38,26 @@ def encode_as(value: Any, fmt: str) -> str:
 def decode_as(data: str | bytes, fmt: str) -> Any:
     """The value of ``data`` read as ``fmt``."""
     return DECODERS[normalize_format(fmt)](data)
+
+
+_FAST_PARSERS = {"hlxl": _FastHLXL, "lc-t": _FastLCT, "lc-r": _FastLCR, "lc-b": _FastLCBText}
+
+
+def repeats_key(text: str, fmt: str) -> bool:
+    """Whether ``text`` -- a whole text or only its beginning, in format ``fmt`` -- repeats an
+    object key or a contract field index that is already complete: a key counts once the
+    separator after it is written (``{a: 1, a`` does not repeat yet, ``{a: 1, a:`` does).
+
+    A context-free grammar cannot forbid repeated keys, so constrained decoding asks this
+    after each token and steers away from a repeat. Text that is not in the format is simply
+    ``False``: this answers only about repeats.
+
+    >>> repeats_key('{a: 1, a', "hlxl"), repeats_key('{a: 1, a:', "hlxl")
+    (False, True)
+    >>> repeats_key("🜊7🜁0 1🜁0 ", "lc-r")
+    True
+    """
+    return repeats_in_prefix(_FAST_PARSERS[normalize_format(fmt)], text)
 
 
 def _detect(data: str | bytes) -> tuple[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
-from ._fast import FastParser, Reject, decode_text, index_value, skip_whitespace
+from ._fast import FastParser, Reject, decode_text, index_value, new_index, skip_whitespace
 from .grammar import text_input
 from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, MAX_DEPTH
 
@@ -100,13 +100,15 @@ class _FastHLXL(FastParser):
             raise Reject
         contract_id = index_value(match.group(1), CONTRACT_ID_MAX)
         pos = match.end()
-        fields = []
+        fields: list[tuple[int, Any]] = []
+        seen: set[int] = set()
         while True:
             match = _FIELD.match(text, pos)
             if match is None:
                 raise Reject
             self.pos = match.end()
-            fields.append((index_value(match.group(1), FIELD_INDEX_MAX), self.value(depth)))
+            index = new_index(index_value(match.group(1), FIELD_INDEX_MAX), seen)
+            fields.append((index, self.value(depth)))
             pos = skip_whitespace(text, self.pos)
             char = text[pos]
             pos += 1

@@ -12,7 +12,7 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode, plain_kind
-from ._fast import FastParser, Reject, decode_text, index_value, skip_whitespace
+from ._fast import FastParser, Reject, decode_text, index_value, new_index, skip_whitespace
 from .errors import EncodeError, HLXError, ParseError
 from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of
 
@@ -496,7 +496,8 @@ class _FastLCBText(FastParser):
             raise Reject
         contract_id = index_value(match.group(), CONTRACT_ID_MAX)
         pos = match.end()
-        fields = []
+        fields: list[tuple[int, Any]] = []
+        seen: set[int] = set()
         while True:
             pos = skip_whitespace(text, pos)
             char = text[pos]
@@ -507,5 +508,6 @@ class _FastLCBText(FastParser):
             if match is None:
                 raise Reject
             self.pos = match.end()
-            fields.append((index_value(match.group(1), FIELD_INDEX_MAX), self.value(depth)))
+            index = new_index(index_value(match.group(1), FIELD_INDEX_MAX), seen)
+            fields.append((index, self.value(depth)))
             pos = self.pos

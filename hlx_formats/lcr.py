@@ -6,7 +6,7 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
-from ._fast import FastParser, Reject, decode_text
+from ._fast import FastParser, Reject, decode_text, new_index
 from .grammar import text_input
 from .model import MAX_DEPTH
 
@@ -107,7 +107,8 @@ class _FastLCR(FastParser):
             raise Reject
         contract_id = self.contract_id()
         text = self.text
-        fields = []
+        fields: list[tuple[int, Any]] = []
+        seen: set[int] = set()
         while True:
             self.skip()
             char = text[self.pos]
@@ -117,5 +118,7 @@ class _FastLCR(FastParser):
             if char not in "🜁🐁":
                 raise Reject
             index = self.field_index()
+            if self.pos == len(text):
+                raise Reject  # the digits may go on: the index is not complete yet
             self.skip()
-            fields.append((index, self.value(depth)))
+            fields.append((new_index(index, seen), self.value(depth)))

@@ -6,7 +6,7 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
-from ._fast import FastParser, Reject, decode_text
+from ._fast import FastParser, Reject, decode_text, new_index
 from .grammar import text_input
 from .model import MAX_DEPTH
 
@@ -92,7 +92,8 @@ class _FastLCT(FastParser):
             raise Reject
         self.expect(":")
         contract_id = self.contract_id()
-        fields = []
+        fields: list[tuple[int, Any]] = []
+        seen: set[int] = set()
         while True:
             self.skip()
             char = text[self.pos]
@@ -104,4 +105,4 @@ class _FastLCT(FastParser):
             self.skip()
             index = self.field_index()
             self.expect("=")
-            fields.append((index, self.value(depth)))
+            fields.append((new_index(index, seen), self.value(depth)))

@@ -1,9 +1,12 @@
-"""Greedy decoding, optionally constrained by an HLX grammar through llguidance.
+"""Greedy decoding, optionally constrained by an HLX answer's grammar through llguidance.
 
 The constraint for an answer is built from the same ``grammars/*.lark`` files as the
 parsers, in canonical mode: a top grammar names the prefix (``HLXL: ``, or the four labels
-of an all-formats answer) and pulls each format in as a sub-grammar, so every constrained
-output parses.
+of an all-formats answer) and pulls each format in as a sub-grammar. What a context-free
+grammar cannot say -- no key or field index twice in one object or contract -- is checked
+after every token with :func:`hlx_formats.repeats_key`, and a token that would repeat one is
+passed over for the next best. An answer that runs out of tokens is closed by the shortest
+pieces the grammar allows. So every constrained answer parses.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from hlx_formats import repeats_key
 from hlx_formats.grammar import FORMAT_TITLES, grammar_text
 
-__all__ = ["answer_grammar", "Generation", "Decoder"]
+__all__ = ["answer_grammar", "AnswerConstraint", "Generation", "Decoder"]
 
 _SUBGRAMMAR = {"hlxl": "hlxl", "lc-t": "lct", "lc-r": "lcr", "lc-b": "lcb"}
 
@@ -26,22 +30,50 @@ def _quote(text: str) -> str:
     return json.dumps(text)
 
 
+_ALL_FORMATS_ORDER = ("hlxl", "lc-r", "lc-t", "lc-b")  # the order of an all-formats answer
+
+
 @functools.cache
 def answer_grammar(target: str, prefix: str = "") -> str:
     """The llguidance grammar (JSON) of an answer: ``target`` is a format or ``"all"``."""
     if target == "all":
         parts = []
-        for position, fmt in enumerate(("hlxl", "lc-r", "lc-t", "lc-b")):
+        for position, fmt in enumerate(_ALL_FORMATS_ORDER):
             label = ("\n" if position else "") + f"{FORMAT_TITLES[fmt]}: "
             parts.append(f"{_quote(label)} @{_SUBGRAMMAR[fmt]}")
         top = "start: " + " ".join(parts) + "\n"
-        formats = ("hlxl", "lc-r", "lc-t", "lc-b")
+        formats = _ALL_FORMATS_ORDER
     else:
         top = "start: " + (f"{_quote(prefix)} " if prefix else "") + f"@{_SUBGRAMMAR[target]}\n"
         formats = (target,)
     grammars = [{"lark_grammar": top}]
     grammars += [{"name": _SUBGRAMMAR[fmt], "lark_grammar": grammar_text(fmt, canonical=True)} for fmt in formats]
     return json.dumps({"grammars": grammars})
+
+
+@dataclass(frozen=True)
+class AnswerConstraint:
+    """What a constrained answer must be: ``target`` (a format, or ``"all"`` for the four
+    labelled lines of an all-formats answer) after ``prefix`` (such as ``"HLXL: "``)."""
+
+    target: str
+    prefix: str = ""
+
+    @property
+    def grammar(self) -> str:
+        """The llguidance grammar (JSON)."""
+        return answer_grammar(self.target, self.prefix)
+
+    def repeats(self, text: str) -> bool:
+        """Whether the answer so far repeats a key or field index (beyond the grammar)."""
+        if self.target == "all":
+            line = text.rsplit("\n", 1)[-1]  # values never hold a raw newline: one line each
+            for fmt in _ALL_FORMATS_ORDER:
+                label = f"{FORMAT_TITLES[fmt]}: "
+                if line.startswith(label):
+                    return repeats_key(line[len(label) :], fmt)
+            return False
+        return text.startswith(self.prefix) and repeats_key(text[len(self.prefix) :], self.target)
 
 
 @dataclass
@@ -53,26 +85,31 @@ class Generation:
     new_tokens: int
     seconds: float
     constrained: bool
-    stop_reason: str  # "eos", "grammar", "max_tokens"
-    mask_seconds: float = 0.0  # time spent computing grammar masks
+    # "eos": the model ended; "grammar": the grammar was complete; "max_tokens": an
+    # unconstrained answer ran out of tokens; "budget": a constrained one did and was closed
+    # by the finishing pieces; "repeat": every token the grammar allowed would have repeated
+    # a key, and the finishing pieces closed the answer.
+    stop_reason: str
+    mask_seconds: float = 0.0  # time spent computing grammar masks and checking repeats
 
 
-# When the token budget runs out inside a constrained answer, the answer is completed by
-# the first of these pieces that the grammar allows, again and again: closers first, then
-# the shortest values and separators. Every open string, array, object or contract closes
-# this way within a few pieces, so a constrained answer always parses.
+# Closing an unfinished constrained answer: at each point the first of these pieces that the
+# grammar allows (and that repeats no key) is added, closers first (the newline ends a line
+# of an all-formats answer), then the separators that end a key or index (else a name or
+# number would grow), the shortest values and the rest; where no piece fits, the last piece is taken back and the next one tried.
+# Every open string, number, array, object or contract closes this way within a few pieces.
 _FINISHING_PIECES = (
-    '"', "]", "}", "🜄", "🜂", "◆", "0", "00", "null", "NULL", "∅", "_", "🜁0 ", "🜁", "|0:", "0=", "@0: ",
-    ": ", ":", " ", ",", "n", "x00", "u0000", "C:0,0=0", "0|0:0", "🜊0", "[",
+    '"', "]", "}", "🜄", "🜂", "◆", "\n", ": ", ":", "=", " ", "0", "00", "null", "NULL", "∅", "_", "🜁0 ", "🜁",
+    "|0:", "0=", "@0: ", ",", "n", "x00", "u0000", "\\udc00", "udc00", "+0", "-0", "0x00", "C:0,0=0", "0|0:0",
+    "🜊0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "[",
 )
+_MAX_CANDIDATES = 64  # tokens tried at one step before the answer is handed to the finisher
 
 
 class Decoder:
-    """Greedy generation for one model and tokenizer, with an optional grammar constraint.
+    """Greedy generation for one model and tokenizer, with an optional answer constraint.
 
-    The llguidance tokenizer is built once (about a second) and each grammar once. With a
-    grammar, an answer that reaches ``max_new_tokens`` unfinished is closed by the shortest
-    pieces the grammar allows (stop reason ``"budget"``), so it still parses.
+    The llguidance tokenizer is built once (about a second) and each grammar once.
     """
 
     def __init__(self, model: Any, tokenizer: Any) -> None:
@@ -80,16 +117,18 @@ class Decoder:
         self.tokenizer = tokenizer
         self.eos_ids = {tokenizer.eos_token_id}
         self._ll_tokenizer: Any = None
+        self._finishing: list[list[int]] | None = None
         forward = inspect.signature(type(getattr(model, "get_base_model", lambda: model)()).forward).parameters
         self._cache_argument = "cache" if "cache" in forward else "past_key_values"
 
-    def _matcher(self, grammar: str) -> Any:
+    def matcher(self, constraint: AnswerConstraint) -> Any:
+        """A fresh llguidance matcher for ``constraint``."""
         import llguidance
         import llguidance.hf
 
         if self._ll_tokenizer is None:
             self._ll_tokenizer = llguidance.hf.from_tokenizer(self.tokenizer, n_vocab=self._vocab_size())
-        matcher = llguidance.LLMatcher(self._ll_tokenizer, grammar, log_level=0)
+        matcher = llguidance.LLMatcher(self._ll_tokenizer, constraint.grammar, log_level=0)
         if matcher.is_error():
             raise RuntimeError(f"llguidance rejected the grammar: {matcher.get_error()}")
         return matcher
@@ -97,15 +136,20 @@ class Decoder:
     def _vocab_size(self) -> int:
         return int(self.model.get_output_embeddings().weight.shape[0])
 
-    def generate(self, prompt: str, *, grammar: str | None = None, max_new_tokens: int = 256) -> Generation:
-        """Greedy continuation of ``prompt``; constrained by ``grammar`` (llguidance JSON) if given."""
+    def _text(self, tokens: list[int]) -> str:
+        return self.tokenizer.decode(tokens, skip_special_tokens=True)
+
+    def generate(
+        self, prompt: str, *, constraint: AnswerConstraint | None = None, max_new_tokens: int = 256
+    ) -> Generation:
+        """Greedy continuation of ``prompt``, under ``constraint`` if given."""
         import torch
         from transformers import DynamicCache
 
         started = time.perf_counter()
         prompt_ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
         device = next(self.model.parameters()).device
-        matcher = self._matcher(grammar) if grammar else None
+        matcher = self.matcher(constraint) if constraint is not None else None
         bitmask = None
         if matcher is not None:
             import llguidance.torch
@@ -120,12 +164,17 @@ class Decoder:
             for _ in range(max_new_tokens):
                 output = self.model(input_ids=inputs, use_cache=True, logits_to_keep=1, **{self._cache_argument: cache})
                 logits = output.logits[:, -1, :].float()
-                if matcher is not None:
+                if matcher is None:
+                    token = int(logits.argmax(dim=-1))
+                else:
                     mask_started = time.perf_counter()
                     llguidance.torch.fill_next_token_bitmask(matcher, bitmask, 0)
                     llguidance.torch.apply_token_bitmask_inplace(logits, bitmask.to(logits.device))
+                    token = self._best_without_repeat(logits[0], generated, constraint)  # type: ignore[arg-type]
                     mask_seconds += time.perf_counter() - mask_started
-                token = int(logits.argmax(dim=-1))
+                    if token is None:
+                        stop_reason = "repeat"
+                        break
                 if token in self.eos_ids:
                     stop_reason = "eos"
                     break
@@ -136,19 +185,31 @@ class Decoder:
                         stop_reason = "grammar"
                         break
                 inputs = torch.tensor([[token]], device=device)
-        if matcher is not None and stop_reason == "max_tokens" and not matcher.is_accepting():
-            generated += self._finish(matcher)
-            stop_reason = "budget"
-        text = self.tokenizer.decode(generated, skip_special_tokens=True)
+        if matcher is not None and stop_reason in ("max_tokens", "repeat") and not matcher.is_accepting():
+            finish_started = time.perf_counter()
+            generated = self.finish(matcher, generated, constraint)  # type: ignore[arg-type]
+            mask_seconds += time.perf_counter() - finish_started
+            stop_reason = "budget" if stop_reason == "max_tokens" else stop_reason
         return Generation(
-            text, len(prompt_ids), len(generated), time.perf_counter() - started, matcher is not None, stop_reason, mask_seconds
-        )
+            self._text(generated), len(prompt_ids), len(generated), time.perf_counter() - started,
+            matcher is not None, stop_reason, mask_seconds,
+        )  # fmt: skip
 
+    def _best_without_repeat(self, logits: Any, generated: list[int], constraint: AnswerConstraint) -> int | None:
+        """The best token the mask left that repeats no key; None if there is none."""
+        for _ in range(_MAX_CANDIDATES):
+            token = int(logits.argmax())
+            if logits[token] == float("-inf"):
+                return None
+            if token in self.eos_ids or not constraint.repeats(self._text(generated + [token])):
+                return token
+            logits[token] = float("-inf")
+        return None
 
     def _finishing_candidates(self) -> list[list[int]]:
         """Token sequences for the finishing pieces, and for the tail bytes of each glyph (a
         forced prefix may already have consumed a glyph's first bytes)."""
-        if not hasattr(self, "_finishing"):
+        if self._finishing is None:
             candidates: list[list[int]] = []
             for piece in _FINISHING_PIECES:
                 encoded = piece.encode("utf-8")
@@ -158,22 +219,44 @@ class Decoder:
             self._finishing = candidates
         return self._finishing
 
-    def _finish(self, matcher: Any, limit: int = 200) -> list[int]:
-        added: list[int] = []
-        while len(added) < limit and not matcher.is_accepting() and not matcher.is_error():
-            forced = matcher.compute_ff_tokens()  # text the grammar allows no choice about
-            if forced:
-                matcher.consume_tokens(forced)
-                added += forced
-                continue
-            for tokens in self._finishing_candidates():
-                if matcher.validate_tokens(tokens) == len(tokens):
-                    matcher.consume_tokens(tokens)
-                    added += tokens
+    def finish(self, matcher: Any, tokens: list[int], constraint: AnswerConstraint, limit: int = 200) -> list[int]:
+        """``tokens`` (already consumed by ``matcher``) completed so that the answer parses.
+
+        A depth-first search over the finishing pieces: forced tokens when the grammar allows
+        nothing else, else the first piece that the grammar allows and that repeats no key;
+        at a dead end the last piece -- or the model's last token -- is taken back and the next
+        piece tried. At most ``limit`` tokens are added; past that the answer is left as it is
+        (and will not parse).
+        """
+        tokens = list(tokens)
+        # Each step taken: (tokens it added, index of the option taken); -1 for the model's
+        # tokens, whose alternatives are all the pieces.
+        steps: list[tuple[int, int]] = [(1, -1)] * len(tokens)
+        model_tokens = len(tokens)
+        first_option = 0
+        for _ in range(20 * limit):  # bounds the search
+            if matcher.is_accepting() or matcher.is_error():
+                break
+            forced = matcher.compute_ff_tokens()
+            options = [forced] if forced else self._finishing_candidates()
+            for index in range(first_option, len(options)):
+                option = options[index]
+                fits = len(tokens) + len(option) <= model_tokens + limit
+                if fits and matcher.validate_tokens(option) == len(option) and not constraint.repeats(self._text(tokens + option)):
+                    matcher.consume_tokens(option)
+                    tokens += option
+                    steps.append((len(option), index))
+                    first_option = 0
                     break
-            else:
-                break  # nothing short fits: leave the answer unfinished (it will not parse)
-        return added
+            else:  # dead end: take the last step back and try its next option
+                if not steps:
+                    break
+                count, index = steps.pop()
+                matcher.rollback(count)
+                del tokens[len(tokens) - count :]
+                model_tokens = min(model_tokens, len(tokens))
+                first_option = index + 1
+        return tokens
 
 
 @functools.cache

@@ -23,7 +23,7 @@ from hlx_formats.errors import BackendUnavailable, HLXError
 
 from .base import EMBEDDED_BASE, LoadedBase, _require, load_base
 from .corpus import EXPERTS, prompt_of
-from .decoding import Decoder, answer_grammar
+from .decoding import AnswerConstraint, Decoder
 from .grading import grade
 from .router import route_instruction
 
@@ -173,22 +173,22 @@ class HLXMoE:
             raise HLXError(f"an instruction must be str, not {type(instruction).__name__}")
         decision = route_instruction(instruction)
         parsed = decision.instruction
-        grammar = None
+        constraint = None
         if constrained and parsed is not None and parsed.answers_in_format:
-            grammar = answer_grammar(parsed.target_format, parsed.prefix)
+            constraint = AnswerConstraint(parsed.target_format, parsed.prefix)
         text = parsed.text if parsed is not None else instruction.strip()
         if max_new_tokens is None:
             max_new_tokens = self._token_budget(parsed)
         with self._lock:
             self.model.set_adapter(decision.expert)
-            generation = self.decoder.generate(prompt_of(text), grammar=grammar, max_new_tokens=max_new_tokens)
+            generation = self.decoder.generate(prompt_of(text), constraint=constraint, max_new_tokens=max_new_tokens)
         graded = grade(parsed, generation.text) if parsed is not None else None
         return QueryResult(
             instruction=text,
             answer=generation.text,
             expert=decision.expert,
             route_reason=decision.reason,
-            constrained=grammar is not None,
+            constrained=constraint is not None,
             parses=graded.parses if graded else None,
             matches_reference=graded.exact if graded and graded.reference is not None else None,
             same_value=graded.same_value if graded and graded.reference is not None else None,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hlx_formats import HLXError, ParseError, from_hlxl, from_lcb, from_lcr, from_lct, values_equal
+from hlx_formats import HLXError, ParseError, from_hlxl, from_lcb, from_lcr, from_lct, repeats_key, values_equal
 from hlx_formats._fast import Reject
 from hlx_formats.api import ENCODERS
 from hlx_formats.grammar import parse_reference
@@ -166,3 +166,36 @@ def test_binary_fast_path_agrees(value, data: st.DataObject) -> None:
 @given(data=st.binary(max_size=40))
 def test_binary_fast_path_agrees_on_garbage(data: bytes) -> None:
     agree_binary(data)
+
+
+# --- repeated keys in the beginning of a text (what constrained decoding asks) -------------
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(value=values(), fmt=st.sampled_from(FORMATS))
+def test_no_prefix_of_a_valid_text_repeats_a_key(value, fmt):
+    text = ENCODERS[fmt](value)
+    assert not any(repeats_key(text[:cut], fmt) for cut in range(len(text) + 1))
+
+
+@pytest.mark.parametrize(
+    "fmt, text, separator",
+    [
+        ("hlxl", '{a: 1, b: [{a: 2}], a: 3}', ":"),
+        ("hlxl", '{a: 1, "a": 3}', ":"),
+        ("hlxl", "{7: {@1: 1, @10: 2, @1: 3}}", ":"),
+        ("lc-t", "{a:1,a:2}", ":"),
+        ("lc-t", '{C:7,0=1,1={C:7,0=1},1=3}', "="),
+        ("lc-r", "◇a: 1, a: 2◆", ":"),
+        ("lc-r", "🜊7🜁1 1🜁12 2🜁1 3🜂", " "),
+        ("lc-b", "[{a:_,a:_}]", ":"),
+        ("lc-b", "[7|0:_|1:[7|0:_]|0:_]", ":"),
+    ],
+)
+def test_a_repeat_shows_as_soon_as_its_separator_is_written(fmt, text, separator):
+    # The last key or index in each text repeats an earlier one of its own container.
+    first = next(cut for cut in range(len(text) + 1) if repeats_key(text[:cut], fmt))
+    assert text[first - 1] == separator and text.rindex(separator, 0, first) == first - 1
+    assert all(repeats_key(text[:cut], fmt) for cut in range(first, len(text) + 1))
+    with pytest.raises(ParseError, match="duplicate"):
+        PUBLIC[fmt](text)

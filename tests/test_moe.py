@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -20,11 +22,13 @@ pytest.importorskip("peft")
 pytest.importorskip("llguidance")
 
 from hlx_formats import translate  # noqa: E402
+from hlx_formats.api import ENCODERS  # noqa: E402
+from hlx_formats.strategies import values  # noqa: E402
 from hlx_formats.grammar import parse_reference  # noqa: E402
 from hlx_moe import HLXMoE, grade, route_instruction  # noqa: E402
 from hlx_moe import corpus, evaluate  # noqa: E402
 from hlx_moe.base import embedded_gguf_path, load_tokenizer  # noqa: E402
-from hlx_moe.decoding import Decoder, answer_grammar  # noqa: E402
+from hlx_moe.decoding import AnswerConstraint, Decoder, answer_grammar  # noqa: E402
 from hlx_moe.train import AnswerOnlyCollator, tokenize_rows, train_expert  # noqa: E402
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -211,6 +215,89 @@ def test_constrained_answers_always_parse(mixture: HLXMoE, small_corpus: Path) -
     assert checked >= 8
 
 
+class ScriptedModel(torch.nn.Module):
+    """A stand-in model that always prefers the next token of a script: an answer that
+    repeats a key. Free decoding writes the script as it is; constrained decoding must not."""
+
+    def __init__(self, tokenizer, script: str) -> None:
+        from transformers import LlamaConfig
+
+        super().__init__()
+        self.script = tokenizer(script, add_special_tokens=False)["input_ids"]
+        self.head = torch.nn.Linear(1, len(tokenizer), bias=False)
+        self.config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=1, num_attention_heads=4, num_key_value_heads=4)
+        self.noise = torch.rand(len(tokenizer), generator=torch.Generator().manual_seed(0))
+        self.seen: list[int] = []
+
+    def get_output_embeddings(self) -> torch.nn.Module:
+        return self.head
+
+    def forward(self, input_ids, **kwargs):  # noqa: ANN001, ANN003, ANN201 - a model's signature
+        from types import SimpleNamespace
+
+        if not self.seen:
+            self.prompt_length = input_ids.shape[1]
+        self.seen += input_ids[0].tolist()
+        logits = self.noise.clone()
+        logits[self.script[(len(self.seen) - self.prompt_length) % len(self.script)]] += 10.0
+        return SimpleNamespace(logits=logits.view(1, 1, -1))
+
+
+@pytest.mark.parametrize(
+    "target, script",
+    [
+        ("hlxl", "{a: 1, a: 2, a: 3}"),
+        ("hlxl", "{7: {@1: 1, @1: 2}}"),
+        ("lc-t", "{C:5,0=1,0=2,0=3}"),
+        ("lc-r", "🜊5🜁0 1🜁0 2🜁0 3🜂"),
+        ("lc-b", "[{k:_,k:_,k:_}]"),
+        ("all", 'HLXL: {a: 1, a: 2}\nLC-R: ◇a: 1, a: 2◆\nLC-T: {a:1,a:2}\nLC-B: [{a:0x01,a:0x02}]'),
+    ],
+)
+def test_constrained_decoding_never_repeats_a_key(tokenizer, target: str, script: str) -> None:
+    free = Decoder(ScriptedModel(tokenizer, script), tokenizer).generate("Q", max_new_tokens=len(tokenizer(script)["input_ids"]))
+    assert free.text == script  # the model wants the repeat ...
+    constraint = AnswerConstraint(target)
+    assert constraint.repeats(free.text)
+    answer = Decoder(ScriptedModel(tokenizer, script), tokenizer).generate("Q", constraint=constraint, max_new_tokens=48)
+    assert not constraint.repeats(answer.text)  # ... and does not get it
+    assert grade_format(target, answer.text), answer
+
+
+def grade_format(target: str, text: str) -> bool:
+    """Whether ``text`` parses as an answer of ``target`` (a format or "all")."""
+    if target != "all":
+        parse_reference(target, text, canonical=True)
+        return True
+    lines = text.split("\n")
+    assert [line.split(": ", 1)[0] for line in lines] == ["HLXL", "LC-R", "LC-T", "LC-B"], text
+    for line, fmt in zip(lines, ("hlxl", "lc-r", "lc-t", "lc-b")):
+        parse_reference(fmt, line.split(": ", 1)[1], canonical=True)
+    return True
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=values(), target=st.sampled_from(["hlxl", "lc-t", "lc-r", "lc-b", "all"]), data=st.data())
+def test_any_cut_answer_is_finished_so_that_it_parses(mixture: HLXMoE, value, target: str, data) -> None:
+    """The finishing pieces close an answer cut anywhere (as when the token budget ends)."""
+    if target == "all":
+        text = "\n".join(f"{title}: {ENCODERS[fmt](value)}" for title, fmt in (("HLXL", "hlxl"), ("LC-R", "lc-r"), ("LC-T", "lc-t"), ("LC-B", "lc-b")))
+    else:
+        text = ENCODERS[target](value)
+    decoder, constraint = mixture.decoder, AnswerConstraint(target)
+    tokens = decoder.tokenizer(text, add_special_tokens=False)["input_ids"]
+    # The embedded tokenizer has no tokens for the UTF-8 lead bytes F1 and F2, so it cannot
+    # spell U+40000..U+BFFFF (planes 4-11, all unassigned): no model on it can write them.
+    assume(decoder.tokenizer.decode(tokens) == text)
+    cut = data.draw(st.integers(0, len(tokens)), label="cut")
+    matcher = decoder.matcher(constraint)
+    assert matcher.consume_tokens(tokens[:cut])
+    finished = decoder.finish(matcher, tokens[:cut], constraint)
+    answer = decoder.tokenizer.decode(finished)
+    assert matcher.is_accepting(), answer
+    assert grade_format(target, answer)
+
+
 def test_unconstrained_decoding_is_free(mixture: HLXMoE) -> None:
     result = mixture.query("Convert to LC-R: [1, 2]", constrained=False, max_new_tokens=8)
     assert not result.constrained and result.new_tokens <= 8
@@ -288,7 +375,7 @@ def test_real_embedded_base_generates_under_constraints(tmp_path_factory: pytest
     free = decoder.generate(corpus.prompt_of("What is 2 + 2?"), max_new_tokens=8)
     assert free.new_tokens > 0 and not free.constrained
     for instruction, target, prefix in (("Convert to LC-R: [1, 2, 3]", "lc-r", ""), ("Parse LC-B: [0x2a]", "hlxl", "HLXL: ")):
-        generation = decoder.generate(corpus.prompt_of(instruction), grammar=answer_grammar(target, prefix), max_new_tokens=40)
+        generation = decoder.generate(corpus.prompt_of(instruction), constraint=AnswerConstraint(target, prefix), max_new_tokens=40)
         text = generation.text.removeprefix(prefix)
         if generation.stop_reason != "max_tokens":
             parse_reference(target, text, canonical=True)
