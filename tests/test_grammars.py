@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import random
 import re
+import sys
 
 import lark
 import pytest
@@ -230,6 +233,11 @@ OUTSIDE_THE_MODEL = [
     ("lc-b", "[1|256:_]"),
     ("lc-b", "[1.0e+309]"),
     ("lc-b", '["\\ud800"]'),
+    # floats past the largest double, with a mantissa the exponent's bound does not catch
+    ("hlxl", "1.7976931348623159e+308"),
+    ("lc-t", "[1.8e+308]"),
+    ("lc-r", "-2.0e+308"),
+    ("lc-b", "[1.9e+308]"),
     # reserved words as bare keys
     ("hlxl", "{null: 1}"),
     ("hlxl", "{false: 1}"),
@@ -280,6 +288,20 @@ def test_canonical_name_is_an_identifier_other_than_the_reserved_words(fmt, spel
     for text in sorted({prefix + tail for prefix in prefixes for tail in tails}):
         expected = bool(identifier.fullmatch(text)) and text not in spelling.reserved_keys
         assert bool(regex.fullmatch(text)) == expected, text
+
+
+@pytest.mark.parametrize("fmt", ["hlxl", "lc-t", "lc-r", "lc-b"])
+def test_canonical_float_ends_at_the_largest_double(fmt):
+    (line,) = [line for line in grammar_text(fmt, canonical=True).splitlines() if line.startswith("FLOAT:")]
+    regex = re.compile(line.split(":", 1)[1].strip()[1:-1])
+    largest = sys.float_info.max
+    doubles = [largest, -largest, math.nextafter(largest, 0.0), 1e308, 1.0e308 * 1.5]
+    doubles += [random.Random(seed).uniform(1e308, largest) for seed in range(500)]
+    for number in doubles:
+        text = ENCODERS[fmt](number).removeprefix("[").removesuffix("]")  # LC-B frames a value
+        assert regex.fullmatch(text), text
+    for text in ("1.7976931348623159e+308", "1.79769313486232e+308", "1.8e+308", "2.0e+308", "9.9e+308"):
+        assert float(text) == math.inf and not regex.fullmatch(text), text
 
 
 # --- mutations and garbage ------------------------------------------------------------------
