@@ -14,7 +14,7 @@ from typing import Any
 from . import _lexical as lex
 from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, INT_MAX, INT_MIN, MAX_DEPTH, Contract, Handle
 
-__all__ = ["Reject", "Repeated", "FastParser", "decode_text", "index_value", "repeats_in_prefix", "skip_whitespace"]
+__all__ = ["Reject", "Repeated", "FastParser", "decode_text", "index_value", "new_field_index", "repeats_in_prefix", "skip_whitespace"]
 
 
 class Reject(Exception):
@@ -80,8 +80,10 @@ def repeats_in_prefix(parser: type[FastParser], text: str) -> bool:
     return False
 
 
-def new_index(index: int, seen: set[int]) -> int:
-    """``index``, recorded in ``seen``; :class:`Repeated` if it is there already."""
+def new_field_index(digits: str, seen: set[int]) -> int:
+    """A field index from its digits (no sign, no leading zero, 0..255), recorded in ``seen``;
+    :class:`Repeated` if it is there already."""
+    index = index_value(digits, FIELD_INDEX_MAX)
     if index in seen:
         raise Repeated
     seen.add(index)
@@ -141,7 +143,7 @@ class FastParser:
         if match is None:
             raise Reject
         self.pos = match.end()
-        if match.group(1) is None and match.group(2) is None:
+        if match.lastindex is None:  # neither a fraction nor an exponent
             value = int(match.group())
             if not INT_MIN <= value <= INT_MAX:
                 raise Reject
@@ -177,8 +179,11 @@ class FastParser:
         return match.group()
 
     def handle(self, prefix_length: int) -> Handle:
-        self.pos += prefix_length
-        return Handle(self.name())
+        match = _NAME.match(self.text, self.pos + prefix_length)
+        if match is None:
+            raise Reject
+        self.pos = match.end()
+        return Handle._from_checked(match.group())
 
     def hex_bytes(self, prefix_length: int) -> bytes:
         self.pos += prefix_length
@@ -243,42 +248,41 @@ class FastParser:
             pos += 1
             if char == ",":
                 if text[pos] in _WS_CHARS:
-                    pos = _WS_MATCH(text, pos).end()
+                    pos += 1  # one space (canonical HLXL); more is rare
+                    if text[pos] in _WS_CHARS:
+                        pos = _WS_MATCH(text, pos).end()
                 continue
             if char in closers:
                 self.pos = pos
                 return result
             raise Reject
 
-    def pairs(self, depth: int, closers: str, first_key: str | None = None) -> dict[str, Any]:
-        """``key: value`` pairs up to one of ``closers``; ``first_key`` if already read."""
+    def pairs(self, depth: int, closers: str) -> dict[str, Any]:
+        """``key: value`` pairs up to one of ``closers`` (the opener already read)."""
         if depth > MAX_DEPTH:
             raise Reject
         text = self.text
         result: dict[str, Any] = {}
         pos = self.pos
-        if first_key is None:
-            if text[pos] in _WS_CHARS:
-                pos = _WS_MATCH(text, pos).end()
-            if text[pos] in closers:
-                self.pos = pos + 1
-                return result
-        key = first_key
+        if text[pos] in _WS_CHARS:
+            pos = _WS_MATCH(text, pos).end()
+        if text[pos] in closers:
+            self.pos = pos + 1
+            return result
         value, reserved = self.value, self.reserved_keys
         while True:
-            if key is None:
-                if text[pos] == '"':
-                    self.pos = pos
-                    key = self.string()
-                    pos = self.pos
-                else:
-                    match = _NAME.match(text, pos)
-                    if match is None:
-                        raise Reject
-                    key = match.group()
-                    if key in reserved:
-                        raise Reject
-                    pos = match.end()
+            if text[pos] == '"':
+                self.pos = pos
+                key = self.string()
+                pos = self.pos
+            else:
+                match = _NAME.match(text, pos)
+                if match is None:
+                    raise Reject
+                key = match.group()
+                if key in reserved:
+                    raise Reject
+                pos = match.end()
             if text[pos] in _WS_CHARS:
                 pos = _WS_MATCH(text, pos).end()
             if text[pos] != ":":
@@ -287,11 +291,12 @@ class FastParser:
                 raise Repeated
             pos += 1
             if text[pos] in _WS_CHARS:
-                pos = _WS_MATCH(text, pos).end()
+                pos += 1  # one space (canonical HLXL); more is rare
+                if text[pos] in _WS_CHARS:
+                    pos = _WS_MATCH(text, pos).end()
             self.pos = pos
             result[key] = value(depth)
             pos = self.pos
-            key = None
             char = text[pos]
             if char in _WS_CHARS:
                 pos = _WS_MATCH(text, pos).end()
@@ -299,7 +304,9 @@ class FastParser:
             pos += 1
             if char == ",":
                 if text[pos] in _WS_CHARS:
-                    pos = _WS_MATCH(text, pos).end()
+                    pos += 1  # one space (canonical HLXL); more is rare
+                    if text[pos] in _WS_CHARS:
+                        pos = _WS_MATCH(text, pos).end()
                 continue
             if char in closers:
                 self.pos = pos
@@ -309,4 +316,6 @@ class FastParser:
     @staticmethod
     def contract(contract_id: int, fields: list[tuple[int, Any]]) -> Contract:
         """A contract from fields whose indices :func:`new_index` has checked."""
-        return Contract(contract_id, fields)
+        if not fields:
+            raise Reject
+        return Contract._from_checked(contract_id, fields)

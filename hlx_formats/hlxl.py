@@ -7,9 +7,9 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
-from ._fast import FastParser, Reject, decode_text, index_value, new_index, skip_whitespace
+from ._fast import FastParser, Reject, decode_text, index_value, new_field_index, skip_whitespace
 from .grammar import text_input
-from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, MAX_DEPTH
+from .model import CONTRACT_ID_MAX, MAX_DEPTH
 
 __all__ = ["to_hlxl", "from_hlxl"]
 
@@ -53,6 +53,8 @@ def from_hlxl(text: str | bytes, *, strict_reference: bool = False) -> Any:
 
 _CONTRACT_OPEN = re.compile(r"(-?[0-9]+)[ \t\r\n]*:[ \t\r\n]*\{[ \t\r\n]*")
 _FIELD = re.compile(r"@([0-9]+)[ \t\r\n]*:[ \t\r\n]*")
+_NEXT_FIELD = re.compile(r"[ \t\r\n]*,[ \t\r\n]*@([0-9]+)[ \t\r\n]*:[ \t\r\n]*")
+_CONTRACT_END = re.compile(r"[ \t\r\n]*\}[ \t\r\n]*\}")
 _WORDS = {"n": ("null", None), "t": ("true", True), "f": ("false", False)}
 _BYTES = re.compile(r'b"(?:[ !#-\[\]-~]|\\x[0-9a-fA-F]{2}|\\["\\nrt])*"')
 
@@ -66,29 +68,31 @@ class _FastHLXL(FastParser):
         char = text[pos]
         if char == '"':
             return self.string()
+        if char == "{":
+            pos = skip_whitespace(text, pos + 1)
+            self.pos = pos
+            if text[pos] in "-0123456789":
+                return self.contract_body(depth + 1)
+            return self.pairs(depth + 1, "}")
         if char == "[":
             self.pos = pos + 1
             return self.items(depth + 1, "]")
-        if char == "{":
-            self.pos = pos + 1
-            self.skip()
-            if text[self.pos] in "-0123456789":
-                return self.contract_body(depth + 1)
-            return self.pairs(depth + 1, "}")
         if char in "-0123456789":
             return self.number()
+        if char == "&":
+            if not text.startswith("&h_", pos):
+                raise Reject
+            return self.handle(3)
         word = _WORDS.get(char)
         if word is not None and text.startswith(word[0], pos):
             self.pos = pos + len(word[0])
             return word[1]
-        if text.startswith('b"', pos):
+        if char == "b":
             match = _BYTES.match(text, pos)
             if match is None:
                 raise Reject
             self.pos = match.end()
             return lex.unquote_bytes(match.group())
-        if text.startswith("&h_", pos):
-            return self.handle(3)
         raise Reject
 
     def contract_body(self, depth: int) -> Any:
@@ -99,27 +103,15 @@ class _FastHLXL(FastParser):
         if match is None:
             raise Reject
         contract_id = index_value(match.group(1), CONTRACT_ID_MAX)
-        pos = match.end()
         fields: list[tuple[int, Any]] = []
         seen: set[int] = set()
-        while True:
-            match = _FIELD.match(text, pos)
-            if match is None:
-                raise Reject
+        match = _FIELD.match(text, match.end())
+        while match is not None:
             self.pos = match.end()
-            index = new_index(index_value(match.group(1), FIELD_INDEX_MAX), seen)
-            fields.append((index, self.value(depth)))
-            pos = skip_whitespace(text, self.pos)
-            char = text[pos]
-            pos += 1
-            if char == ",":
-                pos = skip_whitespace(text, pos)
-                continue
-            if char == "}":
-                break
+            fields.append((new_field_index(match.group(1), seen), self.value(depth)))
+            match = _NEXT_FIELD.match(text, self.pos)
+        end = _CONTRACT_END.match(text, self.pos)
+        if end is None:
             raise Reject
-        pos = skip_whitespace(text, pos)
-        if text[pos] != "}":
-            raise Reject
-        self.pos = pos + 1
+        self.pos = end.end()
         return self.contract(contract_id, fields)

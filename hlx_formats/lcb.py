@@ -12,7 +12,7 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode, plain_kind
-from ._fast import FastParser, Reject, decode_text, index_value, new_index, skip_whitespace
+from ._fast import FastParser, Reject, decode_text, index_value, new_field_index, skip_whitespace
 from .errors import EncodeError, HLXError, ParseError
 from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of
 
@@ -508,6 +508,6 @@ class _FastLCBText(FastParser):
             if match is None:
                 raise Reject
             self.pos = match.end()
-            index = new_index(index_value(match.group(1), FIELD_INDEX_MAX), seen)
+            index = new_field_index(match.group(1), seen)
             fields.append((index, self.value(depth)))
             pos = self.pos

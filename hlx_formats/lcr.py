@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
-from ._fast import FastParser, Reject, decode_text, new_index
+from ._fast import FastParser, Reject, decode_text, new_field_index
 from .grammar import text_input
 from .model import MAX_DEPTH
 
@@ -68,6 +69,10 @@ def from_lcr(text: str | bytes, *, strict_reference: bool = False) -> Any:
 # --- fast decoder --------------------------------------------------------------------
 
 
+_FIELD = re.compile(r"[ \t\r\n]*[🜁🐁](-?[0-9]+)[ \t\r\n]*")
+_CONTRACT_END = re.compile(r"[ \t\r\n]*[🜂🐂]")
+
+
 class _FastLCR(FastParser):
     __slots__ = ()
 
@@ -110,15 +115,14 @@ class _FastLCR(FastParser):
         fields: list[tuple[int, Any]] = []
         seen: set[int] = set()
         while True:
-            self.skip()
-            char = text[self.pos]
-            self.pos += 1
-            if char in "🜂🐂" and fields:
+            match = _FIELD.match(text, self.pos)
+            if match is None:
+                end = _CONTRACT_END.match(text, self.pos)
+                if end is None:
+                    raise Reject
+                self.pos = end.end()
                 return self.contract(contract_id, fields)
-            if char not in "🜁🐁":
-                raise Reject
-            index = self.field_index()
-            if self.pos == len(text):
+            if match.end(1) == len(text):
                 raise Reject  # the digits may go on: the index is not complete yet
-            self.skip()
-            fields.append((new_index(index, seen), self.value(depth)))
+            self.pos = match.end()
+            fields.append((new_field_index(match.group(1), seen), self.value(depth)))

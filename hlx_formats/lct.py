@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
-from ._fast import FastParser, Reject, decode_text, new_index
+from ._fast import FastParser, Reject, decode_text, index_value, new_field_index, skip_whitespace
 from .grammar import text_input
-from .model import MAX_DEPTH
+from .model import CONTRACT_ID_MAX, MAX_DEPTH
 
 __all__ = ["to_lct", "from_lct"]
 
@@ -50,6 +51,12 @@ def from_lct(text: str | bytes, *, strict_reference: bool = False) -> Any:
 # --- fast decoder --------------------------------------------------------------------
 
 
+_WORDS = {"N": ("NULL", None), "T": ("TRUE", True), "F": ("FALSE", False)}
+_CONTRACT_HEAD = re.compile(r"C[ \t\r\n]*:[ \t\r\n]*(-?[0-9]+)")  # "{C:" always opens a contract
+_FIELD = re.compile(r"[ \t\r\n]*,[ \t\r\n]*(-?[0-9]+)[ \t\r\n]*=[ \t\r\n]*")
+_CONTRACT_END = re.compile(r"[ \t\r\n]*\}")
+
+
 class _FastLCT(FastParser):
     ascii_strings = True
     reserved_keys = SPELLING.reserved_keys
@@ -64,45 +71,40 @@ class _FastLCT(FastParser):
             self.pos = pos + 1
             return self.items(depth + 1, "]")
         if char == "{":
-            self.pos = pos + 1
-            return self.brace(depth + 1)
+            return self.brace(pos + 1, depth + 1)
         if char in "-0123456789":
             return self.number()
-        for word, result in (("NULL", None), ("TRUE", True), ("FALSE", False)):
-            if text.startswith(word, pos):
-                self.pos = pos + len(word)
-                return result
-        if char == "#":
-            return self.hex_bytes(1)
         if char == "@":
             return self.handle(1)
+        word = _WORDS.get(char)
+        if word is not None and text.startswith(word[0], pos):
+            self.pos = pos + len(word[0])
+            return word[1]
+        if char == "#":
+            return self.hex_bytes(1)
         raise Reject
 
-    def brace(self, depth: int) -> Any:
-        self.skip()
+    def brace(self, pos: int, depth: int) -> Any:
         text = self.text
-        if text[self.pos] == "}" or text[self.pos] == '"':
+        pos = skip_whitespace(text, pos)
+        head = _CONTRACT_HEAD.match(text, pos)
+        if head is None:
+            self.pos = pos
             return self.pairs(depth, "}")
-        name = self.name()
-        if name != "C":
-            if name in self.reserved_keys:
-                raise Reject
-            return self.pairs(depth, "}", first_key=name)
         if depth > MAX_DEPTH:
             raise Reject
-        self.expect(":")
-        contract_id = self.contract_id()
+        contract_id = index_value(head.group(1), CONTRACT_ID_MAX)
+        pos = head.end()
         fields: list[tuple[int, Any]] = []
         seen: set[int] = set()
         while True:
-            self.skip()
-            char = text[self.pos]
-            self.pos += 1
-            if char == "}" and fields:
+            match = _FIELD.match(text, pos)
+            if match is None:
+                end = _CONTRACT_END.match(text, pos)
+                if end is None or not fields:
+                    raise Reject
+                self.pos = end.end()
                 return self.contract(contract_id, fields)
-            if char != ",":
-                raise Reject
-            self.skip()
-            index = self.field_index()
-            self.expect("=")
-            fields.append((new_index(index, seen), self.value(depth)))
+            self.pos = match.end()
+            fields.append((new_field_index(match.group(1), seen), self.value(depth)))
+            pos = self.pos

@@ -7,6 +7,7 @@ Every other kind is a plain Python value: ``None``, ``bool``, ``int``, ``float``
 from __future__ import annotations
 
 import math
+import operator
 import re
 import struct
 from collections.abc import Iterable, Mapping
@@ -37,6 +38,8 @@ INT_MAX = 2**64 - 1
 CONTRACT_ID_MAX = 65535
 FIELD_INDEX_MAX = 255
 
+_first = operator.itemgetter(0)
+
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 Value = Union[None, bool, int, float, str, bytes, "Handle", "Contract", list, dict]
@@ -55,6 +58,13 @@ class Handle:
         if type(name) is not str or not IDENTIFIER.match(name):
             raise EncodeError("handle", f"name {name!r} is not an identifier [A-Za-z_][A-Za-z0-9_]*")
         object.__setattr__(self, "name", name)
+
+    @classmethod
+    def _from_checked(cls, name: str) -> Handle:
+        """A handle whose name a parser has already matched as an identifier."""
+        handle = object.__new__(cls)
+        object.__setattr__(handle, "name", name)
+        return handle
 
     def __setattr__(self, attr: str, value: object) -> None:
         raise AttributeError("Handle is immutable")
@@ -116,6 +126,16 @@ class Contract:
         object.__setattr__(self, "id", id)
         object.__setattr__(self, "_fields", tuple(sorted(collected.items(), key=lambda item: item[0])))
         object.__setattr__(self, "_hash", None)
+
+    @classmethod
+    def _from_checked(cls, id: int, fields: list[tuple[int, Any]]) -> Contract:
+        """A contract from an id and at least one field that a parser has already checked
+        (id and indices in range, no index twice)."""
+        contract = object.__new__(cls)
+        object.__setattr__(contract, "id", id)
+        object.__setattr__(contract, "_fields", tuple(sorted(fields, key=_first)))
+        object.__setattr__(contract, "_hash", None)
+        return contract
 
     @property
     def fields(self) -> dict[int, Any]:

@@ -276,7 +276,7 @@ def grade_format(target: str, text: str) -> bool:
     return True
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=max(1, 150 * settings.default.max_examples // 100), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=values(), target=st.sampled_from(["hlxl", "lc-t", "lc-r", "lc-b", "all"]), data=st.data())
 def test_any_cut_answer_is_finished_so_that_it_parses(mixture: HLXMoE, value, target: str, data) -> None:
     """The finishing pieces close an answer cut anywhere (as when the token budget ends)."""
