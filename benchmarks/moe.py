@@ -126,6 +126,7 @@ def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
         return {"skipped": str(error)}
     per_expert = 2 if quick else 20
     latencies: dict[str, list[float]] = {}
+    short: list[float] = []  # latencies of answers of at most 40 tokens (the target's case)
     constrained_seconds = unconstrained_seconds = 0.0
     tokens = 0
     for expert in EXPERTS:
@@ -134,6 +135,8 @@ def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
             instruction = instruction_of(row)
             result = moe.query(instruction)
             latencies.setdefault(expert, []).append(result.latency_seconds)
+            if result.new_tokens <= 40:
+                short.append(result.latency_seconds)
             tokens += result.new_tokens
             if result.constrained:
                 free = moe.query(instruction, constrained=False, max_new_tokens=max(1, result.new_tokens))
@@ -147,6 +150,8 @@ def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
         "adapter_mb": round(footprint["adapter_parameter_bytes"] / 1e6, 2),
         "latency_p50": round(statistics.median(every), 3),
         "latency_p95": round(sorted(every)[int(0.95 * (len(every) - 1))], 3),
+        "answers_up_to_40_tokens": len(short),
+        "latency_p50_up_to_40_tokens": round(statistics.median(short), 3) if short else None,
         "by_expert_p50": {expert: round(statistics.median(values), 3) for expert, values in latencies.items()},
         "tokens_per_second": round(tokens / sum(every), 1),
         "constraint_overhead": round(constrained_seconds / max(unconstrained_seconds, 1e-9) - 1, 3),
