@@ -292,6 +292,7 @@ def train_expert(
         "trainable_parameters": model.get_nb_trainable_parameters()[0],
         "device": device if not on_cuda else torch.cuda.get_device_name(device),
         "threads": torch.get_num_threads(),
+        "processes": arguments.world_size,  # > 1 under accelerate launch / torchrun
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
     }
     (adapter_dir / "training_report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -132,8 +132,28 @@ def test_training_resumes_from_the_last_checkpoint(adapters: Path, tiny_base: Pa
         overrides={**TRAIN_OVERRIDES, "max_steps": "4"}, log=messages.append,
     )  # fmt: skip
     assert any("resuming" in message for message in messages)
-    assert report["steps"] == 4
+    assert report["steps"] == 4 and report["resumed_from_step"] == 3
     assert any(message.startswith("step 4/4") for message in messages)
+
+
+@pytest.mark.slow
+def test_distributed_training_runs_the_module_unchanged(tiny_base: Path, small_corpus: Path, tmp_path: Path) -> None:
+    """``python -m hlx_moe.train`` under torch's launcher, two CPU processes (gloo): what
+    ``accelerate launch --multi_gpu`` does on GPUs, with the same entry point."""
+    import subprocess
+    import sys
+
+    overrides = [f"--set={key}={value}" for key, value in TRAIN_OVERRIDES.items()]
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "-m", "hlx_moe.train",
+        "--expert=ascii", f"--base={tiny_base}", f"--corpus={small_corpus}", f"--output={tmp_path}", *overrides,
+    ]  # fmt: skip
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    report = json.loads((tmp_path / "ascii" / "training_report.json").read_text())
+    assert report["processes"] == 2 and report["steps"] == 3
+    assert (tmp_path / "ascii" / "adapter_model.safetensors").exists()
 
 
 def test_original_preset_is_the_report_and_refuses_cpu() -> None:
