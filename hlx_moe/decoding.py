@@ -159,9 +159,13 @@ class Decoder:
         stop_reason = "max_tokens"
         mask_seconds = 0.0
         cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
-        inputs = torch.tensor([prompt_ids], device=device)
+        pending = list(prompt_ids)  # tokens the model has not read yet
+        if matcher is not None:
+            generated = self._forced(matcher, generated, constraint, max_new_tokens)  # type: ignore[arg-type]
+            pending += generated
         with torch.inference_mode():
-            for _ in range(max_new_tokens):
+            while len(generated) < max_new_tokens and stop_reason == "max_tokens":
+                inputs = torch.tensor([pending], device=device)
                 output = self.model(input_ids=inputs, use_cache=True, logits_to_keep=1, **{self._cache_argument: cache})
                 logits = output.logits[:, -1, :].float()
                 if matcher is None:
@@ -179,12 +183,17 @@ class Decoder:
                     stop_reason = "eos"
                     break
                 generated.append(token)
+                pending = [token]
                 if matcher is not None:
+                    mask_started = time.perf_counter()
                     matcher.consume_token(token)
+                    if not (matcher.is_stopped() or matcher.is_error()):
+                        forced = self._forced(matcher, generated, constraint, max_new_tokens)  # type: ignore[arg-type]
+                        pending += forced[len(generated) :]
+                        generated = forced
+                    mask_seconds += time.perf_counter() - mask_started
                     if matcher.is_stopped() or matcher.is_error():
                         stop_reason = "grammar"
-                        break
-                inputs = torch.tensor([[token]], device=device)
         if matcher is not None and stop_reason in ("max_tokens", "repeat") and not matcher.is_accepting():
             finish_started = time.perf_counter()
             generated = self.finish(matcher, generated, constraint)  # type: ignore[arg-type]
@@ -194,6 +203,19 @@ class Decoder:
             self._text(generated), len(prompt_ids), len(generated), time.perf_counter() - started,
             matcher is not None, stop_reason, mask_seconds,
         )  # fmt: skip
+
+    def _forced(self, matcher: Any, generated: list[int], constraint: AnswerConstraint, max_new_tokens: int) -> list[int]:
+        """``generated`` plus the tokens the grammar now forces (a prefix such as ``HLXL: ``,
+        the rest of a glyph), consumed by ``matcher``: the model reads them in one step
+        instead of choosing them one by one. Not taken if they would repeat a key or pass
+        the budget; the usual step then meets the same choice."""
+        forced = matcher.compute_ff_tokens()
+        if not forced or len(generated) + len(forced) > max_new_tokens:
+            return generated
+        extended = generated + forced
+        if constraint.repeats(self._text(extended)) or not matcher.consume_tokens(forced):
+            return generated
+        return extended
 
     def _best_without_repeat(self, logits: Any, generated: list[int], constraint: AnswerConstraint) -> int | None:
         """The best token the mask left that repeats no key; None if there is none."""
