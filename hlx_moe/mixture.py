@@ -73,6 +73,45 @@ def _resident_bytes() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def _lean_lora_forward(self: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
+    """A LoRA layer's forward for inference: the base layer plus ``B(A(x)) * scaling`` of the
+    active adapters, without PEFT's per-call checks, dropout and copies (about 20% of a decoding
+    step on CPU, where the 210 LoRA layers of the embedded base are called once per token)."""
+    import torch.nn.functional as F
+
+    result = self.base_layer(x, *args, **kwargs)
+    if self.disable_adapters or self.merged:
+        return result
+    for name in self.active_adapters:
+        if name not in self.lora_A:
+            continue
+        down, up = self.lora_A[name].weight, self.lora_B[name].weight
+        lora_input = x if x.dtype == down.dtype else x.to(down.dtype)
+        result = result + (F.linear(F.linear(lora_input, down), up) * self.scaling[name]).to(result.dtype)
+    return result
+
+
+def install_lean_lora_forward(model: Any) -> int:
+    """Give every plain LoRA layer of an inference model :func:`_lean_lora_forward`; returns
+    how many. Layers with a LoRA variant (DoRA and the like), a LoRA bias or in training mode
+    keep PEFT's own forward, as does the whole model when any layer needs it."""
+    import types
+
+    from peft.tuners.lora.layer import LoraLayer
+
+    layers = [module for module in model.modules() if isinstance(module, LoraLayer)]
+    plain = all(
+        not module.training and not getattr(module, "lora_variant", None)
+        and all(getattr(up, "bias", None) is None for up in module.lora_B.values())
+        for module in layers
+    )  # fmt: skip
+    if not plain:
+        return 0
+    for module in layers:
+        module.forward = types.MethodType(_lean_lora_forward, module)
+    return len(layers)
+
+
 class HLXMoE:
     """One base model with the coordinator, ascii and runic LoRA adapters (PEFT multi-adapter)."""
 
@@ -83,6 +122,7 @@ class HLXMoE:
         self.adapters = adapters
         self.memory = memory
         self.decoder = Decoder(model, loaded.tokenizer)
+        self.lean_lora_layers = 0  # LoRA layers running the lean inference forward
         self._lock = threading.Lock()  # one query at a time: the active adapter is shared state
 
     @classmethod
@@ -115,6 +155,7 @@ class HLXMoE:
         for expert in rest:
             model.load_adapter(str(folders[expert]), adapter_name=expert)
         model.eval()
+        lean_layers = install_lean_lora_forward(model)
         memory = {
             "process_before_bytes": before,
             "base_resident_bytes": base_bytes,
@@ -124,7 +165,9 @@ class HLXMoE:
                 p.numel() * p.element_size() for name, p in model.named_parameters() if "lora_" in name
             ),
         }
-        return cls(loaded, model, folders, memory)
+        mixture = cls(loaded, model, folders, memory)
+        mixture.lean_lora_layers = lean_layers
+        return mixture
 
     @staticmethod
     def _adapter_folders(adapters: str | Path | dict[str, str | Path] | None) -> dict[str, Path]:
@@ -163,6 +206,7 @@ class HLXMoE:
             "base": self.base.name,
             "quantization": self.base.quantization,
             "device": self.base.device,
+            "lean_lora_layers": self.lean_lora_layers,
             "adapters": {expert: str(path) for expert, path in self.adapters.items()},
         }
 

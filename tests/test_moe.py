@@ -198,6 +198,30 @@ ROUTES = {
 }
 
 
+def test_lean_lora_forward_matches_peft(mixture: HLXMoE) -> None:
+    from peft.tuners.lora.layer import LoraLayer
+
+    layers = [module for module in mixture.model.modules() if isinstance(module, LoraLayer)]
+    assert mixture.lean_lora_layers == len(layers) > 0 and "forward" in vars(layers[0])
+    inputs = torch.tensor([mixture.tokenizer("Convert to LC-R: [1, 2]")["input_ids"]])
+    for expert in ("runic", "ascii", "coordinator"):
+        mixture.model.set_adapter(expert)
+        with torch.no_grad():
+            lean = mixture.model(input_ids=inputs).logits
+            saved = [vars(layer).pop("forward") for layer in layers]  # PEFT's own forward again
+            try:
+                reference = mixture.model(input_ids=inputs).logits
+                with mixture.model.disable_adapter():
+                    base_only = mixture.model(input_ids=inputs).logits
+            finally:
+                for layer, forward in zip(layers, saved):
+                    layer.forward = forward
+            with mixture.model.disable_adapter():
+                lean_base_only = mixture.model(input_ids=inputs).logits
+        assert torch.allclose(lean, reference, atol=1e-5) and not torch.allclose(lean, base_only)
+        assert torch.allclose(lean_base_only, base_only, atol=1e-5)
+
+
 def test_router() -> None:
     for instruction, expert in ROUTES.items():
         decision = route_instruction(instruction)
@@ -396,10 +420,32 @@ def test_real_embedded_base_generates_under_constraints(tmp_path_factory: pytest
     assert free.new_tokens > 0 and not free.constrained
     for instruction, target, prefix in (("Convert to LC-R: [1, 2, 3]", "lc-r", ""), ("Parse LC-B: [0x2a]", "hlxl", "HLXL: ")):
         generation = decoder.generate(corpus.prompt_of(instruction), constraint=AnswerConstraint(target, prefix), max_new_tokens=40)
-        text = generation.text.removeprefix(prefix)
-        if generation.stop_reason != "max_tokens":
-            parse_reference(target, text, canonical=True)
         assert generation.text.startswith(prefix)
+        parse_reference(target, generation.text.removeprefix(prefix), canonical=True)
+
+
+# The shipped experts on a fixed sample of the test split: a regression guard, not a
+# benchmark. Issue 5 asks for 90% exact here; the experts are not there yet (docs/
+# moe-results.md): on 2026-11-25 they answered 13 of these 18 exactly (72%). The floor
+# guards that level with two answers of slack (another CPU may round a close call the other
+# way) and must only ever be raised.
+SHIPPED_SAMPLE_PER_EXPERT = 6
+SHIPPED_EXACT_FLOOR = 11 / 18
+
+
+@pytest.mark.slow
+def test_shipped_experts_on_a_fixed_sample_of_the_test_split() -> None:
+    from hlx_moe.corpus import default_root
+
+    rows = []
+    for expert in corpus.EXPERTS:
+        answers_in_format = [row for row in corpus.load(default_root() / expert / "test.jsonl") if not row["ood"] and row["target_format"] != "text"]
+        rows += answers_in_format[:SHIPPED_SAMPLE_PER_EXPERT]
+    moe = HLXMoE.load()  # the adapters shipped in the package, on the embedded base
+    results = [moe.query(corpus.instruction_of(row)) for row in rows]
+    assert all(result.constrained and result.parses for result in results), [r.answer for r in results if not r.parses]
+    exact = sum(bool(result.matches_reference) for result in results) / len(results)
+    assert exact >= SHIPPED_EXACT_FLOOR, exact
 
 
 def test_cli_query_info_chat_eval(adapters: Path, small_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
