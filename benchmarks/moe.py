@@ -115,6 +115,13 @@ def training(quick: bool, rate: dict[str, float]) -> dict[str, Any]:
     }
 
 
+def _length_bucket(tokens: int) -> str:
+    for low, high in ((0, 20), (21, 40), (41, 80)):
+        if tokens <= high:
+            return f"{low}-{high}"
+    return "81-"
+
+
 def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
     from hlx_formats import BackendUnavailable
     from hlx_moe import HLXMoE
@@ -127,6 +134,7 @@ def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
     per_expert = 2 if quick else 20
     latencies: dict[str, list[float]] = {}
     short: list[float] = []  # latencies of answers of at most 40 tokens (the target's case)
+    by_length: dict[str, list[float]] = {}  # latencies by answer length in tokens
     constrained_seconds = unconstrained_seconds = 0.0
     tokens = 0
     for expert in EXPERTS:
@@ -137,6 +145,7 @@ def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
             latencies.setdefault(expert, []).append(result.latency_seconds)
             if result.new_tokens <= 40:
                 short.append(result.latency_seconds)
+            by_length.setdefault(_length_bucket(result.new_tokens), []).append(result.latency_seconds)
             tokens += result.new_tokens
             if result.constrained:
                 free = moe.query(instruction, constrained=False, max_new_tokens=max(1, result.new_tokens))
@@ -153,6 +162,10 @@ def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
         "answers_up_to_40_tokens": len(short),
         "latency_p50_up_to_40_tokens": round(statistics.median(short), 3) if short else None,
         "by_expert_p50": {expert: round(statistics.median(values), 3) for expert, values in latencies.items()},
+        "by_answer_tokens": {
+            bucket: {"answers": len(values), "p50": round(statistics.median(values), 3), "p95": round(sorted(values)[int(0.95 * (len(values) - 1))], 3)}
+            for bucket, values in sorted(by_length.items(), key=lambda item: int(item[0].split("-")[0]))
+        },
         "tokens_per_second": round(tokens / sum(every), 1),
         "constraint_overhead": round(constrained_seconds / max(unconstrained_seconds, 1e-9) - 1, 3),
     }
