@@ -273,8 +273,9 @@ def test_canonical_grammar_reaches_the_ends_of_the_data_model(fmt, text):
     assert ENCODERS[fmt](value) == text
 
 
-def _canonical_name_regex(fmt: str) -> re.Pattern[str]:
-    (line,) = [line for line in grammar_text(fmt, canonical=True).splitlines() if line.startswith("NAME:")]
+def _canonical_terminal(fmt: str, name: str) -> re.Pattern[str]:
+    """The regular expression of terminal ``name`` in a format's canonical grammar."""
+    (line,) = [line for line in grammar_text(fmt, canonical=True).splitlines() if line.startswith(f"{name}:")]
     return re.compile(line.split(":", 1)[1].strip()[1:-1])
 
 
@@ -284,7 +285,7 @@ def test_canonical_name_is_an_identifier_other_than_the_reserved_words(fmt, spel
     alphabet = sorted(set("".join(spelling.reserved_keys)) | set("xZ_09"))
     prefixes = {word[:cut] for word in spelling.reserved_keys for cut in range(len(word) + 1)}
     tails = [""] + alphabet + [a + b for a in alphabet for b in alphabet]
-    regex, identifier = _canonical_name_regex(fmt), re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+    regex, identifier = _canonical_terminal(fmt, "NAME"), re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
     for text in sorted({prefix + tail for prefix in prefixes for tail in tails}):
         expected = bool(identifier.fullmatch(text)) and text not in spelling.reserved_keys
         assert bool(regex.fullmatch(text)) == expected, text
@@ -292,8 +293,7 @@ def test_canonical_name_is_an_identifier_other_than_the_reserved_words(fmt, spel
 
 @pytest.mark.parametrize("fmt", ["hlxl", "lc-t", "lc-r", "lc-b"])
 def test_canonical_float_ends_at_the_largest_double(fmt):
-    (line,) = [line for line in grammar_text(fmt, canonical=True).splitlines() if line.startswith("FLOAT:")]
-    regex = re.compile(line.split(":", 1)[1].strip()[1:-1])
+    regex = _canonical_terminal(fmt, "FLOAT")
     largest = sys.float_info.max
     doubles = [largest, -largest, math.nextafter(largest, 0.0), 1e308, 1.0e308 * 1.5]
     doubles += [random.Random(seed).uniform(1e308, largest) for seed in range(500)]
