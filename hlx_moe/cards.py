@@ -55,8 +55,14 @@ def write_model_card(adapter_dir: Path, report: dict[str, Any], evaluation_table
         f"| time | {report['train_seconds']} s on {report['device']} ({report['threads']} threads), "
         f"{report['tokens_per_second']} tokens/s |",
         f"| loss | final train {report['final_train_loss']}, validation {report['final_validation_loss']} |",
-        "",
     ]
+    start = report.get("initialized_from")
+    if start:  # the steps and time above are this run's; the starting adapter's come on top
+        lines.append(
+            f"| started from | `{start['adapter']}` ({start['steps']} steps, {start['train_seconds']} s, "
+            f"corpus sha256 `{str(start['corpus_sha256'])[:16]}...`) |"
+        )
+    lines.append("")
     if evaluation_table:
         lines += ["## Evaluation", "", evaluation_table.rstrip(), ""]
     path = adapter_dir / "README.md"

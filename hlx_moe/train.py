@@ -8,6 +8,13 @@ The loss is on the answer tokens only (the prompt's labels are -100). Training r
 the last checkpoint in ``<output>/<expert>/checkpoints`` unless told not to, evaluates on the
 validation split, and writes a standard PEFT adapter folder with ``training_report.json``
 and a model card.
+
+Checkpoints are not shipped, so a fresh clone continues from a trained adapter instead:
+
+    hlx moe train --expert runic --init-from hlx_moe/adapters/runic --output runs --set max_steps=300
+
+starts from that adapter's weights (with a fresh optimiser and schedule) and records it in
+the report as ``initialized_from``.
 """
 
 from __future__ import annotations
@@ -161,11 +168,15 @@ def train_expert(
     output_dir: Path | None = None,
     overrides: dict[str, str] | None = None,
     resume: bool = True,
+    init_from: Path | None = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Train one expert's LoRA adapter and write it to ``<output_dir>/<expert>``.
 
-    Returns the training report (also written as ``training_report.json``).
+    ``init_from`` is a trained adapter folder to start from instead of a fresh LoRA (its
+    rank, alpha and target modules must be the preset's; a checkpoint to resume from, when
+    there is one, still wins). Returns the training report (also written as
+    ``training_report.json``).
     """
     if expert not in EXPERTS:
         raise HLXError(f"unknown expert {expert!r}; experts: {', '.join(EXPERTS)}")
@@ -177,6 +188,7 @@ def train_expert(
     checkpoint_dir = adapter_dir / "checkpoints"
     device = _device()
     _check_preset(settings, device)
+    initialized_from = _check_init_adapter(Path(init_from), settings, base) if init_from is not None else None
 
     import peft
     import torch
@@ -199,7 +211,11 @@ def train_expert(
         bias="none",
         task_type="CAUSAL_LM",
     )
-    model = peft.get_peft_model(model, lora)
+    if initialized_from is None:
+        model = peft.get_peft_model(model, lora)
+    else:  # fp16 adapter weights are cast back to fp32 for training (autocast_adapter_dtype)
+        model = peft.PeftModel.from_pretrained(model, initialized_from["adapter"], is_trainable=True)
+        log(f"starting from the adapter in {initialized_from['adapter']} ({initialized_from['steps']} steps)")
 
     train_rows = load(corpus_dir / expert / "train.jsonl")
     validation_rows = load(corpus_dir / expert / "validation.jsonl")[: settings.eval_examples]
@@ -284,6 +300,7 @@ def train_expert(
         "epochs": round(float(trainer.state.epoch or 0), 4),
         "train_seconds": round(train_seconds + earlier_seconds, 1),
         "resumed_from_step": progress.first_step,
+        **({"initialized_from": initialized_from} if initialized_from else {}),
         "tokens_seen": int(trainer.state.num_input_tokens_seen),
         "tokens_per_second": round(tokens_this_run / max(train_seconds, 1e-9), 1),
         "final_train_loss": round(losses[-1], 4) if losses else round(result.training_loss, 4),
@@ -307,6 +324,35 @@ def train_expert(
     return report
 
 
+def _check_init_adapter(folder: Path, settings: Preset, base: str) -> dict[str, Any]:
+    """What ``init_from`` is (adapter path, its steps and training time), after checking that
+    it is an adapter of the same shape for the same base."""
+    config_path = folder / "adapter_config.json"
+    if not config_path.is_file() or not (folder / "adapter_model.safetensors").is_file():
+        raise HLXError(f"--init-from {folder}: not an adapter folder (needs adapter_config.json and adapter_model.safetensors)")
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    wanted = {"r": settings.lora_r, "lora_alpha": settings.lora_alpha, "target_modules": sorted(settings.target_modules)}
+    found = {"r": config.get("r"), "lora_alpha": config.get("lora_alpha"), "target_modules": sorted(config.get("target_modules") or [])}
+    differences = [f"{key} {found[key]} (preset: {wanted[key]})" for key in wanted if found[key] != wanted[key]]
+    if differences:
+        raise HLXError(
+            f"--init-from {folder}: the adapter has {', '.join(differences)}; "
+            "train with the same shape (--set lora_r=... --set lora_alpha=...)"
+        )
+    try:
+        report = json.loads((folder / "training_report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        report = {}
+    if report.get("base") not in (None, base):
+        raise HLXError(f"--init-from {folder}: the adapter was trained on base {report['base']!r}, not {base!r}")
+    return {
+        "adapter": str(folder),
+        "steps": report.get("steps"),
+        "train_seconds": report.get("train_seconds"),
+        "corpus_sha256": report.get("corpus_sha256"),
+    }
+
+
 def _earlier_train_seconds(adapter_dir: Path, resumed_from_step: int) -> float:
     """Training time of the run this one resumed (its report, when it ended where we began)."""
     if resumed_from_step == 0:
@@ -326,6 +372,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", type=Path, default=None, help="adapter root (default: hlx_moe/adapters)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a preset field (repeatable)")
     parser.add_argument("--no-resume", action="store_true", help="start afresh even if checkpoints exist")
+    parser.add_argument("--init-from", type=Path, default=None, metavar="ADAPTER", help="start from this trained adapter folder instead of a fresh LoRA")
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, str]:
@@ -347,6 +394,7 @@ def run(args: argparse.Namespace) -> int:
         output_dir=args.output,
         overrides=parse_overrides(args.set),
         resume=not args.no_resume,
+        init_from=args.init_from,
     )
     return 0
 

@@ -136,6 +136,35 @@ def test_training_resumes_from_the_last_checkpoint(adapters: Path, tiny_base: Pa
     assert any(message.startswith("step 4/4") for message in messages)
 
 
+def test_training_can_start_from_a_trained_adapter(adapters: Path, tiny_base: Path, small_corpus: Path, tmp_path: Path) -> None:
+    """A fresh clone has no checkpoints: ``init_from`` continues from a shipped adapter. With a
+    learning rate of 0 the written adapter is the one it started from, weight for weight."""
+    from safetensors.torch import load_file
+
+    from hlx_formats import HLXError
+
+    messages: list[str] = []
+    report = train_expert(
+        "ascii", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path,
+        overrides={**TRAIN_OVERRIDES, "max_steps": "1", "learning_rate": "0"}, init_from=adapters / "ascii",
+        log=messages.append,
+    )  # fmt: skip
+    assert any(message.startswith("starting from the adapter") for message in messages)
+    assert report["initialized_from"]["steps"] == 3 and report["steps"] == 1 and report["resumed_from_step"] == 0
+    started, written = load_file(adapters / "ascii" / "adapter_model.safetensors"), load_file(tmp_path / "ascii" / "adapter_model.safetensors")
+    assert started.keys() == written.keys()
+    assert all(torch.equal(started[name], written[name]) for name in started)
+    assert any(bool(tensor.any()) for name, tensor in started.items() if "lora_B" in name)  # not a fresh LoRA
+    assert "started from" in (tmp_path / "ascii" / "README.md").read_text()
+
+    with pytest.raises(HLXError, match=r"r 16 \(preset: 8\)"):
+        train_expert("ascii", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, overrides={"lora_r": "8"}, init_from=adapters / "ascii")
+    with pytest.raises(HLXError, match="not an adapter folder"):
+        train_expert("ascii", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, init_from=tmp_path / "nowhere")
+    with pytest.raises(HLXError, match="trained on base"):
+        train_expert("ascii", base="smollm2-135m", corpus_dir=small_corpus, output_dir=tmp_path, init_from=adapters / "ascii")
+
+
 @pytest.mark.slow
 def test_distributed_training_runs_the_module_unchanged(tiny_base: Path, small_corpus: Path, tmp_path: Path) -> None:
     """``python -m hlx_moe.train`` under torch's launcher, two CPU processes (gloo): what
