@@ -136,6 +136,7 @@ def _add_moe(subparsers: Any) -> None:
     evaluate.add_argument("--limit", type=int, default=None, help="examples per file (seeded sample; default: all)")
     evaluate.add_argument("--no-unconstrained", action="store_true", help="skip the unconstrained comparison runs")
     evaluate.add_argument("--output", type=Path, default=Path("eval"), help="report folder (default: eval/)")
+    evaluate.add_argument("--update-cards", action="store_true", help="write each evaluated expert's table into its adapter's model card")
     mixture_arguments(evaluate)
 
 
@@ -212,4 +213,33 @@ def run_moe_eval(args: argparse.Namespace) -> int:
     paths = evaluate.write_report(records, args.output, meta)
     print(paths["markdown"].read_text(encoding="utf-8"), end="")
     sys.stderr.write(f"wrote {', '.join(str(p) for p in paths.values())}\n")
+    if args.update_cards:
+        _update_cards(moe, records, args, evaluate)
     return 0
+
+
+def _update_cards(moe: Any, records: list[dict[str, Any]], args: argparse.Namespace, evaluate: Any) -> None:
+    """Rewrite the model card of each adapter that answered examples, with its evaluation table."""
+    import datetime
+    import json
+    import os
+    import platform
+
+    from .cards import write_model_card
+
+    import torch
+
+    summary = evaluate.summarise(records)
+    accelerator = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
+    sample = f"--limit {args.limit}" if args.limit else "the whole test split"
+    for expert, folder in moe.adapters.items():
+        table = evaluate.card_table(summary, expert)
+        report_path = Path(folder) / "training_report.json"
+        if table is None or not report_path.is_file():
+            continue
+        note = (
+            f"Measured with `hlx moe eval` ({sample}; constrained decoding; {os.cpu_count()} CPU cores ({platform.machine()}), {accelerator}), "
+            f"{datetime.date.today().isoformat()}. Same shape: right structure, some scalar wrong.\n\n"
+        )
+        write_model_card(Path(folder), json.loads(report_path.read_text(encoding="utf-8")), note + table)
+        sys.stderr.write(f"updated {Path(folder) / 'README.md'}\n")

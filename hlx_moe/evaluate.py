@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 
 from .corpus import EXPERTS, default_root, instruction_of, load
 
-__all__ = ["evaluate", "summarise", "markdown_report", "plot_accuracy_by_depth", "write_report"]
+__all__ = ["evaluate", "summarise", "markdown_report", "card_table", "plot_accuracy_by_depth", "write_report"]
 
 
 def _sample(rows: list[dict[str, Any]], limit: int | None, seed: int) -> list[dict[str, Any]]:
@@ -58,6 +58,7 @@ def evaluate(
                 "ood": bool(row.get("ood")),
                 "exact": result.answer == row["output"],
                 "same_value": bool(result.same_value),
+                "same_shape": bool(result.same_shape),
                 "parses": result.parses,
                 "latency_seconds": result.latency_seconds,
                 "new_tokens": result.new_tokens,
@@ -92,6 +93,7 @@ def _group(records: list[dict[str, Any]]) -> dict[str, Any]:
         "examples": len(records),
         "exact": _rate(records, "exact"),
         "same_value": _rate(records, "same_value"),
+        "same_shape": _rate(records, "same_shape"),
         "parse_rate_constrained": _rate(records, "parses"),
         "parse_rate_unconstrained": _rate(records, "parses_unconstrained"),
         "latency_p50": _percentile(latencies, 0.5),
@@ -130,20 +132,41 @@ def markdown_report(summary: dict[str, Any]) -> str:
         if not data["overall"]["examples"]:
             continue
         lines += [f"### {title}", ""]
-        header = "| {} | examples | exact | same value | parses (constrained) | parses (unconstrained) | p50 s | p95 s |"
+        header = "| {} | examples | exact | same value | same shape | parses (constrained) | parses (unconstrained) | p50 s | p95 s |"
         for key in ("expert", "task", "depth"):
-            lines += [header.format(key), "|---|---|---|---|---|---|---|---|"]
+            lines += [header.format(key), "|---|---|---|---|---|---|---|---|---|"]
             groups = dict(data[f"by_{key}"])
             groups["**all**"] = data["overall"]
             for name, group in groups.items():
                 lines.append(
                     f"| {name} | {group['examples']} | {_fmt(group['exact'])} | {_fmt(group['same_value'])} | "
-                    f"{_fmt(group['parse_rate_constrained'])} | {_fmt(group['parse_rate_unconstrained'])} | "
+                    f"{_fmt(group.get('same_shape'))} | {_fmt(group['parse_rate_constrained'])} | {_fmt(group['parse_rate_unconstrained'])} | "
                     f"{_fmt(group['latency_p50'], False)} | {_fmt(group['latency_p95'], False)} |"
                 )
             lines.append("")
     lines.append(f"Router agreement with the corpus's expert: {_fmt(summary['routing_agreement'])}")
     return "\n".join(lines) + "\n"
+
+
+def card_table(summary: dict[str, Any], expert: str) -> str | None:
+    """One expert's rows (in distribution, out of distribution) for its model card; None when
+    the summary has no example of that expert."""
+    rows = []
+    for slice_name, title in (("in_distribution", "in distribution"), ("ood", "out of distribution")):
+        group = summary[slice_name]["by_expert"].get(expert)
+        if group:
+            rows.append(
+                f"| {title} | {group['examples']} | {_fmt(group['exact'])} | {_fmt(group['same_value'])} | "
+                f"{_fmt(group.get('same_shape'))} | {_fmt(group['parse_rate_constrained'])} | "
+                f"{_fmt(group['parse_rate_unconstrained'])} | {_fmt(group['latency_p50'], False)} |"
+            )
+    if not rows:
+        return None
+    header = [
+        "| slice | examples | exact | same value | same shape | parses (constrained) | parses (unconstrained) | p50 s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    return "\n".join(header + rows) + "\n"
 
 
 def plot_accuracy_by_depth(summary: dict[str, Any], path: Path) -> Path | None:

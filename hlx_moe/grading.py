@@ -9,9 +9,9 @@ from hlx_formats.api import DECODERS
 from hlx_formats.errors import HLXError
 from hlx_formats.grammar import FORMAT_TITLES
 from hlx_formats.instructions import Instruction, answer, parse_instruction
-from hlx_formats.model import values_equal
+from hlx_formats.model import Contract, kind_of, values_equal
 
-__all__ = ["Grade", "grade"]
+__all__ = ["Grade", "grade", "same_shape"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,10 @@ class Grade:
 
     ``exact``: identical to the reference text. ``same_value``: a format answer that reads
     as the same value as the reference (another spelling of it, e.g. with extra spaces);
-    ``exact`` implies it. ``parses``: the answer is valid in its target format (with its
+    ``exact`` implies it. ``same_shape``: the answer's value has the reference's structure
+    (containers, lengths, object keys, contract ids and field indices) and the same kind
+    of scalar at every leaf, whatever the scalars are: a near miss that got a number, a
+    string or a name wrong; ``same_value`` implies it. ``parses``: the answer is valid in its target format (with its
     prefix); None for free-text answers. ``reference``: the reference answer, or None when
     the instruction has none (not a known instruction form). ``error``: why the answer does
     not parse.
@@ -31,6 +34,7 @@ class Grade:
     parses: bool | None
     reference: str | None
     error: str | None = None
+    same_shape: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,6 +63,31 @@ def _reference_read(text: str, fmt: str) -> Any:
     return DECODERS[fmt](text, strict_reference=True)
 
 
+def same_shape(a: Any, b: Any) -> bool:
+    """Whether two values have one structure, with scalars compared by kind only."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        kind = type(x)
+        if kind is not type(y):
+            return False
+        if kind is list:
+            if len(x) != len(y):
+                return False
+            stack.extend(zip(x, y))
+        elif kind is dict:
+            if list(x) != list(y):
+                return False
+            stack.extend((x[key], y[key]) for key in x)
+        elif kind is Contract:
+            if x.id != y.id or [index for index, _ in x._fields] != [index for index, _ in y._fields]:
+                return False
+            stack.extend((vx, vy) for (_, vx), (_, vy) in zip(x._fields, y._fields))
+        elif kind_of(x) != kind_of(y):
+            return False
+    return True
+
+
 def grade(instruction: str | Instruction, answer_text: str) -> Grade:
     """Grade ``answer_text`` as an answer to ``instruction`` (any model's output)."""
     try:
@@ -68,11 +97,12 @@ def grade(instruction: str | Instruction, answer_text: str) -> Grade:
         return Grade(False, False, None, None, "no reference answer: not a known instruction (or its value is invalid)")
     exact = answer_text == reference
     if parsed.target_format == "text":
-        return Grade(exact, exact, None, reference)
+        return Grade(exact, exact, None, reference, same_shape=exact)
     try:
         got = _read_answer(answer_text, parsed)
     except HLXError as error:
-        return Grade(exact, exact, False, reference, str(error))
+        return Grade(exact, exact, False, reference, str(error), same_shape=exact)
     expected = _read_answer(reference, parsed)
     same = len(got) == len(expected) and all(values_equal(a, b) for a, b in zip(got, expected))
-    return Grade(exact, exact or same, True, reference)
+    shape = len(got) == len(expected) and all(same_shape(a, b) for a, b in zip(got, expected))
+    return Grade(exact, exact or same, True, reference, same_shape=exact or shape)

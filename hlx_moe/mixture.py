@@ -53,6 +53,7 @@ class QueryResult:
     parses: bool | None  # None for free-text answers
     matches_reference: bool | None  # None when the instruction has no reference answer
     same_value: bool | None
+    same_shape: bool | None  # right structure, maybe wrong scalars (see grading.Grade)
     reference: str | None
     prompt_tokens: int
     new_tokens: int
@@ -236,6 +237,7 @@ class HLXMoE:
             parses=graded.parses if graded else None,
             matches_reference=graded.exact if graded and graded.reference is not None else None,
             same_value=graded.same_value if graded and graded.reference is not None else None,
+            same_shape=graded.same_shape if graded and graded.reference is not None else None,
             reference=graded.reference if graded else None,
             prompt_tokens=generation.prompt_tokens,
             new_tokens=generation.new_tokens,

@@ -430,11 +430,28 @@ def test_grade_any_model_output() -> None:
     assert grade("Convert to LC-T: [1, 2]", "[1,2]").exact
     spaced = grade("Convert to LC-T: [1, 2]", "[1, 2]")
     assert not spaced.exact and spaced.same_value and spaced.parses
+    assert spaced.same_shape and not grade("Convert to LC-T: [1, 2]", "[1]").same_shape
+    near = grade("Convert to LC-T: [1, 2]", "[1,3]")
+    assert not near.same_value and near.same_shape
+    assert not grade("Convert to LC-T: [1, 2]", '[1,"2"]').same_shape  # a string where an integer goes
     wrong = grade("Convert to LC-T: [1, 2]", "[1,")
     assert not wrong.parses and wrong.error
     assert grade("Translate HLXL to all formats: null", translate("Translate HLXL to all formats: null")).exact
     assert grade("What is contract 900?", "something").parses is None
     assert grade("not an instruction", "x").reference is None
+
+
+def test_same_shape_compares_structure_and_scalar_kinds() -> None:
+    from hlx_formats import Contract, Handle
+    from hlx_moe.grading import same_shape
+
+    value = {"a": [1, "x", Handle("h")], "c": Contract(14, {0: 1.5, 3: b"\x00"})}
+    assert same_shape(value, {"a": [9, "y", Handle("other")], "c": Contract(14, {0: -2.0, 3: b""})})
+    assert not same_shape(value, {"b": [1, "x", Handle("h")], "c": Contract(14, {0: 1.5, 3: b"\x00"})})  # a key
+    assert not same_shape(value, {"a": [1, "x", Handle("h")], "c": Contract(15, {0: 1.5, 3: b"\x00"})})  # an id
+    assert not same_shape(value, {"a": [1, "x", Handle("h")], "c": Contract(14, {0: 1.5, 4: b"\x00"})})  # an index
+    assert not same_shape(value, {"a": [1, "x"], "c": Contract(14, {0: 1.5, 3: b"\x00"})})  # a length
+    assert not same_shape([1], [1.0]) and not same_shape([True], [1]) and same_shape([None, True], [None, False])
 
 
 @pytest.mark.slow
@@ -501,9 +518,13 @@ def test_cli_query_info_chat_eval(adapters: Path, small_corpus: Path, tmp_path: 
 
     output = tmp_path / "eval"
     files = [str(small_corpus / "runic" / "test.jsonl")]
-    assert main(["moe", "eval", *files, "--adapters", str(adapters), "--limit", "2", "--output", str(output)]) == 0
+    cards_before = {expert: (adapters / expert / "README.md").read_text() for expert in corpus.EXPERTS}
+    assert main(["moe", "eval", *files, "--adapters", str(adapters), "--limit", "2", "--output", str(output), "--update-cards"]) == 0
     assert (output / "eval.json").exists() and (output / "eval.md").exists()
     assert "| expert |" in capsys.readouterr().out
+    runic_card = (adapters / "runic" / "README.md").read_text()
+    assert "## Evaluation" in runic_card and "| in distribution | 2 |" in runic_card and "--limit 2" in runic_card
+    assert all((adapters / expert / "README.md").read_text() == cards_before[expert] for expert in ("ascii", "coordinator"))
 
 
 def test_cli_train_reports_a_bad_preset(capsys: pytest.CaptureFixture[str]) -> None:
