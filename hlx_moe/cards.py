@@ -15,6 +15,14 @@ _OWNS = {
 }
 
 
+def _runs(report: dict[str, Any]) -> str:
+    """The runs a resumed training was made of, e.g. ``; 2 runs: steps 0-300 in 1111.9 s, ...``."""
+    segments = report.get("segments") or []
+    if len(segments) < 2:
+        return ""
+    return f"; {len(segments)} runs: " + ", ".join(f"steps {s['steps']} in {s['seconds']} s" for s in segments)
+
+
 def write_model_card(adapter_dir: Path, report: dict[str, Any], evaluation_table: str | None = None) -> Path:
     """Write ``README.md`` for an adapter from its training report (and evaluation, if any)."""
     preset = report["preset"]
@@ -53,7 +61,7 @@ def write_model_card(adapter_dir: Path, report: dict[str, Any], evaluation_table
         f"| corpus | `corpora/{report['expert']}` (sha256 `{report['corpus_sha256'][:16]}...`), "
         f"{report['train_examples']} training examples |",
         f"| time | {report['train_seconds']} s on {report['device']} ({report['threads']} threads), "
-        f"{report['tokens_per_second']} tokens/s |",
+        f"{report['tokens_per_second']} tokens/s{_runs(report)} |",
         f"| loss | final train {report['final_train_loss']}, validation {report['final_validation_loss']} |",
     ]
     start = report.get("initialized_from")

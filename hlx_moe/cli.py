@@ -105,6 +105,7 @@ def _add_moe(subparsers: Any) -> None:
             ("hlx moe chat", "interactive"),
             ("hlx moe info", "base, adapters, memory"),
             ("hlx moe eval --limit 50 --output eval/", "test splits, 50 examples each"),
+            ("hlx moe regrade eval/eval.json", "the same answers, graded by today's grader"),
         ),
     )
     actions = _sub(parser, "actions")
@@ -138,6 +139,10 @@ def _add_moe(subparsers: Any) -> None:
     evaluate.add_argument("--output", type=Path, default=Path("eval"), help="report folder (default: eval/)")
     evaluate.add_argument("--update-cards", action="store_true", help="write each evaluated expert's table into its adapter's model card")
     mixture_arguments(evaluate)
+
+    regrade = add_command(actions, "regrade", run_moe_regrade, summary="grade an earlier eval.json's answers again (no model)")
+    regrade.add_argument("report", type=Path, help="an eval.json written by hlx moe eval")
+    regrade.add_argument("--output", type=Path, default=None, help="report folder (default: the report's own)")
 
 
 def run_moe_train(args: argparse.Namespace) -> int:
@@ -215,6 +220,24 @@ def run_moe_eval(args: argparse.Namespace) -> int:
     sys.stderr.write(f"wrote {', '.join(str(p) for p in paths.values())}\n")
     if args.update_cards:
         _update_cards(moe, records, args, evaluate)
+    return 0
+
+
+def run_moe_regrade(args: argparse.Namespace) -> int:
+    import json
+
+    from hlx_formats.errors import HLXError
+
+    from . import evaluate
+
+    try:
+        report = json.loads(args.report.read_text(encoding="utf-8"))
+        records = evaluate.regrade(report["records"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise HLXError(f"{args.report}: not an eval.json written by hlx moe eval ({error})") from None
+    paths = evaluate.write_report(records, args.output or args.report.parent, report.get("meta"))
+    print(paths["markdown"].read_text(encoding="utf-8"), end="")
+    sys.stderr.write(f"wrote {', '.join(str(p) for p in paths.values())}\n")
     return 0
 
 

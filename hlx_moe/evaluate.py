@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import random
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .corpus import EXPERTS, default_root, instruction_of, load
+from .grading import grade
 
-__all__ = ["evaluate", "summarise", "markdown_report", "card_table", "plot_accuracy_by_depth", "write_report"]
+__all__ = ["evaluate", "regrade", "summarise", "markdown_report", "card_table", "plot_accuracy_by_depth", "write_report"]
 
 
 def _sample(rows: list[dict[str, Any]], limit: int | None, seed: int) -> list[dict[str, Any]]:
@@ -59,6 +60,7 @@ def evaluate(
                 "exact": result.answer == row["output"],
                 "same_value": bool(result.same_value),
                 "same_shape": bool(result.same_shape),
+                "wrong_scalars": list(result.wrong_scalars),
                 "parses": result.parses,
                 "latency_seconds": result.latency_seconds,
                 "new_tokens": result.new_tokens,
@@ -73,6 +75,24 @@ def evaluate(
                 done = [r for r in records if r["file"] == str(path)]
                 log(f"{path}: {number}/{len(rows)}, exact so far {sum(r['exact'] for r in done) / len(done):.1%}")
     return records
+
+
+def regrade(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records of an earlier evaluation with their answers graded again by today's
+    grader (the model is not run; the unconstrained comparison is kept as it was)."""
+    regraded = []
+    for record in records:
+        graded = grade(record["instruction"], record["answer"])
+        known = graded.reference is not None
+        regraded.append({
+            **record,
+            "exact": record["answer"] == record["expected"],
+            "same_value": bool(graded.same_value and known),
+            "same_shape": bool(graded.same_shape and known),
+            "wrong_scalars": list(graded.wrong_scalars),
+            "parses": graded.parses if known else record.get("parses"),
+        })  # fmt: skip
+    return regraded
 
 
 def _rate(records: list[dict[str, Any]], key: str) -> float | None:
@@ -99,6 +119,7 @@ def _group(records: list[dict[str, Any]]) -> dict[str, Any]:
         "latency_p50": _percentile(latencies, 0.5),
         "latency_p95": _percentile(latencies, 0.95),
         "mean_new_tokens": round(statistics.fmean(r["new_tokens"] for r in records), 1) if records else None,
+        "wrong_scalars": dict(Counter(kind for r in records for kind in r.get("wrong_scalars", ())).most_common()),
     }
 
 
@@ -144,6 +165,10 @@ def markdown_report(summary: dict[str, Any]) -> str:
                     f"{_fmt(group['latency_p50'], False)} | {_fmt(group['latency_p95'], False)} |"
                 )
             lines.append("")
+        wrong = data["overall"].get("wrong_scalars")
+        if wrong:
+            counted = ", ".join(f"{kind} {count}" for kind, count in wrong.items())
+            lines += [f"Wrong scalars in same-shape answers, by kind (leaves): {counted}.", ""]
     lines.append(f"Router agreement with the corpus's expert: {_fmt(summary['routing_agreement'])}")
     return "\n".join(lines) + "\n"
 

@@ -11,7 +11,7 @@ from hlx_formats.grammar import FORMAT_TITLES
 from hlx_formats.instructions import Instruction, answer, parse_instruction
 from hlx_formats.model import Contract, kind_of, values_equal
 
-__all__ = ["Grade", "grade", "same_shape"]
+__all__ = ["Grade", "grade", "same_shape", "wrong_scalars"]
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,8 @@ class Grade:
     ``exact`` implies it. ``same_shape``: the answer's value has the reference's structure
     (containers, lengths, object keys, contract ids and field indices) and the same kind
     of scalar at every leaf, whatever the scalars are: a near miss that got a number, a
-    string or a name wrong; ``same_value`` implies it. ``parses``: the answer is valid in its target format (with its
+    string or a name wrong; ``same_value`` implies it. ``wrong_scalars``: for a same-shape
+    answer, the kind of each wrong leaf (``("integer", "string")``). ``parses``: the answer is valid in its target format (with its
     prefix); None for free-text answers. ``reference``: the reference answer, or None when
     the instruction has none (not a known instruction form). ``error``: why the answer does
     not parse.
@@ -35,6 +36,7 @@ class Grade:
     reference: str | None
     error: str | None = None
     same_shape: bool = False
+    wrong_scalars: tuple[str, ...] = ()  # kinds of the wrong leaves of a same-shape answer
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,27 +67,34 @@ def _reference_read(text: str, fmt: str) -> Any:
 
 def same_shape(a: Any, b: Any) -> bool:
     """Whether two values have one structure, with scalars compared by kind only."""
+    return wrong_scalars(a, b) is not None
+
+
+def wrong_scalars(a: Any, b: Any) -> list[str] | None:
+    """The kind of each scalar leaf that differs between two values of one shape (see
+    :func:`same_shape`), in document order; None when the shapes differ."""
+    wrong = []
     stack = [(a, b)]
     while stack:
         x, y = stack.pop()
         kind = type(x)
         if kind is not type(y):
-            return False
+            return None
         if kind is list:
             if len(x) != len(y):
-                return False
-            stack.extend(zip(x, y))
+                return None
+            stack.extend(reversed(list(zip(x, y))))
         elif kind is dict:
             if list(x) != list(y):
-                return False
-            stack.extend((x[key], y[key]) for key in x)
+                return None
+            stack.extend((x[key], y[key]) for key in reversed(list(x)))
         elif kind is Contract:
             if x.id != y.id or [index for index, _ in x._fields] != [index for index, _ in y._fields]:
-                return False
-            stack.extend((vx, vy) for (_, vx), (_, vy) in zip(x._fields, y._fields))
-        elif kind_of(x) != kind_of(y):
-            return False
-    return True
+                return None
+            stack.extend((vx, vy) for (_, vx), (_, vy) in reversed(list(zip(x._fields, y._fields))))
+        elif not values_equal(x, y):
+            wrong.append(kind_of(x))
+    return wrong
 
 
 def grade(instruction: str | Instruction, answer_text: str) -> Grade:
@@ -104,5 +113,7 @@ def grade(instruction: str | Instruction, answer_text: str) -> Grade:
         return Grade(exact, exact, False, reference, str(error), same_shape=exact)
     expected = _read_answer(reference, parsed)
     same = len(got) == len(expected) and all(values_equal(a, b) for a, b in zip(got, expected))
-    shape = len(got) == len(expected) and all(same_shape(a, b) for a, b in zip(got, expected))
-    return Grade(exact, exact or same, True, reference, same_shape=exact or shape)
+    wrong = [wrong_scalars(a, b) for a, b in zip(got, expected)] if len(got) == len(expected) else [None]
+    shape = all(kinds is not None for kinds in wrong)
+    kinds = tuple(kind for leaves in wrong if leaves for kind in leaves) if shape else ()
+    return Grade(exact, exact or same, True, reference, same_shape=exact or shape, wrong_scalars=kinds)

@@ -54,6 +54,7 @@ class QueryResult:
     matches_reference: bool | None  # None when the instruction has no reference answer
     same_value: bool | None
     same_shape: bool | None  # right structure, maybe wrong scalars (see grading.Grade)
+    wrong_scalars: tuple[str, ...]  # the kinds of those wrong scalars
     reference: str | None
     prompt_tokens: int
     new_tokens: int
@@ -238,6 +239,7 @@ class HLXMoE:
             matches_reference=graded.exact if graded and graded.reference is not None else None,
             same_value=graded.same_value if graded and graded.reference is not None else None,
             same_shape=graded.same_shape if graded and graded.reference is not None else None,
+            wrong_scalars=graded.wrong_scalars if graded else (),
             reference=graded.reference if graded else None,
             prompt_tokens=generation.prompt_tokens,
             new_tokens=generation.new_tokens,

@@ -287,7 +287,7 @@ def train_expert(
     model.save_pretrained(str(adapter_dir), safe_serialization=True)
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     tokens_this_run = int(trainer.state.num_input_tokens_seen - progress.first_tokens)
-    earlier_seconds = _earlier_train_seconds(adapter_dir, progress.first_step)
+    earlier = _earlier_report(adapter_dir, progress.first_step)
     report = {
         "expert": expert,
         "base": base,
@@ -298,7 +298,8 @@ def train_expert(
         "validation_examples": len(validation_set),
         "steps": trainer.state.global_step,
         "epochs": round(float(trainer.state.epoch or 0), 4),
-        "train_seconds": round(train_seconds + earlier_seconds, 1),
+        "train_seconds": round(train_seconds + float(earlier.get("train_seconds", 0.0)), 1),
+        "segments": _segments(earlier, progress.first_step, trainer.state.global_step, train_seconds),
         "resumed_from_step": progress.first_step,
         **({"initialized_from": initialized_from} if initialized_from else {}),
         "tokens_seen": int(trainer.state.num_input_tokens_seen),
@@ -353,15 +354,23 @@ def _check_init_adapter(folder: Path, settings: Preset, base: str) -> dict[str, 
     }
 
 
-def _earlier_train_seconds(adapter_dir: Path, resumed_from_step: int) -> float:
-    """Training time of the run this one resumed (its report, when it ended where we began)."""
+def _earlier_report(adapter_dir: Path, resumed_from_step: int) -> dict[str, Any]:
+    """The report of the run this one resumed, when it ended where this one began; else {}."""
     if resumed_from_step == 0:
-        return 0.0
+        return {}
     try:
         earlier = json.loads((adapter_dir / "training_report.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return 0.0
-    return float(earlier.get("train_seconds", 0.0)) if earlier.get("steps") == resumed_from_step else 0.0
+        return {}
+    return earlier if earlier.get("steps") == resumed_from_step else {}
+
+
+def _segments(earlier: dict[str, Any], first_step: int, last_step: int, seconds: float) -> list[dict[str, Any]]:
+    """Each run that made this adapter: its steps and seconds (a run resumed N times has N+1)."""
+    before = list(earlier.get("segments") or [])
+    if earlier and not before:  # a report from before segments were recorded: one for all of it
+        before = [{"steps": f"0-{earlier['steps']}", "seconds": earlier.get("train_seconds", 0.0)}]
+    return before + [{"steps": f"{first_step}-{last_step}", "seconds": round(seconds, 1)}]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

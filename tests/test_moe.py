@@ -9,6 +9,7 @@ the constraint test: every constrained answer must parse whatever the weights.
 from __future__ import annotations
 
 import json
+import re
 import os
 from pathlib import Path
 
@@ -133,6 +134,8 @@ def test_training_resumes_from_the_last_checkpoint(adapters: Path, tiny_base: Pa
     )  # fmt: skip
     assert any("resuming" in message for message in messages)
     assert report["steps"] == 4 and report["resumed_from_step"] == 3
+    assert [segment["steps"] for segment in report["segments"]] == ["0-3", "3-4"]
+    assert report["train_seconds"] == pytest.approx(sum(segment["seconds"] for segment in report["segments"]), abs=0.2)
     assert any(message.startswith("step 4/4") for message in messages)
 
 
@@ -432,7 +435,8 @@ def test_grade_any_model_output() -> None:
     assert not spaced.exact and spaced.same_value and spaced.parses
     assert spaced.same_shape and not grade("Convert to LC-T: [1, 2]", "[1]").same_shape
     near = grade("Convert to LC-T: [1, 2]", "[1,3]")
-    assert not near.same_value and near.same_shape
+    assert not near.same_value and near.same_shape and near.wrong_scalars == ("integer",)
+    assert grade('Convert to LC-T: {a: "x", b: 1.5}', '{a:"y",b:2.5}').wrong_scalars == ("string", "float")
     assert not grade("Convert to LC-T: [1, 2]", '[1,"2"]').same_shape  # a string where an integer goes
     wrong = grade("Convert to LC-T: [1, 2]", "[1,")
     assert not wrong.parses and wrong.error
@@ -443,7 +447,7 @@ def test_grade_any_model_output() -> None:
 
 def test_same_shape_compares_structure_and_scalar_kinds() -> None:
     from hlx_formats import Contract, Handle
-    from hlx_moe.grading import same_shape
+    from hlx_moe.grading import same_shape, wrong_scalars
 
     value = {"a": [1, "x", Handle("h")], "c": Contract(14, {0: 1.5, 3: b"\x00"})}
     assert same_shape(value, {"a": [9, "y", Handle("other")], "c": Contract(14, {0: -2.0, 3: b""})})
@@ -452,6 +456,8 @@ def test_same_shape_compares_structure_and_scalar_kinds() -> None:
     assert not same_shape(value, {"a": [1, "x", Handle("h")], "c": Contract(14, {0: 1.5, 4: b"\x00"})})  # an index
     assert not same_shape(value, {"a": [1, "x"], "c": Contract(14, {0: 1.5, 3: b"\x00"})})  # a length
     assert not same_shape([1], [1.0]) and not same_shape([True], [1]) and same_shape([None, True], [None, False])
+    assert wrong_scalars(value, {"a": [1, "y", Handle("h")], "c": Contract(14, {0: 1.5, 3: b""})}) == ["string", "bytes"]
+    assert wrong_scalars(value, value) == [] and wrong_scalars([1], [1, 2]) is None
 
 
 @pytest.mark.slow
@@ -472,11 +478,11 @@ def test_real_embedded_base_generates_under_constraints(tmp_path_factory: pytest
 
 # The shipped experts on a fixed sample of the test split: a regression guard, not a
 # benchmark. Issue 5 asks for 90% exact here; the experts are not there yet (docs/
-# moe-results.md): on 2026-11-25 they answered 13 of these 18 exactly (72%). The floor
-# guards that level with two answers of slack (another CPU may round a close call the other
-# way) and must only ever be raised.
+# moe-results.md): on 2026-11-26 they answered 14 of these 18 exactly (78%; 13 before the
+# coordinator was trained on to 1,600 steps). The floor guards that level with two answers
+# of slack (another CPU may round a close call the other way) and must only ever be raised.
 SHIPPED_SAMPLE_PER_EXPERT = 6
-SHIPPED_EXACT_FLOOR = 11 / 18
+SHIPPED_EXACT_FLOOR = 12 / 18
 
 
 @pytest.mark.slow
@@ -523,8 +529,17 @@ def test_cli_query_info_chat_eval(adapters: Path, small_corpus: Path, tmp_path: 
     assert (output / "eval.json").exists() and (output / "eval.md").exists()
     assert "| expert |" in capsys.readouterr().out
     runic_card = (adapters / "runic" / "README.md").read_text()
-    assert "## Evaluation" in runic_card and "| in distribution | 2 |" in runic_card and "--limit 2" in runic_card
+    rows = re.findall(r"^\| (?:in|out of) distribution \| (\d+) \|", runic_card, flags=re.MULTILINE)
+    assert "## Evaluation" in runic_card and "--limit 2" in runic_card and sum(map(int, rows)) == 2
     assert all((adapters / expert / "README.md").read_text() == cards_before[expert] for expert in ("ascii", "coordinator"))
+
+    assert main(["moe", "regrade", str(output / "eval.json"), "--output", str(tmp_path / "regraded")]) == 0
+    regraded = json.loads((tmp_path / "regraded" / "eval.json").read_text())
+    assert regraded["summary"] == json.loads((output / "eval.json").read_text())["summary"]  # same grader, same grades
+    capsys.readouterr()
+    (tmp_path / "not-a-report.json").write_text("[1, 2]")
+    assert main(["moe", "regrade", str(tmp_path / "not-a-report.json")]) != 0
+    assert "not an eval.json written by hlx moe eval" in capsys.readouterr().err
 
 
 def test_cli_train_reports_a_bad_preset(capsys: pytest.CaptureFixture[str]) -> None:
