@@ -215,9 +215,7 @@ def run_moe_eval(args: argparse.Namespace) -> int:
         log=lambda message: sys.stderr.write(message + "\n"),
     )  # fmt: skip
     meta = {"limit": args.limit, "machine": platform.platform(), "processor": platform.machine(), **moe.footprint()}
-    paths = evaluate.write_report(records, args.output, meta)
-    print(paths["markdown"].read_text(encoding="utf-8"), end="")
-    sys.stderr.write(f"wrote {', '.join(str(p) for p in paths.values())}\n")
+    _write_and_show(evaluate, records, args.output, meta)
     if args.update_cards:
         _update_cards(moe, records, args, evaluate)
     return 0
@@ -235,10 +233,15 @@ def run_moe_regrade(args: argparse.Namespace) -> int:
         records = evaluate.regrade(report["records"])
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise HLXError(f"{args.report}: not an eval.json written by hlx moe eval ({error})") from None
-    paths = evaluate.write_report(records, args.output or args.report.parent, report.get("meta"))
+    _write_and_show(evaluate, records, args.output or args.report.parent, report.get("meta"))
+    return 0
+
+
+def _write_and_show(evaluate: Any, records: list[dict[str, Any]], output: Path, meta: dict[str, Any] | None) -> None:
+    """Write an evaluation report, print its tables and say where the files went."""
+    paths = evaluate.write_report(records, output, meta)
     print(paths["markdown"].read_text(encoding="utf-8"), end="")
     sys.stderr.write(f"wrote {', '.join(str(p) for p in paths.values())}\n")
-    return 0
 
 
 def _update_cards(moe: Any, records: list[dict[str, Any]], args: argparse.Namespace, evaluate: Any) -> None:

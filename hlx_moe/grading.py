@@ -112,8 +112,9 @@ def grade(instruction: str | Instruction, answer_text: str) -> Grade:
     except HLXError as error:
         return Grade(exact, exact, False, reference, str(error), same_shape=exact)
     expected = _read_answer(reference, parsed)
-    same = len(got) == len(expected) and all(values_equal(a, b) for a, b in zip(got, expected))
+    # One walk per value answers both questions: equal values are the same shape with no wrong leaf.
     wrong = [wrong_scalars(a, b) for a, b in zip(got, expected)] if len(got) == len(expected) else [None]
-    shape = all(kinds is not None for kinds in wrong)
+    shape = all(leaves is not None for leaves in wrong)
     kinds = tuple(kind for leaves in wrong if leaves for kind in leaves) if shape else ()
+    same = shape and not kinds
     return Grade(exact, exact or same, True, reference, same_shape=exact or shape, wrong_scalars=kinds)

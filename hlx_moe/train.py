@@ -203,15 +203,15 @@ def train_expert(
         getattr(model, "activation_checkpointing_enable", model.gradient_checkpointing_enable)()
         model.enable_input_require_grads()
     model.config.use_cache = False
-    lora = peft.LoraConfig(
-        r=settings.lora_r,
-        lora_alpha=settings.lora_alpha,
-        lora_dropout=settings.lora_dropout,
-        target_modules=list(settings.target_modules),
-        bias="none",
-        task_type="CAUSAL_LM",
-    )
     if initialized_from is None:
+        lora = peft.LoraConfig(
+            r=settings.lora_r,
+            lora_alpha=settings.lora_alpha,
+            lora_dropout=settings.lora_dropout,
+            target_modules=list(settings.target_modules),
+            bias="none",
+            task_type="CAUSAL_LM",
+        )
         model = peft.get_peft_model(model, lora)
     else:  # fp16 adapter weights are cast back to fp32 for training (autocast_adapter_dtype)
         model = peft.PeftModel.from_pretrained(model, initialized_from["adapter"], is_trainable=True)
@@ -340,10 +340,7 @@ def _check_init_adapter(folder: Path, settings: Preset, base: str) -> dict[str, 
             f"--init-from {folder}: the adapter has {', '.join(differences)}; "
             "train with the same shape (--set lora_r=... --set lora_alpha=...)"
         )
-    try:
-        report = json.loads((folder / "training_report.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        report = {}
+    report = _read_report(folder)
     if report.get("base") not in (None, base):
         raise HLXError(f"--init-from {folder}: the adapter was trained on base {report['base']!r}, not {base!r}")
     return {
@@ -358,11 +355,17 @@ def _earlier_report(adapter_dir: Path, resumed_from_step: int) -> dict[str, Any]
     """The report of the run this one resumed, when it ended where this one began; else {}."""
     if resumed_from_step == 0:
         return {}
+    earlier = _read_report(adapter_dir)
+    return earlier if earlier.get("steps") == resumed_from_step else {}
+
+
+def _read_report(adapter_dir: Path) -> dict[str, Any]:
+    """An adapter folder's ``training_report.json``; {} when it has none (or not a readable one)."""
     try:
-        earlier = json.loads((adapter_dir / "training_report.json").read_text(encoding="utf-8"))
+        report = json.loads((adapter_dir / "training_report.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return earlier if earlier.get("steps") == resumed_from_step else {}
+    return report if isinstance(report, dict) else {}
 
 
 def _segments(earlier: dict[str, Any], first_step: int, last_step: int, seconds: float) -> list[dict[str, Any]]:
