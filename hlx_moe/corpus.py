@@ -704,6 +704,46 @@ def token_lengths_report(root: Path | None = None, base: str = "smollm2-135m") -
             lines.append(
                 f"| {expert} | {split} | {stats['p50']} | {stats['p90']} | {stats['p99']} | {stats['max']} | {under:.2%} |"
             )
+    return "\n".join(lines) + "\n\n" + glyph_tokens_report(root, tokenizer)
+
+
+def glyph_tokens_report(root: Path, tokenizer: Any) -> str:
+    """How the tokenizer splits the LC-R glyphs, and what that costs an answer, as Markdown.
+
+    The cost is measured on the same values: every LC-R answer of the runic training split,
+    re-encoded as LC-T and HLXL by the reference encoders.
+    """
+    from hlx_formats import from_lcr, to_lct
+
+    def tokens(text: str) -> list[str]:
+        return tokenizer.convert_ids_to_tokens(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    lines = [
+        "Tokens per LC-R glyph on its own (byte-level pieces; glyphs that share their first pieces",
+        "differ only in the last one):",
+        "",
+        "| glyph | meaning | tokens | pieces |",
+        "|---|---|---|---|",
+    ]
+    for glyph, meaning in GLYPHS.items():
+        pieces = tokens(glyph)
+        lines.append(f"| {glyph} | {meaning} | {len(pieces)} | {' '.join(f'`{piece}`' for piece in pieces)} |")
+    answers = [row["output"] for row in load(root / "runic" / "train.jsonl") if row["target_format"] == "lc-r"]
+    values = [from_lcr(text) for text in answers]
+    totals = {
+        "LC-R": sum(len(tokens(text)) for text in answers),
+        "LC-T": sum(len(tokens(to_lct(value))) for value in values),
+        "HLXL": sum(len(tokens(to_hlxl(value))) for value in values),
+    }
+    lines += [
+        "",
+        f"Tokens for the same values ({len(values)} LC-R answers of the runic training split, re-encoded):",
+        "",
+        "| format | tokens | per answer | relative to LC-T |",
+        "|---|---|---|---|",
+    ]
+    for name, total in totals.items():
+        lines.append(f"| {name} | {total} | {total / len(values):.1f} | {total / totals['LC-T']:.2f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -105,6 +105,20 @@ def test_tokenize_rows_masks_the_prompt(tokenizer) -> None:
     assert batch["attention_mask"][1].sum() == 2
 
 
+def test_glyph_tokens_report_measures_the_glyphs_and_the_same_values_in_each_format(tokenizer, small_corpus: Path) -> None:
+    report = corpus.glyph_tokens_report(small_corpus, tokenizer)
+    glyph_rows = {line.split(" | ")[0].strip("| "): line for line in report.splitlines() if line.startswith("| ") and " | `" in line}
+    assert set(glyph_rows) == set(corpus.GLYPHS)
+    for glyph, line in glyph_rows.items():
+        pieces = re.findall(r"`([^`]+)`", line)
+        assert int(line.split(" | ")[2]) == len(pieces) >= 1
+        assert tokenizer.convert_tokens_to_string(pieces) == glyph
+    totals = {row[0]: int(row[1]) for row in re.findall(r"^\| (LC-R|LC-T|HLXL) \| (\d+) \|", report, re.M)}
+    answers = [row["output"] for row in corpus.load(small_corpus / "runic" / "train.jsonl") if row["target_format"] == "lc-r"]
+    assert totals["LC-R"] == sum(len(tokenizer(text, add_special_tokens=False)["input_ids"]) for text in answers)
+    assert totals["LC-R"] > totals["LC-T"]  # the glyphs are multi-token; LC-T's markers are one ASCII byte
+
+
 def test_training_writes_a_standard_adapter_and_report(adapters: Path, small_corpus: Path) -> None:
     for expert in corpus.EXPERTS:
         folder = adapters / expert
