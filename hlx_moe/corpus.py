@@ -16,12 +16,13 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 from typing import Any, Callable, Iterator
 
 from lark import Lark, Token
 
 from hlx_formats import Contract, Handle, facts, to_hlxl, value_depth, value_size
-from hlx_formats.api import ENCODERS
+from hlx_formats.api import DECODERS, ENCODERS
 from hlx_formats.grammar import FORMAT_TITLES, grammar_text
 from hlx_formats.instructions import FORMS, Form, answer, parse_instruction, render, route
 from hlx_formats.lcr import GLYPHS, LEGACY_GLYPHS
@@ -533,6 +534,45 @@ def _length_rows(corpora: dict[str, dict[str, list[Example]]], measure: Callable
     return lines
 
 
+def _byte_strings(value: Any) -> Iterator[bytes]:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, bytes):
+            yield item
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, Contract):
+            stack.extend(field_value for _, field_value in item.items())
+
+
+def _byte_rows(corpora: dict[str, dict[str, list[Example]]]) -> list[str]:
+    """Byte-value occurrences in the values of each expert's training instructions."""
+    lines = [
+        "| expert | training examples with bytes | bytes | byte values seen | per byte value: min | median | max |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for expert, rows in corpora.items():
+        counts: Counter[int] = Counter({byte: 0 for byte in range(256)})
+        with_bytes = 0
+        for example in rows["train"]:
+            instruction = parse_instruction(example.instruction)
+            if instruction.value_text is None or instruction.source_format is None:
+                continue
+            found = list(_byte_strings(DECODERS[instruction.source_format](instruction.value_text)))
+            with_bytes += bool(found)
+            for data in found:
+                counts.update(data)
+        per_value = sorted(counts.values())
+        lines.append(
+            f"| {expert} | {with_bytes} | {sum(per_value)} | {sum(n > 0 for n in per_value)} | "
+            f"{per_value[0]} | {median(per_value):g} | {per_value[-1]} |"
+        )
+    return lines
+
+
 def dataset_card(corpora: dict[str, dict[str, list[Example]]], spec: CorpusSpec, token_stats: str | None = None) -> str:
     lines = [
         "# HLX expert corpora",
@@ -593,6 +633,15 @@ def dataset_card(corpora: dict[str, dict[str, list[Example]]], spec: CorpusSpec,
         totals = [len(rows[split]) for split in SPLITS]
         lines += [f"| **total** | **{totals[0]}** | **{totals[1]}** | **{totals[2]}** (of which {ood} ood) |", ""]
     lines += [
+        "## Byte strings",
+        "",
+        "How often the training values spell each of the 256 byte values (every byte of every byte",
+        "string, once per example it is in). LC-R and LC-T write bytes in hexadecimal and",
+        "HLXL writes printable ASCII as itself, so each byte value is a look-up the experts learn",
+        "from these occurrences alone:",
+        "",
+        *_byte_rows(corpora),
+        "",
         "## Lengths",
         "",
         "Characters of prompt plus answer:",

@@ -234,3 +234,23 @@ def test_specification_examples_are_taught(hlxl: str, lct: str, lcr: str, lcb: s
     # The same value written with the legacy glyphs is answered canonically.
     legacy = lcr.translate(str.maketrans("🜊🜁🜂🜃🜄", "🐊🐁🐂🐃🐄"))
     assert translate(f"Parse LC-R: {legacy}") == f"HLXL: {hlxl}"
+
+
+def test_byte_rows_count_every_byte_of_every_training_value() -> None:
+    def example(instruction: str, split: str = "train") -> corpus.Example:
+        return corpus.Example(instruction, "", "ascii", "", "hlxl", "lc-t", 1, 1, split, False, instruction)
+
+    rows = {
+        "train": [
+            example('Translate HLXL to LC-T: [b"aa", {1000: {@0: b"\\x00"}}]'),
+            example("Parse LC-T: [#61,#ff]"),
+            example('Translate HLXL to LC-T: "no bytes"'),
+            example("What does 🜊 mean in LC-R?"),
+        ],
+        "validation": [example('Translate HLXL to LC-T: b"\\x01"', "validation")],
+        "test": [],
+    }
+    header, rule, row = corpus._byte_rows({"ascii": rows})
+    assert header.startswith("| expert |") and rule.startswith("|---")
+    # bytes a (0x61) x3, 0x00 and 0xff once each; 253 byte values never; validation not counted
+    assert row == "| ascii | 2 | 5 | 3 | 0 | 0 | 3 |"
