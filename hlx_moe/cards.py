@@ -66,9 +66,13 @@ def write_model_card(adapter_dir: Path, report: dict[str, Any], evaluation_table
     ]
     start = report.get("initialized_from")
     if start:  # the steps and time above are this run's; the starting adapter's come on top
+        schedule = ", ".join(
+            f"{label} {start[key]}" for key, label in (("epochs", "epochs"), ("learning_rate", "lr"), ("seed", "seed")) if start.get(key) is not None
+        )
         lines.append(
-            f"| started from | `{start['adapter']}` ({start['steps']} steps, {start['train_seconds']} s, "
-            f"corpus sha256 `{str(start['corpus_sha256'])[:16]}...`) |"
+            f"| started from | the adapter then in `{start['adapter']}`: {start['steps']} steps"
+            f"{f' ({schedule})' if schedule else ''}, {start['train_seconds']} s, "
+            f"corpus sha256 `{str(start['corpus_sha256'])[:16]}...` |"
         )
     lines.append("")
     if evaluation_table:

@@ -28,14 +28,14 @@ def _add_corpus(subparsers: Any) -> None:
         epilog=examples(
             ("hlx corpus build", "write corpora/ (the same bytes on any machine)"),
             ("hlx corpus check", "exit 1 with the first difference if corpora/ is stale"),
-            ("hlx corpus stats", "token lengths with the embedded tokenizer (needs [moe])"),
+            ("hlx corpus stats", "token lengths and LC-R glyph tokens with the embedded tokenizer (needs [moe])"),
         ),
     )
     actions = _sub(parser, "actions")
     for name, handler, summary in (
         ("build", run_corpus_build, "write the corpus files and the dataset card"),
         ("check", run_corpus_check, "regenerate in memory and compare with the files"),
-        ("stats", run_corpus_stats, "measure token lengths and refresh the dataset card"),
+        ("stats", run_corpus_stats, "measure token lengths and LC-R glyph tokens, and refresh the dataset card"),
     ):
         action = add_command(actions, name, handler, summary=summary)
         action.add_argument("--root", type=Path, default=None, help="corpus folder (default: corpora/ of the source tree)")

@@ -653,7 +653,7 @@ def dataset_card(corpora: dict[str, dict[str, list[Example]]], spec: CorpusSpec,
         lines += [token_stats.rstrip(), ""]
     else:
         lines += [
-            "Token lengths for the embedded base model's tokenizer: run `hlx corpus stats` with the",
+            "Token lengths and LC-R glyph tokens for the embedded tokenizer: run `hlx corpus stats` with the",
             "`[moe]` extra installed (it writes `token_lengths.md` beside this card).",
             "",
         ]

@@ -343,9 +343,13 @@ def _check_init_adapter(folder: Path, settings: Preset, base: str) -> dict[str, 
     report = _read_report(folder)
     if report.get("base") not in (None, base):
         raise HLXError(f"--init-from {folder}: the adapter was trained on base {report['base']!r}, not {base!r}")
-    return {
+    preset = report.get("preset") or {}
+    return {  # the starting adapter's own schedule: the folder may be overwritten by this run
         "adapter": str(folder),
         "steps": report.get("steps"),
+        "epochs": report.get("epochs"),
+        "learning_rate": preset.get("learning_rate"),
+        "seed": preset.get("seed"),
         "train_seconds": report.get("train_seconds"),
         "corpus_sha256": report.get("corpus_sha256"),
     }

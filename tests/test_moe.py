@@ -172,7 +172,10 @@ def test_training_can_start_from_a_trained_adapter(adapters: Path, tiny_base: Pa
     assert started.keys() == written.keys()
     assert all(torch.equal(started[name], written[name]) for name in started)
     assert any(bool(tensor.any()) for name, tensor in started.items() if "lora_B" in name)  # not a fresh LoRA
-    assert "started from" in (tmp_path / "ascii" / "README.md").read_text()
+    assert report["initialized_from"]["learning_rate"] == 1e-3 and report["initialized_from"]["seed"] == 42
+    card = (tmp_path / "ascii" / "README.md").read_text()
+    assert f"| started from | the adapter then in `{adapters / 'ascii'}`: 3 steps (epochs " in card
+    assert "lr 0.001, seed 42)" in card
 
     with pytest.raises(HLXError, match=r"r 16 \(preset: 8\)"):
         train_expert("ascii", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, overrides={"lora_r": "8"}, init_from=adapters / "ascii")
