@@ -16,7 +16,7 @@ from .hlxl import from_hlxl, to_hlxl
 from .lcb import from_lcb, to_lcb, to_lcb_text
 from .lcr import from_lcr, to_lcr
 from .lct import from_lct, to_lct
-from .model import MAX_DEPTH, Contract, Handle, value_depth, value_size, values_equal
+from .model import MAX_DEPTH, Contract, Handle, iter_values, value_depth, value_size, values_equal
 
 __version__ = "0.1.0"
 
@@ -41,6 +41,7 @@ __all__ = [
     "values_equal",
     "value_depth",
     "value_size",
+    "iter_values",
     "FORMATS",
     "MAX_DEPTH",
     "HLXError",

@@ -10,7 +10,7 @@ import math
 import operator
 import re
 import struct
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Union
 
 from .errors import EncodeError
@@ -26,6 +26,7 @@ __all__ = [
     "values_equal",
     "value_depth",
     "value_size",
+    "iter_values",
 ]
 
 #: Deepest nesting of arrays, objects and contracts that every parser and encoder accepts.
@@ -286,15 +287,18 @@ def value_depth(value: Any) -> int:
     return deepest
 
 
-def value_size(value: Any) -> int:
-    """Number of values in the tree, containers included (``[1, [2]]`` has 4)."""
-    count = 0
+def iter_values(value: Any) -> Iterator[Any]:
+    """Every value in the tree, containers included, the root first (no recursion)."""
     stack = [value]
     while stack:
         item = stack.pop()
-        count += 1
+        yield item
         stack.extend(_children(item))
-    return count
+
+
+def value_size(value: Any) -> int:
+    """Number of values in the tree, containers included (``[1, [2]]`` has 4)."""
+    return sum(1 for _ in iter_values(value))
 
 
 def check_float(value: float) -> None:

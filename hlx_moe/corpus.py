@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator
 
 from lark import Lark, Token
 
-from hlx_formats import Contract, Handle, facts, to_hlxl, value_depth, value_size
+from hlx_formats import Contract, Handle, facts, iter_values, to_hlxl, value_depth, value_size
 from hlx_formats.api import DECODERS, ENCODERS
 from hlx_formats.grammar import FORMAT_TITLES, grammar_text
 from hlx_formats.instructions import FORMS, Form, answer, parse_instruction, render, route
@@ -534,20 +534,6 @@ def _length_rows(corpora: dict[str, dict[str, list[Example]]], measure: Callable
     return lines
 
 
-def _byte_strings(value: Any) -> Iterator[bytes]:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, bytes):
-            yield item
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, Contract):
-            stack.extend(field_value for _, field_value in item.items())
-
-
 def _byte_rows(corpora: dict[str, dict[str, list[Example]]]) -> list[str]:
     """Byte-value occurrences in the values of each expert's training instructions."""
     lines = [
@@ -561,7 +547,8 @@ def _byte_rows(corpora: dict[str, dict[str, list[Example]]]) -> list[str]:
             instruction = parse_instruction(example.instruction)
             if instruction.value_text is None or instruction.source_format is None:
                 continue
-            found = list(_byte_strings(DECODERS[instruction.source_format](instruction.value_text)))
+            value = DECODERS[instruction.source_format](instruction.value_text)
+            found = [item for item in iter_values(value) if isinstance(item, bytes)]
             with_bytes += bool(found)
             for data in found:
                 counts.update(data)

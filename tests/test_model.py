@@ -20,6 +20,7 @@ from hlx_formats import (
     EncodeError,
     Handle,
     HLXError,
+    iter_values,
     value_depth,
     value_size,
     values_equal,
@@ -299,6 +300,8 @@ def test_value_depth():
 
 
 def test_value_size():
+    assert list(iter_values([1, {"a": b"z"}])) == [[1, {"a": b"z"}], {"a": b"z"}, b"z", 1]
+    assert list(iter_values(Contract(1, {0: 2}))) == [Contract(1, {0: 2}), 2]
     assert value_size(None) == 1
     assert value_size([]) == 1
     assert value_size([1, [2]]) == 4
