@@ -42,6 +42,11 @@ def _add_corpus(subparsers: Any) -> None:
         action.add_argument("--seed", type=int, default=None, help="generator seed (default: the committed one)")
         if name == "stats":
             action.add_argument("--base", default="smollm2-135m", help="whose tokenizer to count with")
+        else:
+            action.add_argument(
+                "--drills", type=int, default=None, metavar="N",
+                help="append N scalar drills to each expert's training split (default: none, as committed)",
+            )  # fmt: skip
 
 
 def _usage(args: argparse.Namespace) -> int:
@@ -52,9 +57,16 @@ def _usage(args: argparse.Namespace) -> int:
 def _spec(args: argparse.Namespace) -> Any:
     from dataclasses import replace
 
+    from hlx_formats.errors import HLXError
+
     from . import corpus
 
-    return corpus.DEFAULT_SPEC if args.seed is None else replace(corpus.DEFAULT_SPEC, seed=args.seed)
+    spec = corpus.DEFAULT_SPEC if args.seed is None else replace(corpus.DEFAULT_SPEC, seed=args.seed)
+    if args.drills is not None:
+        if args.drills < 0:
+            raise HLXError(f"--drills: expected a count of 0 or more, got {args.drills}")
+        spec = replace(spec, drills=dict.fromkeys(corpus.EXPERTS, args.drills))
+    return spec
 
 
 def run_corpus_build(args: argparse.Namespace) -> int:

@@ -49,8 +49,12 @@ class CorpusSpec:
     test: int = 600
     test_ood: int = 150  # extra test examples with deeper, longer values
     seed: int = DEFAULT_SEED
+    drills: dict[str, int] | None = None  # extra training examples per expert (see ScalarDrill)
 
 
+#: The committed corpora. Scalar drills are opt-in (``hlx corpus build --drills N``): the
+#: shipped adapters were trained without them, and with them they did not measure better
+#: (docs/moe-results.md).
 DEFAULT_SPEC = CorpusSpec(train={"runic": 6000, "ascii": 6000, "coordinator": 3600})
 
 # --- vocabulary ----------------------------------------------------------------------
@@ -202,6 +206,50 @@ class ValueGenerator:
         if roll < 0.75:
             return {rng.choice(KEYS): self.scalar() for _ in range(rng.randint(1, 3))}
         return [self.scalar() for _ in range(rng.randint(1, 4))]
+
+
+class ScalarDrill:
+    """Small values made of the scalars the experts get wrong most: byte strings (a hexadecimal
+    look-up for every byte value) and integers (LC-B writes them in hexadecimal).
+
+    Bytes are dealt from a shuffled deck that holds every byte value once and each printable
+    ASCII byte twice (HLXL spells those as themselves, so they are a real look-up, where
+    ``\\xNN`` is a copy), so that a few hundred drills spell every byte value many times.
+    """
+
+    PRINTABLE = range(0x20, 0x7F)
+
+    def __init__(self, rng: random.Random, integers: bool) -> None:
+        self.rng = rng
+        self.integers = integers
+        self.deck: list[int] = []
+
+    def byte(self) -> int:
+        if not self.deck:
+            self.deck = list(range(256)) + list(self.PRINTABLE)
+            self.rng.shuffle(self.deck)
+        return self.deck.pop()
+
+    def bytes_(self) -> bytes:
+        return bytes(self.byte() for _ in range(self.rng.randint(1, 8)))
+
+    def integer(self) -> int:
+        digits = self.rng.randint(1, 19)
+        magnitude = self.rng.randrange(10 ** (digits - 1) if digits > 1 else 0, 10**digits)
+        return -min(magnitude, 2**63) if self.rng.random() < 0.3 else magnitude  # LC-B's range
+
+    def scalar(self) -> bytes | int:
+        return self.integer() if self.integers and self.rng.random() < 0.5 else self.bytes_()
+
+    def value(self) -> Any:
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.3:
+            return self.scalar()
+        members = [self.scalar() for _ in range(rng.randint(1, 4))]
+        if roll < 0.65:
+            return members
+        return {key: member for key, member in zip(rng.sample(KEYS, len(members)), members)}
 
 
 # --- lenient spellings ---------------------------------------------------------------
@@ -373,7 +421,9 @@ class _Builder:
     def split_for(self, key: str) -> str:
         return "train" if key in self.pinned else split_of(key)
 
-    def format_example(self, rng: random.Random, expert: str, value: Any, split: str, ood: bool) -> Example | None:
+    def format_example(
+        self, rng: random.Random, expert: str, value: Any, split: str, ood: bool, drill: bool = False
+    ) -> Example | None:
         weights = _FORMAT_TASKS[expert]
         weight, task, word, source = rng.choices(weights, weights=[w[0] for w in weights])[0]
         canonical_hlxl = to_hlxl(value)
@@ -381,7 +431,7 @@ class _Builder:
             return None
         value_text = ENCODERS[source](value)
         lenient = False
-        if expert != "coordinator" and rng.random() < LENIENT_SHARE:
+        if expert != "coordinator" and not drill and rng.random() < LENIENT_SHARE:
             value_text = lenient_spelling(value_text, source, rng)
             lenient = value_text != ENCODERS[source](value)
         form = rng.choice(_forms(task))
@@ -392,7 +442,7 @@ class _Builder:
             params["source"] = word  # type: ignore[assignment]
         instruction = render(form, **params)
         parsed = parse_instruction(instruction)
-        name = parsed.task + ("_lenient" if lenient else "")
+        name = parsed.task + ("_lenient" if lenient else "") + ("_drill" if drill else "")
         return Example(
             instruction, answer(parsed), expert, name, parsed.source_format or "text", parsed.target_format,
             value_depth(value), value_size(value), split, ood, canonical_hlxl,
@@ -493,7 +543,31 @@ class _Builder:
             else:
                 add(self.format_example(rng, expert, value, split, False))
         rows["test"] += self.ood_examples(rng, expert, seen)
+        rows["train"] += self.drill_examples(expert, number, seen)
         return rows
+
+    def drill_examples(self, expert: str, number: int, seen: set[str]) -> list[Example]:
+        """Scalar drills, appended to the training split. They draw from their own random
+        stream, so adding or resizing them leaves every other example as it was; a drill value
+        whose hash puts it in another split is skipped, so no value appears in two splits."""
+        wanted = (self.spec.drills or {}).get(expert, 0)
+        rng = random.Random(f"{self.spec.seed}-drill-{number}")
+        drills = ScalarDrill(rng, integers=expert == "coordinator")
+        found: list[Example] = []
+        budget = 50 * wanted
+        while len(found) < wanted:
+            budget -= 1
+            if budget < 0:
+                raise RuntimeError(f"drill generation for {expert} does not converge")
+            value = drills.value()
+            canonical = to_hlxl(value)
+            if len(canonical) > MAX_VALUE_CHARS or self.split_for(canonical) != "train":
+                continue
+            example = self.format_example(rng, expert, value, "train", False, drill=True)
+            if example is not None and example.instruction not in seen:
+                seen.add(example.instruction)
+                found.append(example)
+        return found
 
     def ood_examples(self, rng: random.Random, expert: str, seen: set[str]) -> list[Example]:
         """The out-of-distribution test slice: depth 5-6 and longer than any training value."""
@@ -560,6 +634,23 @@ def _byte_rows(corpora: dict[str, dict[str, list[Example]]]) -> list[str]:
     return lines
 
 
+def _drill_lines(spec: CorpusSpec) -> list[str]:
+    drills = {expert: count for expert, count in (spec.drills or {}).items() if count}
+    if not drills:
+        return ["* No scalar drills (`hlx corpus build --drills N` appends N to each training split)."]
+    return [
+        "* Each training split ends with scalar drills (`_drill` tasks; "
+        + ", ".join(f"{count} for {expert}" for expert, count in drills.items())
+        + "):",
+        "  small values made of byte strings (and, for the coordinator, integers of 1-19 digits, which",
+        "  LC-B writes in hexadecimal), the scalars the experts got wrong most. Their bytes are dealt",
+        "  from a shuffled deck of every byte value (printable ASCII twice), so each byte value is",
+        "  spelled many times. They come from their own random stream and skip values whose hash puts",
+        "  them in another split: the other examples, and the validation and test splits, are the same",
+        "  with or without them.",
+    ]
+
+
 def dataset_card(corpora: dict[str, dict[str, list[Example]]], spec: CorpusSpec, token_stats: str | None = None) -> str:
     lines = [
         "# HLX expert corpora",
@@ -582,7 +673,7 @@ def dataset_card(corpora: dict[str, dict[str, list[Example]]], spec: CorpusSpec,
         "| `input` | the prompt: `### Instruction:\\n<instruction>\\n\\n### Response:\\n` |",
         "| `output` | the answer (canonical text, or one sentence for questions) |",
         "| `expert` | `runic`, `ascii` or `coordinator` |",
-        "| `task` | the task (`convert_to_lcr`, `parse_lct`, `all_formats`, ...); `_lenient` marks a non-canonical input spelling |",
+        "| `task` | the task (`convert_to_lcr`, `parse_lct`, `all_formats`, ...); `_lenient` marks a non-canonical input spelling, `_drill` a scalar drill |",
         "| `source_format`, `target_format` | `hlxl`, `lc-t`, `lc-r`, `lc-b`; `text` for none; `all` for the four-line answer |",
         "| `depth`, `size` | nesting depth and number of values of the value (null for questions) |",
         "| `split` | `train`, `validation` or `test` |",
@@ -602,6 +693,7 @@ def dataset_card(corpora: dict[str, dict[str, list[Example]]], spec: CorpusSpec,
         "  whitespace, quoted keys, legacy LC-R glyphs); the answer is always canonical.",
         f"* The test split ends with {spec.test_ood} out-of-distribution examples (`\"ood\": true`): values of depth",
         f"  5-6 whose canonical HLXL is longer than any training value ({MAX_VALUE_CHARS}-{3 * MAX_VALUE_CHARS} characters).",
+        *_drill_lines(spec),
         "* The coordinator also learns every question of the facts table (`hlx_formats.facts`): what each",
         "  glyph means, the glyph for a meaning, the known contracts, the formats, which expert handles",
         "  what; routing questions; and plain-English intents mapped to contract 1000.",

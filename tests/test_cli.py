@@ -439,3 +439,11 @@ def test_console_script() -> None:
         pytest.skip("the hlx console script is not installed next to this interpreter")
     done = subprocess.run([str(script), "--version"], capture_output=True, timeout=60)
     assert (done.returncode, done.stdout) == (0, f"hlx {hlx_formats.__version__}\n".encode())
+
+
+def test_corpus_build_drills(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["corpus", "build", "--root", str(tmp_path), "--drills", "-1"]) == 1
+    assert "--drills: expected a count of 0 or more, got -1" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # refused before writing anything
+    assert main(["corpus", "check", "--drills", "3"]) == 1  # the committed corpora have no drills
+    assert "6003 generated" in capsys.readouterr().err

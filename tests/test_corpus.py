@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hlx_formats import to_hlxl, translate, value_depth, value_size
+from hlx_formats import iter_values, to_hlxl, translate, value_depth, value_size
 from hlx_formats.api import DECODERS, ENCODERS
 from hlx_formats.grammar import parse_reference
 from hlx_formats.instructions import parse_instruction, route
@@ -108,8 +108,9 @@ def test_every_line(expert: str, split: str) -> None:
         assert (row["expert"], row["split"]) == (expert, split)
         assert row["target_format"] == parsed.target_format
         assert row["source_format"] in (parsed.source_format or "text", "hlxl", "lc-t", "lc-r", "lc-b")
-        assert row["task"].removesuffix("_lenient") == parsed.task
+        assert row["task"].removesuffix("_drill").removesuffix("_lenient") == parsed.task
         assert row["ood"] is False or split == "test"
+        assert not row["task"].endswith("_drill") or split == "train"
         value = _value_of(instruction)
         if row["depth"] is None:
             assert value is None and row["size"] is None
@@ -234,6 +235,42 @@ def test_specification_examples_are_taught(hlxl: str, lct: str, lcr: str, lcb: s
     # The same value written with the legacy glyphs is answered canonically.
     legacy = lcr.translate(str.maketrans("🜊🜁🜂🜃🜄", "🐊🐁🐂🐃🐄"))
     assert translate(f"Parse LC-R: {legacy}") == f"HLXL: {hlxl}"
+
+
+def test_drills_follow_the_generated_examples_and_spell_every_byte_value() -> None:
+    drills = {"runic": 50, "ascii": 300, "coordinator": 300}
+    spec = corpus.CorpusSpec(train={"runic": 30, "ascii": 30, "coordinator": 150}, validation=4, test=4, test_ood=2, drills=drills)
+    files = corpus.build(spec)
+    rows = {expert: [json.loads(line) for line in files[f"{expert}/train.jsonl"].splitlines()] for expert in corpus.EXPERTS}
+    for expert, wanted in drills.items():
+        drill = [row["task"].endswith("_drill") for row in rows[expert]]
+        # Appended after the generated examples, canonical, and in the training split only.
+        assert drill == [False] * (len(drill) - wanted) + [True] * wanted
+        assert not any(row["task"].endswith("_lenient") for row in rows[expert][-wanted:])
+        assert "_drill" not in files[f"{expert}/validation.jsonl"] + files[f"{expert}/test.jsonl"]
+        for row in rows[expert][-wanted:]:
+            assert row["output"] == translate(corpus.instruction_of(row))
+            assert corpus.split_of(_split_key(row)) == "train"
+
+    def scalars(expert: str) -> list:
+        return [item for row in rows[expert][-drills[expert]:] for item in iter_values(_value_of(corpus.instruction_of(row)))]
+
+    ascii_scalars = scalars("ascii")
+    assert set().union(*(item for item in ascii_scalars if isinstance(item, bytes))) == set(range(256))
+    assert not any(type(item) is int for item in ascii_scalars)  # integers are the coordinator's drill (LC-B hex)
+    assert sum(type(item) is int and abs(item) >= 2**32 for item in scalars("coordinator")) >= 20
+    assert "300 for ascii" in files["README.md"] and "No scalar drills" not in files["README.md"]
+
+
+def test_drills_leave_the_other_examples_unchanged() -> None:
+    small = corpus.CorpusSpec(train={"runic": 30, "ascii": 30, "coordinator": 150}, validation=4, test=4, test_ood=2)
+    drilled = corpus.CorpusSpec(**{**small.__dict__, "drills": {"ascii": 20, "coordinator": 10}})
+    plain, more = corpus.build(small), corpus.build(drilled)
+    for relative, text in plain.items():
+        if relative.endswith(".jsonl"):
+            assert more[relative].startswith(text), relative
+    assert more["ascii/train.jsonl"].count("\n") == plain["ascii/train.jsonl"].count("\n") + 20
+    assert more["runic/train.jsonl"] == plain["runic/train.jsonl"]
 
 
 def test_byte_rows_count_every_byte_of_every_training_value() -> None:
