@@ -550,35 +550,35 @@ class _Builder:
         """Scalar drills, appended to the training split. They draw from their own random
         stream, so adding or resizing them leaves every other example as it was; a drill value
         whose hash puts it in another split is skipped, so no value appears in two splits."""
-        wanted = (self.spec.drills or {}).get(expert, 0)
         rng = random.Random(f"{self.spec.seed}-drill-{number}")
         drills = ScalarDrill(rng, integers=expert == "coordinator")
-        found: list[Example] = []
-        budget = 50 * wanted
-        while len(found) < wanted:
-            budget -= 1
-            if budget < 0:
-                raise RuntimeError(f"drill generation for {expert} does not converge")
-            value = drills.value()
-            canonical = to_hlxl(value)
-            if len(canonical) > MAX_VALUE_CHARS or self.split_for(canonical) != "train":
-                continue
-            example = self.format_example(rng, expert, value, "train", False, drill=True)
-            if example is not None and example.instruction not in seen:
-                seen.add(example.instruction)
-                found.append(example)
-        return found
+        wanted = (self.spec.drills or {}).get(expert, 0)
+        return self.drawn_examples(rng, expert, seen, wanted, drills.value, "train", (0, MAX_VALUE_CHARS), drill=True)
 
     def ood_examples(self, rng: random.Random, expert: str, seen: set[str]) -> list[Example]:
         """The out-of-distribution test slice: depth 5-6 and longer than any training value."""
         values = ValueGenerator(rng)
+        draw = lambda: values.value(rng.choice((5, 6)))  # noqa: E731
+        lengths = (MAX_VALUE_CHARS + 1, 3 * MAX_VALUE_CHARS)
+        return self.drawn_examples(rng, expert, seen, self.spec.test_ood, draw, "test", lengths, ood=True)
+
+    def drawn_examples(
+        self, rng: random.Random, expert: str, seen: set[str], wanted: int, draw: Callable[[], Any],
+        split: str, lengths: tuple[int, int], ood: bool = False, drill: bool = False,
+    ) -> list[Example]:
+        """``wanted`` new format examples of drawn values whose canonical HLXL length is within
+        ``lengths`` and whose hash puts them in ``split``."""
         found: list[Example] = []
-        while len(found) < self.spec.test_ood:
-            value = values.value(rng.choice((5, 6)))
+        budget = 1000 * wanted  # the OOD slice keeps about 1 draw in 30; drills 4 in 5
+        while len(found) < wanted:
+            budget -= 1
+            if budget < 0:
+                raise RuntimeError(f"corpus generation for {expert} ({split}) does not converge")
+            value = draw()
             canonical = to_hlxl(value)
-            if not MAX_VALUE_CHARS < len(canonical) <= 3 * MAX_VALUE_CHARS or self.split_for(canonical) != "test":
+            if not lengths[0] <= len(canonical) <= lengths[1] or self.split_for(canonical) != split:
                 continue
-            example = self.format_example(rng, expert, value, "test", True)
+            example = self.format_example(rng, expert, value, split, ood, drill)
             if example is not None and example.instruction not in seen:
                 seen.add(example.instruction)
                 found.append(example)
