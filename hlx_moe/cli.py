@@ -45,7 +45,7 @@ def _add_corpus(subparsers: Any) -> None:
         else:
             action.add_argument(
                 "--drills", type=int, default=None, metavar="N",
-                help="append N scalar drills to each expert's training split (default: none, as committed)",
+                help="append N scalar drills to each expert's training split (default: 1500, as committed; 0 for none)",
             )  # fmt: skip
 
 

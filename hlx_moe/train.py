@@ -285,6 +285,7 @@ def train_expert(
             if "lora_" in name:
                 parameter.data = parameter.data.to(torch.float16)
     model.save_pretrained(str(adapter_dir), safe_serialization=True)
+    _record_base_name(adapter_dir, base)
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     tokens_this_run = int(trainer.state.num_input_tokens_seen - progress.first_tokens)
     earlier = _earlier_report(adapter_dir, progress.first_step)
@@ -323,6 +324,16 @@ def train_expert(
         f"validation loss {report['final_validation_loss']}"
     )
     return report
+
+
+def _record_base_name(adapter_dir: Path, base: str) -> None:
+    """PEFT writes the folder the base was loaded from into ``adapter_config.json`` (for the
+    embedded base, a cache folder of the training machine); write the base's name instead,
+    as ``--base`` takes it, so that the shipped config names no path of ours."""
+    config_path = adapter_dir / "adapter_config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["base_model_name_or_path"] = base
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _check_init_adapter(folder: Path, settings: Preset, base: str) -> dict[str, Any]:
@@ -382,7 +393,7 @@ def _segments(earlier: dict[str, Any], first_step: int, last_step: int, seconds:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--expert", required=True, choices=EXPERTS, help="which expert to train")
-    parser.add_argument("--preset", default="cpu", help="hyper-parameter preset: cpu (default) or original")
+    parser.add_argument("--preset", default="cpu", help="hyper-parameter preset: cpu (default), gpu or original")
     parser.add_argument("--base", default=EMBEDDED_BASE, help="base model: smollm2-135m (default), a folder or a cached model id")
     parser.add_argument("--corpus", type=Path, default=None, help="corpus folder (default: corpora/)")
     parser.add_argument("--output", type=Path, default=None, help="adapter root (default: hlx_moe/adapters)")

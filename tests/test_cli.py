@@ -445,5 +445,5 @@ def test_corpus_build_drills(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["corpus", "build", "--root", str(tmp_path), "--drills", "-1"]) == 1
     assert "--drills: expected a count of 0 or more, got -1" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # refused before writing anything
-    assert main(["corpus", "check", "--drills", "3"]) == 1  # the committed corpora have no drills
+    assert main(["corpus", "check", "--drills", "3"]) == 1  # the committed corpora have 1,500
     assert "6003 generated" in capsys.readouterr().err

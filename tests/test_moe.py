@@ -119,12 +119,17 @@ def test_glyph_tokens_report_measures_the_glyphs_and_the_same_values_in_each_for
     assert totals["LC-R"] > totals["LC-T"]  # the glyphs are multi-token; LC-T's markers are one ASCII byte
 
 
+def report_base(folder: Path) -> str:
+    return json.loads((folder / "training_report.json").read_text())["base"]
+
+
 def test_training_writes_a_standard_adapter_and_report(adapters: Path, small_corpus: Path) -> None:
     for expert in corpus.EXPERTS:
         folder = adapters / expert
         assert (folder / "adapter_config.json").exists() and (folder / "adapter_model.safetensors").exists()
         config = json.loads((folder / "adapter_config.json").read_text())
         assert config["r"] == 16 and config["lora_alpha"] == 32
+        assert config["base_model_name_or_path"] == report_base(folder)  # the --base given, not a cache folder
         assert set(config["target_modules"]) == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
         report = json.loads((folder / "training_report.json").read_text())
         for key in ("preset", "base", "corpus_sha256", "steps", "train_seconds", "tokens_per_second", "final_train_loss", "final_validation_loss"):
@@ -222,6 +227,19 @@ def test_original_preset_is_the_report_and_refuses_cpu() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(HLXError, match="needs a CUDA GPU"):
             train_expert("runic", preset="original")
+
+
+def test_gpu_preset_keeps_the_shipping_budget_and_refuses_cpu() -> None:
+    from hlx_formats import HLXError
+    from hlx_moe.presets import get_preset
+
+    gpu = get_preset("gpu")
+    # r=16 in float16 on the seven projections: 9.8 MB an adapter, three under 30 MB.
+    assert (gpu.lora_r, gpu.adapter_dtype, len(gpu.target_modules)) == (16, "float16", 7)
+    assert (gpu.bf16, gpu.fp16, gpu.quantization) == (True, False, "none")
+    if not torch.cuda.is_available():
+        with pytest.raises(HLXError, match=r"needs a CUDA GPU \(bf16\)"):
+            train_expert("runic", preset="gpu")
 
 
 def test_mixture_shares_one_base(mixture: HLXMoE) -> None:
