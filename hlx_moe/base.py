@@ -84,7 +84,7 @@ def embedded_base_folder() -> Path:
     gguf = embedded_gguf_path()
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = folder.parent / f".{EMBEDDED_BASE}.{os.getpid()}.tmp"
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name, local_files_only=True)
+    tokenizer = _embedded_special_tokens(AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name, local_files_only=True))
     loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, local_files_only=True)
     # A model read from GGUF refuses save_pretrained; copy its (de-quantised) weights into a
     # plain model of the same configuration, which saves as ordinary safetensors.
@@ -137,10 +137,23 @@ def load_tokenizer(base: str = EMBEDDED_BASE) -> Any:
     if base == EMBEDDED_BASE:
         folder = cache_dir() / EMBEDDED_BASE
         if (folder / "tokenizer.json").exists():
-            return AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+            return _embedded_special_tokens(AutoTokenizer.from_pretrained(str(folder), local_files_only=True))
         gguf = embedded_gguf_path()
-        return AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name, local_files_only=True)
+        return _embedded_special_tokens(AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name, local_files_only=True))
     return AutoTokenizer.from_pretrained(base, local_files_only=True, trust_remote_code=False)
+
+
+#: The embedded base's special tokens, as its GGUF metadata gives them (``tokenizer.ggml.*_token_id``
+#: 1, 2 and 2). Set explicitly because transformers 5.17 read the GGUF's EOS as ``<|im_start|>``
+#: (later versions read it right), and a folder converted by such a version keeps that.
+_EMBEDDED_SPECIAL_TOKENS = {"bos_token": "<|im_start|>", "eos_token": "<|im_end|>", "pad_token": "<|im_end|>"}
+
+
+def _embedded_special_tokens(tokenizer: Any) -> Any:
+    for name, token in _EMBEDDED_SPECIAL_TOKENS.items():
+        if getattr(tokenizer, name) != token:
+            setattr(tokenizer, name, token)
+    return tokenizer
 
 
 @dataclass

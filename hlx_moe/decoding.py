@@ -21,7 +21,7 @@ from typing import Any
 from hlx_formats import repeats_key
 from hlx_formats.grammar import FORMAT_TITLES, grammar_text
 
-__all__ = ["answer_grammar", "AnswerConstraint", "Generation", "Decoder"]
+__all__ = ["answer_grammar", "answer_end_ids", "AnswerConstraint", "Generation", "Decoder"]
 
 _SUBGRAMMAR = {"hlxl": "hlxl", "lc-t": "lct", "lc-r": "lcr", "lc-b": "lcb"}
 
@@ -106,6 +106,21 @@ _FINISHING_PIECES = (
 _MAX_CANDIDATES = 64  # tokens tried at one step before the answer is handed to the finisher
 
 
+def answer_end_ids(tokenizer: Any) -> set[int]:
+    """The tokens that end an answer: the tokenizer's EOS and, in a ChatML vocabulary, the
+    start of the next turn (``<|im_start|>``).
+
+    The second is there for the shipped adapters: they were trained with transformers 5.17,
+    whose GGUF reader took the embedded base's ``<|im_start|>`` for its EOS, so they end
+    their answers with it (docs/moe-results.md). Stopping at the start of a new turn is right
+    for any chat model, since an answer never contains one.
+    """
+    turn_start = tokenizer.convert_tokens_to_ids("<|im_start|>")
+    if turn_start == tokenizer.unk_token_id:  # not a ChatML vocabulary
+        turn_start = None
+    return {token for token in (tokenizer.eos_token_id, turn_start) if isinstance(token, int)}
+
+
 class Decoder:
     """Greedy generation for one model and tokenizer, with an optional answer constraint.
 
@@ -115,7 +130,7 @@ class Decoder:
     def __init__(self, model: Any, tokenizer: Any) -> None:
         self.model = model
         self.tokenizer = tokenizer
-        self.eos_ids = {tokenizer.eos_token_id}
+        self.eos_ids = answer_end_ids(tokenizer)
         self._ll_tokenizer: Any = None
         self._finishing: list[list[int]] | None = None
         forward = inspect.signature(type(getattr(model, "get_base_model", lambda: model)()).forward).parameters
@@ -172,8 +187,11 @@ class Decoder:
                     token = int(logits.argmax(dim=-1))
                 else:
                     mask_started = time.perf_counter()
+                    ends = {token: logits[0, token].item() for token in self.eos_ids} if matcher.is_accepting() else {}
                     llguidance.torch.fill_next_token_bitmask(matcher, bitmask, 0)
                     llguidance.torch.apply_token_bitmask_inplace(logits, bitmask.to(logits.device))
+                    for token, logit in ends.items():  # a complete answer may end with any end token
+                        logits[0, token] = logit
                     token = self._best_without_repeat(logits[0], generated, constraint)  # type: ignore[arg-type]
                     mask_seconds += time.perf_counter() - mask_started
                     if token is None:

@@ -143,19 +143,21 @@ def _device() -> str:
 def _check_preset(preset: Preset, device: str) -> None:
     if device == "cpu":
         needs_cuda = [
-            reason
-            for reason, used in (
-                ("fp16", preset.fp16),
-                ("bf16", preset.bf16),
-                (f"the {preset.optimizer} optimiser", preset.optimizer.startswith("paged")),
-                ("an nf4 base for training", preset.quantization == "nf4"),
+            (reason, override)
+            for reason, override, used in (
+                ("fp16", "fp16=false", preset.fp16),
+                ("bf16", "bf16=false", preset.bf16),
+                (f"the {preset.optimizer} optimiser", "optimizer=adamw_torch", preset.optimizer.startswith("paged")),
+                ("an nf4 base for training", "quantization=none", preset.quantization == "nf4"),
             )
             if used
         ]
         if needs_cuda:
+            reasons = ", ".join(reason for reason, _ in needs_cuda)
+            overrides = " ".join(f"--set {override}" for _, override in needs_cuda)
             raise HLXError(
-                f"preset {preset.name!r} needs a CUDA GPU ({', '.join(needs_cuda)}); on CPU use --preset cpu "
-                "or override those fields (--set fp16=false --set optimizer=adamw_torch --set quantization=none)"
+                f"preset {preset.name!r} needs a CUDA GPU ({reasons}); on CPU use --preset cpu "
+                f"or override those fields ({overrides})"
             )
 
 

@@ -29,7 +29,7 @@ from hlx_formats.grammar import parse_reference  # noqa: E402
 from hlx_moe import HLXMoE, grade, route_instruction  # noqa: E402
 from hlx_moe import corpus, evaluate  # noqa: E402
 from hlx_moe.base import embedded_gguf_path, load_tokenizer  # noqa: E402
-from hlx_moe.decoding import AnswerConstraint, Decoder, answer_grammar  # noqa: E402
+from hlx_moe.decoding import AnswerConstraint, Decoder, answer_end_ids, answer_grammar  # noqa: E402
 from hlx_moe.train import AnswerOnlyCollator, tokenize_rows, train_expert  # noqa: E402
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -238,7 +238,7 @@ def test_gpu_preset_keeps_the_shipping_budget_and_refuses_cpu() -> None:
     assert (gpu.lora_r, gpu.adapter_dtype, len(gpu.target_modules)) == (16, "float16", 7)
     assert (gpu.bf16, gpu.fp16, gpu.quantization) == (True, False, "none")
     if not torch.cuda.is_available():
-        with pytest.raises(HLXError, match=r"needs a CUDA GPU \(bf16\)"):
+        with pytest.raises(HLXError, match=r"needs a CUDA GPU \(bf16\).*\(--set bf16=false\)"):
             train_expert("runic", preset="gpu")
 
 
@@ -373,6 +373,30 @@ def test_constrained_decoding_never_repeats_a_key(tokenizer, target: str, script
     answer = Decoder(ScriptedModel(tokenizer, script), tokenizer).generate("Q", constraint=constraint, max_new_tokens=48)
     assert not constraint.repeats(answer.text)  # ... and does not get it
     assert grade_format(target, answer.text), answer
+
+
+def test_an_answer_ends_at_eos_or_at_the_start_of_a_new_turn(tokenizer) -> None:
+    turn_start = tokenizer.convert_tokens_to_ids("<|im_start|>")
+    assert answer_end_ids(tokenizer) == {tokenizer.eos_token_id, turn_start} and turn_start != tokenizer.eos_token_id
+    script = "12<|im_start|>34"  # the model ends its answer with <|im_start|>, as the shipped adapters do
+    assert turn_start in tokenizer(script, add_special_tokens=False)["input_ids"]
+    free = Decoder(ScriptedModel(tokenizer, script), tokenizer).generate("Q", max_new_tokens=8)
+    assert (free.text, free.stop_reason) == ("12", "eos")
+    # "12" could go on ("123", "12.5"), and the grammar masks every token but its own EOS;
+    # a complete answer still ends where the model ends it.
+    constrained = Decoder(ScriptedModel(tokenizer, script), tokenizer).generate("Q", constraint=AnswerConstraint("hlxl"), max_new_tokens=8)
+    assert (constrained.text, constrained.stop_reason) == ("12", "eos")
+
+
+def test_the_embedded_tokenizer_ends_answers_with_im_end_whatever_converted_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tokenizer) -> None:
+    folder = tmp_path / "smollm2-135m"
+    tokenizer.save_pretrained(folder)
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    config["eos_token"] = "<|im_start|>"  # what transformers 5.17 wrote for the embedded GGUF
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    monkeypatch.setenv("HLX_CACHE_DIR", str(tmp_path))
+    loaded = load_tokenizer()
+    assert (loaded.eos_token, loaded.pad_token, loaded.bos_token) == ("<|im_end|>", "<|im_end|>", "<|im_start|>")
 
 
 def grade_format(target: str, text: str) -> bool:
