@@ -137,9 +137,11 @@ def load_tokenizer(base: str = EMBEDDED_BASE) -> Any:
     if base == EMBEDDED_BASE:
         folder = cache_dir() / EMBEDDED_BASE
         if (folder / "tokenizer.json").exists():
-            return _embedded_special_tokens(AutoTokenizer.from_pretrained(str(folder), local_files_only=True))
-        gguf = embedded_gguf_path()
-        return _embedded_special_tokens(AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name, local_files_only=True))
+            tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        else:
+            gguf = embedded_gguf_path()
+            tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name, local_files_only=True)
+        return _embedded_special_tokens(tokenizer)
     return AutoTokenizer.from_pretrained(base, local_files_only=True, trust_remote_code=False)
 
 
@@ -151,8 +153,7 @@ _EMBEDDED_SPECIAL_TOKENS = {"bos_token": "<|im_start|>", "eos_token": "<|im_end|
 
 def _embedded_special_tokens(tokenizer: Any) -> Any:
     for name, token in _EMBEDDED_SPECIAL_TOKENS.items():
-        if getattr(tokenizer, name) != token:
-            setattr(tokenizer, name, token)
+        setattr(tokenizer, name, token)
     return tokenizer
 
 
