@@ -131,6 +131,9 @@ class Decoder:
         self.model = model
         self.tokenizer = tokenizer
         self.eos_ids = answer_end_ids(tokenizer)
+        # Tokens past this one are rows the model has and this tokenizer lacks (the glyph
+        # tokens of another expert, or padding of the vocabulary): never chosen.
+        self.tokenizer_size = len(tokenizer)
         self._ll_tokenizer: Any = None
         self._finishing: list[list[int]] | None = None
         forward = inspect.signature(type(getattr(model, "get_base_model", lambda: model)()).forward).parameters
@@ -183,6 +186,7 @@ class Decoder:
                 inputs = torch.tensor([pending], device=device)
                 output = self.model(input_ids=inputs, use_cache=True, logits_to_keep=1, **{self._cache_argument: cache})
                 logits = output.logits[:, -1, :].float()
+                logits[:, self.tokenizer_size :] = float("-inf")
                 if matcher is None:
                     token = int(logits.argmax(dim=-1))
                 else:

@@ -24,6 +24,7 @@ from hlx_formats.errors import BackendUnavailable, HLXError
 from .base import EMBEDDED_BASE, LoadedBase, _require, load_base
 from .corpus import EXPERTS, prompt_of
 from .decoding import AnswerConstraint, Decoder
+from .glyph_tokens import add_glyph_tokens, glyph_rows
 from .grading import grade
 from .router import route_instruction
 
@@ -117,13 +118,25 @@ def install_lean_lora_forward(model: Any) -> int:
 class HLXMoE:
     """One base model with the coordinator, ascii and runic LoRA adapters (PEFT multi-adapter)."""
 
-    def __init__(self, loaded: LoadedBase, model: Any, adapters: dict[str, Path], memory: dict[str, int]) -> None:
+    def __init__(
+        self,
+        loaded: LoadedBase,
+        model: Any,
+        adapters: dict[str, Path],
+        memory: dict[str, int],
+        glyphs: GlyphTokens | None = None,
+    ) -> None:
         self.base = loaded
         self.model = model
-        self.tokenizer = loaded.tokenizer
+        self.tokenizer = loaded.tokenizer  # the base's own; an expert trained with glyph tokens has its own
         self.adapters = adapters
         self.memory = memory
+        self.glyphs = glyphs
         self.decoder = Decoder(model, loaded.tokenizer)
+        glyph_decoder = Decoder(model, glyphs.tokenizer) if glyphs else None
+        self.decoders = {
+            expert: glyph_decoder if glyphs and expert in glyphs.rows else self.decoder for expert in adapters
+        }
         self.lean_lora_layers = 0  # LoRA layers running the lean inference forward
         self._lock = threading.Lock()  # one query at a time: the active adapter is shared state
 
@@ -152,10 +165,10 @@ class HLXMoE:
         base = base or cls._trained_base(folders)
         loaded = load_base(base, quantization, device)
         base_bytes = _resident_bytes() - before
-        first, *rest = EXPERTS
-        model = peft.PeftModel.from_pretrained(loaded.model, str(folders[first]), adapter_name=first)
-        for expert in rest:
-            model.load_adapter(str(folders[expert]), adapter_name=expert)
+        glyphs = GlyphTokens.for_adapters(loaded, folders)
+        model = None
+        for expert in EXPERTS:
+            model = _load_adapter(model or loaded.model, folders[expert], expert)
         model.eval()
         lean_layers = install_lean_lora_forward(model)
         memory = {
@@ -167,7 +180,7 @@ class HLXMoE:
                 p.numel() * p.element_size() for name, p in model.named_parameters() if "lora_" in name
             ),
         }
-        mixture = cls(loaded, model, folders, memory)
+        mixture = cls(loaded, model, folders, memory, glyphs)
         mixture.lean_lora_layers = lean_layers
         return mixture
 
@@ -209,6 +222,7 @@ class HLXMoE:
             "quantization": self.base.quantization,
             "device": self.base.device,
             "lean_lora_layers": self.lean_lora_layers,
+            "glyph_token_experts": sorted(self.glyphs.rows) if self.glyphs else [],
             "adapters": {expert: str(path) for expert, path in self.adapters.items()},
         }
 
@@ -226,8 +240,8 @@ class HLXMoE:
         if max_new_tokens is None:
             max_new_tokens = self._token_budget(parsed)
         with self._lock:
-            self.model.set_adapter(decision.expert)
-            generation = self.decoder.generate(prompt_of(text), constraint=constraint, max_new_tokens=max_new_tokens)
+            self.activate(decision.expert)
+            generation = self.decoders[decision.expert].generate(prompt_of(text), constraint=constraint, max_new_tokens=max_new_tokens)
         graded = grade(parsed, generation.text) if parsed is not None else None
         return QueryResult(
             instruction=text,
@@ -246,6 +260,12 @@ class HLXMoE:
             latency_seconds=generation.seconds,
             stop_reason=generation.stop_reason,
         )
+
+    def activate(self, expert: str) -> None:
+        """Make ``expert``'s adapter (and glyph rows, if it has them) the active one."""
+        self.model.set_adapter(expert)
+        if self.glyphs is not None:
+            self.glyphs.activate(self.model, expert)
 
     def _token_budget(self, parsed: Any) -> int:
         """Enough new tokens for the reference answer with room to spare (it is known)."""
@@ -276,6 +296,69 @@ class HLXMoE:
                 return self.translate(self.translate(text, "hlxl"), to)
             return self.query(instruction).answer.removeprefix("HLXL: ")
         return self.query(text).answer
+
+
+def _load_adapter(model: Any, folder: Path, expert: str) -> Any:
+    """``model`` (a base, or the PEFT model of the experts loaded so far) with the adapter in
+    ``folder`` loaded as ``expert``. The LoRA weights only: an adapter's glyph rows are the
+    mixture's to swap (:class:`GlyphTokens`), since PEFT cannot hold trainable tokens for some
+    adapters of one model and not for others."""
+    import json
+
+    import peft
+
+    peft_type = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))["peft_type"]
+    config = peft.PEFT_TYPE_TO_CONFIG_MAPPING[peft_type].from_pretrained(str(folder))
+    config.trainable_token_indices = None
+    config.inference_mode = True
+    if not isinstance(model, peft.PeftModel):
+        return peft.PeftModel.from_pretrained(model, str(folder), adapter_name=expert, config=config)
+    model.add_adapter(expert, config)
+    model.load_adapter(str(folder), adapter_name=expert)
+    return model
+
+
+@dataclass
+class GlyphTokens:
+    """The glyph tokens of a mixture in which some experts were trained with them
+    (``hlx_moe.glyph_tokens``): the base's tokenizer with the glyphs added, and each such
+    expert's trained rows, written into the shared embedding when it is chosen."""
+
+    tokenizer: Any
+    ids: list[int]
+    rows: dict[str, Any]  # expert -> one row per glyph id
+
+    @classmethod
+    def for_adapters(cls, loaded: LoadedBase, folders: dict[str, Path]) -> GlyphTokens | None:
+        """None when no adapter has glyph rows; else the base grows the glyph tokens' rows."""
+        import copy
+
+        found = {expert: glyph_rows(folder) for expert, folder in folders.items()}
+        trained = {expert: rows for expert, rows in found.items() if rows is not None}
+        if not trained:
+            return None
+        tokenizer = copy.deepcopy(loaded.tokenizer)
+        ids = add_glyph_tokens(tokenizer, loaded.model)
+        for expert, (saved_ids, _) in trained.items():
+            if saved_ids != ids:
+                raise HLXError(
+                    f"the {expert} adapter's glyph tokens have ids {saved_ids}, but adding the glyphs to "
+                    f"the base's tokenizer gives {ids}: it was trained on another tokenizer"
+                )
+        return cls(tokenizer, ids, {expert: rows for expert, (_, rows) in trained.items()})
+
+    def activate(self, model: Any, expert: str) -> None:
+        """Write ``expert``'s glyph rows into the embedding (and so the tied output layer).
+        An expert without them uses the base's tokenizer, which never reads the glyph tokens,
+        and its decoder never writes them."""
+        import torch
+
+        rows = self.rows.get(expert)
+        if rows is None:
+            return
+        weight = model.get_input_embeddings().weight
+        with torch.no_grad():
+            weight[self.ids] = rows.to(device=weight.device, dtype=weight.dtype)
 
 
 _SHARED: HLXMoE | None = None

@@ -27,6 +27,7 @@ class Preset:
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     target_modules: tuple[str, ...] = SEVEN_PROJECTIONS
+    glyph_tokens: bool = False  # the LC-R glyphs as new single tokens with trained embedding rows
     # Schedule
     epochs: float = 50.0
     max_steps: int = -1  # > 0 overrides epochs

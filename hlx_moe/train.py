@@ -32,6 +32,7 @@ from hlx_formats.errors import HLXError
 
 from .base import EMBEDDED_BASE, load_base
 from .corpus import EXPERTS, default_root, load
+from .glyph_tokens import add_glyph_tokens, embedding_module_name
 from .presets import Preset, get_preset
 
 __all__ = ["tokenize_rows", "AnswerOnlyCollator", "train_expert", "corpus_hash", "default_adapter_root", "main"]
@@ -199,6 +200,7 @@ def train_expert(
 
     loaded = load_base(base, settings.quantization, device, for_training=True)
     model, tokenizer = loaded.model, loaded.tokenizer
+    glyph_ids = add_glyph_tokens(tokenizer, model) if settings.glyph_tokens else None
     if settings.quantization == "nf4":
         model = peft.prepare_model_for_kbit_training(model, use_gradient_checkpointing=settings.gradient_checkpointing)
     elif settings.gradient_checkpointing:
@@ -213,6 +215,7 @@ def train_expert(
             target_modules=list(settings.target_modules),
             bias="none",
             task_type="CAUSAL_LM",
+            trainable_token_indices={embedding_module_name(model): glyph_ids} if glyph_ids else None,
         )
         model = peft.get_peft_model(model, lora)
     else:  # fp16 adapter weights are cast back to fp32 for training (autocast_adapter_dtype)
@@ -284,9 +287,11 @@ def train_expert(
         return {}
     if settings.adapter_dtype == "float16":  # half the size on disk; PEFT casts it back on load
         for name, parameter in model.named_parameters():
-            if "lora_" in name:
+            if "lora_" in name or "trainable_tokens_delta" in name:
                 parameter.data = parameter.data.to(torch.float16)
-    model.save_pretrained(str(adapter_dir), safe_serialization=True)
+    # The embedding grew by the glyph tokens, so PEFT would save all of it: only their rows
+    # (the trainable tokens) are new.
+    model.save_pretrained(str(adapter_dir), safe_serialization=True, save_embedding_layers=False)
     _record_base_name(adapter_dir, base)
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     tokens_this_run = int(trainer.state.num_input_tokens_seen - progress.first_tokens)
@@ -352,6 +357,12 @@ def _check_init_adapter(folder: Path, settings: Preset, base: str) -> dict[str, 
         raise HLXError(
             f"--init-from {folder}: the adapter has {', '.join(differences)}; "
             "train with the same shape (--set lora_r=... --set lora_alpha=...)"
+        )
+    if bool(config.get("trainable_token_indices")) != settings.glyph_tokens:
+        trained = "with" if config.get("trainable_token_indices") else "without"
+        raise HLXError(
+            f"--init-from {folder}: the adapter was trained {trained} glyph tokens; "
+            f"train with --set glyph_tokens={'true' if trained == 'with' else 'false'}"
         )
     report = _read_report(folder)
     if report.get("base") not in (None, base):

@@ -28,6 +28,7 @@ from hlx_formats.strategies import values  # noqa: E402
 from hlx_formats.grammar import parse_reference  # noqa: E402
 from hlx_moe import HLXMoE, grade, route_instruction  # noqa: E402
 from hlx_moe import corpus, evaluate  # noqa: E402
+from hlx_moe.corpus import prompt_of  # noqa: E402
 from hlx_moe.base import embedded_gguf_path, load_tokenizer  # noqa: E402
 from hlx_moe.decoding import AnswerConstraint, Decoder, answer_end_ids, answer_grammar  # noqa: E402
 from hlx_moe.train import AnswerOnlyCollator, tokenize_rows, train_expert  # noqa: E402
@@ -465,6 +466,136 @@ def test_translate_backend_moe_uses_the_mixture(adapters: Path, monkeypatch: pyt
     assert mixture_module._SHARED is not None
     converted = translate("[1, 2]", to="lc-t", backend="moe")
     parse_reference("lc-t", converted, canonical=True)
+
+
+def test_glyph_tokens_are_single_tokens_with_rows_from_their_pieces(tokenizer, tiny_base: Path) -> None:
+    import copy
+
+    from transformers import LlamaForCausalLM
+
+    from hlx_formats import HLXError
+    from hlx_moe.glyph_tokens import GLYPH_TOKENS, add_glyph_tokens
+
+    model, extended = LlamaForCausalLM.from_pretrained(tiny_base), copy.deepcopy(tokenizer)
+    pieces = {glyph: tokenizer(glyph, add_special_tokens=False)["input_ids"] for glyph in GLYPH_TOKENS}
+    assert all(len(ids) > 1 for ids in pieces.values())  # byte-level pieces before
+    original = model.get_input_embeddings().weight.detach().clone()
+    ids = add_glyph_tokens(extended, model)
+    assert ids == list(range(len(tokenizer), len(tokenizer) + len(GLYPH_TOKENS))) and len(GLYPH_TOKENS) == 17
+    weight = model.get_input_embeddings().weight
+    assert model.get_output_embeddings().weight is weight  # tied: the rows also score the glyphs
+    for glyph, token in zip(GLYPH_TOKENS, ids):
+        assert extended(glyph, add_special_tokens=False)["input_ids"] == [token]
+        assert torch.allclose(weight[token], original[pieces[glyph]].mean(dim=0))
+    assert torch.equal(weight[: len(tokenizer)], original)
+    text = '🜊1000🜁0 "search"🜁1 ⟁documents🜂 ◇label: ⊠0afe, p: 🜃∅, ⊤, ⊥🜄◆ 🐊'
+    encoded = extended(text, add_special_tokens=False)["input_ids"]
+    assert extended.decode(encoded) == text and len(encoded) < len(tokenizer(text, add_special_tokens=False)["input_ids"])
+    with pytest.raises(HLXError, match="already has glyph tokens"):
+        add_glyph_tokens(extended, model)
+    untied = LlamaForCausalLM.from_pretrained(tiny_base, tie_word_embeddings=False)
+    with pytest.raises(HLXError, match="tied"):
+        add_glyph_tokens(copy.deepcopy(tokenizer), untied)
+
+
+@pytest.fixture(scope="module")
+def glyph_adapters(tmp_path_factory: pytest.TempPathFactory, adapters: Path, tiny_base: Path, small_corpus: Path) -> Path:
+    """A runic expert trained with glyph tokens beside ascii and coordinator trained without."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("glyph-adapters")
+    report = train_expert(
+        "runic", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=root,
+        overrides={**TRAIN_OVERRIDES, "glyph_tokens": "true"}, log=lambda message: None,
+    )  # fmt: skip
+    assert report["steps"] == 3 and report["preset"]["glyph_tokens"] is True
+    for expert in ("ascii", "coordinator"):
+        shutil.copytree(adapters / expert, root / expert, ignore=shutil.ignore_patterns("checkpoints"))
+    return root
+
+
+def test_training_with_glyph_tokens_writes_their_rows_into_a_standard_adapter(glyph_adapters: Path, tokenizer) -> None:
+    from safetensors.torch import load_file
+
+    from hlx_moe.glyph_tokens import GLYPH_TOKENS, glyph_rows
+
+    folder = glyph_adapters / "runic"
+    config = json.loads((folder / "adapter_config.json").read_text())
+    ids = list(range(len(tokenizer), len(tokenizer) + len(GLYPH_TOKENS)))
+    assert config["trainable_token_indices"] == {"embed_tokens": ids}
+    weights = load_file(folder / "adapter_model.safetensors")
+    assert not [name for name in weights if "base_layer" in name]  # the rows, not the whole embedding
+    (name,) = [name for name in weights if name.endswith("embed_tokens.token_adapter.trainable_tokens_delta")]
+    assert weights[name].shape == (len(ids), 64) and weights[name].dtype == torch.float16
+    assert not (folder / "tokenizer.json").exists()  # the tokens are rebuilt from the base's tokenizer
+    rows = glyph_rows(folder)
+    assert rows is not None and rows[0] == ids and torch.equal(rows[1], weights[name])
+    assert glyph_rows(glyph_adapters / "ascii") is None
+    assert "17 new tokens with trained rows" in (folder / "README.md").read_text()
+
+
+def test_a_mixture_with_one_glyph_token_expert(glyph_adapters: Path, tiny_base: Path, tokenizer) -> None:
+    import copy
+
+    import peft
+    from transformers import LlamaForCausalLM
+
+    from hlx_moe.glyph_tokens import GLYPH_TOKENS, add_glyph_tokens
+
+    moe = HLXMoE.load(glyph_adapters, quantization="none")
+    assert moe.glyphs is not None and set(moe.glyphs.rows) == {"runic"}
+    assert moe.footprint()["glyph_token_experts"] == ["runic"]
+    runic, ascii_ = moe.decoders["runic"].tokenizer, moe.decoders["ascii"].tokenizer
+    assert runic("🜃", add_special_tokens=False)["input_ids"] == [moe.glyphs.ids[GLYPH_TOKENS.index("🜃")]]
+    assert ascii_ is moe.tokenizer and len(ascii_("🜃", add_special_tokens=False)["input_ids"]) > 1
+    result = moe.query("Convert to LC-R: [1, {a: b\"hi\"}]")
+    assert result.expert == "runic" and result.parses, result
+    weight = moe.model.get_input_embeddings().weight
+    assert torch.equal(weight[moe.glyphs.ids], moe.glyphs.rows["runic"].to(weight.dtype))
+    # The same logits as the adapter loaded on its own, the way docs/moe.md says to serve it.
+    alone_tokenizer, alone = copy.deepcopy(tokenizer), LlamaForCausalLM.from_pretrained(tiny_base)
+    add_glyph_tokens(alone_tokenizer, alone)
+    alone = peft.PeftModel.from_pretrained(alone, str(glyph_adapters / "runic"))
+    inputs = torch.tensor([runic(prompt_of("Parse LC-R: 🜃1, ◇a: ⊤◆🜄"))["input_ids"]])
+    assert int(inputs.max()) >= len(tokenizer)  # glyph tokens in the prompt
+    with torch.no_grad():
+        assert torch.allclose(moe.model(input_ids=inputs).logits, alone(input_ids=inputs).logits, atol=1e-4)
+    for instruction in ("Convert this to text-safe format: 🜃1, 2🜄", "Convert to LC-B: [1, 2]"):
+        result = moe.query(instruction)
+        assert result.expert != "runic" and result.parses, result
+        for constrained in (True, False):
+            generation = moe.decoders[result.expert].generate(prompt_of(instruction), constraint=AnswerConstraint("lc-t") if constrained else None, max_new_tokens=12)
+            assert not set(moe.decoders[result.expert].tokenizer(generation.text)["input_ids"]) & set(moe.glyphs.ids)
+
+
+def test_glyph_token_ids_are_checked_against_the_base_and_the_starting_adapter(glyph_adapters: Path, adapters: Path, tiny_base: Path, small_corpus: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from hlx_formats import HLXError
+
+    shutil.copytree(glyph_adapters, tmp_path / "moved")
+    config_path = tmp_path / "moved" / "runic" / "adapter_config.json"
+    config = json.loads(config_path.read_text())
+    config["trainable_token_indices"]["embed_tokens"] = [token + 1 for token in config["trainable_token_indices"]["embed_tokens"]]
+    config_path.write_text(json.dumps(config))
+    with pytest.raises(HLXError, match="trained on another tokenizer"):
+        HLXMoE.load(tmp_path / "moved")
+    with pytest.raises(HLXError, match="trained without glyph tokens; train with --set glyph_tokens=false"):
+        train_expert("runic", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, overrides={"glyph_tokens": "true"}, init_from=adapters / "runic")
+    with pytest.raises(HLXError, match="trained with glyph tokens; train with --set glyph_tokens=true"):
+        train_expert("runic", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, init_from=glyph_adapters / "runic")
+
+
+def test_a_decoder_never_chooses_a_token_its_tokenizer_lacks(tokenizer) -> None:
+    """Another expert's glyph tokens are rows of the shared model that this expert's
+    tokenizer does not have: masked, even when the model scores them highest."""
+    model = ScriptedModel(tokenizer, "[1, 2]")
+    model.head = torch.nn.Linear(1, len(tokenizer) + 17, bias=False)
+    model.noise = torch.cat([model.noise, torch.full((17,), 100.0)])
+    for constraint in (None, AnswerConstraint("hlxl")):
+        model.seen = []
+        generation = Decoder(model, tokenizer).generate("Q", constraint=constraint, max_new_tokens=6)
+        assert generation.text.startswith("[1, 2]"), generation
 
 
 def test_missing_adapters_is_a_clear_error(tmp_path: Path) -> None:
