@@ -219,8 +219,15 @@ def train_expert(
         )
         model = peft.get_peft_model(model, lora)
     else:  # fp16 adapter weights are cast back to fp32 for training (autocast_adapter_dtype)
-        model = peft.PeftModel.from_pretrained(model, initialized_from["adapter"], is_trainable=True)
-        log(f"starting from the adapter in {initialized_from['adapter']} ({initialized_from['steps']} steps)")
+        gains_glyphs = bool(glyph_ids) and not initialized_from["glyph_tokens"]
+        if gains_glyphs:
+            model = _plain_adapter_with_glyph_tokens(model, initialized_from["adapter"], embedding_module_name(model), glyph_ids)
+        else:
+            model = peft.PeftModel.from_pretrained(model, initialized_from["adapter"], is_trainable=True)
+        log(
+            f"starting from the adapter in {initialized_from['adapter']} ({initialized_from['steps']} steps)"
+            + ("; the glyph tokens are new" if gains_glyphs else "")
+        )
 
     train_rows = load(corpus_dir / expert / "train.jsonl")
     validation_rows = load(corpus_dir / expert / "validation.jsonl")[: settings.eval_examples]
@@ -333,6 +340,24 @@ def train_expert(
     return report
 
 
+def _plain_adapter_with_glyph_tokens(model: Any, adapter: str, embedding: str, glyph_ids: list[int]) -> Any:
+    """A trainable PEFT model with the LoRA weights of ``adapter`` (trained without glyph
+    tokens) and trainable glyph rows that start where :func:`add_glyph_tokens` put them."""
+    import peft
+    from peft.utils import load_peft_weights
+
+    config = peft.LoraConfig.from_pretrained(adapter)
+    config.trainable_token_indices = {embedding: glyph_ids}
+    config.inference_mode = False
+    model = peft.get_peft_model(model, config)
+    weights = load_peft_weights(adapter)
+    for name, tensor in peft.get_peft_model_state_dict(model).items():
+        if name.endswith("trainable_tokens_delta"):  # the adapter has none: keep the fresh rows
+            weights.setdefault(name, tensor)
+    peft.set_peft_model_state_dict(model, weights)
+    return model
+
+
 def _record_base_name(adapter_dir: Path, base: str) -> None:
     """PEFT writes the folder the base was loaded from into ``adapter_config.json`` (for the
     embedded base, a cache folder of the training machine); write the base's name instead,
@@ -358,12 +383,9 @@ def _check_init_adapter(folder: Path, settings: Preset, base: str) -> dict[str, 
             f"--init-from {folder}: the adapter has {', '.join(differences)}; "
             "train with the same shape (--set lora_r=... --set lora_alpha=...)"
         )
-    if bool(config.get("trainable_token_indices")) != settings.glyph_tokens:
-        trained = "with" if config.get("trainable_token_indices") else "without"
-        raise HLXError(
-            f"--init-from {folder}: the adapter was trained {trained} glyph tokens; "
-            f"train with --set glyph_tokens={'true' if trained == 'with' else 'false'}"
-        )
+    glyph_tokens = bool(config.get("trainable_token_indices"))
+    if glyph_tokens and not settings.glyph_tokens:  # its glyph rows would be lost
+        raise HLXError(f"--init-from {folder}: the adapter was trained with glyph tokens; train with --set glyph_tokens=true")
     report = _read_report(folder)
     if report.get("base") not in (None, base):
         raise HLXError(f"--init-from {folder}: the adapter was trained on base {report['base']!r}, not {base!r}")
@@ -376,6 +398,7 @@ def _check_init_adapter(folder: Path, settings: Preset, base: str) -> dict[str, 
         "seed": preset.get("seed"),
         "train_seconds": report.get("train_seconds"),
         "corpus_sha256": report.get("corpus_sha256"),
+        "glyph_tokens": glyph_tokens,
     }
 
 

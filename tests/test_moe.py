@@ -580,10 +580,33 @@ def test_glyph_token_ids_are_checked_against_the_base_and_the_starting_adapter(g
     config_path.write_text(json.dumps(config))
     with pytest.raises(HLXError, match="trained on another tokenizer"):
         HLXMoE.load(tmp_path / "moved")
-    with pytest.raises(HLXError, match="trained without glyph tokens; train with --set glyph_tokens=false"):
-        train_expert("runic", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, overrides={"glyph_tokens": "true"}, init_from=adapters / "runic")
     with pytest.raises(HLXError, match="trained with glyph tokens; train with --set glyph_tokens=true"):
         train_expert("runic", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, init_from=glyph_adapters / "runic")
+
+
+def test_a_plain_adapter_can_gain_glyph_tokens(adapters: Path, tiny_base: Path, small_corpus: Path, tokenizer, tmp_path: Path) -> None:
+    """Starting from an adapter trained without glyph tokens: its LoRA weights carry over and
+    the glyph rows start from their pieces (with a learning rate of 0 they stay there)."""
+    from safetensors.torch import load_file
+    from transformers import LlamaForCausalLM
+
+    from hlx_moe.glyph_tokens import GLYPH_TOKENS, glyph_rows
+
+    messages: list[str] = []
+    report = train_expert(
+        "runic", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path,
+        overrides={**TRAIN_OVERRIDES, "max_steps": "1", "learning_rate": "0", "glyph_tokens": "true"},
+        init_from=adapters / "runic", log=messages.append,
+    )  # fmt: skip
+    assert any(message.endswith("the glyph tokens are new") for message in messages)
+    assert report["initialized_from"]["glyph_tokens"] is False and report["preset"]["glyph_tokens"] is True
+    started, written = load_file(adapters / "runic" / "adapter_model.safetensors"), load_file(tmp_path / "runic" / "adapter_model.safetensors")
+    assert all(torch.equal(started[name], written[name]) for name in started)
+    ids, rows = glyph_rows(tmp_path / "runic")
+    embedding = LlamaForCausalLM.from_pretrained(tiny_base).get_input_embeddings().weight
+    pieces = [tokenizer(glyph, add_special_tokens=False)["input_ids"] for glyph in GLYPH_TOKENS]
+    expected = torch.stack([embedding[piece].mean(dim=0) for piece in pieces]).to(torch.float16)
+    assert ids[0] == len(tokenizer) and torch.equal(rows, expected)
 
 
 def test_a_decoder_never_chooses_a_token_its_tokenizer_lacks(tokenizer) -> None:
