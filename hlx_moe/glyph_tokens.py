@@ -31,7 +31,7 @@ from typing import Any
 from hlx_formats.errors import HLXError
 from hlx_formats.lcr import GLYPHS, LEGACY_GLYPHS
 
-__all__ = ["GLYPH_TOKENS", "add_glyph_tokens", "embedding_module_name", "glyph_token_ids", "glyph_rows"]
+__all__ = ["GLYPH_TOKENS", "add_glyph_tokens", "adapter_config", "embedding_module_name", "glyph_token_ids", "glyph_rows"]
 
 #: The tokens added, in this order, after the base's vocabulary.
 GLYPH_TOKENS: tuple[str, ...] = tuple(GLYPHS) + tuple(LEGACY_GLYPHS)
@@ -86,6 +86,19 @@ def embedding_module_name(model: Any) -> str:
         if module is embedding:
             return name.rsplit(".", 1)[-1]
     raise HLXError("the model's input embedding is not one of its modules")
+
+
+def adapter_config(adapter: Path, *, trainable_token_indices: dict[str, list[int]] | None, inference_mode: bool) -> Any:
+    """The PEFT config of a saved adapter with its trainable tokens replaced: None to load
+    the LoRA weights alone (the mixture keeps the glyph rows itself), or glyph ids to give a
+    plain adapter the glyph tokens (training ``--init-from`` with ``glyph_tokens``)."""
+    import peft
+
+    peft_type = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))["peft_type"]
+    config = peft.PEFT_TYPE_TO_CONFIG_MAPPING[peft_type].from_pretrained(str(adapter))
+    config.trainable_token_indices = trainable_token_indices
+    config.inference_mode = inference_mode
+    return config
 
 
 def glyph_rows(adapter: Path) -> tuple[list[int], Any] | None:

@@ -24,7 +24,7 @@ from hlx_formats.errors import BackendUnavailable, HLXError
 from .base import EMBEDDED_BASE, LoadedBase, _require, load_base
 from .corpus import EXPERTS, prompt_of
 from .decoding import AnswerConstraint, Decoder
-from .glyph_tokens import add_glyph_tokens, glyph_rows
+from .glyph_tokens import adapter_config, add_glyph_tokens, glyph_rows
 from .grading import grade
 from .router import route_instruction
 
@@ -303,14 +303,9 @@ def _load_adapter(model: Any, folder: Path, expert: str) -> Any:
     ``folder`` loaded as ``expert``. The LoRA weights only: an adapter's glyph rows are the
     mixture's to swap (:class:`GlyphTokens`), since PEFT cannot hold trainable tokens for some
     adapters of one model and not for others."""
-    import json
-
     import peft
 
-    peft_type = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))["peft_type"]
-    config = peft.PEFT_TYPE_TO_CONFIG_MAPPING[peft_type].from_pretrained(str(folder))
-    config.trainable_token_indices = None
-    config.inference_mode = True
+    config = adapter_config(folder, trainable_token_indices=None, inference_mode=True)
     if not isinstance(model, peft.PeftModel):
         return peft.PeftModel.from_pretrained(model, str(folder), adapter_name=expert, config=config)
     model.add_adapter(expert, config)

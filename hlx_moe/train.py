@@ -32,7 +32,7 @@ from hlx_formats.errors import HLXError
 
 from .base import EMBEDDED_BASE, load_base
 from .corpus import EXPERTS, default_root, load
-from .glyph_tokens import add_glyph_tokens, embedding_module_name
+from .glyph_tokens import adapter_config, add_glyph_tokens, embedding_module_name
 from .presets import Preset, get_preset
 
 __all__ = ["tokenize_rows", "AnswerOnlyCollator", "train_expert", "corpus_hash", "default_adapter_root", "main"]
@@ -346,9 +346,7 @@ def _plain_adapter_with_glyph_tokens(model: Any, adapter: str, embedding: str, g
     import peft
     from peft.utils import load_peft_weights
 
-    config = peft.LoraConfig.from_pretrained(adapter)
-    config.trainable_token_indices = {embedding: glyph_ids}
-    config.inference_mode = False
+    config = adapter_config(Path(adapter), trainable_token_indices={embedding: glyph_ids}, inference_mode=False)
     model = peft.get_peft_model(model, config)
     weights = load_peft_weights(adapter)
     for name, tensor in peft.get_peft_model_state_dict(model).items():
