@@ -8,6 +8,10 @@ Sections (each prints a Markdown table; ``--json FILE`` also writes the numbers)
 * ``training``: LoRA training steps on the embedded base through the real training code
   (``hlx_moe.train``): tokens/s and its ratio to the matmul limit, counting 4 x parameters
   FLOPs per token (forward 2N, backward through the activations 2N; LoRA weights are tiny).
+* ``padding``: the share of the training batches' tokens that are padding, per expert, for
+  the ``cpu`` and ``gpu`` presets' batch size and length limit, with examples in a random
+  order, length-bucketed (the Trainer's ``LengthGroupedSampler``, the presets' default) and in
+  the depth curriculum's order: the most that sequence packing could save. No model is run.
 * ``mixture``: with trained adapters (``--adapters``, default the shipped ones): load time,
   resident memory against the base alone, latency p50/p95 by expert, tokens/s, and the cost
   of constrained decoding (same queries with and without the grammar).
@@ -115,6 +119,41 @@ def training(quick: bool, rate: dict[str, float]) -> dict[str, Any]:
     }
 
 
+def padding(quick: bool) -> list[dict[str, Any]]:
+    import torch
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+
+    from hlx_moe.base import load_tokenizer
+    from hlx_moe.corpus import EXPERTS, default_root, load
+    from hlx_moe.curriculum import DepthCurriculumSampler
+    from hlx_moe.presets import PRESETS
+    from hlx_moe.train import tokenize_rows
+
+    tokenizer = load_tokenizer()
+    results = []
+    for expert in EXPERTS:
+        rows = load(default_root() / expert / "train.jsonl")[: 400 if quick else None]
+        for preset in (PRESETS["cpu"], PRESETS["gpu"]):
+            examples = tokenize_rows(rows, tokenizer, preset.max_length)
+            lengths = [len(example["input_ids"]) for example in examples]
+            depths = [example["depth"] for example in examples]
+            orders = {
+                "random": torch.randperm(len(examples), generator=torch.Generator().manual_seed(preset.seed)).tolist(),
+                "length-bucketed": list(LengthGroupedSampler(preset.batch_size, lengths=lengths, generator=torch.Generator().manual_seed(preset.seed))),
+                "depth curriculum": list(DepthCurriculumSampler(depths, lengths, examples_in_run=-1, seed=preset.seed)),
+            }
+            for order_name, order in orders.items():
+                real = padded = 0
+                for start in range(0, len(order), preset.batch_size):
+                    batch = [lengths[index] for index in order[start : start + preset.batch_size]]
+                    real, padded = real + sum(batch), padded + max(batch) * len(batch)
+                results.append({
+                    "expert": expert, "preset": preset.name, "batch_size": preset.batch_size, "order": order_name,
+                    "examples": len(examples), "real_tokens": real, "padding_share": round(1 - real / padded, 4),
+                })  # fmt: skip
+    return results
+
+
 def _length_bucket(tokens: int) -> str:
     for low, high in ((0, 20), (21, 40), (41, 80)):
         if tokens <= high:
@@ -174,7 +213,7 @@ def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.moe", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small smoke run (for CI)")
-    parser.add_argument("--sections", default="matmul,quantization,training,mixture")
+    parser.add_argument("--sections", default="matmul,quantization,training,padding,mixture")
     parser.add_argument("--adapters", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
@@ -195,6 +234,11 @@ def main(argv: list[str] | None = None) -> int:
             f"\ntraining (cpu preset, {t['steps']} steps): {t['tokens_per_second']} tokens/s, {t['seconds_per_step']} s/step, "
             f"{t['gflops_achieved']} GFLOP/s = {t['share_of_matmul_limit']:.1%} of the matmul limit"
         )
+    if "padding" in sections:
+        results["padding"] = padding(args.quick)
+        print("\n| expert | preset (batch) | order | padding share |\n|---|---|---|---|")
+        for row in results["padding"]:
+            print(f"| {row['expert']} | {row['preset']} ({row['batch_size']}) | {row['order']} | {row['padding_share']:.1%} |")
     if "mixture" in sections:
         results["mixture"] = mixture(args.quick, args.adapters)
         print("\nmixture:", json.dumps(results["mixture"], indent=2))

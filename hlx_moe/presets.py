@@ -13,8 +13,9 @@ from typing import Any
 
 from hlx_formats.errors import HLXError
 
-__all__ = ["Preset", "PRESETS", "get_preset"]
+__all__ = ["Preset", "PRESETS", "CURRICULA", "get_preset"]
 
+CURRICULA = ("none", "depth")  # hlx_moe.curriculum: the order of the training examples
 SEVEN_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
@@ -48,6 +49,7 @@ class Preset:
     # Data
     max_length: int = 512  # tokens of prompt plus answer; longer examples are dropped
     length_bucketing: bool = True  # batches of similar length: little padding
+    curriculum: str = "none"  # "depth": each pass from shallow to deep values (hlx_moe.curriculum)
     # Bookkeeping
     logging_steps: int = 10
     eval_steps: int = 200

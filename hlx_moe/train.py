@@ -33,7 +33,7 @@ from hlx_formats.errors import HLXError
 from .base import EMBEDDED_BASE, load_base
 from .corpus import EXPERTS, default_root, load
 from .glyph_tokens import adapter_config, add_glyph_tokens, embedding_module_name
-from .presets import Preset, get_preset
+from .presets import CURRICULA, Preset, get_preset
 
 __all__ = ["tokenize_rows", "AnswerOnlyCollator", "train_expert", "corpus_hash", "default_adapter_root", "main"]
 
@@ -53,16 +53,18 @@ def corpus_hash(corpus_dir: Path, expert: str) -> str:
 
 def tokenize_rows(rows: list[dict[str, Any]], tokenizer: Any, max_length: int) -> list[dict[str, list[int]]]:
     """Prompt and answer tokenised apart (as at inference), the answer ending in EOS; labels
-    are -100 on the prompt so that the loss is on the answer only. Longer examples are dropped."""
+    are -100 on the prompt so that the loss is on the answer only. Longer examples are dropped.
+    Each example keeps its row's ``depth`` (0 where the row has none or null) for the curriculum."""
     prompts = tokenizer([row["input"] for row in rows], add_special_tokens=False)["input_ids"]
     answers = tokenizer([row["output"] for row in rows], add_special_tokens=False)["input_ids"]
     eos = tokenizer.eos_token_id
     examples = []
-    for prompt, answer in zip(prompts, answers):
+    for row, prompt, answer in zip(rows, prompts, answers):
         input_ids = prompt + answer + [eos]
         if len(input_ids) > max_length:
             continue
-        examples.append({"input_ids": input_ids, "labels": [-100] * len(prompt) + answer + [eos]})
+        labels = [-100] * len(prompt) + answer + [eos]
+        examples.append({"input_ids": input_ids, "labels": labels, "depth": int(row.get("depth") or 0)})
     return examples
 
 
@@ -87,6 +89,30 @@ class AnswerOnlyCollator:
             "labels": torch.tensor(labels),
             "attention_mask": torch.tensor(attention),
         }
+
+
+def _trainer_class(settings: Preset) -> Any:
+    """The Trainer, or with ``curriculum="depth"`` a Trainer whose sampler orders each pass by depth."""
+    from transformers import Trainer
+
+    if settings.curriculum == "none":
+        return Trainer
+
+    class CurriculumTrainer(Trainer):
+        def _get_train_sampler(self, train_dataset: Any = None) -> Any:
+            from .curriculum import DepthCurriculumSampler
+
+            dataset = train_dataset if train_dataset is not None else self.train_dataset
+            args = self.args
+            per_step = args.train_batch_size * args.gradient_accumulation_steps * max(1, args.world_size)
+            return DepthCurriculumSampler(
+                [example["depth"] for example in dataset],
+                [len(example["input_ids"]) for example in dataset],
+                examples_in_run=args.max_steps * per_step if args.max_steps > 0 else -1,
+                seed=args.seed,
+            )
+
+    return CurriculumTrainer
 
 
 def _progress_callback(log: Callable[[str], None]) -> Any:
@@ -142,6 +168,8 @@ def _device() -> str:
 
 
 def _check_preset(preset: Preset, device: str) -> None:
+    if preset.curriculum not in CURRICULA:
+        raise HLXError(f"preset field curriculum: {preset.curriculum!r} is not one of {', '.join(CURRICULA)}")
     if device == "cpu":
         needs_cuda = [
             (reason, override)
@@ -196,7 +224,7 @@ def train_expert(
     import peft
     import torch
     import transformers
-    from transformers import Trainer, TrainingArguments
+    from transformers import TrainingArguments
 
     loaded = load_base(base, settings.quantization, device, for_training=True)
     model, tokenizer = loaded.model, loaded.tokenizer
@@ -271,7 +299,7 @@ def train_expert(
         remove_unused_columns=False,
     )
     progress = _progress_callback(log)
-    trainer = Trainer(
+    trainer = _trainer_class(settings)(
         model=model,
         args=arguments,
         train_dataset=train_set,

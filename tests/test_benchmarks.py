@@ -41,4 +41,7 @@ def test_moe_benchmark_quick(tmp_path: Path) -> None:
     assert results["matmul"]["gflops"] > 0
     assert {row["quantization"] for row in results["quantization"]} == {"nf4", "none"}
     assert results["training"]["tokens_per_second"] > 0
+    shares = {(row["expert"], row["preset"], row["order"]): row["padding_share"] for row in results["padding"]}
+    assert len(shares) == 18 and all(0 <= share < 1 for share in shares.values())
+    assert all(shares[expert, "gpu", "length-bucketed"] < shares[expert, "gpu", "random"] for expert in ("ascii", "runic", "coordinator"))
     assert "mixture" in results

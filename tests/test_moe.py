@@ -230,6 +230,53 @@ def test_original_preset_is_the_report_and_refuses_cpu() -> None:
             train_expert("runic", preset="original")
 
 
+def test_curriculum_sorts_the_part_of_each_pass_the_run_reaches() -> None:
+    from hlx_moe.curriculum import DepthCurriculumSampler
+
+    depths, lengths = [i % 5 for i in range(40)], [(7 * i) % 13 for i in range(40)]
+    key = lambda index: (depths[index], lengths[index])  # noqa: E731
+    sampler = DepthCurriculumSampler(depths, lengths, examples_in_run=50, seed=3)
+    first = list(sampler)
+    assert sorted(first) == list(range(40)) and [key(i) for i in first] == sorted(map(key, first))
+    sampler.set_epoch(1)  # 10 examples of the run are left for the second pass
+    second = list(sampler)
+    random_order = torch.randperm(40, generator=torch.Generator().manual_seed(4)).tolist()
+    assert sorted(second) == list(range(40)) and list(sampler) == second
+    assert set(second[:10]) == set(random_order[:10]) and [key(i) for i in second[:10]] == sorted(map(key, second[:10]))
+    assert second[10:] == random_order[10:]  # never reached: left in random order
+    sampler.set_epoch(2)
+    assert list(sampler) == torch.randperm(40, generator=torch.Generator().manual_seed(5)).tolist()
+    every_pass = DepthCurriculumSampler(depths, lengths, examples_in_run=-1, seed=3)
+    every_pass.set_epoch(7)
+    assert [key(i) for i in every_pass] == sorted(map(key, range(40)))
+
+
+def test_training_with_a_depth_curriculum_sees_shallow_examples_first(
+    tiny_base: Path, small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hlx_formats import HLXError
+    from hlx_moe import train
+
+    batches: list[list[int]] = []
+    collate = train.AnswerOnlyCollator.__call__
+
+    def recording(self, batch):  # noqa: ANN001, ANN202
+        batches.append([example["depth"] for example in batch])
+        return collate(self, batch)
+
+    monkeypatch.setattr(train.AnswerOnlyCollator, "__call__", recording)
+    overrides = {**TRAIN_OVERRIDES, "max_steps": "6", "eval_steps": "6", "save_steps": "6", "curriculum": "depth"}
+    report = train_expert(
+        "runic", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path,
+        overrides=overrides, log=lambda message: None,
+    )  # fmt: skip
+    assert report["preset"]["curriculum"] == "depth" and report["steps"] == 6
+    seen = [depth for batch in batches[:6] for depth in batch]  # the 6 training batches come first
+    assert len(seen) == 24 and seen == sorted(seen) and seen[0] < seen[-1]
+    with pytest.raises(HLXError, match="curriculum: 'size' is not one of none, depth"):
+        train_expert("runic", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, overrides={"curriculum": "size"})
+
+
 def test_gpu_preset_keeps_the_shipping_budget_and_refuses_cpu() -> None:
     from hlx_formats import HLXError
     from hlx_moe.presets import get_preset
