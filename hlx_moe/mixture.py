@@ -268,11 +268,14 @@ class HLXMoE:
             self.glyphs.activate(self.model, expert)
 
     def _token_budget(self, parsed: Any) -> int:
-        """Enough new tokens for the reference answer with room to spare (it is known)."""
+        """A cap on new tokens from the value's length in the instruction: twice its tokens
+        plus 16 for one format (every answer of the corpora fits), and for an all-formats
+        answer that for each of the four formats plus 32 for the labels."""
         if parsed is None or parsed.value_text is None:
             return 128
         estimate = len(self.tokenizer(parsed.value_text, add_special_tokens=False)["input_ids"])
-        return max(32, 4 * estimate + 16) if parsed.target_format == "all" else max(32, 2 * estimate + 16)
+        one_format = max(32, 2 * estimate + 16)
+        return 4 * one_format + 32 if parsed.target_format == "all" else one_format
 
     def translate(self, text: str, to: str | None = None) -> str:
         """``hlx_formats.translate(..., backend="moe")``: the answer through the mixture."""

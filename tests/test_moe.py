@@ -486,6 +486,24 @@ def test_unconstrained_decoding_is_free(mixture: HLXMoE) -> None:
     assert not result.constrained and result.new_tokens <= 8
 
 
+def test_token_budget_holds_every_reference_answer_of_the_corpora(mixture: HLXMoE) -> None:
+    """The cap on new tokens comes from the value's length in the instruction; no answer of
+    the committed corpora may be longer (the cap once cut 45 of 73 all-formats test answers)."""
+    from hlx_moe.corpus import default_root
+
+    checked = 0
+    for expert in corpus.EXPERTS:
+        for split in ("train", "validation", "test"):
+            for row in corpus.load(default_root() / expert / f"{split}.jsonl"):
+                parsed = route_instruction(corpus.instruction_of(row)).instruction
+                if parsed is None or not parsed.answers_in_format:
+                    continue
+                needed = len(mixture.tokenizer(row["output"], add_special_tokens=False)["input_ids"]) + 1  # and the end
+                assert needed <= mixture._token_budget(parsed), (row["input"], needed)
+                checked += 1
+    assert checked > 20_000
+
+
 def test_answer_grammar_accepts_reference_answers(tokenizer) -> None:
     import llguidance
     import llguidance.hf
