@@ -131,6 +131,7 @@ def _add_moe(subparsers: Any) -> None:
         action.add_argument("--adapters", type=Path, default=None, help="adapter root (default: $HLX_MOE_ADAPTERS, else the shipped adapters)")
         action.add_argument("--base", default=None, help="base model (default: the one the adapters were trained on)")
         action.add_argument("--quantization", default="auto", choices=("auto", "nf4", "none"), help="base quantisation (default: auto)")
+        action.add_argument("--beams", type=int, default=1, metavar="N", help="beam search of width N (default: 1, greedy)")
 
     query = add_command(actions, "query", run_moe_query, summary="answer one instruction through the mixture")
     query.add_argument("instruction", help="e.g. 'Convert to LC-R: [1, 2, 3]'")
@@ -166,7 +167,7 @@ def run_moe_train(args: argparse.Namespace) -> int:
 def _load_mixture(args: argparse.Namespace) -> Any:
     from .mixture import HLXMoE
 
-    return HLXMoE.load(args.adapters, base=args.base, quantization=args.quantization)
+    return HLXMoE.load(args.adapters, base=args.base, quantization=args.quantization, num_beams=args.beams)
 
 
 def _print_result(result: Any) -> None:
@@ -270,13 +271,14 @@ def _update_cards(moe: Any, records: list[dict[str, Any]], args: argparse.Namesp
     summary = evaluate.summarise(records)
     accelerator = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
     sample = f"--limit {args.limit}" if args.limit else "the whole test split"
+    decoding = f", beam search of {moe.num_beams}" if moe.num_beams > 1 else ""
     for expert, folder in moe.adapters.items():
         table = evaluate.card_table(summary, expert)
         report_path = Path(folder) / "training_report.json"
         if table is None or not report_path.is_file():
             continue
         note = (
-            f"Measured with `hlx moe eval` ({sample}; constrained decoding; {os.cpu_count()} CPU cores ({platform.machine()}), {accelerator}), "
+            f"Measured with `hlx moe eval` ({sample}; constrained decoding{decoding}; {os.cpu_count()} CPU cores ({platform.machine()}), {accelerator}), "
             f"{datetime.date.today().isoformat()}. Same shape: right structure, some scalar wrong.\n\n"
         )
         write_model_card(Path(folder), json.loads(report_path.read_text(encoding="utf-8")), note + table)

@@ -1,4 +1,4 @@
-"""Greedy decoding, optionally constrained by an HLX answer's grammar through llguidance.
+"""Greedy decoding or beam search, optionally constrained by an HLX answer's grammar through llguidance.
 
 The constraint for an answer is built from the same ``grammars/*.lark`` files as the
 parsers, in canonical mode: a top grammar names the prefix (``HLXL: ``, or the four labels
@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from hlx_formats import repeats_key
+from hlx_formats.errors import HLXError
 from hlx_formats.grammar import FORMAT_TITLES, grammar_text
 
-__all__ = ["answer_grammar", "answer_end_ids", "AnswerConstraint", "Generation", "Decoder"]
+__all__ = ["answer_grammar", "answer_end_ids", "AnswerConstraint", "Generation", "Decoder", "MAX_BEAMS", "check_num_beams"]
 
 _SUBGRAMMAR = {"hlxl": "hlxl", "lc-t": "lct", "lc-r": "lcr", "lc-b": "lcb"}
 
@@ -104,6 +105,25 @@ _FINISHING_PIECES = (
     "🜊0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "[",
 )
 _MAX_CANDIDATES = 64  # tokens tried at one step before the answer is handed to the finisher
+MAX_BEAMS = 16  # the widest beam search Decoder.generate accepts
+
+
+def check_num_beams(num_beams: Any) -> int:
+    """``num_beams`` if it is a beam width decoding accepts (1 to ``MAX_BEAMS``), else an HLXError."""
+    if not isinstance(num_beams, int) or isinstance(num_beams, bool) or not 1 <= num_beams <= MAX_BEAMS:
+        raise HLXError(f"num_beams must be an integer from 1 to {MAX_BEAMS}, not {num_beams!r}")
+    return num_beams
+
+
+@dataclass
+class _Beam:
+    """One hypothesis of a beam search: its tokens, their summed log-probability and, under
+    a constraint, the grammar state after them."""
+
+    tokens: list[int]
+    score: float
+    matcher: Any
+    stop_reason: str = ""
 
 
 def answer_end_ids(tokenizer: Any) -> set[int]:
@@ -158,9 +178,13 @@ class Decoder:
         return self.tokenizer.decode(tokens, skip_special_tokens=True)
 
     def generate(
-        self, prompt: str, *, constraint: AnswerConstraint | None = None, max_new_tokens: int = 256
+        self, prompt: str, *, constraint: AnswerConstraint | None = None, max_new_tokens: int = 256, num_beams: int = 1
     ) -> Generation:
-        """Greedy continuation of ``prompt``, under ``constraint`` if given."""
+        """Greedy continuation of ``prompt``, under ``constraint`` if given; with
+        ``num_beams`` > 1, the most probable answer a beam search of that width finds."""
+        check_num_beams(num_beams)
+        if num_beams > 1:
+            return self.beam_search(prompt, constraint=constraint, max_new_tokens=max_new_tokens, num_beams=num_beams)
         import torch
         from transformers import DynamicCache
 
@@ -225,6 +249,115 @@ class Decoder:
             self._text(generated), len(prompt_ids), len(generated), time.perf_counter() - started,
             matcher is not None, stop_reason, mask_seconds,
         )  # fmt: skip
+
+    def beam_search(
+        self, prompt: str, *, constraint: AnswerConstraint | None = None, max_new_tokens: int = 256, num_beams: int = 4
+    ) -> Generation:
+        """The answer with the highest sum of token log-probabilities (under the constraint's
+        mask, where it has one) that a beam search of width ``num_beams`` finds.
+
+        The beams run as one batch. Each step every live beam's ``2 * num_beams`` best
+        tokens are candidates (tokens that would repeat a key are passed over, as in greedy
+        decoding); a candidate that ends the answer (an end token where the grammar is
+        complete, or the grammar's last token) is a finished answer, the others the next
+        beams. The search stops as soon as no live beam can beat the best finished answer
+        (a sum of log-probabilities only falls), or at the budget, where the best finished
+        answer wins, or if there is none the best beam is closed by the finishing pieces. Tokens the grammar forces at the start are read in one step;
+        later ones cost a step each, as every beam has its own.
+        """
+        import torch
+        from transformers import DynamicCache
+
+        started = time.perf_counter()
+        prompt_ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        device = next(self.model.parameters()).device
+        root = self.matcher(constraint) if constraint is not None else None
+        bitmask = None
+        if root is not None:
+            import llguidance.torch
+
+            bitmask = llguidance.torch.allocate_token_bitmask(num_beams, self._vocab_size())
+        mask_seconds = 0.0
+        start = self._forced(root, [], constraint, max_new_tokens) if root is not None else []  # type: ignore[arg-type]
+        cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
+        beams = [_Beam(start, 0.0, root)]
+        finished: list[_Beam] = []
+        pending = torch.tensor([prompt_ids + start], device=device)
+        with torch.inference_mode():
+            while beams and len(beams[0].tokens) < max_new_tokens:
+                output = self.model(input_ids=pending, use_cache=True, logits_to_keep=1, **{self._cache_argument: cache})
+                logits = output.logits[:, -1, :].float()
+                logits[:, self.tokenizer_size :] = float("-inf")
+                mask_started = time.perf_counter()
+                if root is not None:
+                    ends = [{token: logits[row, token].item() for token in self.eos_ids} if beam.matcher.is_accepting() else {} for row, beam in enumerate(beams)]
+                    for row, beam in enumerate(beams):
+                        llguidance.torch.fill_next_token_bitmask(beam.matcher, bitmask, row)
+                    llguidance.torch.apply_token_bitmask_inplace(logits, bitmask[: len(beams)].to(logits.device))
+                    for row, row_ends in enumerate(ends):
+                        for token, logit in row_ends.items():
+                            logits[row, token] = logit
+                log_probs = torch.log_softmax(logits, dim=-1)
+                candidates = self._beam_candidates(beams, log_probs, constraint, 2 * num_beams)
+                mask_seconds += time.perf_counter() - mask_started
+                candidates.sort(key=lambda candidate: -candidate[0])
+                next_beams: list[_Beam] = []
+                parents: list[int] = []
+                for score, row, token in candidates:
+                    parent = beams[row]
+                    if token in self.eos_ids:
+                        finished.append(_Beam(parent.tokens, score, parent.matcher, "eos"))
+                        continue
+                    if len(next_beams) == num_beams:
+                        continue
+                    matcher = None
+                    if parent.matcher is not None:
+                        matcher = parent.matcher.deep_copy()
+                        matcher.consume_token(token)
+                        if matcher.is_stopped():  # the grammar's last token: nothing can follow
+                            finished.append(_Beam(parent.tokens + [token], score, matcher, "grammar"))
+                            continue
+                    next_beams.append(_Beam(parent.tokens + [token], score, matcher))
+                    parents.append(row)
+                if not next_beams and not finished:  # every allowed token would repeat a key
+                    break
+                finished.sort(key=lambda beam: -beam.score)
+                del finished[num_beams:]
+                if finished and (not next_beams or finished[0].score >= next_beams[0].score):
+                    next_beams = []  # a sum of log-probabilities only falls: no live beam can win
+                beams = next_beams
+                if beams:
+                    cache.reorder_cache(torch.tensor(parents, device=device))
+                    pending = torch.tensor([[beam.tokens[-1]] for beam in beams], device=device)
+        if finished:
+            best, stop_reason = finished[0], finished[0].stop_reason
+        else:  # the budget, or repeats, ended every beam: the best one is closed so that it parses
+            best = max(beams, key=lambda beam: beam.score)
+            stop_reason = "max_tokens" if len(best.tokens) >= max_new_tokens else "repeat"
+            if best.matcher is not None and not best.matcher.is_accepting():
+                finish_started = time.perf_counter()
+                best = _Beam(self.finish(best.matcher, best.tokens, constraint), best.score, best.matcher)  # type: ignore[arg-type]
+                mask_seconds += time.perf_counter() - finish_started
+                stop_reason = "budget" if stop_reason == "max_tokens" else stop_reason
+        return Generation(
+            self._text(best.tokens), len(prompt_ids), len(best.tokens), time.perf_counter() - started,
+            root is not None, stop_reason, mask_seconds,
+        )  # fmt: skip
+
+    def _beam_candidates(
+        self, beams: list[_Beam], log_probs: Any, constraint: AnswerConstraint | None, per_beam: int
+    ) -> list[tuple[float, int, int]]:
+        """(score, beam, token) for each beam's best tokens that repeat no key."""
+        candidates = []
+        top = log_probs.topk(min(per_beam, log_probs.shape[-1]), dim=-1)
+        for row, beam in enumerate(beams):
+            for log_prob, token in zip(top.values[row].tolist(), top.indices[row].tolist()):
+                if log_prob == float("-inf"):
+                    break
+                repeats = constraint is not None and token not in self.eos_ids and constraint.repeats(self._text(beam.tokens + [token]))
+                if not repeats:
+                    candidates.append((beam.score + log_prob, row, token))
+        return candidates
 
     def _forced(self, matcher: Any, generated: list[int], constraint: AnswerConstraint, max_new_tokens: int) -> list[int]:
         """``generated`` plus the tokens the grammar now forces (a prefix such as ``HLXL: ``,

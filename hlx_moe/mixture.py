@@ -23,7 +23,7 @@ from hlx_formats.errors import BackendUnavailable, HLXError
 
 from .base import EMBEDDED_BASE, LoadedBase, _require, load_base
 from .corpus import EXPERTS, prompt_of
-from .decoding import AnswerConstraint, Decoder
+from .decoding import AnswerConstraint, Decoder, check_num_beams
 from .glyph_tokens import adapter_config, add_glyph_tokens, glyph_rows
 from .grading import grade
 from .router import route_instruction
@@ -138,6 +138,7 @@ class HLXMoE:
             expert: glyph_decoder if glyphs and expert in glyphs.rows else self.decoder for expert in adapters
         }
         self.lean_lora_layers = 0  # LoRA layers running the lean inference forward
+        self.num_beams = 1  # the default of query(): 1 is greedy decoding
         self._lock = threading.Lock()  # one query at a time: the active adapter is shared state
 
     @classmethod
@@ -148,14 +149,17 @@ class HLXMoE:
         base: str | None = None,
         quantization: str = "auto",
         device: str | None = None,
+        num_beams: int = 1,
     ) -> HLXMoE:
         """Load the base once and the three adapters onto it.
 
         ``adapters``: a folder holding ``coordinator/``, ``ascii/`` and ``runic/`` (default:
         ``$HLX_MOE_ADAPTERS``, else the adapters shipped in the package), or a mapping from
         expert to adapter folder. ``base`` defaults to the base the adapters were trained on
-        (their ``adapter_config.json``), else the embedded ``smollm2-135m``.
+        (their ``adapter_config.json``), else the embedded ``smollm2-135m``. ``num_beams``
+        is the default width of ``query``'s decoding (1: greedy).
         """
+        check_num_beams(num_beams)
         for module in ("torch", "transformers", "peft", "llguidance"):
             _require(module, "the mixture")
         folders = cls._adapter_folders(adapters)
@@ -182,6 +186,7 @@ class HLXMoE:
         }
         mixture = cls(loaded, model, folders, memory, glyphs)
         mixture.lean_lora_layers = lean_layers
+        mixture.num_beams = num_beams
         return mixture
 
     @staticmethod
@@ -222,15 +227,21 @@ class HLXMoE:
             "quantization": self.base.quantization,
             "device": self.base.device,
             "lean_lora_layers": self.lean_lora_layers,
+            "num_beams": self.num_beams,
             "glyph_token_experts": sorted(self.glyphs.rows) if self.glyphs else [],
             "adapters": {expert: str(path) for expert, path in self.adapters.items()},
         }
 
-    def query(self, instruction: str, *, constrained: bool = True, max_new_tokens: int | None = None) -> QueryResult:
+    def query(
+        self, instruction: str, *, constrained: bool = True, max_new_tokens: int | None = None, num_beams: int | None = None
+    ) -> QueryResult:
         """Route, generate once with the chosen adapter (under the answer's grammar when the
-        answer is a format and ``constrained``), and grade against the reference."""
+        answer is a format and ``constrained``), and grade against the reference.
+        ``num_beams`` (default: the mixture's ``num_beams``, 1) > 1 decodes with a beam search
+        of that width instead of greedily (``Decoder.beam_search``)."""
         if not isinstance(instruction, str):
             raise HLXError(f"an instruction must be str, not {type(instruction).__name__}")
+        num_beams = check_num_beams(self.num_beams if num_beams is None else num_beams)
         decision = route_instruction(instruction)
         parsed = decision.instruction
         constraint = None
@@ -241,7 +252,9 @@ class HLXMoE:
             max_new_tokens = self._token_budget(parsed)
         with self._lock:
             self.activate(decision.expert)
-            generation = self.decoders[decision.expert].generate(prompt_of(text), constraint=constraint, max_new_tokens=max_new_tokens)
+            generation = self.decoders[decision.expert].generate(
+                prompt_of(text), constraint=constraint, max_new_tokens=max_new_tokens, num_beams=num_beams
+            )
         graded = grade(parsed, generation.text) if parsed is not None else None
         return QueryResult(
             instruction=text,

@@ -22,7 +22,7 @@ pytest.importorskip("transformers")
 pytest.importorskip("peft")
 pytest.importorskip("llguidance")
 
-from hlx_formats import translate  # noqa: E402
+from hlx_formats import HLXError, translate  # noqa: E402
 from hlx_formats.api import ENCODERS  # noqa: E402
 from hlx_formats.strategies import values  # noqa: E402
 from hlx_formats.grammar import parse_reference  # noqa: E402
@@ -376,30 +376,43 @@ def test_constrained_answers_always_parse(mixture: HLXMoE, small_corpus: Path) -
 
 class ScriptedModel(torch.nn.Module):
     """A stand-in model that always prefers the next token of a script: an answer that
-    repeats a key. Free decoding writes the script as it is; constrained decoding must not."""
+    repeats a key. Free decoding writes the script as it is; constrained decoding must not.
 
-    def __init__(self, tokenizer, script: str) -> None:
+    Each row's tokens are kept in the cache (as the keys of its one layer), so a beam
+    search's reordering of the cache reorders them too. ``preferences`` maps a row's text
+    (prompt and answer) to logits for some tokens instead of the script's ("<eos>": EOS)."""
+
+    def __init__(self, tokenizer, script: str = "", preferences: dict[str, dict[str, float]] | None = None) -> None:
         from transformers import LlamaConfig
 
         super().__init__()
+        self.tokenizer = tokenizer
         self.script = tokenizer(script, add_special_tokens=False)["input_ids"]
+        self.preferences = preferences or {}
         self.head = torch.nn.Linear(1, len(tokenizer), bias=False)
         self.config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=1, num_attention_heads=4, num_key_value_heads=4)
         self.noise = torch.rand(len(tokenizer), generator=torch.Generator().manual_seed(0))
-        self.seen: list[int] = []
 
     def get_output_embeddings(self) -> torch.nn.Module:
         return self.head
 
-    def forward(self, input_ids, **kwargs):  # noqa: ANN001, ANN003, ANN201 - a model's signature
+    def forward(self, input_ids, past_key_values, **kwargs):  # noqa: ANN001, ANN003, ANN201 - a model's signature
         from types import SimpleNamespace
 
-        if not self.seen:
+        if past_key_values.get_seq_length() == 0:
             self.prompt_length = input_ids.shape[1]
-        self.seen += input_ids[0].tolist()
-        logits = self.noise.clone()
-        logits[self.script[(len(self.seen) - self.prompt_length) % len(self.script)]] += 10.0
-        return SimpleNamespace(logits=logits.view(1, 1, -1))
+        tokens = input_ids[:, None, :, None].float()
+        history = past_key_values.update(tokens, tokens, 0)[0][:, 0, :, 0].long()
+        logits = self.noise.repeat(input_ids.shape[0], 1)
+        for row, row_tokens in enumerate(history.tolist()):
+            preferred = self.preferences.get(self.tokenizer.decode(row_tokens))
+            if preferred is not None:
+                for piece, logit in preferred.items():
+                    token = self.tokenizer.eos_token_id if piece == "<eos>" else self.tokenizer.convert_tokens_to_ids(piece)
+                    logits[row, token] = logit
+            elif self.script:
+                logits[row, self.script[(len(row_tokens) - self.prompt_length) % len(self.script)]] += 10.0
+        return SimpleNamespace(logits=logits[:, None, :])
 
 
 @pytest.mark.parametrize(
@@ -413,14 +426,31 @@ class ScriptedModel(torch.nn.Module):
         ("all", 'HLXL: {a: 1, a: 2}\nLC-R: ◇a: 1, a: 2◆\nLC-T: {a:1,a:2}\nLC-B: [{a:0x01,a:0x02}]'),
     ],
 )
-def test_constrained_decoding_never_repeats_a_key(tokenizer, target: str, script: str) -> None:
-    free = Decoder(ScriptedModel(tokenizer, script), tokenizer).generate("Q", max_new_tokens=len(tokenizer(script)["input_ids"]))
+@pytest.mark.parametrize("num_beams", [1, 3])
+def test_constrained_decoding_never_repeats_a_key(tokenizer, target: str, script: str, num_beams: int) -> None:
+    length = len(tokenizer(script)["input_ids"])
+    free = Decoder(ScriptedModel(tokenizer, script), tokenizer).generate("Q", max_new_tokens=length, num_beams=num_beams)
     assert free.text == script  # the model wants the repeat ...
     constraint = AnswerConstraint(target)
     assert constraint.repeats(free.text)
-    answer = Decoder(ScriptedModel(tokenizer, script), tokenizer).generate("Q", constraint=constraint, max_new_tokens=48)
+    answer = Decoder(ScriptedModel(tokenizer, script), tokenizer).generate("Q", constraint=constraint, max_new_tokens=48, num_beams=num_beams)
     assert not constraint.repeats(answer.text)  # ... and does not get it
     assert grade_format(target, answer.text), answer
+
+
+@pytest.mark.parametrize("constrained", [True, False])
+def test_beam_search_finds_the_more_probable_answer_greedy_decoding_misses(tokenizer, constrained: bool) -> None:
+    """The model's first choice, "1", leads nowhere (every next token is as likely as any
+    other); its second, "2", is followed by a sure end. Greedy takes "1"; a beam search of
+    two keeps both and ends with "2" (log-probability about -1.3 against -1.3 - 8 or less)."""
+    preferences = {"Q": {"1": 30.0, "2": 29.0}, "Q2": {"<eos>": 40.0}}
+    constraint = AnswerConstraint("hlxl") if constrained else None
+    greedy = Decoder(ScriptedModel(tokenizer, preferences=preferences), tokenizer).generate("Q", constraint=constraint, max_new_tokens=6)
+    beams = Decoder(ScriptedModel(tokenizer, preferences=preferences), tokenizer).generate("Q", constraint=constraint, max_new_tokens=6, num_beams=2)
+    assert greedy.text.startswith("1") and greedy.new_tokens > 1
+    assert (beams.text, beams.stop_reason, beams.new_tokens, beams.constrained) == ("2", "eos", 1, constrained)
+    with pytest.raises(HLXError, match="num_beams must be an integer from 1 to 16, not 0"):
+        Decoder(ScriptedModel(tokenizer), tokenizer).generate("Q", num_beams=0)
 
 
 def test_an_answer_ends_at_eos_or_at_the_start_of_a_new_turn(tokenizer) -> None:
