@@ -511,6 +511,15 @@ def test_any_cut_answer_is_finished_so_that_it_parses(mixture: HLXMoE, value, ta
     assert grade_format(target, answer)
 
 
+def test_beam_search_answers_parse_in_the_mixture(mixture: HLXMoE) -> None:
+    for instruction in ("Convert to LC-R: {a: [1, 2], b: null}", "Translate HLXL to all formats: [true, 42]", "Parse LC-B: [[0x01,0x02]]"):
+        result = mixture.query(instruction, num_beams=3)
+        assert result.constrained and result.parses, (instruction, result.answer)
+    assert mixture.footprint()["num_beams"] == 1
+    with pytest.raises(HLXError, match="num_beams must be an integer from 1 to 16, not 17"):
+        mixture.query("Convert to LC-R: [1]", num_beams=17)
+
+
 def test_unconstrained_decoding_is_free(mixture: HLXMoE) -> None:
     result = mixture.query("Convert to LC-R: [1, 2]", constrained=False, max_new_tokens=8)
     assert not result.constrained and result.new_tokens <= 8
@@ -817,6 +826,10 @@ def test_cli_query_info_chat_eval(adapters: Path, small_corpus: Path, tmp_path: 
     assert main(["moe", "query", "--adapters", str(adapters), "--json", "Convert to LC-T: [1, 2]"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["expert"] == "ascii" and result["parses"] is True and result["constrained"] is True
+    assert main(["moe", "query", "--adapters", str(adapters), "--beams", "2", "--json", "Convert to LC-T: [1, 2]"]) == 0
+    assert json.loads(capsys.readouterr().out)["parses"] is True
+    assert main(["moe", "query", "--adapters", str(adapters), "--beams", "0", "Convert to LC-T: [1, 2]"]) == 1
+    assert "num_beams must be an integer from 1 to 16, not 0" in capsys.readouterr().err
 
     assert main(["moe", "query", "--adapters", str(adapters), "Parse LC-R: ∅"]) == 0
     captured = capsys.readouterr()
