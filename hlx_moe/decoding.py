@@ -256,73 +256,39 @@ class Decoder:
         """The answer with the highest sum of token log-probabilities (under the constraint's
         mask, where it has one) that a beam search of width ``num_beams`` finds.
 
-        The beams run as one batch. Each step every live beam's ``2 * num_beams`` best
-        tokens are candidates (tokens that would repeat a key are passed over, as in greedy
-        decoding); a candidate that ends the answer (an end token where the grammar is
-        complete, or the grammar's last token) is a finished answer, the others the next
-        beams. The search stops as soon as no live beam can beat the best finished answer
-        (a sum of log-probabilities only falls), or at the budget, where the best finished
-        answer wins, or if there is none the best beam is closed by the finishing pieces. Tokens the grammar forces at the start are read in one step;
+        The beams run as one batch, each with its own grammar state. Each step the best
+        ``2 * num_beams`` tokens of every live beam, less those that would repeat a key, are
+        candidates; a candidate that ends the answer (an end token where the grammar is
+        complete, or the grammar's last token) is a finished answer, the best others the
+        next beams. The search stops as soon as no live beam can beat the best finished
+        answer (a sum of log-probabilities only falls), or at the budget, where the best
+        finished answer wins, or if none has finished the best beam is closed by the
+        finishing pieces. Tokens the grammar forces at the start are read in one step;
         later ones cost a step each, as every beam has its own.
         """
         import torch
         from transformers import DynamicCache
 
+        check_num_beams(num_beams)
         started = time.perf_counter()
         prompt_ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
         device = next(self.model.parameters()).device
         root = self.matcher(constraint) if constraint is not None else None
-        bitmask = None
-        if root is not None:
-            import llguidance.torch
-
-            bitmask = llguidance.torch.allocate_token_bitmask(num_beams, self._vocab_size())
         mask_seconds = 0.0
         start = self._forced(root, [], constraint, max_new_tokens) if root is not None else []  # type: ignore[arg-type]
         cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
-        beams = [_Beam(start, 0.0, root)]
-        finished: list[_Beam] = []
+        beams, finished = [_Beam(start, 0.0, root)], []
         pending = torch.tensor([prompt_ids + start], device=device)
         with torch.inference_mode():
             while beams and len(beams[0].tokens) < max_new_tokens:
                 output = self.model(input_ids=pending, use_cache=True, logits_to_keep=1, **{self._cache_argument: cache})
-                logits = output.logits[:, -1, :].float()
-                logits[:, self.tokenizer_size :] = float("-inf")
                 mask_started = time.perf_counter()
-                if root is not None:
-                    ends = [{token: logits[row, token].item() for token in self.eos_ids} if beam.matcher.is_accepting() else {} for row, beam in enumerate(beams)]
-                    for row, beam in enumerate(beams):
-                        llguidance.torch.fill_next_token_bitmask(beam.matcher, bitmask, row)
-                    llguidance.torch.apply_token_bitmask_inplace(logits, bitmask[: len(beams)].to(logits.device))
-                    for row, row_ends in enumerate(ends):
-                        for token, logit in row_ends.items():
-                            logits[row, token] = logit
-                log_probs = torch.log_softmax(logits, dim=-1)
+                log_probs = self._beam_log_probs(output.logits[:, -1, :].float(), beams)
                 candidates = self._beam_candidates(beams, log_probs, constraint, 2 * num_beams)
                 mask_seconds += time.perf_counter() - mask_started
-                candidates.sort(key=lambda candidate: -candidate[0])
-                next_beams: list[_Beam] = []
-                parents: list[int] = []
-                for score, row, token in candidates:
-                    parent = beams[row]
-                    if token in self.eos_ids:
-                        finished.append(_Beam(parent.tokens, score, parent.matcher, "eos"))
-                        continue
-                    if len(next_beams) == num_beams:
-                        continue
-                    matcher = None
-                    if parent.matcher is not None:
-                        matcher = parent.matcher.deep_copy()
-                        matcher.consume_token(token)
-                        if matcher.is_stopped():  # the grammar's last token: nothing can follow
-                            finished.append(_Beam(parent.tokens + [token], score, matcher, "grammar"))
-                            continue
-                    next_beams.append(_Beam(parent.tokens + [token], score, matcher))
-                    parents.append(row)
+                next_beams, parents = self._next_beams(beams, candidates, finished, num_beams)
                 if not next_beams and not finished:  # every allowed token would repeat a key
                     break
-                finished.sort(key=lambda beam: -beam.score)
-                del finished[num_beams:]
                 if finished and (not next_beams or finished[0].score >= next_beams[0].score):
                     next_beams = []  # a sum of log-probabilities only falls: no live beam can win
                 beams = next_beams
@@ -344,10 +310,29 @@ class Decoder:
             root is not None, stop_reason, mask_seconds,
         )  # fmt: skip
 
+    def _beam_log_probs(self, logits: Any, beams: list[_Beam]) -> Any:
+        """Each beam's next-token log-probabilities, under its grammar state if it has one
+        (end tokens allowed where the answer is complete, as in greedy decoding)."""
+        import torch
+
+        logits[:, self.tokenizer_size :] = float("-inf")
+        if beams[0].matcher is not None:
+            import llguidance.torch
+
+            ends = [{token: logits[row, token].item() for token in self.eos_ids} if beam.matcher.is_accepting() else {} for row, beam in enumerate(beams)]
+            bitmask = llguidance.torch.allocate_token_bitmask(len(beams), self._vocab_size())
+            for row, beam in enumerate(beams):
+                llguidance.torch.fill_next_token_bitmask(beam.matcher, bitmask, row)
+            llguidance.torch.apply_token_bitmask_inplace(logits, bitmask.to(logits.device))
+            for row, row_ends in enumerate(ends):
+                for token, logit in row_ends.items():
+                    logits[row, token] = logit
+        return torch.log_softmax(logits, dim=-1)
+
     def _beam_candidates(
         self, beams: list[_Beam], log_probs: Any, constraint: AnswerConstraint | None, per_beam: int
     ) -> list[tuple[float, int, int]]:
-        """(score, beam, token) for each beam's best tokens that repeat no key."""
+        """(score, beam, token) for each beam's best tokens that repeat no key, best first."""
         candidates = []
         top = log_probs.topk(min(per_beam, log_probs.shape[-1]), dim=-1)
         for row, beam in enumerate(beams):
@@ -357,7 +342,34 @@ class Decoder:
                 repeats = constraint is not None and token not in self.eos_ids and constraint.repeats(self._text(beam.tokens + [token]))
                 if not repeats:
                     candidates.append((beam.score + log_prob, row, token))
-        return candidates
+        return sorted(candidates, key=lambda candidate: -candidate[0])
+
+    def _next_beams(
+        self, beams: list[_Beam], candidates: list[tuple[float, int, int]], finished: list[_Beam], num_beams: int
+    ) -> tuple[list[_Beam], list[int]]:
+        """The best ``num_beams`` candidates that go on, with the row of each one's parent;
+        candidates that end an answer join ``finished`` (kept best first, ``num_beams`` long)."""
+        next_beams: list[_Beam] = []
+        parents: list[int] = []
+        for score, row, token in candidates:
+            parent = beams[row]
+            if token in self.eos_ids:
+                finished.append(_Beam(parent.tokens, score, parent.matcher, "eos"))
+                continue
+            if len(next_beams) == num_beams:
+                continue
+            matcher = None
+            if parent.matcher is not None:
+                matcher = parent.matcher.deep_copy()
+                matcher.consume_token(token)
+                if matcher.is_stopped():  # the grammar's last token: nothing can follow
+                    finished.append(_Beam(parent.tokens + [token], score, matcher, "grammar"))
+                    continue
+            next_beams.append(_Beam(parent.tokens + [token], score, matcher))
+            parents.append(row)
+        finished.sort(key=lambda beam: -beam.score)
+        del finished[num_beams:]
+        return next_beams, parents
 
     def _forced(self, matcher: Any, generated: list[int], constraint: AnswerConstraint, max_new_tokens: int) -> list[int]:
         """``generated`` plus the tokens the grammar now forces (a prefix such as ``HLXL: ``,
