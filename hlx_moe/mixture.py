@@ -281,14 +281,17 @@ class HLXMoE:
             self.glyphs.activate(self.model, expert)
 
     def _token_budget(self, parsed: Any) -> int:
-        """A cap on new tokens from the value's length in the instruction: twice its tokens
-        plus 16 for one format (every answer of the corpora fits), and for an all-formats
-        answer that for each of the four formats plus 32 for the labels."""
+        """A cap on new tokens from the value's length in the instruction (in tokens): twice
+        it plus 16, at least 32, for one format, and five times it plus 64, at least 128, for
+        an all-formats answer (four values and their labels). Every answer of the corpora
+        fits (the longest all-formats answer needs 4.1 times plus 64); a cap much above that
+        only lets an answer that runs away run longer."""
         if parsed is None or parsed.value_text is None:
             return 128
         estimate = len(self.tokenizer(parsed.value_text, add_special_tokens=False)["input_ids"])
-        one_format = max(32, 2 * estimate + 16)
-        return 4 * one_format + 32 if parsed.target_format == "all" else one_format
+        if parsed.target_format == "all":
+            return max(128, 5 * estimate + 64)
+        return max(32, 2 * estimate + 16)
 
     def translate(self, text: str, to: str | None = None) -> str:
         """``hlx_formats.translate(..., backend="moe")``: the answer through the mixture."""
