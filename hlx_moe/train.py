@@ -51,7 +51,7 @@ def corpus_hash(corpus_dir: Path, expert: str) -> str:
     return digest.hexdigest()
 
 
-def tokenize_rows(rows: list[dict[str, Any]], tokenizer: Any, max_length: int) -> list[dict[str, list[int]]]:
+def tokenize_rows(rows: list[dict[str, Any]], tokenizer: Any, max_length: int) -> list[dict[str, Any]]:
     """Prompt and answer tokenised apart (as at inference), the answer ending in EOS; labels
     are -100 on the prompt so that the loss is on the answer only. Longer examples are dropped.
     Each example keeps its row's ``depth`` (0 where the row has none or null) for the curriculum."""
