@@ -215,11 +215,7 @@ class Decoder:
                     token = int(logits.argmax(dim=-1))
                 else:
                     mask_started = time.perf_counter()
-                    ends = {token: logits[0, token].item() for token in self.eos_ids} if matcher.is_accepting() else {}
-                    llguidance.torch.fill_next_token_bitmask(matcher, bitmask, 0)
-                    llguidance.torch.apply_token_bitmask_inplace(logits, bitmask.to(logits.device))
-                    for token, logit in ends.items():  # a complete answer may end with any end token
-                        logits[0, token] = logit
+                    self._apply_grammar(logits, [matcher], bitmask)
                     token = self._best_without_repeat(logits[0], generated, constraint)  # type: ignore[arg-type]
                     mask_seconds += time.perf_counter() - mask_started
                     if token is None:
@@ -274,6 +270,11 @@ class Decoder:
         prompt_ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
         device = next(self.model.parameters()).device
         root = self.matcher(constraint) if constraint is not None else None
+        bitmask = None
+        if root is not None:
+            import llguidance.torch
+
+            bitmask = llguidance.torch.allocate_token_bitmask(num_beams, self._vocab_size())
         mask_seconds = 0.0
         start = self._forced(root, [], constraint, max_new_tokens) if root is not None else []  # type: ignore[arg-type]
         cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
@@ -283,7 +284,7 @@ class Decoder:
             while beams and len(beams[0].tokens) < max_new_tokens:
                 output = self.model(input_ids=pending, use_cache=True, logits_to_keep=1, **{self._cache_argument: cache})
                 mask_started = time.perf_counter()
-                log_probs = self._beam_log_probs(output.logits[:, -1, :].float(), beams)
+                log_probs = self._beam_log_probs(output.logits[:, -1, :].float(), beams, bitmask)
                 candidates = self._beam_candidates(beams, log_probs, constraint, 2 * num_beams)
                 mask_seconds += time.perf_counter() - mask_started
                 next_beams, parents = self._next_beams(beams, candidates, finished, num_beams)
@@ -310,23 +311,26 @@ class Decoder:
             root is not None, stop_reason, mask_seconds,
         )  # fmt: skip
 
-    def _beam_log_probs(self, logits: Any, beams: list[_Beam]) -> Any:
-        """Each beam's next-token log-probabilities, under its grammar state if it has one
-        (end tokens allowed where the answer is complete, as in greedy decoding)."""
+    def _apply_grammar(self, logits: Any, matchers: list[Any], bitmask: Any) -> None:
+        """Mask row ``i`` of ``logits`` to what ``matchers[i]`` allows; where its answer is
+        complete, every end token stays allowed (the grammar knows only the tokenizer's EOS)."""
+        import llguidance.torch
+
+        ends = [{token: logits[row, token].item() for token in self.eos_ids} if matcher.is_accepting() else {} for row, matcher in enumerate(matchers)]
+        for row, matcher in enumerate(matchers):
+            llguidance.torch.fill_next_token_bitmask(matcher, bitmask, row)
+        llguidance.torch.apply_token_bitmask_inplace(logits, bitmask[: len(matchers)].to(logits.device))
+        for row, row_ends in enumerate(ends):
+            for token, logit in row_ends.items():
+                logits[row, token] = logit
+
+    def _beam_log_probs(self, logits: Any, beams: list[_Beam], bitmask: Any) -> Any:
+        """Each beam's next-token log-probabilities, under its grammar state if it has one."""
         import torch
 
         logits[:, self.tokenizer_size :] = float("-inf")
-        if beams[0].matcher is not None:
-            import llguidance.torch
-
-            ends = [{token: logits[row, token].item() for token in self.eos_ids} if beam.matcher.is_accepting() else {} for row, beam in enumerate(beams)]
-            bitmask = llguidance.torch.allocate_token_bitmask(len(beams), self._vocab_size())
-            for row, beam in enumerate(beams):
-                llguidance.torch.fill_next_token_bitmask(beam.matcher, bitmask, row)
-            llguidance.torch.apply_token_bitmask_inplace(logits, bitmask.to(logits.device))
-            for row, row_ends in enumerate(ends):
-                for token, logit in row_ends.items():
-                    logits[row, token] = logit
+        if bitmask is not None:
+            self._apply_grammar(logits, [beam.matcher for beam in beams], bitmask)
         return torch.log_softmax(logits, dim=-1)
 
     def _beam_candidates(

@@ -241,7 +241,7 @@ class HLXMoE:
         of that width instead of greedily (``Decoder.beam_search``)."""
         if not isinstance(instruction, str):
             raise HLXError(f"an instruction must be str, not {type(instruction).__name__}")
-        num_beams = check_num_beams(self.num_beams if num_beams is None else num_beams)
+        num_beams = self.num_beams if num_beams is None else num_beams  # the decoder checks it
         decision = route_instruction(instruction)
         parsed = decision.instruction
         constraint = None
