@@ -159,12 +159,15 @@ LENIENT_ONLY = [
     ("hlxl", '"\\u00E9"', "é"),
     ("hlxl", 'b"\\n"', b"\n"),
     ("hlxl", 'b"\\xFF"', b"\xff"),
+    ("hlxl", 'b"\\x2e"', b"."),
+    ("hlxl", '"\\u000a"', "\n"),
     ("lc-t", "[1, 2]", [1, 2]),
     ("lc-t", "{C:14, 0=42}", None),
     ("lc-t", "{C: 14,0=42}", None),
     ("lc-t", " NULL", None),
     ("lc-t", "#AB", b"\xab"),
     ("lc-t", '"\\u00E9"', "é"),
+    ("lc-t", '"\\u0041"', "A"),
     ("lc-t", "1.0E+5", 100000.0),
     ("lc-t", "-0", 0),
     ("lc-r", "🜃1,2🜄", [1, 2]),
@@ -179,6 +182,7 @@ LENIENT_ONLY = [
     ("lc-r", "🜊14 🜁0 42🜂", None),
     ("lc-r", "◇a:1◆", {"a": 1}),
     ("lc-r", "⊠AB", b"\xab"),
+    ("lc-r", '"\\u0009"', "\t"),
     ("lc-b", "[ 0x2a]", 42),
     ("lc-b", "[42]", 42),
     ("lc-b", "[0x2]", 2),
@@ -424,3 +428,56 @@ def test_garbage_bytes_are_a_parse_error_or_valid(data):
             DECODERS[fmt](data)
         except ParseError as error:
             assert error.format == fmt
+
+
+# --- canonical grammars spell each character one way ----------------------------------------
+# A character or byte can be written several ways (raw, a short escape, \u or \x in either
+# case); the canonical grammar accepts the one the encoder writes and no other, so that a
+# decoder constrained by it writes canonical text, not just the right value.
+
+CHARACTERS = [chr(code) for code in range(0x250)] + [chr(code) for code in (0x2205, 0x22A0, 0xD7FF, 0xE000, 0xFFFD, 0xFFFF, 0x10000, 0x1F70A, 0x10FFFF)]
+SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _u_escapes(character: str) -> list[str]:
+    code = ord(character)
+    if code < 0x10000:
+        units = [code]
+    else:
+        code -= 0x10000
+        units = [0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)]
+    lower = "".join(f"\\u{unit:04x}" for unit in units)
+    return [lower, lower.upper().replace("\\U", "\\u")]
+
+
+def _spellings_of_character(character: str) -> set[str]:
+    spellings = {character, *_u_escapes(character)}
+    if character in SHORT_ESCAPES:
+        spellings.add(SHORT_ESCAPES[character])
+    return spellings
+
+
+def _inside_quotes(fmt: str, encoded: str) -> str:
+    if fmt == "lc-b":
+        encoded = encoded[1:-1]  # the top-level frame
+    assert encoded[0] == encoded[-1] == '"', encoded
+    return encoded[1:-1]
+
+
+@pytest.mark.parametrize("fmt", ["hlxl", "lc-t", "lc-r", "lc-b"])
+def test_canonical_string_spells_each_character_one_way(fmt):
+    regex = _canonical_terminal(fmt, "STRING")
+    for character in CHARACTERS:
+        canonical = _inside_quotes(fmt, ENCODERS[fmt](character))
+        for spelling in _spellings_of_character(character):
+            assert bool(regex.fullmatch(f'"{spelling}"')) == (spelling == canonical), (character, spelling)
+
+
+def test_canonical_hlxl_bytes_spell_each_byte_one_way():
+    regex = _canonical_terminal("hlxl", "BYTES")
+    short = {ord(k): v for k, v in SHORT_ESCAPES.items() if k in "\"\\\n\r\t"}
+    for byte in range(256):
+        canonical = to_hlxl(bytes([byte]))[2:-1]
+        spellings = {f"\\x{byte:02x}", f"\\x{byte:02X}", chr(byte)} | ({short[byte]} if byte in short else set())
+        for spelling in spellings:
+            assert bool(regex.fullmatch(f'b"{spelling}"')) == (spelling == canonical), (byte, spelling)
