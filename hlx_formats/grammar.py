@@ -94,7 +94,7 @@ _CONSTANTS = {"NULL": None, "TRUE": True, "FALSE": False}
 # How tokens are named in error messages.
 _TOKEN_NAMES = {
     "INT": "integer", "HEX": "hex integer", "FLOAT": "float", "STRING": "string",
-    "BYTES": "bytes", "HANDLE": "handle", "NAME": "key", "FIELD": "field",
+    "BYTES": "bytes", "HANDLE": "handle", "NAME": "key", "QUOTED_KEY": "quoted key", "FIELD": "field",
     "CONTRACT": "contract start", "NULL": "null", "TRUE": "true", "FALSE": "false",
     "$END": "end of input",
 }  # fmt: skip

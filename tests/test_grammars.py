@@ -481,3 +481,24 @@ def test_canonical_hlxl_bytes_spell_each_byte_one_way():
         spellings = {f"\\x{byte:02x}", f"\\x{byte:02X}", chr(byte)} | ({short[byte]} if byte in short else set())
         for spelling in spellings:
             assert bool(regex.fullmatch(f'b"{spelling}"')) == (spelling == canonical), (byte, spelling)
+
+
+KEYS = ["a", "_x", "a1", "nul", "nullx", "C1", "Tx", "null", "true", "false", "NULL", "TRUE", "FALSE", "C", "T", "F", "_"]
+KEYS += ["", "1a", "a b", "a-b", "é", "a\n", "🜊", '"', "x\\"]
+
+
+@pytest.mark.parametrize("fmt", ["hlxl", "lc-t", "lc-r", "lc-b"])
+def test_canonical_grammar_quotes_a_key_only_where_it_must(fmt):
+    identifier = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+    for key in KEYS:
+        canonical = ENCODERS[fmt]({key: 1})
+        assert values_equal(parse_reference(fmt, canonical, canonical=True), {key: 1})
+        quoted = ENCODERS[fmt](key)
+        quoted = quoted[1:-1] if fmt == "lc-b" else quoted
+        if not identifier.fullmatch(key):
+            assert quoted in canonical, (key, canonical)
+            continue
+        other = canonical.replace(quoted, key, 1) if quoted in canonical else canonical.replace(key, quoted, 1)
+        assert other != canonical
+        with pytest.raises(HLXError):
+            parse_reference(fmt, other, canonical=True)

@@ -560,6 +560,39 @@ def test_answer_grammar_accepts_reference_answers(tokenizer) -> None:
         assert rejecting.validate_tokens(wrong) < len(wrong)
 
 
+# Spellings on both sides of the canonical line (escapes, byte strings, quoted keys): the
+# constraint (llguidance, Rust regexes) must draw the line where the parser (Lark, Python's re) does.
+CANONICAL_OR_NOT = {
+    "hlxl": ['"\\n"', '"\\u000a"', '"A"', '"\\u0041"', '"\\u007f"', 'b"."', 'b"\\x2e"', 'b"\\x5c"', 'b"\\x7f"',
+             '{a: 1}', '{"a": 1}', '{"a b": 1}', '{"null": 1}', '{"": 1}', '{"1a": 1}', '{"_x-": 1}'],
+    "lc-t": ['"\\n"', '"\\u000a"', '"A"', '"\\u0041"', '"\\u00e9"', '"\\u007f"', '"/"', '"`"',
+             '{a:1}', '{"a":1}', '{"C":1}', '{"C1":1}', '{"NULL":1}', '{"a/":1}', '{"`":1}', '{"a`":1}', '{"9":1}'],
+    "lc-r": ['"\\t"', '"\\u0009"', '"é"', '"\\u00e9"', '◇a: 1◆', '◇"a": 1◆', '◇"null": 1◆', '◇"a b": 1◆'],
+    "lc-b": ['["\\r"]', '["\\u000d"]', '["\\u0041"]', '[{a:0x01}]', '[{"a":0x01}]', '[{"T":0x01}]', '[{"Tx":0x01}]', '[{"a^":0x01}]'],
+}
+
+
+def test_answer_grammar_draws_the_canonical_line_where_the_parser_does(tokenizer) -> None:
+    import llguidance
+    import llguidance.hf
+
+    lltok = llguidance.hf.from_tokenizer(tokenizer)
+    outcomes = []
+    for fmt, texts in CANONICAL_OR_NOT.items():
+        for text in texts:
+            try:
+                parse_reference(fmt, text, canonical=True)
+                canonical = True
+            except HLXError:
+                canonical = False
+            matcher = llguidance.LLMatcher(lltok, answer_grammar(fmt), log_level=0)
+            tokens = tokenizer(text, add_special_tokens=False)["input_ids"]
+            accepted = matcher.validate_tokens(tokens) == len(tokens) and matcher.consume_tokens(tokens) and matcher.is_accepting()
+            assert accepted == canonical, (fmt, text, canonical)
+            outcomes.append(canonical)
+    assert 10 < sum(outcomes) < len(outcomes) - 10  # both sides of the line are tried
+
+
 def test_translate_backend_moe_uses_the_mixture(adapters: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from hlx_moe import mixture as mixture_module
 
