@@ -457,18 +457,19 @@ def _spellings_of_character(character: str) -> set[str]:
     return spellings
 
 
-def _inside_quotes(fmt: str, encoded: str) -> str:
-    if fmt == "lc-b":
-        encoded = encoded[1:-1]  # the top-level frame
+def _encoded_string(fmt: str, text: str) -> str:
+    """The encoder's spelling of the string ``text``, quotes included, without LC-B's top-level frame."""
+    encoded = ENCODERS[fmt](text)
+    encoded = encoded[1:-1] if fmt == "lc-b" else encoded
     assert encoded[0] == encoded[-1] == '"', encoded
-    return encoded[1:-1]
+    return encoded
 
 
 @pytest.mark.parametrize("fmt", ["hlxl", "lc-t", "lc-r", "lc-b"])
 def test_canonical_string_spells_each_character_one_way(fmt):
     regex = _canonical_terminal(fmt, "STRING")
     for character in CHARACTERS:
-        canonical = _inside_quotes(fmt, ENCODERS[fmt](character))
+        canonical = _encoded_string(fmt, character)[1:-1]
         for spelling in _spellings_of_character(character):
             assert bool(regex.fullmatch(f'"{spelling}"')) == (spelling == canonical), (character, spelling)
 
@@ -493,8 +494,7 @@ def test_canonical_grammar_quotes_a_key_only_where_it_must(fmt):
     for key in KEYS:
         canonical = ENCODERS[fmt]({key: 1})
         assert values_equal(parse_reference(fmt, canonical, canonical=True), {key: 1})
-        quoted = ENCODERS[fmt](key)
-        quoted = quoted[1:-1] if fmt == "lc-b" else quoted
+        quoted = _encoded_string(fmt, key)
         if not identifier.fullmatch(key):
             assert quoted in canonical, (key, canonical)
             continue
