@@ -16,7 +16,9 @@ from .grammar import FORMAT_TITLES, FORMATS, normalize_format
 from .lcr import GLYPHS, LEGACY_GLYPHS
 from .model import Contract, Handle
 
-__all__ = ["Instruction", "Form", "FORMS", "parse_instruction", "answer", "route", "render", "EXPERT_NAMES"]
+__all__ = [
+    "Instruction", "Form", "FORMS", "parse_instruction", "answer", "route", "render", "instruction_for", "EXPERT_NAMES",
+]
 
 EXPERT_NAMES = ("coordinator", "ascii", "runic")
 _FORMAT_WORD = r"(?:LC-R|LC-T|LC-B|HLXL)"
@@ -167,6 +169,26 @@ def parse_instruction(text: str) -> Instruction:
 def render(form: Form, **params: str) -> str:
     """The instruction text of ``form`` with its placeholders filled in."""
     return form.template.format(**params)
+
+
+def _first_form(task: str) -> Form:
+    return next(form for form in FORMS if form.task == task)
+
+
+def instruction_for(source: str, target: str, value_text: str) -> str | None:
+    """The one instruction that translates ``value_text`` (in format ``source``) to format
+    ``target``, in the corpus phrasing: ``Convert to LC-R: ...`` from HLXL, ``Parse LC-B:
+    ...`` to HLXL (also from HLXL to HLXL), ``Convert this to Runic glyphs: ...`` from LC-T to
+    LC-R and back. None where no single instruction goes (LC-B to or from LC-T or LC-R)."""
+    source, target = normalize_format(source), normalize_format(target)
+    if target == "hlxl":
+        return render(_first_form("parse"), source=FORMAT_TITLES[source], value=value_text)
+    if source == "hlxl":
+        return render(_first_form("convert_to"), target=FORMAT_TITLES[target], value=value_text)
+    for form in FORMS:
+        if (form.source, form.target) == (source, target):
+            return render(form, value=value_text)
+    return None
 
 
 # --- answers -------------------------------------------------------------------------

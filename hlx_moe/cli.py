@@ -132,6 +132,10 @@ def _add_moe(subparsers: Any) -> None:
         action.add_argument("--base", default=None, help="base model (default: the one the adapters were trained on)")
         action.add_argument("--quantization", default="auto", choices=("auto", "nf4", "none"), help="base quantisation (default: auto)")
         action.add_argument("--beams", type=int, default=1, metavar="N", help="beam search of width N (default: 1, greedy)")
+        action.add_argument(
+            "--round-trip", action="store_true",
+            help="of the beam search's N best answers, take the one that translates back best (needs --beams 2 or more)",
+        )  # fmt: skip
 
     query = add_command(actions, "query", run_moe_query, summary="answer one instruction through the mixture")
     query.add_argument("instruction", help="e.g. 'Convert to LC-R: [1, 2, 3]'")
@@ -167,7 +171,7 @@ def run_moe_train(args: argparse.Namespace) -> int:
 def _load_mixture(args: argparse.Namespace) -> Any:
     from .mixture import HLXMoE
 
-    return HLXMoE.load(args.adapters, base=args.base, quantization=args.quantization, num_beams=args.beams)
+    return HLXMoE.load(args.adapters, base=args.base, quantization=args.quantization, num_beams=args.beams, round_trip=args.round_trip)
 
 
 def _print_result(result: Any) -> None:
@@ -272,6 +276,7 @@ def _update_cards(moe: Any, records: list[dict[str, Any]], args: argparse.Namesp
     accelerator = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
     sample = f"--limit {args.limit}" if args.limit else "the whole test split"
     decoding = f", beam search of {moe.num_beams}" if moe.num_beams > 1 else ""
+    decoding += ", round-trip reranking" if moe.round_trip else ""
     for expert, folder in moe.adapters.items():
         table = evaluate.card_table(summary, expert)
         report_path = Path(folder) / "training_report.json"

@@ -92,6 +92,9 @@ class Generation:
     # a key, and the finishing pieces closed the answer.
     stop_reason: str
     mask_seconds: float = 0.0  # time spent computing grammar masks and checking repeats
+    # A beam search's finished answers, distinct texts, best first, each with its summed
+    # log-probability (``text`` is the first); empty for greedy decoding.
+    candidates: tuple[tuple[str, float], ...] = ()
 
 
 # Closing an unfinished constrained answer: at each point the first of these pieces that the
@@ -113,6 +116,11 @@ def check_num_beams(num_beams: Any) -> int:
     if not isinstance(num_beams, int) or isinstance(num_beams, bool) or not 1 <= num_beams <= MAX_BEAMS:
         raise HLXError(f"num_beams must be an integer from 1 to {MAX_BEAMS}, not {num_beams!r}")
     return num_beams
+
+
+def _check_n_best(n_best: Any, num_beams: int) -> None:
+    if not isinstance(n_best, int) or isinstance(n_best, bool) or not 1 <= n_best <= num_beams:
+        raise HLXError(f"n_best must be an integer from 1 to num_beams ({num_beams}), not {n_best!r}")
 
 
 @dataclass
@@ -178,13 +186,23 @@ class Decoder:
         return self.tokenizer.decode(tokens, skip_special_tokens=True)
 
     def generate(
-        self, prompt: str, *, constraint: AnswerConstraint | None = None, max_new_tokens: int = 256, num_beams: int = 1
+        self,
+        prompt: str,
+        *,
+        constraint: AnswerConstraint | None = None,
+        max_new_tokens: int = 256,
+        num_beams: int = 1,
+        n_best: int = 1,
     ) -> Generation:
         """Greedy continuation of ``prompt``, under ``constraint`` if given; with
-        ``num_beams`` > 1, the most probable answer a beam search of that width finds."""
+        ``num_beams`` > 1, the most probable answer a beam search of that width finds (and
+        its ``n_best`` best, see :meth:`beam_search`)."""
         check_num_beams(num_beams)
+        _check_n_best(n_best, num_beams)
         if num_beams > 1:
-            return self.beam_search(prompt, constraint=constraint, max_new_tokens=max_new_tokens, num_beams=num_beams)
+            return self.beam_search(
+                prompt, constraint=constraint, max_new_tokens=max_new_tokens, num_beams=num_beams, n_best=n_best
+            )
         import torch
         from transformers import DynamicCache
 
@@ -247,7 +265,13 @@ class Decoder:
         )  # fmt: skip
 
     def beam_search(
-        self, prompt: str, *, constraint: AnswerConstraint | None = None, max_new_tokens: int = 256, num_beams: int = 4
+        self,
+        prompt: str,
+        *,
+        constraint: AnswerConstraint | None = None,
+        max_new_tokens: int = 256,
+        num_beams: int = 4,
+        n_best: int = 1,
     ) -> Generation:
         """The answer with the highest sum of token log-probabilities (under the constraint's
         mask, where it has one) that a beam search of width ``num_beams`` finds.
@@ -266,6 +290,7 @@ class Decoder:
         from transformers import DynamicCache
 
         check_num_beams(num_beams)
+        _check_n_best(n_best, num_beams)
         started = time.perf_counter()
         prompt_ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
         device = next(self.model.parameters()).device
@@ -290,14 +315,20 @@ class Decoder:
                 next_beams, parents = self._next_beams(beams, candidates, finished, num_beams)
                 if not next_beams and not finished:  # every allowed token would repeat a key
                     break
-                if finished and (not next_beams or finished[0].score >= next_beams[0].score):
-                    next_beams = []  # a sum of log-probabilities only falls: no live beam can win
+                enough = len(finished) >= n_best
+                if finished and (not next_beams or enough and finished[n_best - 1].score >= next_beams[0].score):
+                    next_beams = []  # a sum of log-probabilities only falls: no live beam can enter the n best
                 beams = next_beams
                 if beams:
                     cache.reorder_cache(torch.tensor(parents, device=device))
                     pending = torch.tensor([[beam.tokens[-1]] for beam in beams], device=device)
+        candidates: tuple[tuple[str, float], ...] = ()
         if finished:
             best, stop_reason = finished[0], finished[0].stop_reason
+            texts: dict[str, float] = {}
+            for beam in finished:  # best first; one text may come of two tokenisations
+                texts.setdefault(self._text(beam.tokens), beam.score)
+            candidates = tuple(texts.items())[:n_best]
         else:  # the budget, or repeats, ended every beam: the best one is closed so that it parses
             best = max(beams, key=lambda beam: beam.score)
             stop_reason = "max_tokens" if len(best.tokens) >= max_new_tokens else "repeat"
@@ -306,10 +337,30 @@ class Decoder:
                 best = _Beam(self.finish(best.matcher, best.tokens, constraint), best.score, best.matcher)  # type: ignore[arg-type]
                 mask_seconds += time.perf_counter() - finish_started
                 stop_reason = "budget" if stop_reason == "max_tokens" else stop_reason
+        text = self._text(best.tokens)
         return Generation(
-            self._text(best.tokens), len(prompt_ids), len(best.tokens), time.perf_counter() - started,
-            root is not None, stop_reason, mask_seconds,
+            text, len(prompt_ids), len(best.tokens), time.perf_counter() - started,
+            root is not None, stop_reason, mask_seconds, candidates or ((text, best.score),),
         )  # fmt: skip
+
+    def score(self, prompt: str, answer: str) -> float:
+        """The log-probability, without a constraint, that the model answers ``prompt`` with
+        ``answer`` and then ends: the sum of the answer's token log-probabilities (prompt and
+        answer tokenised apart, as in training) and the log of the probability of any end
+        token after it (:func:`answer_end_ids`). One forward pass."""
+        import torch
+
+        prompt_ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        answer_ids = self.tokenizer(answer, add_special_tokens=False)["input_ids"]
+        device = next(self.model.parameters()).device
+        with torch.inference_mode():
+            output = self.model(input_ids=torch.tensor([prompt_ids + answer_ids], device=device))
+            logits = output.logits[0, len(prompt_ids) - 1 :].float()  # the next token after each answer prefix
+            logits[:, self.tokenizer_size :] = float("-inf")
+            log_probs = torch.log_softmax(logits, dim=-1)
+            answer_part = log_probs[torch.arange(len(answer_ids)), torch.tensor(answer_ids, dtype=torch.long, device=device)].sum()
+            end_part = torch.logsumexp(log_probs[-1, sorted(self.eos_ids)], dim=0)
+        return float(answer_part + end_part)
 
     def _apply_grammar(self, logits: Any, matchers: list[Any], bitmask: Any) -> None:
         """Mask row ``i`` of ``logits`` to what ``matchers[i]`` allows; where its answer is
@@ -371,8 +422,11 @@ class Decoder:
                     continue
             next_beams.append(_Beam(parent.tokens + [token], score, matcher))
             parents.append(row)
-        finished.sort(key=lambda beam: -beam.score)
-        del finished[num_beams:]
+        best_of: dict[tuple[int, ...], _Beam] = {}  # one answer ended by two end tokens counts once
+        for beam in finished:
+            if tuple(beam.tokens) not in best_of or beam.score > best_of[tuple(beam.tokens)].score:
+                best_of[tuple(beam.tokens)] = beam
+        finished[:] = sorted(best_of.values(), key=lambda beam: -beam.score)[:num_beams]
         return next_beams, parents
 
     def _forced(self, matcher: Any, generated: list[int], constraint: AnswerConstraint, max_new_tokens: int) -> list[int]:

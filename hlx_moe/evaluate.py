@@ -66,6 +66,8 @@ def evaluate(
                 "new_tokens": result.new_tokens,
                 "parses_unconstrained": None,
             }
+            if result.round_trip:
+                record["beam_answer_exact"] = result.beam_answer == row["output"]
             if unconstrained and result.constrained:
                 free = moe.query(instruction, constrained=False)
                 record["parses_unconstrained"] = free.parses

@@ -11,6 +11,7 @@ without running a model, and the grammar of the answer's format constrains decod
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import resource
 import threading
@@ -23,9 +24,10 @@ from hlx_formats.errors import BackendUnavailable, HLXError
 
 from .base import EMBEDDED_BASE, LoadedBase, _require, load_base
 from .corpus import EXPERTS, prompt_of
-from .decoding import AnswerConstraint, Decoder, check_num_beams
+from .decoding import AnswerConstraint, Decoder, Generation, check_num_beams
 from .glyph_tokens import adapter_config, add_glyph_tokens, glyph_rows
 from .grading import grade
+from .round_trip import reverse_queries
 from .router import route_instruction
 
 __all__ = ["HLXMoE", "QueryResult", "shipped_adapters_dir", "adapters_dir_from_env"]
@@ -61,6 +63,11 @@ class QueryResult:
     new_tokens: int
     latency_seconds: float
     stop_reason: str
+    # True when round-trip reranking chose the answer among the beam search's best (it ran,
+    # and at least two answers had a way back; see hlx_moe.round_trip); beam_answer is then
+    # the beam search's own best answer, which the round trip kept or overruled.
+    round_trip: bool = False
+    beam_answer: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -139,6 +146,7 @@ class HLXMoE:
         }
         self.lean_lora_layers = 0  # LoRA layers running the lean inference forward
         self.num_beams = 1  # the default of query(): 1 is greedy decoding
+        self.round_trip = False  # the default of query(): rerank a beam search's answers by the way back
         self._lock = threading.Lock()  # one query at a time: the active adapter is shared state
 
     @classmethod
@@ -150,6 +158,7 @@ class HLXMoE:
         quantization: str = "auto",
         device: str | None = None,
         num_beams: int = 1,
+        round_trip: bool = False,
     ) -> HLXMoE:
         """Load the base once and the three adapters onto it.
 
@@ -157,9 +166,10 @@ class HLXMoE:
         ``$HLX_MOE_ADAPTERS``, else the adapters shipped in the package), or a mapping from
         expert to adapter folder. ``base`` defaults to the base the adapters were trained on
         (their ``adapter_config.json``), else the embedded ``smollm2-135m``. ``num_beams``
-        is the default width of ``query``'s decoding (1: greedy).
+        is the default width of ``query``'s decoding (1: greedy), ``round_trip`` the default
+        of its round-trip reranking (which needs ``num_beams`` of 2 or more).
         """
-        check_num_beams(num_beams)
+        _check_round_trip(round_trip, check_num_beams(num_beams))
         for module in ("torch", "transformers", "peft", "llguidance"):
             _require(module, "the mixture")
         folders = cls._adapter_folders(adapters)
@@ -187,6 +197,7 @@ class HLXMoE:
         mixture = cls(loaded, model, folders, memory, glyphs)
         mixture.lean_lora_layers = lean_layers
         mixture.num_beams = num_beams
+        mixture.round_trip = round_trip
         return mixture
 
     @staticmethod
@@ -228,20 +239,32 @@ class HLXMoE:
             "device": self.base.device,
             "lean_lora_layers": self.lean_lora_layers,
             "num_beams": self.num_beams,
+            "round_trip": self.round_trip,
             "glyph_token_experts": sorted(self.glyphs.rows) if self.glyphs else [],
             "adapters": {expert: str(path) for expert, path in self.adapters.items()},
         }
 
     def query(
-        self, instruction: str, *, constrained: bool = True, max_new_tokens: int | None = None, num_beams: int | None = None
+        self,
+        instruction: str,
+        *,
+        constrained: bool = True,
+        max_new_tokens: int | None = None,
+        num_beams: int | None = None,
+        round_trip: bool | None = None,
     ) -> QueryResult:
         """Route, generate once with the chosen adapter (under the answer's grammar when the
         answer is a format and ``constrained``), and grade against the reference.
         ``num_beams`` (default: the mixture's ``num_beams``, 1) > 1 decodes with a beam search
-        of that width instead of greedily (``Decoder.beam_search``)."""
+        of that width instead of greedily (``Decoder.beam_search``). ``round_trip`` (default:
+        the mixture's, False) takes, of the beam search's ``num_beams`` best answers, the one
+        with the highest sum of its own log-probability and those of the ways back to the
+        instruction's value (:mod:`hlx_moe.round_trip`); it needs ``num_beams`` of 2 or more."""
         if not isinstance(instruction, str):
             raise HLXError(f"an instruction must be str, not {type(instruction).__name__}")
-        num_beams = self.num_beams if num_beams is None else num_beams  # the decoder checks it
+        num_beams = check_num_beams(self.num_beams if num_beams is None else num_beams)
+        round_trip = self.round_trip if round_trip is None else round_trip
+        _check_round_trip(round_trip, num_beams)
         decision = route_instruction(instruction)
         parsed = decision.instruction
         constraint = None
@@ -253,8 +276,13 @@ class HLXMoE:
         with self._lock:
             self.activate(decision.expert)
             generation = self.decoders[decision.expert].generate(
-                prompt_of(text), constraint=constraint, max_new_tokens=max_new_tokens, num_beams=num_beams
-            )
+                prompt_of(text), constraint=constraint, max_new_tokens=max_new_tokens, num_beams=num_beams,
+                n_best=num_beams if round_trip else 1,
+            )  # fmt: skip
+            reranked, beam_answer = None, generation.text
+            if round_trip and parsed is not None:
+                reranked = self._rerank_by_round_trip(parsed, generation, self.decoders[decision.expert])
+                generation = reranked or generation
         graded = grade(parsed, generation.text) if parsed is not None else None
         return QueryResult(
             instruction=text,
@@ -272,6 +300,33 @@ class HLXMoE:
             new_tokens=generation.new_tokens,
             latency_seconds=generation.seconds,
             stop_reason=generation.stop_reason,
+            round_trip=reranked is not None,
+            beam_answer=beam_answer if reranked is not None else None,
+        )
+
+    def _rerank_by_round_trip(self, parsed: Any, generation: Generation, decoder: Decoder) -> Generation | None:
+        """``generation`` with the text of the candidate with the highest sum of its own
+        log-probability and its ways back's (``round_trip.reverse_queries``, each scored by
+        the expert the way back is routed to) and the time this took added; None (nothing to
+        rerank) unless at least two candidates have a way back."""
+        started = time.perf_counter()
+        scored = []
+        for text, log_probability in generation.candidates:
+            ways_back = reverse_queries(parsed, text)
+            for back, expected in ways_back:
+                route = route_instruction(back)
+                self.activate(route.expert)
+                log_probability += self.decoders[route.expert].score(prompt_of(route.instruction.text), expected)
+            if ways_back:
+                scored.append((log_probability, text))
+        if len(scored) < 2:
+            return None
+        best = max(scored, key=lambda candidate: candidate[0])[1]  # the first of equals: the beams' order
+        new_tokens = generation.new_tokens
+        if best != generation.text:
+            new_tokens = len(decoder.tokenizer(best, add_special_tokens=False)["input_ids"])
+        return dataclasses.replace(
+            generation, text=best, new_tokens=new_tokens, seconds=generation.seconds + time.perf_counter() - started
         )
 
     def activate(self, expert: str) -> None:
@@ -297,24 +352,20 @@ class HLXMoE:
         """``hlx_formats.translate(..., backend="moe")``: the answer through the mixture."""
         if to is not None:
             from hlx_formats import detect_format
-            from hlx_formats.grammar import FORMAT_TITLES, normalize_format
+            from hlx_formats.instructions import instruction_for
 
-            target = FORMAT_TITLES[normalize_format(to)]
-            source = detect_format(text)
-            if source == "hlxl" and target == "HLXL":
-                instruction = f"Parse HLXL: {text}"
-            elif source == "hlxl":
-                instruction = f"Convert to {target}: {text}"
-            elif target == "HLXL":
-                instruction = f"Parse {FORMAT_TITLES[source]}: {text}"
-            elif source == "lc-t" and target == "LC-R":
-                instruction = f"Convert this to Runic glyphs: {text}"
-            elif source == "lc-r" and target == "LC-T":
-                instruction = f"Convert this to text-safe format: {text}"
-            else:  # no single instruction goes there: through HLXL, as two queries
+            instruction = instruction_for(detect_format(text), to, text)
+            if instruction is None:  # no single instruction goes there: through HLXL, as two queries
                 return self.translate(self.translate(text, "hlxl"), to)
             return self.query(instruction).answer.removeprefix("HLXL: ")
         return self.query(text).answer
+
+
+def _check_round_trip(round_trip: Any, num_beams: int) -> None:
+    if not isinstance(round_trip, bool):
+        raise HLXError(f"round_trip must be True or False, not {round_trip!r}")
+    if round_trip and num_beams < 2:
+        raise HLXError("round_trip reranks the answers of a beam search: it needs num_beams of 2 or more, not 1")
 
 
 def _load_adapter(model: Any, folder: Path, expert: str) -> Any:

@@ -255,6 +255,35 @@ def test_translate_instructions_for_any_value(value):
 
 @settings(max_examples=examples(60))
 @given(value=values())
+def test_instruction_for_each_pair_of_formats_is_answered_by_translate(value):
+    """instruction_for gives the one corpus instruction between two formats, which translate
+    answers with the value in the target format (with its "HLXL: " prefix), or None."""
+    from hlx_formats.instructions import instruction_for
+
+    texts = {"hlxl": to_hlxl(value), "lc-t": to_lct(value), "lc-r": to_lcr(value), "lc-b": to_lcb_text(value)}
+    for source, text in texts.items():
+        for target, expected in texts.items():
+            instruction = instruction_for(source, target, text)
+            if instruction is None:
+                assert "hlxl" not in (source, target) and (source == target or "lc-b" in (source, target))
+                continue
+            assert translate(instruction) == ("HLXL: " if target == "hlxl" else "") + expected
+
+
+def test_instruction_for_phrasings_and_bad_formats():
+    from hlx_formats.instructions import instruction_for
+
+    assert instruction_for("hlxl", "LC-R", "[1]") == "Convert to LC-R: [1]"
+    assert instruction_for("lcb", "hlxl", "[0x01]") == "Parse LC-B: [0x01]"
+    assert instruction_for("lc-t", "lc-r", "[1]") == "Convert this to Runic glyphs: [1]"
+    assert instruction_for("lc-r", "lc-t", "🜃1🜄") == "Convert this to text-safe format: 🜃1🜄"
+    assert instruction_for("lc-b", "lc-r", "[0x01]") is None
+    with pytest.raises(HLXError, match="unknown format"):
+        instruction_for("json", "hlxl", "[1]")
+
+
+@settings(max_examples=examples(60))
+@given(value=values())
 def test_translate_to_is_convert(value):
     for source in (to_hlxl(value), to_lct(value), to_lcr(value), to_lcb_text(value)):
         for target in ("hlxl", "lc-t", "LC-R", "lcb"):

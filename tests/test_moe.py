@@ -9,8 +9,9 @@ the constraint test: every constrained answer must parse whatever the weights.
 from __future__ import annotations
 
 import json
-import re
+import math
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -453,6 +454,30 @@ def test_beam_search_finds_the_more_probable_answer_greedy_decoding_misses(token
         Decoder(ScriptedModel(tokenizer), tokenizer).generate("Q", num_beams=0)
 
 
+@pytest.mark.parametrize("constrained", [True, False])
+def test_beam_search_lists_its_n_best_answers(tokenizer, constrained: bool) -> None:
+    """Three answers, each followed by a sure end: a beam search of three with n_best=3 finds
+    all three, best first, each once (an answer ended by either end token is one answer);
+    n_best=1 gives the same best answer and lists only it."""
+    preferences = {"Q": {"1": 30.0, "2": 29.0, "3": 28.0}, **{f"Q{digit}": {"<eos>": 40.0, "<|im_start|>": 39.0} for digit in "123"}}
+    constraint = AnswerConstraint("hlxl") if constrained else None
+
+    def search(n_best: int):
+        decoder = Decoder(ScriptedModel(tokenizer, preferences=preferences), tokenizer)
+        return decoder.generate("Q", constraint=constraint, max_new_tokens=6, num_beams=3, n_best=n_best)
+
+    three, one = search(3), search(1)
+    assert [text for text, _ in three.candidates] == ["1", "2", "3"] and three.text == one.text == "1"
+    scores = [score for _, score in three.candidates]
+    assert scores == sorted(scores, reverse=True) and scores[0] == pytest.approx(one.candidates[0][1])
+    assert len(one.candidates) == 1
+    greedy = Decoder(ScriptedModel(tokenizer, preferences=preferences), tokenizer).generate("Q", constraint=constraint, max_new_tokens=6)
+    assert greedy.candidates == ()
+    for bad, beams in ((4, 3), (0, 3), (2, 1), (True, 3)):
+        with pytest.raises(HLXError, match=f"n_best must be an integer from 1 to num_beams \\({beams}\\), not {bad!r}"):
+            Decoder(ScriptedModel(tokenizer), tokenizer).generate("Q", num_beams=beams, n_best=bad)
+
+
 def test_an_answer_ends_at_eos_or_at_the_start_of_a_new_turn(tokenizer) -> None:
     turn_start = tokenizer.convert_tokens_to_ids("<|im_start|>")
     assert answer_end_ids(tokenizer) == {tokenizer.eos_token_id, turn_start} and turn_start != tokenizer.eos_token_id
@@ -518,6 +543,70 @@ def test_beam_search_answers_parse_in_the_mixture(mixture: HLXMoE) -> None:
     assert mixture.footprint()["num_beams"] == 1
     with pytest.raises(HLXError, match="num_beams must be an integer from 1 to 16, not 17"):
         mixture.query("Convert to LC-R: [1]", num_beams=17)
+
+
+def test_score_is_the_log_probability_of_the_answer_and_an_end(mixture: HLXMoE) -> None:
+    """Decoder.score in one forward pass equals the sum of next-token log-probabilities read
+    one token at a time, the answer tokenised apart from the prompt, then any end token."""
+    mixture.activate("runic")
+    decoder = mixture.decoders["runic"]
+    prompt, answer = corpus.prompt_of("Parse LC-R: 🜃1, 2🜄"), "HLXL: [1, 2]"
+    prompt_ids = decoder.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    answer_ids = decoder.tokenizer(answer, add_special_tokens=False)["input_ids"]
+    expected = 0.0
+    with torch.inference_mode():
+        for position in range(len(answer_ids) + 1):
+            logits = mixture.model(input_ids=torch.tensor([prompt_ids + answer_ids[:position]])).logits[0, -1].float()
+            log_probs = torch.log_softmax(logits[: decoder.tokenizer_size], dim=-1)
+            if position < len(answer_ids):
+                expected += float(log_probs[answer_ids[position]])
+            else:
+                expected += math.log(sum(math.exp(float(log_probs[token])) for token in answer_end_ids(decoder.tokenizer)))
+    assert len(answer_end_ids(decoder.tokenizer)) == 2
+    assert decoder.score(prompt, answer) == pytest.approx(expected, abs=1e-3)
+
+
+def test_reverse_queries_lead_back_to_the_instruction_value() -> None:
+    from hlx_moe.round_trip import reverse_queries
+
+    assert reverse_queries("Convert to LC-R: {a:  1}", "◇a: 2◆") == [("Parse LC-R: ◇a: 2◆", "HLXL: {a:  1}")]
+    assert reverse_queries("Parse LC-B: [0x01]", "HLXL: 1") == [("Convert to LC-B: 1", "[0x01]")]
+    assert reverse_queries("Convert this to Runic glyphs: [1]", "🜃1🜄") == [("Convert this to text-safe format: 🜃1🜄", "[1]")]
+    assert reverse_queries("Convert this to text-safe format: 🜃1🜄", "[1]") == [("Convert this to Runic glyphs: [1]", "🜃1🜄")]
+    all_formats = "HLXL: [1]\nLC-R: 🜃1🜄\nLC-T: [1]\nLC-B: [[0x01]]"
+    assert reverse_queries("Translate HLXL to all formats: [1]", all_formats) == [
+        ("Parse LC-R: 🜃1🜄", "HLXL: [1]"), ("Parse LC-T: [1]", "HLXL: [1]"), ("Parse LC-B: [[0x01]]", "HLXL: [1]"),
+    ]  # fmt: skip
+    for no_way_back, answer in (("Parse HLXL: [1]", "HLXL: [1]"), ("What is LC-R?", "A format."), ("Encode a search operation on x in LC-T", "{C:1}")):
+        assert reverse_queries(no_way_back, answer) == []
+
+
+def test_round_trip_takes_the_candidate_that_translates_back_best(mixture: HLXMoE, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stand-in score that prefers each way back over the one before it: the last of the
+    beam search's candidates wins, and every way back is the instruction's way back."""
+    instruction = "Convert to LC-R: [1, 2, 3, 4]"
+    ways_back: list[tuple[str, str]] = []
+
+    def later_is_better(decoder: Decoder, prompt: str, answer: str) -> float:
+        ways_back.append((prompt, answer))
+        return 1000.0 * len(ways_back)
+
+    decoder = mixture.decoders["runic"]
+    mixture.activate("runic")
+    beams = decoder.generate(corpus.prompt_of(instruction), constraint=AnswerConstraint("lc-r"), max_new_tokens=24, num_beams=4, n_best=4)
+    assert len(beams.candidates) >= 2, beams
+    monkeypatch.setattr(Decoder, "score", later_is_better)
+    result = mixture.query(instruction, num_beams=4, round_trip=True, max_new_tokens=24)
+    assert result.round_trip and result.parses
+    assert [answer for _, answer in ways_back] == ["HLXL: [1, 2, 3, 4]"] * len(beams.candidates)
+    assert [prompt for prompt, _ in ways_back] == [corpus.prompt_of(f"Parse LC-R: {text}") for text, _ in beams.candidates]
+    assert result.answer == beams.candidates[-1][0] and result.beam_answer == beams.text
+    assert mixture.query(instruction, num_beams=4).beam_answer is None
+    assert not mixture.query("What is LC-R?", num_beams=2, round_trip=True).round_trip  # no way back: not reranked
+    with pytest.raises(HLXError, match="round_trip reranks the answers of a beam search: it needs num_beams of 2 or more, not 1"):
+        mixture.query(instruction, round_trip=True)
+    with pytest.raises(HLXError, match="round_trip must be True or False, not 'yes'"):
+        mixture.query(instruction, num_beams=2, round_trip="yes")
 
 
 def test_unconstrained_decoding_is_free(mixture: HLXMoE) -> None:
@@ -863,6 +952,10 @@ def test_cli_query_info_chat_eval(adapters: Path, small_corpus: Path, tmp_path: 
     assert json.loads(capsys.readouterr().out)["parses"] is True
     assert main(["moe", "query", "--adapters", str(adapters), "--beams", "0", "Convert to LC-T: [1, 2]"]) == 1
     assert "num_beams must be an integer from 1 to 16, not 0" in capsys.readouterr().err
+    assert main(["moe", "query", "--adapters", str(adapters), "--beams", "4", "--round-trip", "--json", "Convert to LC-R: [1, 2, 3, 4]"]) == 0
+    assert json.loads(capsys.readouterr().out)["round_trip"] is True
+    assert main(["moe", "query", "--adapters", str(adapters), "--round-trip", "Convert to LC-T: [1, 2]"]) == 1
+    assert "round_trip reranks the answers of a beam search: it needs num_beams of 2 or more" in capsys.readouterr().err
 
     assert main(["moe", "query", "--adapters", str(adapters), "Parse LC-R: ∅"]) == 0
     captured = capsys.readouterr()
