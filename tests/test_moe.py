@@ -917,12 +917,15 @@ def test_real_embedded_base_generates_under_constraints(tmp_path_factory: pytest
 
 # The shipped experts on a fixed sample of the test split: a regression guard, not a
 # benchmark. Issue 5 asks for 90% exact here; the experts are not there yet (docs/
-# moe-results.md): on 2026-11-26 the GPU-trained experts answered 16 of these 18 exactly
-# (88.9%; the CPU-trained ones before them 14). The floor guards that level with one
-# answer of slack (another CPU may round a close call the other way) and must only ever
-# be raised.
+# moe-results.md). Decoded with a beam search of 4, which keeps the runner-up of a close
+# call: greedy decoding answered 16 of these 18 in one session and 15 in the next, with the
+# same code and library versions (an LC-R string whose two best next tokens are nearly
+# tied, so the machine's rounding picks one), which left no slack under the floor; the beam
+# search answers 16 (as does the round-trip reranking; 2026-11-26). The floor guards that
+# level with one answer of slack and must only ever be raised.
 SHIPPED_SAMPLE_PER_EXPERT = 6
 SHIPPED_EXACT_FLOOR = 15 / 18
+SHIPPED_NUM_BEAMS = 4
 
 
 @pytest.mark.slow
@@ -933,7 +936,7 @@ def test_shipped_experts_on_a_fixed_sample_of_the_test_split() -> None:
     for expert in corpus.EXPERTS:
         answers_in_format = [row for row in corpus.load(default_root() / expert / "test.jsonl") if not row["ood"] and row["target_format"] != "text"]
         rows += answers_in_format[:SHIPPED_SAMPLE_PER_EXPERT]
-    moe = HLXMoE.load()  # the adapters shipped in the package, on the embedded base
+    moe = HLXMoE.load(num_beams=SHIPPED_NUM_BEAMS)  # the adapters shipped in the package, on the embedded base
     results = [moe.query(corpus.instruction_of(row)) for row in rows]
     assert all(result.constrained and result.parses for result in results), [r.answer for r in results if not r.parses]
     exact = sum(bool(result.matches_reference) for result in results) / len(results)
