@@ -93,7 +93,8 @@ class Generation:
     stop_reason: str
     mask_seconds: float = 0.0  # time spent computing grammar masks and checking repeats
     # A beam search's finished answers, distinct texts, best first, each with its summed
-    # log-probability (``text`` is the first); empty for greedy decoding.
+    # log-probability (``text`` is the first; where none finished, the closed best beam
+    # alone); empty for greedy decoding.
     candidates: tuple[tuple[str, float], ...] = ()
 
 
