@@ -355,8 +355,10 @@ class Decoder:
         answer_ids = self.tokenizer(answer, add_special_tokens=False)["input_ids"]
         device = next(self.model.parameters()).device
         with torch.inference_mode():
-            output = self.model(input_ids=torch.tensor([prompt_ids + answer_ids], device=device))
-            logits = output.logits[0, len(prompt_ids) - 1 :].float()  # the next token after each answer prefix
+            # the logits after the prompt's last token and each answer token: the next token
+            # after each prefix of the answer (the output layer skips the rest of the prompt)
+            output = self.model(input_ids=torch.tensor([prompt_ids + answer_ids], device=device), logits_to_keep=len(answer_ids) + 1)
+            logits = output.logits[0, -(len(answer_ids) + 1) :].float()
             logits[:, self.tokenizer_size :] = float("-inf")
             log_probs = torch.log_softmax(logits, dim=-1)
             answer_part = log_probs[torch.arange(len(answer_ids)), torch.tensor(answer_ids, dtype=torch.long, device=device)].sum()
