@@ -122,6 +122,22 @@ def _group(records: list[dict[str, Any]]) -> dict[str, Any]:
         "latency_p95": _percentile(latencies, 0.95),
         "mean_new_tokens": round(statistics.fmean(r["new_tokens"] for r in records), 1) if records else None,
         "wrong_scalars": dict(Counter(kind for r in records for kind in r.get("wrong_scalars", ())).most_common()),
+        **_round_trip_counts(records),
+    }
+
+
+def _round_trip_counts(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """What round-trip reranking changed, where it ran (records with ``beam_answer_exact``):
+    how often, and the answers right only after it or only before it (the beams' own choice)."""
+    reranked = [r for r in records if "beam_answer_exact" in r]
+    if not reranked:
+        return {}
+    return {
+        "round_trip": {
+            "reranked": len(reranked),
+            "right_only_after": sum(bool(r["exact"] and not r["beam_answer_exact"]) for r in reranked),
+            "right_only_before": sum(bool(r["beam_answer_exact"] and not r["exact"]) for r in reranked),
+        }
     }
 
 
@@ -175,6 +191,14 @@ def markdown_report(summary: dict[str, Any]) -> str:
         if wrong:
             counted = ", ".join(f"{kind} {count}" for kind, count in wrong.items())
             lines += [f"Wrong scalars in same-shape answers, by kind (leaves): {counted}.", ""]
+        round_trip = data["overall"].get("round_trip")
+        if round_trip:
+            lines += [
+                f"Round-trip reranking ran on {round_trip['reranked']} answers: right only after it "
+                f"{round_trip['right_only_after']}, right only before it (the beam search's own first choice) "
+                f"{round_trip['right_only_before']}.",
+                "",
+            ]
     lines.append(f"Router agreement with the corpus's expert: {_fmt(summary['routing_agreement'])}")
     return "\n".join(lines) + "\n"
 

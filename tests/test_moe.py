@@ -867,6 +867,14 @@ def test_evaluation_report(mixture: HLXMoE, small_corpus: Path, tmp_path: Path) 
     assert "| expert |" in paths["markdown"].read_text()
     assert paths["plot"].stat().st_size > 1000
 
+    reranked = [dict(record, ood=False, exact=False, beam_answer_exact=True) for record in records[:1]]
+    reranked += [dict(record, ood=False, exact=True, beam_answer_exact=False) for record in records[1:3]]
+    reranked += [dict(record, ood=False, exact=True, beam_answer_exact=True) for record in records[3:4]]
+    overall = evaluate.summarise(reranked + records[4:])["in_distribution"]["overall"]
+    assert overall["round_trip"] == {"reranked": 4, "right_only_after": 2, "right_only_before": 1}
+    assert "Round-trip reranking ran on 4 answers: right only after it 2, right only before it" in evaluate.markdown_report(evaluate.summarise(reranked))
+    assert "round_trip" not in summary["overall"]
+
 
 def test_grade_any_model_output() -> None:
     assert grade("Convert to LC-T: [1, 2]", "[1,2]").exact
