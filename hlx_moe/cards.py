@@ -55,7 +55,8 @@ def write_model_card(adapter_dir: Path, report: dict[str, Any], evaluation_table
         f"| base quantisation | {report['base_quantization']} |",
         f"| LoRA | r={preset['lora_r']}, alpha={preset['lora_alpha']}, dropout={preset['lora_dropout']}, "
         f"on {', '.join(preset['target_modules'])}"
-        f"{'; the LC-R glyphs as 17 new tokens with trained rows (glyph_tokens)' if preset.get('glyph_tokens') else ''} |",
+        f"{'; the LC-R glyphs as 17 new tokens with trained rows (glyph_tokens)' if preset.get('glyph_tokens') else ''}"
+        f"{'; every hex digit of a hex literal one token (hex_digit_tokens)' if preset.get('hex_digit_tokens') else ''} |",
         f"| schedule | {report['steps']} steps ({report['epochs']} epochs), batch {preset['batch_size']} x "
         f"accumulation {preset['gradient_accumulation']}, lr {preset['learning_rate']} {preset['lr_scheduler']}, "
         f"warm-up {preset['warmup_ratio']} |",

@@ -22,6 +22,8 @@ from hlx_formats import repeats_key
 from hlx_formats.errors import HLXError
 from hlx_formats.grammar import FORMAT_TITLES, grammar_text
 
+from .hex_digits import encode
+
 __all__ = ["answer_grammar", "answer_end_ids", "AnswerConstraint", "Generation", "Decoder", "MAX_BEAMS", "check_num_beams"]
 
 _SUBGRAMMAR = {"hlxl": "hlxl", "lc-t": "lct", "lc-r": "lcr", "lc-b": "lcb"}
@@ -156,9 +158,10 @@ class Decoder:
     The llguidance tokenizer is built once (about a second) and each grammar once.
     """
 
-    def __init__(self, model: Any, tokenizer: Any) -> None:
+    def __init__(self, model: Any, tokenizer: Any, *, hex_digits: bool = False) -> None:
         self.model = model
         self.tokenizer = tokenizer
+        self.hex_digits = hex_digits  # prompts and scored answers tokenised as the expert was trained
         self.eos_ids = answer_end_ids(tokenizer)
         # Tokens past this one are rows the model has and this tokenizer lacks (the glyph
         # tokens of another expert, or padding of the vocabulary): never chosen.
@@ -182,6 +185,11 @@ class Decoder:
 
     def _vocab_size(self) -> int:
         return int(self.model.get_output_embeddings().weight.shape[0])
+
+    def encode(self, text: str) -> list[int]:
+        """``text``'s tokens as this decoder's expert was trained to read them: with
+        ``hex_digits``, every hex digit of a hex literal one token (:mod:`hlx_moe.hex_digits`)."""
+        return encode(self.tokenizer, text, hex_digits=self.hex_digits)
 
     def _text(self, tokens: list[int]) -> str:
         return self.tokenizer.decode(tokens, skip_special_tokens=True)
@@ -208,7 +216,7 @@ class Decoder:
         from transformers import DynamicCache
 
         started = time.perf_counter()
-        prompt_ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        prompt_ids = self.encode(prompt)
         device = next(self.model.parameters()).device
         matcher = self.matcher(constraint) if constraint is not None else None
         bitmask = None
@@ -293,7 +301,7 @@ class Decoder:
         check_num_beams(num_beams)
         _check_n_best(n_best, num_beams)
         started = time.perf_counter()
-        prompt_ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        prompt_ids = self.encode(prompt)
         device = next(self.model.parameters()).device
         root = self.matcher(constraint) if constraint is not None else None
         bitmask = None
@@ -351,8 +359,8 @@ class Decoder:
         token after it (:func:`answer_end_ids`). One forward pass."""
         import torch
 
-        prompt_ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        answer_ids = self.tokenizer(answer, add_special_tokens=False)["input_ids"]
+        prompt_ids = self.encode(prompt)
+        answer_ids = self.encode(answer)
         device = next(self.model.parameters()).device
         with torch.inference_mode():
             # the logits after the prompt's last token and each answer token: the next token

@@ -132,6 +132,7 @@ class HLXMoE:
         adapters: dict[str, Path],
         memory: dict[str, int],
         glyphs: GlyphTokens | None = None,
+        hex_digit_experts: set[str] | frozenset[str] = frozenset(),
     ) -> None:
         self.base = loaded
         self.model = model
@@ -139,11 +140,17 @@ class HLXMoE:
         self.adapters = adapters
         self.memory = memory
         self.glyphs = glyphs
+        self.hex_digit_experts = set(hex_digit_experts)
         self.decoder = Decoder(model, loaded.tokenizer)
-        glyph_decoder = Decoder(model, glyphs.tokenizer) if glyphs else None
-        self.decoders = {
-            expert: glyph_decoder if glyphs and expert in glyphs.rows else self.decoder for expert in adapters
-        }
+        # one decoder for each way of tokenising the experts use (tokenizer, hex digits apart or not)
+        by_tokenisation = {(id(loaded.tokenizer), False): self.decoder}
+        self.decoders: dict[str, Decoder] = {}
+        for expert in adapters:
+            tokenizer = glyphs.tokenizer if glyphs and expert in glyphs.rows else loaded.tokenizer
+            key = (id(tokenizer), expert in self.hex_digit_experts)
+            if key not in by_tokenisation:
+                by_tokenisation[key] = Decoder(model, tokenizer, hex_digits=key[1])
+            self.decoders[expert] = by_tokenisation[key]
         self.lean_lora_layers = 0  # LoRA layers running the lean inference forward
         self.num_beams = 1  # the default of query(): 1 is greedy decoding
         self.round_trip = False  # the default of query(): rerank a beam search's answers by the way back
@@ -194,7 +201,7 @@ class HLXMoE:
                 p.numel() * p.element_size() for name, p in model.named_parameters() if "lora_" in name
             ),
         }
-        mixture = cls(loaded, model, folders, memory, glyphs)
+        mixture = cls(loaded, model, folders, memory, glyphs, _hex_digit_experts(folders))
         mixture.lean_lora_layers = lean_layers
         mixture.num_beams = num_beams
         mixture.round_trip = round_trip
@@ -241,6 +248,7 @@ class HLXMoE:
             "num_beams": self.num_beams,
             "round_trip": self.round_trip,
             "glyph_token_experts": sorted(self.glyphs.rows) if self.glyphs else [],
+            "hex_digit_token_experts": sorted(self.hex_digit_experts),
             "adapters": {expert: str(path) for expert, path in self.adapters.items()},
         }
 
@@ -272,7 +280,7 @@ class HLXMoE:
             constraint = AnswerConstraint(parsed.target_format, parsed.prefix)
         text = parsed.text if parsed is not None else instruction.strip()
         if max_new_tokens is None:
-            max_new_tokens = self._token_budget(parsed)
+            max_new_tokens = self._token_budget(parsed, self.decoders[decision.expert])
         with self._lock:
             self.activate(decision.expert)
             generation = self.decoders[decision.expert].generate(
@@ -324,7 +332,7 @@ class HLXMoE:
         best = max(scored, key=lambda candidate: candidate[0])[1]  # the first of equals: the beams' order
         new_tokens = generation.new_tokens
         if best != generation.text:
-            new_tokens = len(decoder.tokenizer(best, add_special_tokens=False)["input_ids"])
+            new_tokens = len(decoder.encode(best))
         return dataclasses.replace(
             generation, text=best, new_tokens=new_tokens, seconds=generation.seconds + time.perf_counter() - started
         )
@@ -335,15 +343,16 @@ class HLXMoE:
         if self.glyphs is not None:
             self.glyphs.activate(self.model, expert)
 
-    def _token_budget(self, parsed: Any) -> int:
+    def _token_budget(self, parsed: Any, decoder: Decoder | None = None) -> int:
         """A cap on new tokens from the value's length in the instruction (in tokens): twice
         it plus 16, at least 32, for one format, and five times it plus 64, at least 128, for
         an all-formats answer (four values and their labels). Every answer of the corpora
         fits (the longest all-formats answer needs 4.1 times plus 64); a cap much above that
-        only lets an answer that runs away run longer."""
+        only lets an answer that runs away run longer. The value is tokenised as ``decoder``
+        (default: the base's) reads it."""
         if parsed is None or parsed.value_text is None:
             return 128
-        estimate = len(self.tokenizer(parsed.value_text, add_special_tokens=False)["input_ids"])
+        estimate = len((decoder or self.decoder).encode(parsed.value_text))
         if parsed.target_format == "all":
             return max(128, 5 * estimate + 64)
         return max(32, 2 * estimate + 16)
@@ -359,6 +368,19 @@ class HLXMoE:
                 return self.translate(self.translate(text, "hlxl"), to)
             return self.query(instruction).answer.removeprefix("HLXL: ")
         return self.query(text).answer
+
+
+def _hex_digit_experts(folders: dict[str, Path]) -> set[str]:
+    """The experts whose adapter was trained with hex digits as single tokens (the
+    ``hex_digit_tokens`` field of the preset in its ``training_report.json``)."""
+    import json
+
+    experts = set()
+    for expert, folder in folders.items():
+        report = folder / "training_report.json"
+        if report.exists() and json.loads(report.read_text(encoding="utf-8")).get("preset", {}).get("hex_digit_tokens"):
+            experts.add(expert)
+    return experts
 
 
 def _check_round_trip(round_trip: Any, num_beams: int) -> None:

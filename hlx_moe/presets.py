@@ -29,6 +29,7 @@ class Preset:
     lora_dropout: float = 0.05
     target_modules: tuple[str, ...] = SEVEN_PROJECTIONS
     glyph_tokens: bool = False  # the LC-R glyphs as new single tokens with trained embedding rows
+    hex_digit_tokens: bool = False  # every hex digit of a hex literal one token (hlx_moe.hex_digits)
     # Schedule
     epochs: float = 50.0
     max_steps: int = -1  # > 0 overrides epochs

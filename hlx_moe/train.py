@@ -33,6 +33,7 @@ from hlx_formats.errors import HLXError
 from .base import EMBEDDED_BASE, load_base
 from .corpus import EXPERTS, default_root, load
 from .glyph_tokens import adapter_config, add_glyph_tokens, embedding_module_name
+from .hex_digits import encode
 from .presets import CURRICULA, Preset, get_preset
 
 __all__ = ["tokenize_rows", "AnswerOnlyCollator", "train_expert", "corpus_hash", "default_adapter_root", "main"]
@@ -51,12 +52,17 @@ def corpus_hash(corpus_dir: Path, expert: str) -> str:
     return digest.hexdigest()
 
 
-def tokenize_rows(rows: list[dict[str, Any]], tokenizer: Any, max_length: int) -> list[dict[str, Any]]:
+def tokenize_rows(rows: list[dict[str, Any]], tokenizer: Any, max_length: int, *, hex_digits: bool = False) -> list[dict[str, Any]]:
     """Prompt and answer tokenised apart (as at inference), the answer ending in EOS; labels
     are -100 on the prompt so that the loss is on the answer only. Longer examples are dropped.
-    Each example keeps its row's ``depth`` (0 where the row has none or null) for the curriculum."""
-    prompts = tokenizer([row["input"] for row in rows], add_special_tokens=False)["input_ids"]
-    answers = tokenizer([row["output"] for row in rows], add_special_tokens=False)["input_ids"]
+    Each example keeps its row's ``depth`` (0 where the row has none or null) for the curriculum.
+    ``hex_digits``: every hex digit of a hex literal one token (``hlx_moe.hex_digits``)."""
+    if hex_digits:
+        prompts = [encode(tokenizer, row["input"], hex_digits=True) for row in rows]
+        answers = [encode(tokenizer, row["output"], hex_digits=True) for row in rows]
+    else:  # one batched call: the fast tokenizer's own speed
+        prompts = tokenizer([row["input"] for row in rows], add_special_tokens=False)["input_ids"]
+        answers = tokenizer([row["output"] for row in rows], add_special_tokens=False)["input_ids"]
     eos = tokenizer.eos_token_id
     examples = []
     for row, prompt, answer in zip(rows, prompts, answers):
@@ -259,8 +265,8 @@ def train_expert(
 
     train_rows = load(corpus_dir / expert / "train.jsonl")
     validation_rows = load(corpus_dir / expert / "validation.jsonl")[: settings.eval_examples]
-    train_set = tokenize_rows(train_rows, tokenizer, settings.max_length)
-    validation_set = tokenize_rows(validation_rows, tokenizer, settings.max_length)
+    train_set = tokenize_rows(train_rows, tokenizer, settings.max_length, hex_digits=settings.hex_digit_tokens)
+    validation_set = tokenize_rows(validation_rows, tokenizer, settings.max_length, hex_digits=settings.hex_digit_tokens)
     log(
         f"training the {expert} expert: preset {settings.name}, base {base} ({loaded.quantization}, {device}), "
         f"{len(train_set)} training and {len(validation_set)} validation examples, "

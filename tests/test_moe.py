@@ -835,6 +835,81 @@ def test_a_plain_adapter_can_gain_glyph_tokens(adapters: Path, tiny_base: Path, 
     assert ids[0] == len(tokenizer) and torch.equal(rows, expected)
 
 
+def token_boundaries(tokenizer, ids: list[int]) -> set[int]:
+    """Character offsets at which a token of ``ids`` starts or ends (a prefix ending inside a
+    multi-byte character adds a spurious offset, which the callers do not mind)."""
+    return {len(tokenizer.decode(ids[:count])) for count in range(len(ids) + 1)}
+
+
+@settings(max_examples=max(1, 60 * settings.default.max_examples // 100), deadline=None)
+@given(value=values(), fmt=st.sampled_from(sorted(ENCODERS)))
+def test_hex_digit_encoding_gives_every_hex_digit_its_own_token(tokenizer, value, fmt: str) -> None:
+    from hlx_moe.hex_digits import encode, hex_runs
+
+    text = ENCODERS[fmt](value)
+    plain = encode(tokenizer, text, hex_digits=False)
+    assert plain == tokenizer(text, add_special_tokens=False)["input_ids"]
+    assume(tokenizer.decode(plain) == text)  # planes 4-11 have no tokens (see above)
+    ids = encode(tokenizer, text, hex_digits=True)
+    assert tokenizer.decode(ids) == text
+    runs = hex_runs(text)
+    boundaries = token_boundaries(tokenizer, ids)
+    for start, end in runs:
+        assert set(range(start, end + 1)) <= boundaries, (text, start, end)
+    if not runs:
+        assert ids == plain
+
+
+def test_hex_runs_are_the_digits_of_each_formats_hex_literals(tokenizer) -> None:
+    from hlx_moe.hex_digits import encode, hex_runs
+
+    text = 'HLXL: [b"\\xba\\xc5b[", "\\u00e9x"] ⊠bac5 #59bf74a9 -0x3041ef60 0x0B deaf'
+    assert [text[start:end] for start, end in hex_runs(text)] == ["ba", "c5", "00e9", "bac5", "59bf74a9", "3041ef60", "0B"]
+    pieces = tokenizer.convert_ids_to_tokens(encode(tokenizer, "#59bf74a9", hex_digits=True))
+    assert pieces == ["#", "5", "9", "b", "f", "7", "4", "a", "9"]
+    assert "bf" in tokenizer.convert_ids_to_tokens(encode(tokenizer, "#59bf74a9", hex_digits=False))  # why it exists
+    rows = [{"input": corpus.prompt_of("Parse LC-T: #bf"), "output": 'HLXL: b"\\xbf"'}]
+    (example,) = tokenize_rows(rows, tokenizer, max_length=256, hex_digits=True)
+    prompt = encode(tokenizer, rows[0]["input"], hex_digits=True)
+    assert example["input_ids"] == prompt + encode(tokenizer, rows[0]["output"], hex_digits=True) + [tokenizer.eos_token_id]
+    assert example["labels"][: len(prompt)] == [-100] * len(prompt)
+    assert tokenize_rows(rows, tokenizer, max_length=256)[0]["input_ids"] != example["input_ids"]
+
+
+def test_a_mixture_with_one_hex_digit_token_expert(adapters: Path, tiny_base: Path, small_corpus: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from hlx_moe.hex_digits import encode
+
+    report = train_expert(
+        "runic", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path,
+        overrides={**TRAIN_OVERRIDES, "hex_digit_tokens": "true"}, log=lambda message: None,
+    )  # fmt: skip
+    assert report["steps"] == 3 and report["preset"]["hex_digit_tokens"] is True
+    assert "every hex digit of a hex literal one token" in (tmp_path / "runic" / "README.md").read_text()
+    for expert in ("ascii", "coordinator"):
+        shutil.copytree(adapters / expert, tmp_path / expert, ignore=shutil.ignore_patterns("checkpoints"))
+    moe = HLXMoE.load(tmp_path, quantization="none")
+    assert moe.hex_digit_experts == {"runic"} and moe.footprint()["hex_digit_token_experts"] == ["runic"]
+    runic, ascii_ = moe.decoders["runic"], moe.decoders["ascii"]
+    assert runic.hex_digits and not ascii_.hex_digits and ascii_ is moe.decoders["coordinator"] is moe.decoder
+    instruction = "Parse LC-R: ◇a: ⊠bfac5b, b: ⊠ef◆"
+    result = moe.query(instruction)
+    assert result.expert == "runic" and result.parses, result
+    prompt = prompt_of(instruction)
+    assert result.prompt_tokens == len(encode(moe.tokenizer, prompt, hex_digits=True)) > len(encode(moe.tokenizer, prompt, hex_digits=False))
+    moe.activate("runic")
+    answer = 'HLXL: {a: b"\\xbf\\xac[", b: b"\\xef"}'
+    with torch.inference_mode():  # the score reads the answer as the expert was trained to
+        ids = encode(moe.tokenizer, prompt, hex_digits=True) + encode(moe.tokenizer, answer, hex_digits=True)
+        log_probs = torch.log_softmax(moe.model(input_ids=torch.tensor([ids])).logits[0].float(), dim=-1)
+    answer_length = len(ids) - len(encode(moe.tokenizer, prompt, hex_digits=True))
+    expected = sum(float(log_probs[position - 1, ids[position]]) for position in range(len(ids) - answer_length, len(ids)))
+    expected += float(torch.logsumexp(log_probs[-1, sorted(answer_end_ids(moe.tokenizer))], dim=0))
+    assert runic.score(prompt, answer) == pytest.approx(expected, abs=1e-3)
+    assert ascii_.score(prompt, answer) != pytest.approx(expected, abs=1e-3)
+
+
 def test_a_decoder_never_chooses_a_token_its_tokenizer_lacks(tokenizer) -> None:
     """Another expert's glyph tokens are rows of the shared model that this expert's
     tokenizer does not have: masked, even when the model scores them highest."""
