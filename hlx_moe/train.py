@@ -258,10 +258,13 @@ def train_expert(
             model = _plain_adapter_with_glyph_tokens(model, initialized_from["adapter"], embedding_module_name(model), glyph_ids)
         else:
             model = peft.PeftModel.from_pretrained(model, initialized_from["adapter"], is_trainable=True)
+        hex_change = initialized_from["hex_digit_tokens"] != settings.hex_digit_tokens
         log(
             f"starting from the adapter in {initialized_from['adapter']} ({initialized_from['steps']} steps)"
             + ("; the glyph tokens are new" if gains_glyphs else "")
-        )
+            + (f"; it was trained with hex_digit_tokens={str(initialized_from['hex_digit_tokens']).lower()}, this run has "
+               f"{str(settings.hex_digit_tokens).lower()}" if hex_change else "")
+        )  # fmt: skip
 
     train_rows = load(corpus_dir / expert / "train.jsonl")
     validation_rows = load(corpus_dir / expert / "validation.jsonl")[: settings.eval_examples]
@@ -431,6 +434,7 @@ def _check_init_adapter(folder: Path, settings: Preset, base: str) -> dict[str, 
         "train_seconds": report.get("train_seconds"),
         "corpus_sha256": report.get("corpus_sha256"),
         "glyph_tokens": glyph_tokens,
+        "hex_digit_tokens": bool(preset.get("hex_digit_tokens")),
     }
 
 

@@ -887,6 +887,13 @@ def test_a_mixture_with_one_hex_digit_token_expert(adapters: Path, tiny_base: Pa
     )  # fmt: skip
     assert report["steps"] == 3 and report["preset"]["hex_digit_tokens"] is True
     assert "every hex digit of a hex literal one token" in (tmp_path / "runic" / "README.md").read_text()
+    messages: list[str] = []
+    again = train_expert(
+        "runic", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path / "again",
+        overrides={**TRAIN_OVERRIDES, "max_steps": "1"}, init_from=tmp_path / "runic", log=messages.append,
+    )  # fmt: skip
+    assert again["initialized_from"]["hex_digit_tokens"] is True and again["preset"]["hex_digit_tokens"] is False
+    assert any("it was trained with hex_digit_tokens=true, this run has false" in message for message in messages)
     for expert in ("ascii", "coordinator"):
         shutil.copytree(adapters / expert, tmp_path / expert, ignore=shutil.ignore_patterns("checkpoints"))
     moe = HLXMoE.load(tmp_path, quantization="none")
