@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from hlx_formats.errors import HLXError
+
 __all__ = ["HEX_DIGIT_RUN", "hex_runs", "encode"]
 
 # The digits of a hex literal in any of the four formats (the grammars' BYTES, LC-B's
@@ -51,5 +53,5 @@ def encode(tokenizer: Any, text: str, *, hex_digits: bool) -> list[int]:
 def _single_token(tokenizer: Any, character: str) -> int:
     ids = tokenizer(character, add_special_tokens=False)["input_ids"]
     if len(ids) != 1:  # every byte-level BPE vocabulary has each ASCII character as a token
-        raise ValueError(f"the tokenizer has no single token for {character!r}")
+        raise HLXError(f"hex_digit_tokens needs a single token for each hex digit; this tokenizer has none for {character!r}")
     return int(ids[0])

@@ -875,6 +875,12 @@ def test_hex_runs_are_the_digits_of_each_formats_hex_literals(tokenizer) -> None
     assert example["labels"][: len(prompt)] == [-100] * len(prompt)
     assert tokenize_rows(rows, tokenizer, max_length=256)[0]["input_ids"] != example["input_ids"]
 
+    def two_bytes_a_character(text: str, add_special_tokens: bool = False) -> dict[str, list[int]]:  # no single-character tokens
+        return {"input_ids": [0, 0] * len(text)}
+
+    with pytest.raises(HLXError, match="this tokenizer has none for 'a'"):
+        encode(two_bytes_a_character, "#ab", hex_digits=True)
+
 
 def test_a_mixture_with_one_hex_digit_token_expert(adapters: Path, tiny_base: Path, small_corpus: Path, tmp_path: Path) -> None:
     import shutil
