@@ -182,8 +182,9 @@ class HLXMoE:
         folders = cls._adapter_folders(adapters)
         import peft
 
+        reports = _training_reports(folders)
         before = _resident_bytes()
-        base = base or cls._trained_base(folders)
+        base = base or cls._trained_base(reports)
         loaded = load_base(base, quantization, device)
         base_bytes = _resident_bytes() - before
         glyphs = GlyphTokens.for_adapters(loaded, folders)
@@ -201,7 +202,7 @@ class HLXMoE:
                 p.numel() * p.element_size() for name, p in model.named_parameters() if "lora_" in name
             ),
         }
-        mixture = cls(loaded, model, folders, memory, glyphs, _hex_digit_experts(folders))
+        mixture = cls(loaded, model, folders, memory, glyphs, _hex_digit_experts(reports))
         mixture.lean_lora_layers = lean_layers
         mixture.num_beams = num_beams
         mixture.round_trip = round_trip
@@ -224,14 +225,8 @@ class HLXMoE:
         return folders
 
     @staticmethod
-    def _trained_base(folders: dict[str, Path]) -> str:
-        import json
-
-        names = set()
-        for folder in folders.values():
-            report = folder / "training_report.json"
-            if report.exists():
-                names.add(json.loads(report.read_text(encoding="utf-8")).get("base", EMBEDDED_BASE))
+    def _trained_base(reports: dict[str, dict[str, Any]]) -> str:
+        names = {report.get("base", EMBEDDED_BASE) for report in reports.values()}
         if len(names) > 1:
             raise HLXError(f"the adapters were trained on different bases: {sorted(names)}")
         return names.pop() if names else EMBEDDED_BASE
@@ -370,17 +365,22 @@ class HLXMoE:
         return self.query(text).answer
 
 
-def _hex_digit_experts(folders: dict[str, Path]) -> set[str]:
-    """The experts whose adapter was trained with hex digits as single tokens (the
-    ``hex_digit_tokens`` field of the preset in its ``training_report.json``)."""
+def _training_reports(folders: dict[str, Path]) -> dict[str, dict[str, Any]]:
+    """Each expert's ``training_report.json``, for the adapters that have one."""
     import json
 
-    experts = set()
+    reports = {}
     for expert, folder in folders.items():
         report = folder / "training_report.json"
-        if report.exists() and json.loads(report.read_text(encoding="utf-8")).get("preset", {}).get("hex_digit_tokens"):
-            experts.add(expert)
-    return experts
+        if report.exists():
+            reports[expert] = json.loads(report.read_text(encoding="utf-8"))
+    return reports
+
+
+def _hex_digit_experts(reports: dict[str, dict[str, Any]]) -> set[str]:
+    """The experts whose adapter was trained with hex digits as single tokens (the
+    ``hex_digit_tokens`` field of the preset in its training report)."""
+    return {expert for expert, report in reports.items() if report.get("preset", {}).get("hex_digit_tokens")}
 
 
 def _check_round_trip(round_trip: Any, num_beams: int) -> None:
