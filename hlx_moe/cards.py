@@ -23,6 +23,25 @@ def _runs(report: dict[str, Any]) -> str:
     return f"; {len(segments)} runs: " + ", ".join(f"steps {s['steps']} in {s['seconds']} s" for s in segments)
 
 
+def _lineage(start: dict[str, Any]) -> str:
+    """The adapter a run started from, and the one that started from, and so on (oldest last)."""
+    stages = []
+    while start:
+        schedule = ", ".join(
+            f"{label} {start[key]}"
+            for key, label in (("batch_size", "batch"), ("epochs", "epochs"), ("learning_rate", "lr"), ("seed", "seed"))
+            if start.get(key) is not None
+        )
+        device = f" on {start['device']}" if start.get("device") else ""
+        stages.append(
+            f"the adapter then in `{start['adapter']}`: {start['steps']} steps"
+            f"{f' ({schedule})' if schedule else ''}, {start['train_seconds']} s{device}, "
+            f"corpus sha256 `{str(start['corpus_sha256'])[:16]}...`"
+        )
+        start = start.get("initialized_from") or {}
+    return "; which started from ".join(stages)
+
+
 def write_model_card(adapter_dir: Path, report: dict[str, Any], evaluation_table: str | None = None) -> Path:
     """Write ``README.md`` for an adapter from its training report (and evaluation, if any)."""
     preset = report["preset"]
@@ -68,14 +87,7 @@ def write_model_card(adapter_dir: Path, report: dict[str, Any], evaluation_table
     ]
     start = report.get("initialized_from")
     if start:  # the steps and time above are this run's; the starting adapter's come on top
-        schedule = ", ".join(
-            f"{label} {start[key]}" for key, label in (("epochs", "epochs"), ("learning_rate", "lr"), ("seed", "seed")) if start.get(key) is not None
-        )
-        lines.append(
-            f"| started from | the adapter then in `{start['adapter']}`: {start['steps']} steps"
-            f"{f' ({schedule})' if schedule else ''}, {start['train_seconds']} s, "
-            f"corpus sha256 `{str(start['corpus_sha256'])[:16]}...` |"
-        )
+        lines.append(f"| started from | {_lineage(start)} |")
     lines.append("")
     if evaluation_table:
         lines += ["## Evaluation", "", evaluation_table.rstrip(), ""]

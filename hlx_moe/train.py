@@ -435,6 +435,11 @@ def _check_init_adapter(folder: Path, settings: Preset, base: str) -> dict[str, 
         "corpus_sha256": report.get("corpus_sha256"),
         "glyph_tokens": glyph_tokens,
         "hex_digit_tokens": bool(preset.get("hex_digit_tokens")),
+        "preset": preset.get("name"),
+        "batch_size": preset.get("batch_size"),
+        "device": report.get("device"),
+        # the whole lineage, so that a card can say every run an adapter is made of
+        **({"initialized_from": report["initialized_from"]} if report.get("initialized_from") else {}),
     }
 
 

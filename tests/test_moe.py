@@ -181,8 +181,19 @@ def test_training_can_start_from_a_trained_adapter(adapters: Path, tiny_base: Pa
     assert any(bool(tensor.any()) for name, tensor in started.items() if "lora_B" in name)  # not a fresh LoRA
     assert report["initialized_from"]["learning_rate"] == 1e-3 and report["initialized_from"]["seed"] == 42
     card = (tmp_path / "ascii" / "README.md").read_text()
-    assert f"| started from | the adapter then in `{adapters / 'ascii'}`: 3 steps (epochs " in card
+    assert f"| started from | the adapter then in `{adapters / 'ascii'}`: 3 steps (batch " in card
     assert "lr 0.001, seed 42)" in card
+    assert report["initialized_from"]["preset"] == "cpu" and "which started from" not in card
+
+    # a third run from the second: the card names both runs before it, newest first
+    again = train_expert(
+        "ascii", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path / "third",
+        overrides={**TRAIN_OVERRIDES, "max_steps": "2"}, init_from=tmp_path / "ascii",
+    )  # fmt: skip
+    assert again["initialized_from"]["steps"] == 1 and again["initialized_from"]["initialized_from"]["steps"] == 3
+    card = (tmp_path / "third" / "ascii" / "README.md").read_text()
+    row = next(line for line in card.splitlines() if line.startswith("| started from |"))
+    assert row.index(f"`{tmp_path / 'ascii'}`: 1 steps") < row.index(f"; which started from the adapter then in `{adapters / 'ascii'}`: 3 steps")
 
     with pytest.raises(HLXError, match=r"r 16 \(preset: 8\)"):
         train_expert("ascii", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, overrides={"lora_r": "8"}, init_from=adapters / "ascii")
