@@ -934,6 +934,36 @@ def test_a_mixture_with_one_hex_digit_token_expert(adapters: Path, tiny_base: Pa
     assert ascii_.score(prompt, answer) != pytest.approx(expected, abs=1e-3)
 
 
+def test_an_expert_with_glyph_tokens_and_hex_digit_tokens(glyph_adapters: Path, tiny_base: Path, small_corpus: Path, tmp_path: Path) -> None:
+    """The two settings together (as the next GPU run trains them): the prompt is read with
+    the glyphs as single tokens and every hex digit as its own token, and the answer parses."""
+    import shutil
+
+    from hlx_moe.glyph_tokens import GLYPH_TOKENS
+    from hlx_moe.hex_digits import encode
+
+    report = train_expert(
+        "runic", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path,
+        overrides={**TRAIN_OVERRIDES, "glyph_tokens": "true", "hex_digit_tokens": "true"}, log=lambda message: None,
+    )  # fmt: skip
+    assert report["preset"]["glyph_tokens"] is True and report["preset"]["hex_digit_tokens"] is True
+    for expert in ("ascii", "coordinator"):
+        shutil.copytree(glyph_adapters / expert, tmp_path / expert, ignore=shutil.ignore_patterns("checkpoints"))
+    moe = HLXMoE.load(tmp_path, quantization="none")
+    assert moe.hex_digit_experts == {"runic"} and set(moe.glyphs.rows) == {"runic"}
+    runic = moe.decoders["runic"]
+    assert runic.hex_digits and runic.tokenizer is not moe.tokenizer
+    instruction = "Parse LC-R: ◇a: ⊠bfac5b, b: 🜃⊤, ∅🜄◆"
+    prompt = prompt_of(instruction)
+    ids = runic.encode(prompt)
+    assert ids == encode(runic.tokenizer, prompt, hex_digits=True)
+    assert {moe.glyphs.ids[GLYPH_TOKENS.index(glyph)] for glyph in "◇⊠🜃⊤∅🜄◆"} <= set(ids)
+    digits = [runic.tokenizer.decode([token]) for token in ids[ids.index(moe.glyphs.ids[GLYPH_TOKENS.index("⊠")]) + 1 :][:6]]
+    assert digits == list("bfac5b")
+    result = moe.query(instruction)
+    assert result.expert == "runic" and result.parses and result.prompt_tokens == len(ids), result
+
+
 def test_a_decoder_never_chooses_a_token_its_tokenizer_lacks(tokenizer) -> None:
     """Another expert's glyph tokens are rows of the shared model that this expert's
     tokenizer does not have: masked, even when the model scores them highest."""
