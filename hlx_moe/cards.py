@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_model_card"]
+from hlx_formats.errors import HLXError
+
+__all__ = ["read_training_report", "write_model_card"]
 
 _OWNS = {
     "runic": "LC-R: HLXL to LC-R, LC-T to LC-R (`Convert this to Runic glyphs`), and parsing LC-R to HLXL",
@@ -13,6 +16,27 @@ _OWNS = {
     "coordinator": "LC-B text both ways, all-formats translations, questions about the formats and "
     "contracts, routing questions and plain-English intents",
 }
+
+
+def read_training_report(adapter_dir: Path) -> dict[str, Any] | None:
+    """An adapter folder's ``training_report.json``; None when it has none.
+
+    A report that is not JSON, or not a JSON object, is an HLXError naming the file (and the
+    line and column for bad JSON): the settings it holds, such as the tokenisation an expert
+    was trained with, change how the adapter must be used, so it is never skipped silently.
+    """
+    path = Path(adapter_dir) / "training_report.json"
+    if not path.is_file():
+        return None
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise HLXError(f"{path}: not a readable training report: {error.msg} at line {error.lineno}, column {error.colno}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise HLXError(f"{path}: not a readable training report: {error}") from None
+    if not isinstance(report, dict):
+        raise HLXError(f"{path}: not a readable training report: a JSON {type(report).__name__}, not an object")
+    return report
 
 
 def _runs(report: dict[str, Any]) -> str:

@@ -268,7 +268,7 @@ def _update_cards(moe: Any, records: list[dict[str, Any]], args: argparse.Namesp
     import os
     import platform
 
-    from .cards import write_model_card
+    from .cards import read_training_report, write_model_card
 
     import torch
 
@@ -279,12 +279,12 @@ def _update_cards(moe: Any, records: list[dict[str, Any]], args: argparse.Namesp
     decoding += ", round-trip reranking" if moe.round_trip else ""
     for expert, folder in moe.adapters.items():
         table = evaluate.card_table(summary, expert)
-        report_path = Path(folder) / "training_report.json"
-        if table is None or not report_path.is_file():
+        report = read_training_report(Path(folder))
+        if table is None or report is None:
             continue
         note = (
             f"Measured with `hlx moe eval` ({sample}; constrained decoding{decoding}; {os.cpu_count()} CPU cores ({platform.machine()}), {accelerator}), "
             f"{datetime.date.today().isoformat()}. Same shape: right structure, some scalar wrong.\n\n"
         )
-        write_model_card(Path(folder), json.loads(report_path.read_text(encoding="utf-8")), note + table)
+        write_model_card(Path(folder), report, note + table)
         sys.stderr.write(f"updated {Path(folder) / 'README.md'}\n")

@@ -23,6 +23,7 @@ from typing import Any
 from hlx_formats.errors import BackendUnavailable, HLXError
 
 from .base import EMBEDDED_BASE, LoadedBase, _require, load_base
+from .cards import read_training_report
 from .corpus import EXPERTS, prompt_of
 from .decoding import AnswerConstraint, Decoder, Generation, check_num_beams
 from .glyph_tokens import adapter_config, add_glyph_tokens, glyph_rows
@@ -366,15 +367,10 @@ class HLXMoE:
 
 
 def _training_reports(folders: dict[str, Path]) -> dict[str, dict[str, Any]]:
-    """Each expert's ``training_report.json``, for the adapters that have one."""
-    import json
-
-    reports = {}
-    for expert, folder in folders.items():
-        report = folder / "training_report.json"
-        if report.exists():
-            reports[expert] = json.loads(report.read_text(encoding="utf-8"))
-    return reports
+    """Each expert's ``training_report.json``, for the adapters that have one (an unreadable
+    one is an HLXError naming the file)."""
+    reports = {expert: read_training_report(folder) for expert, folder in folders.items()}
+    return {expert: report for expert, report in reports.items() if report is not None}
 
 
 def _hex_digit_experts(reports: dict[str, dict[str, Any]]) -> set[str]:

@@ -31,6 +31,7 @@ from typing import Any, Callable
 from hlx_formats.errors import HLXError
 
 from .base import EMBEDDED_BASE, load_base
+from .cards import read_training_report
 from .corpus import EXPERTS, default_root, load
 from .glyph_tokens import adapter_config, add_glyph_tokens, embedding_module_name
 from .hex_digits import encode
@@ -421,7 +422,7 @@ def _check_init_adapter(folder: Path, settings: Preset, base: str) -> dict[str, 
     glyph_tokens = bool(config.get("trainable_token_indices"))
     if glyph_tokens and not settings.glyph_tokens:  # its glyph rows would be lost
         raise HLXError(f"--init-from {folder}: the adapter was trained with glyph tokens; train with --set glyph_tokens=true")
-    report = _read_report(folder)
+    report = read_training_report(folder) or {}  # unreadable: an error, not a lineage silently lost
     if report.get("base") not in (None, base):
         raise HLXError(f"--init-from {folder}: the adapter was trained on base {report['base']!r}, not {base!r}")
     preset = report.get("preset") or {}
@@ -452,12 +453,12 @@ def _earlier_report(adapter_dir: Path, resumed_from_step: int) -> dict[str, Any]
 
 
 def _read_report(adapter_dir: Path) -> dict[str, Any]:
-    """An adapter folder's ``training_report.json``; {} when it has none (or not a readable one)."""
+    """An adapter folder's ``training_report.json``; {} when it has none, or not a readable one
+    (a run stopped while writing it: resuming then starts the segment list afresh)."""
     try:
-        report = json.loads((adapter_dir / "training_report.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return read_training_report(adapter_dir) or {}
+    except HLXError:
         return {}
-    return report if isinstance(report, dict) else {}
 
 
 def _segments(earlier: dict[str, Any], first_step: int, last_step: int, seconds: float) -> list[dict[str, Any]]:

@@ -983,6 +983,31 @@ def test_missing_adapters_is_a_clear_error(tmp_path: Path) -> None:
         HLXMoE.load(tmp_path)
 
 
+def test_an_unreadable_training_report_is_a_clear_error(adapters: Path, tiny_base: Path, small_corpus: Path, tmp_path: Path) -> None:
+    """A training report says how an expert must be used (its base, its tokenisation): the
+    mixture and ``--init-from`` refuse one they cannot read, naming the file and the place."""
+    import shutil
+
+    from hlx_formats import HLXError
+    from hlx_moe.cards import read_training_report
+
+    for expert in corpus.EXPERTS:
+        shutil.copytree(adapters / expert, tmp_path / expert, ignore=shutil.ignore_patterns("checkpoints"))
+    report_path = tmp_path / "runic" / "training_report.json"
+    assert read_training_report(tmp_path / "runic") == json.loads(report_path.read_text())
+    report_path.write_text('{"expert": "runic",\n "steps": 3,,\n}')
+    with pytest.raises(HLXError, match=rf"{re.escape(str(report_path))}: not a readable training report: .* at line 2, column 13"):
+        HLXMoE.load(tmp_path, base=str(tiny_base), quantization="none")
+    with pytest.raises(HLXError, match="not a readable training report"):
+        train_expert("runic", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path / "out", init_from=tmp_path / "runic")
+    report_path.write_text("[1, 2]")
+    with pytest.raises(HLXError, match="a JSON list, not an object"):
+        read_training_report(tmp_path / "runic")
+    report_path.unlink()  # no report at all: an adapter from elsewhere, loaded as it is
+    assert read_training_report(tmp_path / "runic") is None
+    assert HLXMoE.load(tmp_path, base=str(tiny_base), quantization="none").query("Convert to LC-R: 1").parses
+
+
 def test_evaluation_report(mixture: HLXMoE, small_corpus: Path, tmp_path: Path) -> None:
     files = [small_corpus / expert / "test.jsonl" for expert in corpus.EXPERTS]
     records = evaluate.evaluate(mixture, files, limit=3)
