@@ -47,6 +47,13 @@ def _runs(report: dict[str, Any]) -> str:
     return f"; {len(segments)} runs: " + ", ".join(f"steps {s['steps']} in {s['seconds']} s" for s in segments)
 
 
+def _stopped_early(report: dict[str, Any]) -> str:
+    """``; stopped at the time limit, of 1550 planned`` for a run that ``time_limit_s`` ended."""
+    if not report.get("stopped_by_time_limit"):
+        return ""
+    return f"; stopped by the time limit of {report['preset']['time_limit_s']:g} s, of {report['planned_steps']} planned"
+
+
 def _lineage(start: dict[str, Any]) -> str:
     """The adapter a run started from, and the one that started from, and so on (oldest last)."""
     stages = []
@@ -100,7 +107,8 @@ def write_model_card(adapter_dir: Path, report: dict[str, Any], evaluation_table
         f"on {', '.join(preset['target_modules'])}"
         f"{'; the LC-R glyphs as 17 new tokens with trained rows (glyph_tokens)' if preset.get('glyph_tokens') else ''}"
         f"{'; every hex digit of a hex literal one token (hex_digit_tokens)' if preset.get('hex_digit_tokens') else ''} |",
-        f"| schedule | {report['steps']} steps ({report['epochs']} epochs), batch {preset['batch_size']} x "
+        f"| schedule | {report['steps']} steps ({report['epochs']} epochs"
+        f"{_stopped_early(report)}), batch {preset['batch_size']} x "
         f"accumulation {preset['gradient_accumulation']}, lr {preset['learning_rate']} {preset['lr_scheduler']}, "
         f"warm-up {preset['warmup_ratio']} |",
         f"| corpus | `corpora/{report['expert']}` (sha256 `{report['corpus_sha256'][:16]}...`), "

@@ -33,6 +33,7 @@ class Preset:
     # Schedule
     epochs: float = 50.0
     max_steps: int = -1  # > 0 overrides epochs
+    time_limit_s: float = 0.0  # > 0: stop after this many seconds of training and save the adapter reached
     batch_size: int = 4
     gradient_accumulation: int = 4
     learning_rate: float = 2e-4

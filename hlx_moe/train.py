@@ -151,6 +151,35 @@ def _progress_callback(log: Callable[[str], None]) -> Any:
     return Progress()
 
 
+def _time_limit_callback(seconds: float) -> Any:
+    """Ends training at the first step after ``seconds`` of it (``time_limit_s``), so that a
+    run on a machine lent for a fixed time still saves its adapter. Under several processes
+    the decision is shared (the longest any process has run), so that all stop at one step."""
+    from transformers import TrainerCallback
+
+    class TimeLimit(TrainerCallback):
+        stopped = False
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.started = time.perf_counter()
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            elapsed = time.perf_counter() - self.started
+            import torch.distributed as distributed
+
+            if distributed.is_available() and distributed.is_initialized():
+                import torch
+
+                shared = torch.tensor([elapsed], dtype=torch.float64, device=args.device)
+                distributed.all_reduce(shared, op=distributed.ReduceOp.MAX)
+                elapsed = float(shared.item())
+            if elapsed >= seconds and state.global_step < state.max_steps:
+                self.stopped = True
+                control.should_training_stop = True
+
+    return TimeLimit()
+
+
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
@@ -309,13 +338,14 @@ def train_expert(
         remove_unused_columns=False,
     )
     progress = _progress_callback(log)
+    time_limit = _time_limit_callback(settings.time_limit_s) if settings.time_limit_s > 0 else None
     trainer = _trainer_class(settings)(
         model=model,
         args=arguments,
         train_dataset=train_set,
         eval_dataset=validation_set,
         data_collator=AnswerOnlyCollator(tokenizer.pad_token_id),
-        callbacks=[progress],
+        callbacks=[progress] + ([time_limit] if time_limit else []),
     )
     from transformers.trainer_callback import PrinterCallback
 
@@ -327,6 +357,12 @@ def train_expert(
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=checkpoint)
     train_seconds = time.perf_counter() - started
+    stopped_early = time_limit is not None and time_limit.stopped
+    if stopped_early:
+        log(
+            f"stopped at step {trainer.state.global_step} of {trainer.state.max_steps}: time_limit_s={settings.time_limit_s:g} "
+            "reached (the learning rate was not annealed; --init-from this adapter to go on)"
+        )
     evaluation = trainer.evaluate()
     if not trainer.is_world_process_zero():
         return {}
@@ -354,6 +390,7 @@ def train_expert(
         "train_seconds": round(train_seconds + float(earlier.get("train_seconds", 0.0)), 1),
         "segments": _segments(earlier, progress.first_step, trainer.state.global_step, train_seconds),
         "resumed_from_step": progress.first_step,
+        **({"stopped_by_time_limit": True, "planned_steps": trainer.state.max_steps} if stopped_early else {}),
         **({"initialized_from": initialized_from} if initialized_from else {}),
         "tokens_seen": int(trainer.state.num_input_tokens_seen),
         "tokens_per_second": round(tokens_this_run / max(train_seconds, 1e-9), 1),

@@ -160,6 +160,23 @@ def test_training_resumes_from_the_last_checkpoint(adapters: Path, tiny_base: Pa
     assert any(message.startswith("step 4/4") for message in messages)
 
 
+def test_a_time_limit_ends_training_with_the_adapter_saved(tiny_base: Path, small_corpus: Path, tmp_path: Path) -> None:
+    """``time_limit_s`` stops at the first step past the limit (here the first step) and still
+    writes the adapter, the report and the card, which say so."""
+    messages: list[str] = []
+    report = train_expert(
+        "runic", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path,
+        overrides={**TRAIN_OVERRIDES, "max_steps": "50", "time_limit_s": "1e-6"}, log=messages.append,
+    )  # fmt: skip
+    assert report["steps"] == 1 and report["stopped_by_time_limit"] is True and report["planned_steps"] == 50
+    assert report["preset"]["time_limit_s"] == 1e-6 and report["final_validation_loss"] > 0
+    assert (tmp_path / "runic" / "adapter_model.safetensors").is_file()
+    assert any(message.startswith("stopped at step 1 of 50: time_limit_s=1e-06 reached") for message in messages)
+    assert f"1 steps ({report['epochs']} epochs; stopped by the time limit of 1e-06 s, of 50 planned)" in (tmp_path / "runic" / "README.md").read_text()
+    with pytest.raises(HLXError, match="time_limit_s: 'soon' is not a float"):
+        train_expert("runic", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, overrides={"time_limit_s": "soon"})
+
+
 def test_training_can_start_from_a_trained_adapter(adapters: Path, tiny_base: Path, small_corpus: Path, tmp_path: Path) -> None:
     """A fresh clone has no checkpoints: ``init_from`` continues from a shipped adapter. With a
     learning rate of 0 the written adapter is the one it started from, weight for weight."""
@@ -210,7 +227,8 @@ def test_distributed_training_runs_the_module_unchanged(tiny_base: Path, small_c
     import subprocess
     import sys
 
-    overrides = [f"--set={key}={value}" for key, value in TRAIN_OVERRIDES.items()]
+    # a time limit it does not reach: the processes share their elapsed time every step (all-reduce)
+    overrides = [f"--set={key}={value}" for key, value in {**TRAIN_OVERRIDES, "time_limit_s": "3600"}.items()]
     command = [
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "-m", "hlx_moe.train",
         "--expert=ascii", f"--base={tiny_base}", f"--corpus={small_corpus}", f"--output={tmp_path}", *overrides,
@@ -219,7 +237,7 @@ def test_distributed_training_runs_the_module_unchanged(tiny_base: Path, small_c
     finished = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
     assert finished.returncode == 0, finished.stderr[-3000:]
     report = json.loads((tmp_path / "ascii" / "training_report.json").read_text())
-    assert report["processes"] == 2 and report["steps"] == 3
+    assert report["processes"] == 2 and report["steps"] == 3 and "stopped_by_time_limit" not in report
     assert (tmp_path / "ascii" / "adapter_model.safetensors").exists()
 
 
