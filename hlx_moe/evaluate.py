@@ -9,6 +9,7 @@ out-of-distribution slice apart, and written as JSON, a Markdown table and a plo
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
 from collections import Counter, defaultdict
@@ -58,6 +59,7 @@ def evaluate(
                 "depth": row.get("depth"),
                 "ood": bool(row.get("ood")),
                 "exact": result.answer == row["output"],
+                "first_difference": first_difference(result.answer, row["output"]),
                 "same_value": bool(result.same_value),
                 "same_shape": bool(result.same_shape),
                 "wrong_scalars": list(result.wrong_scalars),
@@ -89,12 +91,34 @@ def regrade(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         regraded.append({
             **record,
             "exact": record["answer"] == record["expected"],
+            "first_difference": first_difference(record["answer"], record["expected"]),
             "same_value": bool(graded.same_value and known),
             "same_shape": bool(graded.same_shape and known),
             "wrong_scalars": list(graded.wrong_scalars),
             "parses": graded.parses if known else record.get("parses"),
         })  # fmt: skip
     return regraded
+
+
+def first_difference(answer: str, expected: str) -> int | None:
+    """The character offset where ``answer`` first departs from ``expected`` (None when they
+    are equal): how much of the reference a wrong answer got right before it went wrong."""
+    if answer == expected:
+        return None
+    return len(os.path.commonprefix([answer, expected]))
+
+
+def _right_prefix(records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Of the wrong answers: the median share of the reference each got right before its
+    first difference, and the median reference length in characters."""
+    wrong = [r for r in records if r["answer"] != r["expected"]]
+    if not wrong:
+        return None
+    return {
+        "wrong_answers": len(wrong),
+        "median_share_right": round(statistics.median(first_difference(r["answer"], r["expected"]) / max(1, len(r["expected"])) for r in wrong), 4),
+        "median_reference_characters": statistics.median(len(r["expected"]) for r in wrong),
+    }
 
 
 def _rate(records: list[dict[str, Any]], key: str) -> float | None:
@@ -122,6 +146,7 @@ def _group(records: list[dict[str, Any]]) -> dict[str, Any]:
         "latency_p95": _percentile(latencies, 0.95),
         "mean_new_tokens": round(statistics.fmean(r["new_tokens"] for r in records), 1) if records else None,
         "wrong_scalars": dict(Counter(kind for r in records for kind in r.get("wrong_scalars", ())).most_common()),
+        "right_prefix": _right_prefix(records),
         **_round_trip_counts(records),
     }
 
@@ -191,6 +216,13 @@ def markdown_report(summary: dict[str, Any]) -> str:
         if wrong:
             counted = ", ".join(f"{kind} {count}" for kind, count in wrong.items())
             lines += [f"Wrong scalars in same-shape answers, by kind (leaves): {counted}.", ""]
+        prefix = data["overall"].get("right_prefix")
+        if prefix:
+            lines += [
+                f"The {prefix['wrong_answers']} wrong answers depart from the reference after a median of "
+                f"{_fmt(prefix['median_share_right'])} of it (references of a median {prefix['median_reference_characters']:g} characters).",
+                "",
+            ]
         round_trip = data["overall"].get("round_trip")
         if round_trip:
             lines += [

@@ -1047,6 +1047,18 @@ def test_evaluation_report(mixture: HLXMoE, small_corpus: Path, tmp_path: Path) 
     assert "Round-trip reranking ran on 4 answers: right only after it 2, right only before it" in evaluate.markdown_report(evaluate.summarise(reranked))
     assert "round_trip" not in summary["overall"]
 
+    # where wrong answers go wrong: 10 of 12 characters right, then 7 of 18; the right one does not count
+    departing = [
+        dict(records[0], ood=True, answer="HLXL: [1, 2]", expected="HLXL: [1, 3]"),
+        dict(records[0], ood=True, answer="HLXL: [9]", expected="HLXL: [1, 3, 5, 7]"),
+        dict(records[0], ood=True, answer="HLXL: 1", expected="HLXL: 1"),
+    ]
+    departing = evaluate.regrade(departing)
+    assert [record["first_difference"] for record in departing] == [10, 7, None]
+    ood = evaluate.summarise(departing)["ood"]["overall"]
+    assert ood["right_prefix"] == {"wrong_answers": 2, "median_share_right": round((10 / 12 + 7 / 18) / 2, 4), "median_reference_characters": 15}
+    assert "The 2 wrong answers depart from the reference after a median of 61.1% of it (references of a median 15 characters)." in evaluate.markdown_report(evaluate.summarise(departing))
+
 
 def test_grade_any_model_output() -> None:
     assert grade("Convert to LC-T: [1, 2]", "[1,2]").exact
