@@ -48,7 +48,7 @@ def _runs(report: dict[str, Any]) -> str:
 
 
 def _stopped_early(report: dict[str, Any]) -> str:
-    """``; stopped at the time limit, of 1550 planned`` for a run that ``time_limit_s`` ended."""
+    """``; stopped by the time limit of 480 s, of 1550 planned`` for a run ``time_limit_s`` ended."""
     if not report.get("stopped_by_time_limit"):
         return ""
     return f"; stopped by the time limit of {report['preset']['time_limit_s']:g} s, of {report['planned_steps']} planned"

@@ -264,7 +264,6 @@ def _write_and_show(evaluate: Any, records: list[dict[str, Any]], output: Path, 
 def _update_cards(moe: Any, records: list[dict[str, Any]], args: argparse.Namespace, evaluate: Any) -> None:
     """Rewrite the model card of each adapter that answered examples, with its evaluation table."""
     import datetime
-    import json
     import os
     import platform
 

@@ -181,8 +181,6 @@ class HLXMoE:
         for module in ("torch", "transformers", "peft", "llguidance"):
             _require(module, "the mixture")
         folders = cls._adapter_folders(adapters)
-        import peft
-
         reports = _training_reports(folders)
         before = _resident_bytes()
         base = base or cls._trained_base(reports)

@@ -155,6 +155,8 @@ def _time_limit_callback(seconds: float) -> Any:
     """Ends training at the first step after ``seconds`` of it (``time_limit_s``), so that a
     run on a machine lent for a fixed time still saves its adapter. Under several processes
     the decision is shared (the longest any process has run), so that all stop at one step."""
+    import torch
+    import torch.distributed as distributed
     from transformers import TrainerCallback
 
     class TimeLimit(TrainerCallback):
@@ -165,11 +167,7 @@ def _time_limit_callback(seconds: float) -> Any:
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             elapsed = time.perf_counter() - self.started
-            import torch.distributed as distributed
-
             if distributed.is_available() and distributed.is_initialized():
-                import torch
-
                 shared = torch.tensor([elapsed], dtype=torch.float64, device=args.device)
                 distributed.all_reduce(shared, op=distributed.ReduceOp.MAX)
                 elapsed = float(shared.item())
