@@ -14,7 +14,7 @@ from . import _lexical as lex
 from ._encoder import Spelling, encode, plain_kind
 from ._fast import FastParser, Reject, decode_text, index_value, new_field_index, skip_whitespace
 from .errors import EncodeError, HLXError, ParseError
-from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of
+from .model import CONTRACT_ID_MAX, IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of
 
 __all__ = ["to_lcb", "from_lcb", "to_lcb_text"]
 
