@@ -483,17 +483,11 @@ def _earlier_report(adapter_dir: Path, resumed_from_step: int) -> dict[str, Any]
     """The report of the run this one resumed, when it ended where this one began; else {}."""
     if resumed_from_step == 0:
         return {}
-    earlier = _read_report(adapter_dir)
-    return earlier if earlier.get("steps") == resumed_from_step else {}
-
-
-def _read_report(adapter_dir: Path) -> dict[str, Any]:
-    """An adapter folder's ``training_report.json``; {} when it has none, or not a readable one
-    (a run stopped while writing it: resuming then starts the segment list afresh)."""
     try:
-        return read_training_report(adapter_dir) or {}
-    except HLXError:
+        earlier = read_training_report(adapter_dir) or {}
+    except HLXError:  # a run stopped while writing it: the segment list starts afresh
         return {}
+    return earlier if earlier.get("steps") == resumed_from_step else {}
 
 
 def _segments(earlier: dict[str, Any], first_step: int, last_step: int, seconds: float) -> list[dict[str, Any]]:
