@@ -47,6 +47,10 @@ def _add_corpus(subparsers: Any) -> None:
                 "--drills", type=int, default=None, metavar="N",
                 help="append N scalar drills to each expert's training split (default: 1500, as committed; 0 for none)",
             )  # fmt: skip
+            action.add_argument(
+                "--nesting-drills", type=int, default=None, metavar="N",
+                help="then N nesting drills (deep values that repeat a shape; default: 0, as committed)",
+            )  # fmt: skip
 
 
 def _usage(args: argparse.Namespace) -> int:
@@ -66,6 +70,10 @@ def _spec(args: argparse.Namespace) -> Any:
         if args.drills < 0:
             raise HLXError(f"--drills: expected a count of 0 or more, got {args.drills}")
         spec = replace(spec, drills=dict.fromkeys(corpus.EXPERTS, args.drills))
+    if args.nesting_drills is not None:
+        if args.nesting_drills < 0:
+            raise HLXError(f"--nesting-drills: expected a count of 0 or more, got {args.nesting_drills}")
+        spec = replace(spec, nesting_drills=dict.fromkeys(corpus.EXPERTS, args.nesting_drills))
     return spec
 
 

@@ -50,6 +50,7 @@ class CorpusSpec:
     test_ood: int = 150  # extra test examples with deeper, longer values
     seed: int = DEFAULT_SEED
     drills: dict[str, int] | None = None  # extra training examples per expert (see ScalarDrill)
+    nesting_drills: dict[str, int] | None = None  # deep values repeating a shape, after the drills (see NestingDrill)
 
 
 #: The committed corpora, with 1,500 scalar drills at the end of each training split: the
@@ -91,6 +92,7 @@ AWKWARD_STRINGS = (
 )  # fmt: skip
 STAGES = ("vertex", "fragment", "compute", "geometry")
 KNOWN_IDS = (14, 16, 900, 901, 902, 1000)
+SHAPED_IDS = (900, 1000)  # contracts whose scalar fields name things (operation, stage)
 
 # --- values --------------------------------------------------------------------------
 
@@ -168,6 +170,10 @@ class ValueGenerator:
         count = rng.randint(1, self.max_members if depth <= 2 else max(1, self.max_members // 2))
         deep_position = rng.randrange(count)
         children = [self.value(depth - 1 if i == deep_position else rng.randint(0, depth - 1)) for i in range(count)]
+        return self.container(roll, children, deep_position)
+
+    def container(self, roll: float, children: list[Any], deep_position: int) -> Any:
+        """``children`` as an array, an object or a contract, as ``roll`` (0..1) falls."""
         if roll < 0.38:
             return children
         if roll < 0.70:
@@ -254,6 +260,64 @@ class ScalarDrill:
         if roll < 0.65:
             return members
         return {key: member for key, member in zip(rng.sample(KEYS, len(members)), members)}
+
+
+class NestingDrill:
+    """Deep, narrow values of depth 3-4 whose members repeat one shape: a list of records
+    with the same keys, a contract holding two arrays of arrays. The experts drop a nesting
+    level where a value repeats a pattern, and such values are rare in the main draw (a
+    depth-4 value seldom fits in a training value's 150 characters), so these spell them
+    with small scalars, which keeps them short.
+    """
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.values = ValueGenerator(rng, max_members=3)
+
+    def scalar(self) -> Any:
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.1:
+            return rng.choice((None, True, False))
+        if roll < 0.5:
+            return rng.randint(0, 99)
+        if roll < 0.8:
+            return rng.choice(WORDS)
+        return Handle(rng.choice(HANDLE_NAMES))
+
+    def value(self) -> Any:
+        return self.nested(self.rng.choice((3, 4, 4)))
+
+    def nested(self, depth: int) -> Any:
+        """A value of exactly ``depth`` whose members mostly share the deepest member's shape."""
+        if depth == 0:
+            return self.scalar()
+        rng = self.rng
+        roll = rng.random()
+        count = rng.randint(1, 3)
+        deep_position = rng.randrange(count)
+        deepest = self.nested(depth - 1)
+        children = [
+            deepest if i == deep_position
+            else self.restyled(deepest) if rng.random() < 0.7
+            else self.nested(rng.randint(0, depth - 1))
+            for i in range(count)
+        ]  # fmt: skip
+        return self.values.container(roll, children, deep_position)
+
+    def restyled(self, value: Any) -> Any:
+        """The same shape (containers, keys, contract ids and indices), new scalars."""
+        if isinstance(value, list):
+            return [self.restyled(member) for member in value]
+        if isinstance(value, dict):
+            return {key: self.restyled(member) for key, member in value.items()}
+        if isinstance(value, Contract):
+            kept = value.id in SHAPED_IDS  # an operation's name, a shader's stage: not data
+            return Contract(value.id, [
+                (index, field if kept and not isinstance(field, (list, dict, Contract)) else self.restyled(field))
+                for index, field in value.items()
+            ])  # fmt: skip
+        return self.scalar()
 
 
 # --- lenient spellings ---------------------------------------------------------------
@@ -426,8 +490,10 @@ class _Builder:
         return "train" if key in self.pinned else split_of(key)
 
     def format_example(
-        self, rng: random.Random, expert: str, value: Any, split: str, ood: bool, drill: bool = False
+        self, rng: random.Random, expert: str, value: Any, split: str, ood: bool, drill: str = ""
     ) -> Example | None:
+        """A format task on ``value``; ``drill`` names a drill (``"drill"``, ``"nesting"``),
+        which is spelled canonically and marked by a suffix of the task."""
         weights = _FORMAT_TASKS[expert]
         weight, task, word, source = rng.choices(weights, weights=[w[0] for w in weights])[0]
         canonical_hlxl = to_hlxl(value)
@@ -446,7 +512,7 @@ class _Builder:
             params["source"] = word  # type: ignore[assignment]
         instruction = render(form, **params)
         parsed = parse_instruction(instruction)
-        name = parsed.task + ("_lenient" if lenient else "") + ("_drill" if drill else "")
+        name = parsed.task + ("_lenient" if lenient else "") + (f"_{drill}" if drill else "")
         return Example(
             instruction, answer(parsed), expert, name, parsed.source_format or "text", parsed.target_format,
             value_depth(value), value_size(value), split, ood, canonical_hlxl,
@@ -548,6 +614,7 @@ class _Builder:
                 add(self.format_example(rng, expert, value, split, False))
         rows["test"] += self.ood_examples(rng, expert, seen)
         rows["train"] += self.drill_examples(expert, number, seen)
+        rows["train"] += self.nesting_drill_examples(expert, number, seen)
         return rows
 
     def drill_examples(self, expert: str, number: int, seen: set[str]) -> list[Example]:
@@ -557,7 +624,15 @@ class _Builder:
         rng = random.Random(f"{self.spec.seed}-drill-{number}")
         drills = ScalarDrill(rng, integers=expert == "coordinator")
         wanted = (self.spec.drills or {}).get(expert, 0)
-        return self.drawn_examples(rng, expert, seen, wanted, drills.value, "train", (0, MAX_VALUE_CHARS), drill=True)
+        return self.drawn_examples(rng, expert, seen, wanted, drills.value, "train", (0, MAX_VALUE_CHARS), drill="drill")
+
+    def nesting_drill_examples(self, expert: str, number: int, seen: set[str]) -> list[Example]:
+        """Nesting drills, after the scalar drills, from a random stream of their own (so
+        neither changes the other, nor anything else)."""
+        rng = random.Random(f"{self.spec.seed}-nesting-{number}")
+        drills = NestingDrill(rng)
+        wanted = (self.spec.nesting_drills or {}).get(expert, 0)
+        return self.drawn_examples(rng, expert, seen, wanted, drills.value, "train", (0, MAX_VALUE_CHARS), drill="nesting")
 
     def ood_examples(self, rng: random.Random, expert: str, seen: set[str]) -> list[Example]:
         """The out-of-distribution test slice: depth 5-6 and longer than any training value."""
@@ -568,12 +643,12 @@ class _Builder:
 
     def drawn_examples(
         self, rng: random.Random, expert: str, seen: set[str], wanted: int, draw: Callable[[], Any],
-        split: str, lengths: tuple[int, int], ood: bool = False, drill: bool = False,
+        split: str, lengths: tuple[int, int], ood: bool = False, drill: str = "",
     ) -> list[Example]:
         """``wanted`` new format examples of drawn values whose canonical HLXL length is within
         ``lengths`` and whose hash puts them in ``split``."""
         found: list[Example] = []
-        budget = 1000 * wanted  # the OOD slice keeps about 1 draw in 30; drills 4 in 5
+        budget = 1000 * wanted  # the OOD slice keeps about 1 draw in 30; drills 4 in 5, nesting drills 2 in 5
         while len(found) < wanted:
             budget -= 1
             if budget < 0:
@@ -641,7 +716,7 @@ def _byte_rows(corpora: dict[str, dict[str, list[Example]]]) -> list[str]:
 def _drill_lines(spec: CorpusSpec) -> list[str]:
     drills = {expert: count for expert, count in (spec.drills or {}).items() if count}
     if not drills:
-        return ["* No scalar drills (`hlx corpus build --drills N` appends N to each training split)."]
+        return ["* No scalar drills (`hlx corpus build --drills N` appends N to each training split)."] + _nesting_drill_lines(spec)
     return [
         "* Each training split ends with scalar drills (`_drill` tasks; "
         + ", ".join(f"{count} for {expert}" for expert, count in drills.items())
@@ -652,6 +727,18 @@ def _drill_lines(spec: CorpusSpec) -> list[str]:
         "  spelled many times. They come from their own random stream and skip values whose hash puts",
         "  them in another split: the other examples, and the validation and test splits, are the same",
         "  with or without them.",
+    ] + _nesting_drill_lines(spec)
+
+
+def _nesting_drill_lines(spec: CorpusSpec) -> list[str]:
+    drills = {expert: count for expert, count in (spec.nesting_drills or {}).items() if count}
+    if not drills:
+        return []
+    return [
+        "* Then nesting drills (`_nesting` tasks; " + ", ".join(f"{count} for {expert}" for expert, count in drills.items()) + "):",
+        "  values of depth 3-4 made of small scalars whose members mostly repeat one shape (records",
+        "  with the same keys, arrays of arrays), where the experts dropped a nesting level. The same",
+        "  rules as the scalar drills: their own random stream, training hashes only.",
     ]
 
 
@@ -677,7 +764,7 @@ def dataset_card(corpora: dict[str, dict[str, list[Example]]], spec: CorpusSpec,
         "| `input` | the prompt: `### Instruction:\\n<instruction>\\n\\n### Response:\\n` |",
         "| `output` | the answer (canonical text, or one sentence for questions) |",
         "| `expert` | `runic`, `ascii` or `coordinator` |",
-        "| `task` | the task (`convert_to_lcr`, `parse_lct`, `all_formats`, ...); `_lenient` marks a non-canonical input spelling, `_drill` a scalar drill |",
+        "| `task` | the task (`convert_to_lcr`, `parse_lct`, `all_formats`, ...); `_lenient` marks a non-canonical input spelling, `_drill` a scalar drill, `_nesting` a nesting drill |",
         "| `source_format`, `target_format` | `hlxl`, `lc-t`, `lc-r`, `lc-b`; `text` for none; `all` for the four-line answer |",
         "| `depth`, `size` | nesting depth and number of values of the value (null for questions) |",
         "| `split` | `train`, `validation` or `test` |",

@@ -447,3 +447,6 @@ def test_corpus_build_drills(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert not any(tmp_path.iterdir())  # refused before writing anything
     assert main(["corpus", "check", "--drills", "3"]) == 1  # the committed corpora have 1,500
     assert "6003 generated" in capsys.readouterr().err
+    assert main(["corpus", "build", "--root", str(tmp_path), "--nesting-drills", "-2"]) == 1
+    assert "--nesting-drills: expected a count of 0 or more, got -2" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())

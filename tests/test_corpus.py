@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import random
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-from hlx_formats import iter_values, to_hlxl, translate, value_depth, value_size
+from hlx_formats import Contract, Handle, iter_values, to_hlxl, translate, value_depth, value_size
 from hlx_formats.api import DECODERS, ENCODERS
 from hlx_formats.grammar import parse_reference
 from hlx_formats.instructions import parse_instruction, route
@@ -264,13 +265,65 @@ def test_drills_follow_the_generated_examples_and_spell_every_byte_value() -> No
 
 def test_drills_leave_the_other_examples_unchanged() -> None:
     small = corpus.CorpusSpec(train={"runic": 30, "ascii": 30, "coordinator": 150}, validation=4, test=4, test_ood=2)
-    drilled = corpus.CorpusSpec(**{**small.__dict__, "drills": {"ascii": 20, "coordinator": 10}})
+    drilled = corpus.CorpusSpec(**{**small.__dict__, "drills": {"ascii": 20, "coordinator": 10}, "nesting_drills": {"coordinator": 5}})
     plain, more = corpus.build(small), corpus.build(drilled)
     for relative, text in plain.items():
         if relative.endswith(".jsonl"):
             assert more[relative].startswith(text), relative
     assert more["ascii/train.jsonl"].count("\n") == plain["ascii/train.jsonl"].count("\n") + 20
     assert more["runic/train.jsonl"] == plain["runic/train.jsonl"]
+    assert more["coordinator/train.jsonl"].count("\n") == plain["coordinator/train.jsonl"].count("\n") + 15
+
+
+def _shape(value: object) -> object:
+    """A value with every scalar replaced by None: what a nesting drill repeats."""
+    if isinstance(value, list):
+        return [_shape(member) for member in value]
+    if isinstance(value, dict):
+        return {key: _shape(member) for key, member in value.items()}
+    if isinstance(value, Contract):
+        return (value.id, [(index, _shape(field)) for index, field in value.items()])
+    return None
+
+
+def _repeats_a_shape(value: object) -> bool:
+    """Whether some container holds two members of the same non-scalar shape."""
+    members = list(value.values()) if isinstance(value, dict) else [field for _, field in value.items()] if isinstance(value, Contract) else value if isinstance(value, list) else []
+    shapes = [repr(_shape(member)) for member in members if _shape(member) is not None]
+    return len(shapes) > len(set(shapes)) or any(_repeats_a_shape(member) for member in members)
+
+
+def test_nesting_drills_are_deep_short_self_similar_and_follow_the_scalar_drills() -> None:
+    spec = corpus.CorpusSpec(
+        train={"runic": 30, "ascii": 30, "coordinator": 150}, validation=4, test=4, test_ood=2,
+        drills={"runic": 5}, nesting_drills={"runic": 200, "coordinator": 10},
+    )  # fmt: skip
+    files = corpus.build(spec)
+    rows = [json.loads(line) for line in files["runic/train.jsonl"].splitlines()]
+    kinds = ["nesting" if row["task"].endswith("_nesting") else "drill" if row["task"].endswith("_drill") else "" for row in rows]
+    assert kinds == [""] * (len(rows) - 205) + ["drill"] * 5 + ["nesting"] * 200
+    drills = rows[-200:]
+    values = [_value_of(corpus.instruction_of(row)) for row in drills]
+    assert {row["depth"] for row in drills} == {3, 4} and sum(row["depth"] == 4 for row in drills) > 100
+    assert all(value_depth(value) == row["depth"] for value, row in zip(values, drills))
+    assert all(len(to_hlxl(value)) <= corpus.MAX_VALUE_CHARS for value in values)
+    assert sum(map(_repeats_a_shape, values)) > 120  # most (73% here); one-member containers cannot
+    for row in drills:
+        assert row["output"] == translate(corpus.instruction_of(row))  # canonical input, reference answer
+        assert corpus.split_of(_split_key(row)) == "train"
+    assert "_nesting" not in files["runic/validation.jsonl"] + files["runic/test.jsonl"]
+    assert files["coordinator/train.jsonl"].count("_nesting") == 10 and "_nesting" not in files["ascii/train.jsonl"]
+    assert "Then nesting drills (`_nesting` tasks; 200 for runic, 10 for coordinator)" in files["README.md"]
+
+
+def test_a_nesting_drill_restyles_data_and_keeps_names() -> None:
+    drill = corpus.NestingDrill(random.Random(3))
+    value = [{"id": 1, "tags": ["red"]}, Contract(1000, {0: "search", 1: [Handle("documents")]}), Contract(7, {2: "x"})]
+    restyled = [drill.restyled(value) for _ in range(20)]
+    assert all(_shape(other) == _shape(value) for other in restyled)  # keys, ids, indices, nesting kept
+    assert len({repr(other) for other in restyled}) == 20  # the scalars are new
+    assert all(other[1][0] == "search" for other in restyled)  # an operation's name is not data
+    assert any(other[2][2] != "x" for other in restyled)  # an unknown contract's field is
 
 
 def test_byte_rows_count_every_byte_of_every_training_value() -> None:
