@@ -1135,6 +1135,20 @@ def test_shipped_experts_on_a_fixed_sample_of_the_test_split() -> None:
     assert exact >= SHIPPED_EXACT_FLOOR, exact
 
 
+def test_the_shipped_adapters_were_trained_on_the_committed_corpora() -> None:
+    """Each shipped adapter's report holds the SHA-256 of its expert's committed training and
+    validation files: a change to the corpora (more drills, say) must come with adapters
+    trained on them, or the model cards would describe data the adapters never saw."""
+    from hlx_moe.cards import read_training_report
+    from hlx_moe.corpus import default_root
+    from hlx_moe.train import corpus_hash, default_adapter_root
+
+    for expert in corpus.EXPERTS:
+        report = read_training_report(default_adapter_root() / expert)
+        assert report is not None, expert
+        assert report["corpus_sha256"] == corpus_hash(default_root(), expert), expert
+
+
 def test_cli_query_info_chat_eval(adapters: Path, small_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
