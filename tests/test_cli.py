@@ -421,6 +421,13 @@ def test_process_invalid_input_no_traceback() -> None:
     assert b"line 1, column 6" in done.stderr and b"Traceback" not in done.stderr
 
 
+def test_process_has_the_corpus_and_model_commands() -> None:
+    # python -m runs the module as __main__; the commands hlx_moe registers must be there too
+    done = hlx("corpus", "check", "--drills", "-1")
+    assert done.returncode == 1 and b"--drills: expected a count of 0 or more, got -1" in done.stderr
+    assert hlx("moe", "--help").returncode == 0
+
+
 def test_process_does_not_import_heavy_modules() -> None:
     script = (
         "import sys\nfrom hlx_formats.cli import main\n"
