@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 from importlib import resources
+from pathlib import Path
 from typing import Any, Callable
 
 import lark
@@ -48,7 +49,19 @@ def normalize_format(name: str) -> str:
 
 @functools.cache
 def _grammar_file_text(fmt: str) -> str:
-    return resources.files("hlx_formats.grammars").joinpath(_GRAMMAR_FILES[fmt]).read_text("utf-8")
+    return _grammar_folder().joinpath(_GRAMMAR_FILES[fmt]).read_text("utf-8")
+
+
+def _grammar_folder() -> Any:
+    """The installed ``hlx_formats.grammars``; in a source tree put on ``sys.path`` without
+    installing it (as ``make gpu-train`` does), the repository's ``grammars/`` beside it."""
+    try:
+        return resources.files("hlx_formats.grammars")
+    except ModuleNotFoundError:
+        source_tree = Path(__file__).resolve().parent.parent / "grammars"
+        if not source_tree.is_dir():
+            raise HLXError(f"the grammar files are missing: hlx_formats.grammars is not installed and {source_tree} does not exist") from None
+        return source_tree
 
 
 @functools.cache

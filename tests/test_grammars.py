@@ -108,6 +108,33 @@ def test_grammar_text_names_and_files():
         grammar_text("json")
 
 
+def test_grammar_files_are_found_in_a_source_tree_that_is_not_installed(monkeypatch, tmp_path):
+    # On sys.path without installing, hlx_formats.grammars does not exist (setuptools maps it
+    # to grammars/ at install time): the grammars are read from the repository instead.
+    import importlib.resources
+
+    from hlx_formats import grammar
+
+    installed = {fmt: grammar._grammar_file_text(fmt) for fmt in FORMATS}
+    real_files = importlib.resources.files
+
+    def files(package):
+        if package == "hlx_formats.grammars":
+            raise ModuleNotFoundError(f"No module named {package!r}")
+        return real_files(package)
+
+    monkeypatch.setattr(importlib.resources, "files", files)
+    grammar._grammar_file_text.cache_clear()
+    try:
+        assert {fmt: grammar._grammar_file_text(fmt) for fmt in FORMATS} == installed
+        grammar._grammar_file_text.cache_clear()
+        monkeypatch.setattr(grammar, "__file__", str(tmp_path / "hlx_formats" / "grammar.py"))
+        with pytest.raises(HLXError, match="the grammar files are missing: hlx_formats.grammars is not installed"):
+            grammar._grammar_file_text("lc-t")
+    finally:
+        grammar._grammar_file_text.cache_clear()
+
+
 # --- canonical grammars accept every encoding ------------------------------------------------
 
 
