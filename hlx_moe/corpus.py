@@ -272,7 +272,7 @@ class NestingDrill:
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
-        self.values = ValueGenerator(rng, max_members=3)
+        self.values = ValueGenerator(rng)  # for its containers: arrays, objects, contracts
 
     def scalar(self) -> Any:
         rng = self.rng

@@ -286,9 +286,17 @@ def _shape(value: object) -> object:
     return None
 
 
+def _members(value: object) -> list:
+    if isinstance(value, dict):
+        return list(value.values())
+    if isinstance(value, Contract):
+        return [field for _, field in value.items()]
+    return value if isinstance(value, list) else []
+
+
 def _repeats_a_shape(value: object) -> bool:
     """Whether some container holds two members of the same non-scalar shape."""
-    members = list(value.values()) if isinstance(value, dict) else [field for _, field in value.items()] if isinstance(value, Contract) else value if isinstance(value, list) else []
+    members = _members(value)
     shapes = [repr(_shape(member)) for member in members if _shape(member) is not None]
     return len(shapes) > len(set(shapes)) or any(_repeats_a_shape(member) for member in members)
 
