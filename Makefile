@@ -44,10 +44,10 @@ GPU_TRAIN_SET ?= --set glyph_tokens=true --set time_limit_s=480
 GPU_SET_ascii ?= --set hex_digit_tokens=true
 GPU_SET_runic ?= --set hex_digit_tokens=true
 GPU_SET_coordinator ?=
-# The corpora: the committed ones plus nesting drills, which took the runic expert's
-# out-of-distribution answers further (docs/moe-results.md). Commit the same build
-# (`hlx corpus build $(GPU_CORPUS_BUILD)`) with the adapters it trains.
-GPU_CORPUS_BUILD ?= --nesting-drills 2000
+# The corpora to train on, built there: by default the committed ones (scalar and nesting
+# drills included). Options here (`--nesting-drills 4000`, say) build others; commit the same
+# build (`hlx corpus build $(GPU_CORPUS_BUILD)`) with the adapters it trains.
+GPU_CORPUS_BUILD ?=
 GPU_WORK ?= /tmp/hlx-gpu
 GGUF_NAME := SmolLM2-135M-Instruct.Q4_1.gguf
 

@@ -36,6 +36,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 PROMPT = '### Instruction:\nConvert to LC-R: {1000: {@0: "search", @1: &h_documents}}\n\n### Response:\n'
 
 
+def _p95(values: list[float]) -> float:
+    """The 95th percentile by nearest rank, as `hlx moe eval` reports it (never below the
+    median: with two answers it is the slower one)."""
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 3)
+
+
 def matmul_rate(size: int = 2048, repeats: int = 5) -> dict[str, float]:
     import torch
 
@@ -197,12 +204,12 @@ def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
         "mixture_over_base_memory": footprint["mixture_over_base"],
         "adapter_mb": round(footprint["adapter_parameter_bytes"] / 1e6, 2),
         "latency_p50": round(statistics.median(every), 3),
-        "latency_p95": round(sorted(every)[int(0.95 * (len(every) - 1))], 3),
+        "latency_p95": _p95(every),
         "answers_up_to_40_tokens": len(short),
         "latency_p50_up_to_40_tokens": round(statistics.median(short), 3) if short else None,
         "by_expert_p50": {expert: round(statistics.median(values), 3) for expert, values in latencies.items()},
         "by_answer_tokens": {
-            bucket: {"answers": len(values), "p50": round(statistics.median(values), 3), "p95": round(sorted(values)[int(0.95 * (len(values) - 1))], 3)}
+            bucket: {"answers": len(values), "p50": round(statistics.median(values), 3), "p95": _p95(values)}
             for bucket, values in sorted(by_length.items(), key=lambda item: int(item[0].split("-")[0]))
         },
         "tokens_per_second": round(tokens / sum(every), 1),

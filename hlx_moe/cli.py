@@ -49,7 +49,7 @@ def _add_corpus(subparsers: Any) -> None:
             )  # fmt: skip
             action.add_argument(
                 "--nesting-drills", type=int, default=None, metavar="N",
-                help="then N nesting drills (deep values that repeat a shape; default: 0, as committed)",
+                help="then N nesting drills (deep values that repeat a shape; default: 2000, as committed; 0 for none)",
             )  # fmt: skip
 
 

@@ -53,13 +53,15 @@ class CorpusSpec:
     nesting_drills: dict[str, int] | None = None  # deep values repeating a shape, after the drills (see NestingDrill)
 
 
-#: The committed corpora, with 1,500 scalar drills at the end of each training split: the
-#: shipped adapters were trained on them (``hlx corpus build --drills 0`` leaves them out;
-#: what they did is in docs/moe-results.md).
+#: The committed corpora, with 1,500 scalar drills and then 2,000 nesting drills at the end
+#: of each training split: the shipped adapters were trained on them (``hlx corpus build
+#: --drills 0 --nesting-drills 0`` leaves them out; what they did is in docs/moe-results.md).
 DEFAULT_DRILLS = 1500
+DEFAULT_NESTING_DRILLS = 2000
 DEFAULT_SPEC = CorpusSpec(
     train={"runic": 6000, "ascii": 6000, "coordinator": 3600},
-    drills={"runic": DEFAULT_DRILLS, "ascii": DEFAULT_DRILLS, "coordinator": DEFAULT_DRILLS},
+    drills=dict.fromkeys(EXPERTS, DEFAULT_DRILLS),
+    nesting_drills=dict.fromkeys(EXPERTS, DEFAULT_NESTING_DRILLS),
 )
 
 # --- vocabulary ----------------------------------------------------------------------

@@ -184,7 +184,8 @@ class Decoder:
         return matcher
 
     def _vocab_size(self) -> int:
-        return int(self.model.get_output_embeddings().weight.shape[0])
+        output = self.model.get_output_embeddings()
+        return int(getattr(output, "out_features", output.weight.shape[0]))  # past the weight's rows: add_glyph_rows
 
     def encode(self, text: str) -> list[int]:
         """``text``'s tokens as this decoder's expert was trained to read them: with

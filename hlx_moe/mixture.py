@@ -26,7 +26,7 @@ from .base import EMBEDDED_BASE, LoadedBase, _require, load_base
 from .cards import read_training_report
 from .corpus import EXPERTS, prompt_of
 from .decoding import AnswerConstraint, Decoder, Generation, check_num_beams
-from .glyph_tokens import adapter_config, add_glyph_tokens, glyph_rows
+from .glyph_tokens import adapter_config, add_glyph_rows, glyph_rows
 from .grading import grade
 from .round_trip import reverse_queries
 from .router import route_instruction
@@ -335,7 +335,7 @@ class HLXMoE:
         """Make ``expert``'s adapter (and glyph rows, if it has them) the active one."""
         self.model.set_adapter(expert)
         if self.glyphs is not None:
-            self.glyphs.activate(self.model, expert)
+            self.glyphs.activate(expert)
 
     def _token_budget(self, parsed: Any, decoder: Decoder | None = None) -> int:
         """A cap on new tokens from the value's length in the instruction (in tokens): twice
@@ -408,6 +408,8 @@ class GlyphTokens:
     tokenizer: Any
     ids: list[int]
     rows: dict[str, Any]  # expert -> one row per glyph id
+    table: Any  # the tensor the model reads the glyph rows from (hlx_moe.glyph_tokens.add_glyph_rows)
+    first_id: int  # the token id of the table's first row
 
     @classmethod
     def for_adapters(cls, loaded: LoadedBase, folders: dict[str, Path]) -> GlyphTokens | None:
@@ -419,27 +421,26 @@ class GlyphTokens:
         if not trained:
             return None
         tokenizer = copy.deepcopy(loaded.tokenizer)
-        ids = add_glyph_tokens(tokenizer, loaded.model)
+        ids, table, first_id = add_glyph_rows(tokenizer, loaded.model)
         for expert, (saved_ids, _) in trained.items():
             if saved_ids != ids:
                 raise HLXError(
                     f"the {expert} adapter's glyph tokens have ids {saved_ids}, but adding the glyphs to "
                     f"the base's tokenizer gives {ids}: it was trained on another tokenizer"
                 )
-        return cls(tokenizer, ids, {expert: rows for expert, (_, rows) in trained.items()})
+        return cls(tokenizer, ids, {expert: rows for expert, (_, rows) in trained.items()}, table, first_id)
 
-    def activate(self, model: Any, expert: str) -> None:
-        """Write ``expert``'s glyph rows into the embedding (and so the tied output layer).
-        An expert without them uses the base's tokenizer, which never reads the glyph tokens,
-        and its decoder never writes them."""
+    def activate(self, expert: str) -> None:
+        """Write ``expert``'s glyph rows where the embedding and the tied output layer read
+        them. An expert without them uses the base's tokenizer, which never reads the glyph
+        tokens, and its decoder never writes them."""
         import torch
 
         rows = self.rows.get(expert)
         if rows is None:
             return
-        weight = model.get_input_embeddings().weight
         with torch.no_grad():
-            weight[self.ids] = rows.to(device=weight.device, dtype=weight.dtype)
+            self.table[[token - self.first_id for token in self.ids]] = rows.to(device=self.table.device, dtype=self.table.dtype)
 
 
 _SHARED: HLXMoE | None = None

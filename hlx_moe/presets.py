@@ -132,8 +132,8 @@ PRESETS: dict[str, Preset] = {
         description="For one CUDA GPU (measured on an NVIDIA H200): the embedded 135M base unquantised "
         "(float32 weights, bf16 autocast), LoRA r=16 alpha=32 on the seven projections (r=16 in float16 "
         "keeps the three adapters inside the 30 MB shipping budget), batches of 32 up to 512 tokens, "
-        "fused AdamW, lr 1e-3 cosine with 5% warm-up, 1,550 steps (the shipped adapters: 550 steps, then "
-        "1,000 more from that adapter with a fresh schedule; docs/moe.md).",
+        "fused AdamW, lr 1e-3 cosine with 5% warm-up, 1,550 steps (the shipped adapters: one run each, "
+        "with glyph_tokens, and hex_digit_tokens for ascii and runic; `make gpu-train`, docs/moe.md).",
         lora_r=16,
         lora_alpha=32,
         lora_dropout=0.05,

@@ -109,9 +109,9 @@ def test_every_line(expert: str, split: str) -> None:
         assert (row["expert"], row["split"]) == (expert, split)
         assert row["target_format"] == parsed.target_format
         assert row["source_format"] in (parsed.source_format or "text", "hlxl", "lc-t", "lc-r", "lc-b")
-        assert row["task"].removesuffix("_drill").removesuffix("_lenient") == parsed.task
+        assert row["task"].removesuffix("_drill").removesuffix("_nesting").removesuffix("_lenient") == parsed.task
         assert row["ood"] is False or split == "test"
-        assert not row["task"].endswith("_drill") or split == "train"
+        assert not row["task"].endswith(("_drill", "_nesting")) or split == "train"
         value = _value_of(instruction)
         if row["depth"] is None:
             assert value is None and row["size"] is None

@@ -753,6 +753,42 @@ def test_glyph_tokens_are_single_tokens_with_rows_from_their_pieces(tokenizer, t
         add_glyph_tokens(copy.deepcopy(tokenizer), untied)
 
 
+def test_glyph_rows_for_inference_leave_the_embedding_as_it_was(tokenizer, tiny_base: Path) -> None:
+    """The mixture's way (add_glyph_rows): the same logits as a grown embedding, without
+    copying it; a vocabulary padded past the tokenizer's keeps the glyph rows in its padding."""
+    import copy
+
+    from transformers import LlamaForCausalLM
+
+    from hlx_formats import HLXError
+    from hlx_moe.glyph_tokens import add_glyph_rows, add_glyph_tokens
+
+    grown = LlamaForCausalLM.from_pretrained(tiny_base)
+    ids = add_glyph_tokens(copy.deepcopy(tokenizer), grown)
+    with torch.no_grad():
+        grown.get_input_embeddings().weight[ids] = torch.randn(len(ids), grown.config.hidden_size)
+    rows = grown.get_input_embeddings().weight[ids].detach().clone()
+
+    model, extended = LlamaForCausalLM.from_pretrained(tiny_base), copy.deepcopy(tokenizer)
+    weight = model.get_input_embeddings().weight
+    glyph_ids, table, first_id = add_glyph_rows(extended, model)
+    assert glyph_ids == ids and table.shape[0] == len(ids) and first_id == len(tokenizer)
+    assert model.get_input_embeddings().weight is weight and weight.shape[0] == len(tokenizer)  # not grown, not copied
+    with torch.no_grad():
+        table[[token - first_id for token in ids]] = rows  # as the mixture writes an expert's rows
+        inputs = torch.tensor([extended("🜃1, ◇a: ⊤◆🜄 [2]", add_special_tokens=False)["input_ids"]])
+        assert int(inputs.max()) >= len(tokenizer)  # glyph tokens in the input
+        logits = model(input_ids=inputs).logits
+        assert logits.shape[-1] == len(tokenizer) + len(ids) == model.get_output_embeddings().out_features
+        assert torch.allclose(logits, grown(input_ids=inputs).logits, atol=1e-5)
+    within = LlamaForCausalLM.from_pretrained(tiny_base)
+    within.resize_token_embeddings(len(tokenizer) + 64)
+    ids, table, first_id = add_glyph_rows(copy.deepcopy(tokenizer), within)
+    assert table is within.get_input_embeddings().weight and first_id == 0 and max(ids) < table.shape[0]
+    with pytest.raises(HLXError, match="already has glyph tokens"):
+        add_glyph_rows(extended, LlamaForCausalLM.from_pretrained(tiny_base))
+
+
 @pytest.fixture(scope="module")
 def glyph_adapters(tmp_path_factory: pytest.TempPathFactory, adapters: Path, tiny_base: Path, small_corpus: Path) -> Path:
     """A runic expert trained with glyph tokens beside ascii and coordinator trained without."""
@@ -805,8 +841,9 @@ def test_a_mixture_with_one_glyph_token_expert(glyph_adapters: Path, tiny_base: 
     assert ascii_ is moe.tokenizer and len(ascii_("🜃", add_special_tokens=False)["input_ids"]) > 1
     result = moe.query("Convert to LC-R: [1, {a: b\"hi\"}]")
     assert result.expert == "runic" and result.parses, result
-    weight = moe.model.get_input_embeddings().weight
-    assert torch.equal(weight[moe.glyphs.ids], moe.glyphs.rows["runic"].to(weight.dtype))
+    embedded = moe.model.get_input_embeddings()(torch.tensor([moe.glyphs.ids]))[0]
+    assert torch.equal(embedded, moe.glyphs.rows["runic"].to(embedded.dtype))
+    assert moe.model.get_input_embeddings().weight.shape[0] == len(tokenizer)  # read past it, not grown
     # The same logits as the adapter loaded on its own, the way docs/moe.md says to serve it.
     alone_tokenizer, alone = copy.deepcopy(tokenizer), LlamaForCausalLM.from_pretrained(tiny_base)
     add_glyph_tokens(alone_tokenizer, alone)
