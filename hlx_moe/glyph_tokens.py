@@ -47,13 +47,7 @@ def add_glyph_tokens(tokenizer: Any, model: Any) -> list[int]:
     """
     import torch
 
-    if not _tied(model):
-        raise HLXError(
-            "glyph_tokens needs a base whose output layer is tied to its input embeddings "
-            "(tie_word_embeddings); this base has a separate output layer"
-        )
-    if any(glyph in tokenizer.get_vocab() for glyph in GLYPH_TOKENS):
-        raise HLXError("the tokenizer already has glyph tokens; add them once, to the base's own tokenizer")
+    _check_glyphs_can_be_added(tokenizer, model)
     pieces = [tokenizer(glyph, add_special_tokens=False)["input_ids"] for glyph in GLYPH_TOKENS]
     tokenizer.add_tokens(list(GLYPH_TOKENS))
     ids = glyph_token_ids(tokenizer)
@@ -81,13 +75,7 @@ def add_glyph_rows(tokenizer: Any, model: Any) -> tuple[list[int], Any, int]:
     """
     import torch
 
-    if not _tied(model):
-        raise HLXError(
-            "glyph_tokens needs a base whose output layer is tied to its input embeddings "
-            "(tie_word_embeddings); this base has a separate output layer"
-        )
-    if any(glyph in tokenizer.get_vocab() for glyph in GLYPH_TOKENS):
-        raise HLXError("the tokenizer already has glyph tokens; add them once, to the base's own tokenizer")
+    _check_glyphs_can_be_added(tokenizer, model)
     tokenizer.add_tokens(list(GLYPH_TOKENS))
     ids = glyph_token_ids(tokenizer)
     embedding = model.get_input_embeddings()
@@ -131,6 +119,16 @@ def glyph_token_ids(tokenizer: Any) -> list[int]:
     if any(token is None or token == tokenizer.unk_token_id for token in ids):
         raise HLXError("the tokenizer has no glyph tokens")
     return ids
+
+
+def _check_glyphs_can_be_added(tokenizer: Any, model: Any) -> None:
+    if not _tied(model):
+        raise HLXError(
+            "glyph_tokens needs a base whose output layer is tied to its input embeddings "
+            "(tie_word_embeddings); this base has a separate output layer"
+        )
+    if any(glyph in tokenizer.get_vocab() for glyph in GLYPH_TOKENS):
+        raise HLXError("the tokenizer already has glyph tokens; add them once, to the base's own tokenizer")
 
 
 def _tied(model: Any) -> bool:
