@@ -339,17 +339,23 @@ class HLXMoE:
 
     def _token_budget(self, parsed: Any, decoder: Decoder | None = None) -> int:
         """A cap on new tokens from the value's length in the instruction (in tokens): twice
-        it plus 16, at least 32, for one format, and five times it plus 64, at least 128, for
-        an all-formats answer (four values and their labels). Every answer of the corpora
-        fits (the longest all-formats answer needs 4.1 times plus 64); a cap much above that
-        only lets an answer that runs away run longer. The value is tokenised as ``decoder``
-        (default: the base's) reads it."""
+        it plus 16, at least 32, for one format (one plus the tokens of a glyph times it for
+        an LC-R answer: four times where the glyphs are byte-level pieces, twice where they are
+        tokens), and five times it plus 64, at least 128, for an all-formats answer (four
+        values and their labels). Every answer of the corpora fits (the longest all-formats
+        answer needs 4.1 times plus 64, the LC-R answer of a deep value of small scalars 3.3
+        times plus 16 with the glyphs in pieces); a cap much above that only lets an answer
+        that runs away run longer. The value is tokenised as ``decoder`` (default: the
+        base's) reads it."""
         if parsed is None or parsed.value_text is None:
             return 128
-        estimate = len((decoder or self.decoder).encode(parsed.value_text))
+        decoder = decoder or self.decoder
+        estimate = len(decoder.encode(parsed.value_text))
         if parsed.target_format == "all":
             return max(128, 5 * estimate + 64)
-        return max(32, 2 * estimate + 16)
+        glyph_tokens = len(decoder.encode("🜃"))  # the array start: 3 byte-level pieces, or 1 token
+        scale = 1 + glyph_tokens if parsed.target_format == "lc-r" else 2
+        return max(32, scale * estimate + 16)
 
     def translate(self, text: str, to: str | None = None) -> str:
         """``hlx_formats.translate(..., backend="moe")``: the answer through the mixture."""
