@@ -343,7 +343,7 @@ class HLXMoE:
         an LC-R answer: four times where the glyphs are byte-level pieces, twice where they are
         tokens), and five times it plus 64, at least 128, for an all-formats answer (four
         values and their labels). Every answer of the corpora fits (the longest all-formats
-        answer needs 4.1 times plus 64, the LC-R answer of a deep value of small scalars 3.3
+        answer needs 4.1 times plus 64, the LC-R answer of a deep value of small scalars 3.2
         times plus 16 with the glyphs in pieces); a cap much above that only lets an answer
         that runs away run longer. The value is tokenised as ``decoder`` (default: the
         base's) reads it."""
