@@ -23,6 +23,7 @@ from hlx_formats.errors import HLXError
 from hlx_formats.grammar import FORMAT_TITLES, grammar_text
 
 from .hex_digits import encode
+from .source_integers import restrict_integers
 
 __all__ = ["answer_grammar", "answer_end_ids", "AnswerConstraint", "Generation", "Decoder", "MAX_BEAMS", "check_num_beams"]
 
@@ -36,9 +37,11 @@ def _quote(text: str) -> str:
 _ALL_FORMATS_ORDER = ("hlxl", "lc-r", "lc-t", "lc-b")  # the order of an all-formats answer
 
 
-@functools.cache
-def answer_grammar(target: str, prefix: str = "") -> str:
-    """The llguidance grammar (JSON) of an answer: ``target`` is a format or ``"all"``."""
+@functools.lru_cache(maxsize=256)
+def answer_grammar(target: str, prefix: str = "", integers: frozenset[int] | None = None) -> str:
+    """The llguidance grammar (JSON) of an answer: ``target`` is a format or ``"all"``;
+    with ``integers`` (not empty), an integer value is one of them
+    (:mod:`hlx_moe.source_integers`)."""
     if target == "all":
         parts = []
         for position, fmt in enumerate(_ALL_FORMATS_ORDER):
@@ -50,22 +53,28 @@ def answer_grammar(target: str, prefix: str = "") -> str:
         top = "start: " + (f"{_quote(prefix)} " if prefix else "") + f"@{_SUBGRAMMAR[target]}\n"
         formats = (target,)
     grammars = [{"lark_grammar": top}]
-    grammars += [{"name": _SUBGRAMMAR[fmt], "lark_grammar": grammar_text(fmt, canonical=True)} for fmt in formats]
+    for fmt in formats:
+        grammar = grammar_text(fmt, canonical=True)
+        if integers:
+            grammar = restrict_integers(grammar, fmt, integers)
+        grammars.append({"name": _SUBGRAMMAR[fmt], "lark_grammar": grammar})
     return json.dumps({"grammars": grammars})
 
 
 @dataclass(frozen=True)
 class AnswerConstraint:
     """What a constrained answer must be: ``target`` (a format, or ``"all"`` for the four
-    labelled lines of an all-formats answer) after ``prefix`` (such as ``"HLXL: "``)."""
+    labelled lines of an all-formats answer) after ``prefix`` (such as ``"HLXL: "``), its
+    integer values drawn from ``integers`` where that is given and not empty."""
 
     target: str
     prefix: str = ""
+    integers: frozenset[int] | None = None
 
     @property
     def grammar(self) -> str:
         """The llguidance grammar (JSON)."""
-        return answer_grammar(self.target, self.prefix)
+        return answer_grammar(self.target, self.prefix, self.integers)
 
     def repeats(self, text: str) -> bool:
         """Whether the answer so far repeats a key or field index (beyond the grammar)."""
@@ -103,12 +112,14 @@ class Generation:
 # Closing an unfinished constrained answer: at each point the first of these pieces that the
 # grammar allows (and that repeats no key) is added, closers first (the newline ends a line
 # of an all-formats answer), then the separators that end a key or index (else a name or
-# number would grow), the shortest values and the rest; where no piece fits, the last piece is taken back and the next one tried.
+# number would grow), the shortest values and the rest (the hex letters for an integer drawn
+# from the instruction's, which may go on only with one); where no piece fits, the last piece
+# is taken back and the next one tried.
 # Every open string, number, array, object or contract closes this way within a few pieces.
 _FINISHING_PIECES = (
     '"', "]", "}", "🜄", "🜂", "◆", "\n", ": ", ":", "=", " ", "0", "00", "null", "NULL", "∅", "_", "🜁0 ", "🜁",
     "|0:", "0=", "@0: ", ",", "n", "x00", "u0000", "\\udc00", "udc00", "+0", "-0", "0x00", "C:0,0=0", "0|0:0",
-    "🜊0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "[",
+    "🜊0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f", "[",
 )
 _MAX_CANDIDATES = 64  # tokens tried at one step before the answer is handed to the finisher
 MAX_BEAMS = 16  # the widest beam search Decoder.generate accepts

@@ -30,6 +30,7 @@ from .glyph_tokens import adapter_config, add_glyph_rows, glyph_rows
 from .grading import grade
 from .round_trip import reverse_queries
 from .router import route_instruction
+from .source_integers import integers_in
 
 __all__ = ["HLXMoE", "QueryResult", "shipped_adapters_dir", "adapters_dir_from_env"]
 
@@ -155,6 +156,7 @@ class HLXMoE:
         self.lean_lora_layers = 0  # LoRA layers running the lean inference forward
         self.num_beams = 1  # the default of query(): 1 is greedy decoding
         self.round_trip = False  # the default of query(): rerank a beam search's answers by the way back
+        self.source_integers = True  # the default of query(): integers only from the instruction's value
         self._lock = threading.Lock()  # one query at a time: the active adapter is shared state
 
     @classmethod
@@ -167,6 +169,7 @@ class HLXMoE:
         device: str | None = None,
         num_beams: int = 1,
         round_trip: bool = False,
+        source_integers: bool = True,
     ) -> HLXMoE:
         """Load the base once and the three adapters onto it.
 
@@ -175,9 +178,11 @@ class HLXMoE:
         expert to adapter folder. ``base`` defaults to the base the adapters were trained on
         (their ``adapter_config.json``), else the embedded ``smollm2-135m``. ``num_beams``
         is the default width of ``query``'s decoding (1: greedy), ``round_trip`` the default
-        of its round-trip reranking (which needs ``num_beams`` of 2 or more).
+        of its round-trip reranking (which needs ``num_beams`` of 2 or more),
+        ``source_integers`` the default of its integer restriction.
         """
         _check_round_trip(round_trip, check_num_beams(num_beams))
+        _check_flag("source_integers", source_integers)
         for module in ("torch", "transformers", "peft", "llguidance"):
             _require(module, "the mixture")
         folders = cls._adapter_folders(adapters)
@@ -205,6 +210,7 @@ class HLXMoE:
         mixture.lean_lora_layers = lean_layers
         mixture.num_beams = num_beams
         mixture.round_trip = round_trip
+        mixture.source_integers = source_integers
         return mixture
 
     @staticmethod
@@ -241,6 +247,7 @@ class HLXMoE:
             "lean_lora_layers": self.lean_lora_layers,
             "num_beams": self.num_beams,
             "round_trip": self.round_trip,
+            "source_integers": self.source_integers,
             "glyph_token_experts": sorted(self.glyphs.rows) if self.glyphs else [],
             "hex_digit_token_experts": sorted(self.hex_digit_experts),
             "adapters": {expert: str(path) for expert, path in self.adapters.items()},
@@ -254,6 +261,7 @@ class HLXMoE:
         max_new_tokens: int | None = None,
         num_beams: int | None = None,
         round_trip: bool | None = None,
+        source_integers: bool | None = None,
     ) -> QueryResult:
         """Route, generate once with the chosen adapter (under the answer's grammar when the
         answer is a format and ``constrained``), and grade against the reference.
@@ -261,17 +269,24 @@ class HLXMoE:
         of that width instead of greedily (``Decoder.beam_search``). ``round_trip`` (default:
         the mixture's, False) takes, of the beam search's ``num_beams`` best answers, the one
         with the highest sum of its own log-probability and those of the ways back to the
-        instruction's value (:mod:`hlx_moe.round_trip`); it needs ``num_beams`` of 2 or more."""
+        instruction's value (:mod:`hlx_moe.round_trip`); it needs ``num_beams`` of 2 or more.
+        ``source_integers`` (default: the mixture's, True) lets a constrained answer's
+        integer values be only integers written in the instruction's value, in the answer
+        format's spelling (:mod:`hlx_moe.source_integers`; no restriction where the value
+        holds none or the router reads no value)."""
         if not isinstance(instruction, str):
             raise HLXError(f"an instruction must be str, not {type(instruction).__name__}")
         num_beams = check_num_beams(self.num_beams if num_beams is None else num_beams)
         round_trip = self.round_trip if round_trip is None else round_trip
         _check_round_trip(round_trip, num_beams)
+        source_integers = self.source_integers if source_integers is None else source_integers
+        _check_flag("source_integers", source_integers)
         decision = route_instruction(instruction)
         parsed = decision.instruction
         constraint = None
         if constrained and parsed is not None and parsed.answers_in_format:
-            constraint = AnswerConstraint(parsed.target_format, parsed.prefix)
+            integers = integers_in(parsed.value_text) if source_integers and parsed.value_text is not None else None
+            constraint = AnswerConstraint(parsed.target_format, parsed.prefix, integers or None)
         text = parsed.text if parsed is not None else instruction.strip()
         if max_new_tokens is None:
             max_new_tokens = self._token_budget(parsed, self.decoders[decision.expert])
@@ -383,9 +398,13 @@ def _hex_digit_experts(reports: dict[str, dict[str, Any]]) -> set[str]:
     return {expert for expert, report in reports.items() if report.get("preset", {}).get("hex_digit_tokens")}
 
 
+def _check_flag(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise HLXError(f"{name} must be True or False, not {value!r}")
+
+
 def _check_round_trip(round_trip: Any, num_beams: int) -> None:
-    if not isinstance(round_trip, bool):
-        raise HLXError(f"round_trip must be True or False, not {round_trip!r}")
+    _check_flag("round_trip", round_trip)
     if round_trip and num_beams < 2:
         raise HLXError("round_trip reranks the answers of a beam search: it needs num_beams of 2 or more, not 1")
 

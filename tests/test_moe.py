@@ -520,6 +520,40 @@ def test_an_answer_ends_at_eos_or_at_the_start_of_a_new_turn(tokenizer) -> None:
     assert (constrained.text, constrained.stop_reason) == ("12", "eos")
 
 
+def test_a_restricted_integer_is_one_of_the_instructions(tokenizer) -> None:
+    """The model writes -333 in LC-B as -0x0109 (a wrong conversion, as the shipped
+    coordinator wrote it); drawn from the instruction's integers, the value can only be -0x014d."""
+    script = "[-0x0109]<|im_end|>"
+    free = Decoder(ScriptedModel(tokenizer, script), tokenizer).generate("Q", constraint=AnswerConstraint("lc-b"), max_new_tokens=12)
+    assert free.text == "[-0x0109]"
+    restricted = AnswerConstraint("lc-b", integers=frozenset({-333}))
+    drawn = Decoder(ScriptedModel(tokenizer, script), tokenizer).generate("Q", constraint=restricted, max_new_tokens=12)
+    assert drawn.text == "[-0x014d]"
+    # Cut short in the middle of a hex literal that only a letter continues, it is still closed.
+    decoder = Decoder(ScriptedModel(tokenizer), tokenizer)
+    matcher = decoder.matcher(AnswerConstraint("lc-b", integers=frozenset({0xAB, 0xAC})))
+    start = tokenizer("[0x", add_special_tokens=False)["input_ids"]
+    assert matcher.consume_tokens(start)
+    closed = decoder.tokenizer.decode(decoder.finish(matcher, start, restricted))
+    assert closed in ("[0xab]", "[0xac]") and matcher.is_accepting()
+
+
+def test_the_mixture_draws_integers_from_the_instruction_by_default(mixture: HLXMoE, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert mixture.source_integers and mixture.footprint()["source_integers"] is True
+    for instruction in ("Convert to LC-B: [5, 70000, -3, 5]", "Translate HLXL to all formats: {a: 12, b: [7, 0.5]}"):
+        assert mixture.query(instruction).parses, instruction  # the tiny model's answers, under the restriction
+    constraints = []
+    for decoder in {id(decoder): decoder for decoder in mixture.decoders.values()}.values():  # experts may share one
+        monkeypatch.setattr(decoder, "generate", lambda *args, constraint=None, real=decoder.generate, **kwargs: constraints.append(constraint) or real(*args, constraint=constraint, **kwargs))
+    mixture.query("Convert to LC-B: [5, 70000, -3, 5]")
+    mixture.query("Convert to LC-B: [5, 70000, -3, 5]", source_integers=False)
+    mixture.query("Convert to LC-B: [true, 1.5]")
+    mixture.query("Convert to LC-B: [5]", constrained=False)
+    assert [constraint and constraint.integers for constraint in constraints] == [frozenset({5, 70000, -3}), None, None, None]
+    with pytest.raises(HLXError, match="source_integers must be True or False, not 'yes'"):
+        mixture.query("Convert to LC-B: [1]", source_integers="yes")
+
+
 def test_the_embedded_tokenizer_ends_answers_with_im_end_whatever_converted_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tokenizer) -> None:
     folder = tmp_path / "smollm2-135m"
     tokenizer.save_pretrained(folder)
