@@ -145,8 +145,8 @@ def _add_moe(subparsers: Any) -> None:
             help="of the beam search's N best answers, take the one that translates back best (needs --beams 2 or more)",
         )  # fmt: skip
         action.add_argument(
-            "--no-source-integers", dest="source_integers", action="store_false",
-            help="let a constrained answer hold any integer, not only those written in the instruction's value",
+            "--no-source-literals", dest="source_literals", action="store_false",
+            help="let a constrained answer hold any integer, string or byte string, not only those written in the instruction's value",
         )  # fmt: skip
 
     query = add_command(actions, "query", run_moe_query, summary="answer one instruction through the mixture")
@@ -185,7 +185,7 @@ def _load_mixture(args: argparse.Namespace) -> Any:
 
     return HLXMoE.load(
         args.adapters, base=args.base, quantization=args.quantization, num_beams=args.beams, round_trip=args.round_trip,
-        source_integers=args.source_integers,
+        source_literals=args.source_literals,
     )
 
 
@@ -291,7 +291,7 @@ def _update_cards(moe: Any, records: list[dict[str, Any]], args: argparse.Namesp
     sample = f"--limit {args.limit}" if args.limit else "the whole test split"
     decoding = f", beam search of {moe.num_beams}" if moe.num_beams > 1 else ""
     decoding += ", round-trip reranking" if moe.round_trip else ""
-    decoding += ", integers from the instruction's value" if moe.source_integers else ""
+    decoding += ", literals from the instruction's value" if moe.source_literals else ""
     for expert, folder in moe.adapters.items():
         table = evaluate.card_table(summary, expert)
         report = read_training_report(Path(folder))

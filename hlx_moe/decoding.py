@@ -23,7 +23,7 @@ from hlx_formats.errors import HLXError
 from hlx_formats.grammar import FORMAT_TITLES, grammar_text
 
 from .hex_digits import encode
-from .source_integers import restrict_integers
+from .source_literals import SourceLiterals, restrict_literals
 
 __all__ = ["answer_grammar", "answer_end_ids", "AnswerConstraint", "Generation", "Decoder", "MAX_BEAMS", "check_num_beams"]
 
@@ -38,10 +38,10 @@ _ALL_FORMATS_ORDER = ("hlxl", "lc-r", "lc-t", "lc-b")  # the order of an all-for
 
 
 @functools.lru_cache(maxsize=256)
-def answer_grammar(target: str, prefix: str = "", integers: frozenset[int] | None = None) -> str:
+def answer_grammar(target: str, prefix: str = "", literals: SourceLiterals | None = None) -> str:
     """The llguidance grammar (JSON) of an answer: ``target`` is a format or ``"all"``;
-    with ``integers`` (not empty), an integer value is one of them
-    (:mod:`hlx_moe.source_integers`)."""
+    with ``literals``, an integer, string or byte-string value is one of those it holds,
+    for each kind it holds any of (:mod:`hlx_moe.source_literals`)."""
     if target == "all":
         parts = []
         for position, fmt in enumerate(_ALL_FORMATS_ORDER):
@@ -55,8 +55,8 @@ def answer_grammar(target: str, prefix: str = "", integers: frozenset[int] | Non
     grammars = [{"lark_grammar": top}]
     for fmt in formats:
         grammar = grammar_text(fmt, canonical=True)
-        if integers:
-            grammar = restrict_integers(grammar, fmt, integers)
+        if literals:
+            grammar = restrict_literals(grammar, fmt, literals)
         grammars.append({"name": _SUBGRAMMAR[fmt], "lark_grammar": grammar})
     return json.dumps({"grammars": grammars})
 
@@ -65,16 +65,16 @@ def answer_grammar(target: str, prefix: str = "", integers: frozenset[int] | Non
 class AnswerConstraint:
     """What a constrained answer must be: ``target`` (a format, or ``"all"`` for the four
     labelled lines of an all-formats answer) after ``prefix`` (such as ``"HLXL: "``), its
-    integer values drawn from ``integers`` where that is given and not empty."""
+    integers, strings and byte strings drawn from ``literals`` where that is given."""
 
     target: str
     prefix: str = ""
-    integers: frozenset[int] | None = None
+    literals: SourceLiterals | None = None
 
     @property
     def grammar(self) -> str:
         """The llguidance grammar (JSON)."""
-        return answer_grammar(self.target, self.prefix, self.integers)
+        return answer_grammar(self.target, self.prefix, self.literals)
 
     def repeats(self, text: str) -> bool:
         """Whether the answer so far repeats a key or field index (beyond the grammar)."""
@@ -112,7 +112,7 @@ class Generation:
 # Closing an unfinished constrained answer: at each point the first of these pieces that the
 # grammar allows (and that repeats no key) is added, closers first (the newline ends a line
 # of an all-formats answer), then the separators that end a key or index (else a name or
-# number would grow), the shortest values and the rest (the hex letters for an integer drawn
+# number would grow), the shortest values and the rest (the hex letters for a hex literal drawn
 # from the instruction's, which may go on only with one); where no piece fits, the last piece
 # is taken back and the next one tried.
 # Every open string, number, array, object or contract closes this way within a few pieces.

@@ -30,7 +30,7 @@ from .glyph_tokens import adapter_config, add_glyph_rows, glyph_rows
 from .grading import grade
 from .round_trip import reverse_queries
 from .router import route_instruction
-from .source_integers import integers_in
+from .source_literals import literals_in
 
 __all__ = ["HLXMoE", "QueryResult", "shipped_adapters_dir", "adapters_dir_from_env"]
 
@@ -156,7 +156,7 @@ class HLXMoE:
         self.lean_lora_layers = 0  # LoRA layers running the lean inference forward
         self.num_beams = 1  # the default of query(): 1 is greedy decoding
         self.round_trip = False  # the default of query(): rerank a beam search's answers by the way back
-        self.source_integers = True  # the default of query(): integers only from the instruction's value
+        self.source_literals = True  # the default of query(): literals only from the instruction's value
         self._lock = threading.Lock()  # one query at a time: the active adapter is shared state
 
     @classmethod
@@ -169,7 +169,7 @@ class HLXMoE:
         device: str | None = None,
         num_beams: int = 1,
         round_trip: bool = False,
-        source_integers: bool = True,
+        source_literals: bool = True,
     ) -> HLXMoE:
         """Load the base once and the three adapters onto it.
 
@@ -179,10 +179,10 @@ class HLXMoE:
         (their ``adapter_config.json``), else the embedded ``smollm2-135m``. ``num_beams``
         is the default width of ``query``'s decoding (1: greedy), ``round_trip`` the default
         of its round-trip reranking (which needs ``num_beams`` of 2 or more),
-        ``source_integers`` the default of its integer restriction.
+        ``source_literals`` the default of its literal restriction.
         """
         _check_round_trip(round_trip, check_num_beams(num_beams))
-        _check_flag("source_integers", source_integers)
+        _check_flag("source_literals", source_literals)
         for module in ("torch", "transformers", "peft", "llguidance"):
             _require(module, "the mixture")
         folders = cls._adapter_folders(adapters)
@@ -210,7 +210,7 @@ class HLXMoE:
         mixture.lean_lora_layers = lean_layers
         mixture.num_beams = num_beams
         mixture.round_trip = round_trip
-        mixture.source_integers = source_integers
+        mixture.source_literals = source_literals
         return mixture
 
     @staticmethod
@@ -247,7 +247,7 @@ class HLXMoE:
             "lean_lora_layers": self.lean_lora_layers,
             "num_beams": self.num_beams,
             "round_trip": self.round_trip,
-            "source_integers": self.source_integers,
+            "source_literals": self.source_literals,
             "glyph_token_experts": sorted(self.glyphs.rows) if self.glyphs else [],
             "hex_digit_token_experts": sorted(self.hex_digit_experts),
             "adapters": {expert: str(path) for expert, path in self.adapters.items()},
@@ -261,7 +261,7 @@ class HLXMoE:
         max_new_tokens: int | None = None,
         num_beams: int | None = None,
         round_trip: bool | None = None,
-        source_integers: bool | None = None,
+        source_literals: bool | None = None,
     ) -> QueryResult:
         """Route, generate once with the chosen adapter (under the answer's grammar when the
         answer is a format and ``constrained``), and grade against the reference.
@@ -270,23 +270,25 @@ class HLXMoE:
         the mixture's, False) takes, of the beam search's ``num_beams`` best answers, the one
         with the highest sum of its own log-probability and those of the ways back to the
         instruction's value (:mod:`hlx_moe.round_trip`); it needs ``num_beams`` of 2 or more.
-        ``source_integers`` (default: the mixture's, True) lets a constrained answer's
-        integer values be only integers written in the instruction's value, in the answer
-        format's spelling (:mod:`hlx_moe.source_integers`; no restriction where the value
-        holds none or the router reads no value)."""
+        ``source_literals`` (default: the mixture's, True) lets a constrained answer's
+        integers, strings and byte strings be only those written in the instruction's value,
+        in the answer format's spelling (:mod:`hlx_moe.source_literals`; a kind the value
+        holds none of is not restricted, nor anything where the router reads no value)."""
         if not isinstance(instruction, str):
             raise HLXError(f"an instruction must be str, not {type(instruction).__name__}")
         num_beams = check_num_beams(self.num_beams if num_beams is None else num_beams)
         round_trip = self.round_trip if round_trip is None else round_trip
         _check_round_trip(round_trip, num_beams)
-        source_integers = self.source_integers if source_integers is None else source_integers
-        _check_flag("source_integers", source_integers)
+        source_literals = self.source_literals if source_literals is None else source_literals
+        _check_flag("source_literals", source_literals)
         decision = route_instruction(instruction)
         parsed = decision.instruction
         constraint = None
         if constrained and parsed is not None and parsed.answers_in_format:
-            integers = integers_in(parsed.value_text) if source_integers and parsed.value_text is not None else None
-            constraint = AnswerConstraint(parsed.target_format, parsed.prefix, integers or None)
+            literals = None
+            if source_literals and parsed.value_text is not None:
+                literals = literals_in(parsed.value_text, parsed.source_format)
+            constraint = AnswerConstraint(parsed.target_format, parsed.prefix, literals)
         text = parsed.text if parsed is not None else instruction.strip()
         if max_new_tokens is None:
             max_new_tokens = self._token_budget(parsed, self.decoders[decision.expert])

