@@ -271,7 +271,7 @@ class HLXMoE:
         with the highest sum of its own log-probability and those of the ways back to the
         instruction's value (:mod:`hlx_moe.round_trip`); it needs ``num_beams`` of 2 or more.
         ``source_literals`` (default: the mixture's, True) lets a constrained answer's
-        integers, strings and byte strings be only those written in the instruction's value,
+        integers, floats, strings and byte strings be only those written in the instruction's value,
         in the answer format's spelling (:mod:`hlx_moe.source_literals`; a kind the value
         holds none of is not restricted, nor anything where the router reads no value)."""
         if not isinstance(instruction, str):

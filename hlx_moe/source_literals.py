@@ -3,21 +3,22 @@
 A translation between HLX notations keeps every scalar of the value and changes only its
 spelling: an integer is decimal in HLXL, LC-T and LC-R and hex in LC-B, a string is escaped
 to ASCII in LC-T and LC-B and raw in HLXL and LC-R, a byte string is ``b"..."`` in HLXL and
-hex in the others. A small language model respells badly -- converting bases above all: a
+hex in the others (a float is spelled the same in all four). A small language model respells badly -- converting bases above all: a
 wrong integer was the only mistake of 16 of the shipped coordinator's 41 wrong answers to
 its format tasks (docs/moe-results.md). So, with ``source_literals`` on (the mixture's
-default), the answer constraint allows an integer, string or byte-string value only from
-those written in the instruction's value, each in the answer format's canonical spelling.
-The model still chooses which goes where, and everything else: the structure, the keys,
-floats, handles, contract ids and field indices. Keys are not restricted, so an answer can
+default), the answer constraint allows an integer, float, string or byte-string value only
+from those written in the instruction's value, each in the answer format's canonical
+spelling (floats too: held to the integers alone, the model wrote the integer it wanted as a
+float, ``528.3`` for ``514``). The model still chooses which goes where, and everything
+else: the structure, the keys, handles, contract ids and field indices. Keys are not restricted, so an answer can
 always be written; a kind the value holds none of is not restricted either.
 
-The literals are found lexically, not by parsing the value (which may not parse): strings
-and byte strings by the source format's own ``STRING`` and ``BYTES`` terminals (from
-``grammars/``), scanned left to right, and integers as every decimal or ``0x`` hex literal
+The literals are found lexically, not by parsing the value (which may not parse): strings,
+byte strings and floats by the source format's own ``STRING``, ``BYTES`` and ``FLOAT``
+terminals (from ``grammars/``), scanned left to right, and integers as every decimal or ``0x`` hex literal
 that is not glued to a word, a float, a hex byte string or an escape, so digits inside a
-string count too. This errs on the side of allowing more: every integer, string and byte
-string of every reference answer of the corpora is among those of its instruction
+string count too. This errs on the side of allowing more: every integer, float, string and
+byte string of every reference answer of the corpora is among those of its instruction
 (tests/test_source_literals.py checks them all). An instruction whose answer holds values
 its value does not (``Write an array of the numbers 1 to 5 in LC-T``) has no value the
 router can read, so nothing is restricted.
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from dataclasses import dataclass
 
@@ -48,19 +50,23 @@ _TERMINALS = {
     "integers": {"hlxl": "INT", "lc-t": "INT", "lc-r": "INT", "lc-b": "HEX"},
     "strings": dict.fromkeys(("hlxl", "lc-t", "lc-r", "lc-b"), "STRING"),
     "byte_strings": dict.fromkeys(("hlxl", "lc-t", "lc-r", "lc-b"), "BYTES"),
+    "floats": dict.fromkeys(("hlxl", "lc-t", "lc-r", "lc-b"), "FLOAT"),
 }
 
 
 @dataclass(frozen=True)
 class SourceLiterals:
-    """The integers, strings and byte strings written in an instruction's value."""
+    """The integers, strings, byte strings and floats written in an instruction's value
+    (``floats`` as their canonical spelling, the same in every format, so that ``0.0`` and
+    ``-0.0`` stay two)."""
 
     integers: frozenset[int] = frozenset()
     strings: frozenset[str] = frozenset()
     byte_strings: frozenset[bytes] = frozenset()
+    floats: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
-        return bool(self.integers or self.strings or self.byte_strings)
+        return bool(self.integers or self.strings or self.byte_strings or self.floats)
 
 
 def integers_in(value_text: str) -> frozenset[int]:
@@ -76,21 +82,26 @@ def integers_in(value_text: str) -> frozenset[int]:
 
 
 @functools.cache
-def _string_or_bytes_token(source_format: str) -> re.Pattern[str]:
-    """A regex matching a string or a byte string of ``source_format`` (lenient, as its
-    grammar file writes them), in named groups."""
+def _literal_token(source_format: str) -> re.Pattern[str]:
+    """A regex matching a string, a byte string or a float of ``source_format`` (lenient, as
+    its grammar file writes them), in named groups, in that order (a string's insides are
+    never read as the others)."""
     patterns = {terminal.name: terminal.pattern.to_regexp() for terminal in lark_parser(source_format).terminals}
-    return re.compile(f"(?P<string>{patterns['STRING']})|(?P<bytes>{patterns['BYTES']})")
+    return re.compile(f"(?P<string>{patterns['STRING']})|(?P<bytes>{patterns['BYTES']})|(?P<float>{patterns['FLOAT']})")
 
 
 def literals_in(value_text: str, source_format: str) -> SourceLiterals:
-    """The integers, strings and byte strings written in ``value_text``, a value in
-    ``source_format``. A string or byte string whose escapes do not decode is left out."""
-    strings, byte_strings = set(), set()
-    for match in _string_or_bytes_token(source_format).finditer(value_text):
+    """The integers, strings, byte strings and floats written in ``value_text``, a value in
+    ``source_format``. A string or byte string whose escapes do not decode, and a float
+    beyond a double's range, are left out."""
+    strings, byte_strings, floats = set(), set(), set()
+    for match in _literal_token(source_format).finditer(value_text):
         token = match.group()
         try:
-            if match.group("string") is not None:
+            if match.group("float") is not None:
+                if math.isfinite(float(token)):
+                    floats.add(spelling(float(token), "hlxl"))
+            elif match.group("string") is not None:
                 strings.add(unquote_string(token))
             elif token.startswith('b"'):
                 byte_strings.add(unquote_bytes(token))
@@ -98,10 +109,10 @@ def literals_in(value_text: str, source_format: str) -> SourceLiterals:
                 byte_strings.add(bytes_from_hex(token, 1))
         except LexicalError:  # not a value the data model has (a lone surrogate, odd hex digits)
             continue
-    return SourceLiterals(integers_in(value_text), frozenset(strings), frozenset(byte_strings))
+    return SourceLiterals(integers_in(value_text), frozenset(strings), frozenset(byte_strings), frozenset(floats))
 
 
-def spelling(value: int | str | bytes, fmt: str) -> str:
+def spelling(value: int | float | str | bytes, fmt: str) -> str:
     """``value`` as the canonical grammar of ``fmt`` spells it inside a value."""
     text = ENCODERS[fmt](value)
     return text[1:-1] if fmt == "lc-b" else text  # LC-B frames a top-level value in brackets
@@ -120,6 +131,6 @@ def restrict_literals(grammar: str, fmt: str, literals: SourceLiterals) -> str:
         found = [index for index, line in enumerate(lines) if line.startswith(definition)]
         if len(found) != 1:  # the grammar file changed under this module
             raise HLXError(f"the canonical {fmt} grammar has {len(found)} lines defining {definition[:-1]}, expected 1")
-        spellings = sorted(spelling(value, fmt) for value in values)
+        spellings = sorted(values if kind == "floats" else (spelling(value, fmt) for value in values))
         lines[found[0]] = f"{definition} " + " | ".join(json.dumps(text, ensure_ascii=False) for text in spellings)
     return "\n".join(lines) + "\n"

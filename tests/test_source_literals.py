@@ -33,6 +33,7 @@ def test_literals_in_reads_strings_and_byte_strings_with_the_source_formats_term
     assert literals_in('{a:#00ff,b:"x#12"}', "lc-t") == SourceLiterals(strings=frozenset({"x#12"}), byte_strings=frozenset({b"\x00\xff"}))
     assert literals_in("🜃⊠0a0b, ⊠, \"⊠ff\"🜄", "lc-r").byte_strings == {b"\n\x0b", b""}
     assert literals_in("[[#abc,\"\\ud800\"]]", "lc-b") == SourceLiterals()  # odd digits, a lone surrogate: left out
+    assert literals_in("[1.5, -0.0, 0.0, 1e20, 2.50, 1e999, \"3.5\"]", "hlxl").floats == {"1.5", "-0.0", "0.0", "1.0e+20", "2.5"}
     assert not SourceLiterals() and SourceLiterals(strings=frozenset({""}))
 
 
@@ -44,15 +45,17 @@ def test_spelling_is_the_canonical_one_of_each_format() -> None:
 
 
 def _literals(value: object, found: SourceLiterals) -> SourceLiterals:
-    """The integers, strings and byte strings of ``value``'s values (keys left out)."""
-    if isinstance(value, bool) or value is None or isinstance(value, float):
+    """The integers, floats, strings and byte strings of ``value``'s values (keys left out)."""
+    if isinstance(value, bool) or value is None:
         return found
+    if isinstance(value, float):
+        return SourceLiterals(found.integers, found.strings, found.byte_strings, found.floats | {spelling(value, "hlxl")})
     if isinstance(value, int):
-        return SourceLiterals(found.integers | {value}, found.strings, found.byte_strings)
+        return SourceLiterals(found.integers | {value}, found.strings, found.byte_strings, found.floats)
     if isinstance(value, str):
-        return SourceLiterals(found.integers, found.strings | {value}, found.byte_strings)
+        return SourceLiterals(found.integers, found.strings | {value}, found.byte_strings, found.floats)
     if isinstance(value, bytes):
-        return SourceLiterals(found.integers, found.strings, found.byte_strings | {value})
+        return SourceLiterals(found.integers, found.strings, found.byte_strings | {value}, found.floats)
     items = value if isinstance(value, list) else value.values() if isinstance(value, dict) else value.fields.values() if isinstance(value, Contract) else ()
     for item in items:
         found = _literals(item, found)
@@ -61,8 +64,8 @@ def _literals(value: object, found: SourceLiterals) -> SourceLiterals:
 
 def test_every_literal_of_every_corpus_answer_is_written_in_its_instruction() -> None:
     """The restriction never takes the right answer away: over every format example of the
-    committed corpora, the value's integers, strings and byte strings are among those found
-    in its text."""
+    committed corpora, the value's integers, floats, strings and byte strings are among those
+    found in its text."""
     checked = restricted = 0
     for expert in corpus.EXPERTS:
         for split in ("train", "validation", "test"):
@@ -72,7 +75,7 @@ def test_every_literal_of_every_corpus_answer_is_written_in_its_instruction() ->
                     continue
                 needed = _literals(DECODERS[parsed.source_format](parsed.value_text), SourceLiterals())
                 found = literals_in(parsed.value_text, parsed.source_format)
-                for kind in ("integers", "strings", "byte_strings"):
+                for kind in ("integers", "floats", "strings", "byte_strings"):
                     assert getattr(needed, kind) <= getattr(found, kind), (row["input"], kind)
                 checked += 1
                 restricted += bool(found)
@@ -122,7 +125,8 @@ def _accepts(lltokenizer, grammar: str, text: str) -> bool:
         ("Convert to LC-B: [-333, 7]", ["[[-0x014d,0x07]]", "[[0x07,-0x014d]]"], ["[[-0x0109,0x07]]", "[[0x08]]", "[[0x07,0x014d]]"]),
         ("Parse LC-B: [14|0:0x2a]", ["HLXL: {14: {@0: 42}}"], ["HLXL: {14: {@0: 43}}", "HLXL: {14: {@0: 4}}"]),
         ("Translate HLXL to all formats: [30]", ["HLXL: [30]\nLC-R: 🜃30🜄\nLC-T: [30]\nLC-B: [[0x1e]]"], ["HLXL: [30]\nLC-R: 🜃30🜄\nLC-T: [30]\nLC-B: [[0x1f]]"]),
-        ("Convert to LC-T: {a: 1.5}", ["{a:1.5}", "{a:7}"], []),  # no integer in the value: no restriction
+        ("Convert to LC-T: {a: true}", ["{a:TRUE}", "{a:7}", "{a:7.5}"], []),  # no literal in the value: no restriction
+        ("Convert to LC-B: [2, 1.5, -0.0]", ["[[0x02,1.5,-0.0]]"], ["[[0x02,1.5,0.0]]", "[[0x02,1.55,-0.0]]", "[[0x02,2.0,-0.0]]"]),
         ('Convert to LC-R: ["\\u03a9", b"\\x00"]', ['🜃"Ω", ⊠00🜄', '🜃⊠00, "Ω"🜄'], ['🜃"Ω≈", ⊠00🜄', '🜃"Ω", ⊠0000🜄', '🜃"", ⊠00🜄']),
         ("Translate HLXL to LC-T: {k: \"v\"}", ['{k:"v"}', '{"a b":"v"}'], ['{k:"w"}']),  # keys are free
     ],
