@@ -1,27 +1,32 @@
 """The literals an answer may hold: those written in the instruction's value.
 
-A translation between HLX notations keeps every scalar of the value and changes only its
-spelling: an integer is decimal in HLXL, LC-T and LC-R and hex in LC-B, a string is escaped
-to ASCII in LC-T and LC-B and raw in HLXL and LC-R, a byte string is ``b"..."`` in HLXL and
-hex in the others (a float is spelled the same in all four). A small language model respells badly -- converting bases above all: a
-wrong integer was the only mistake of 16 of the shipped coordinator's 41 wrong answers to
-its format tasks (docs/moe-results.md). So, with ``source_literals`` on (the mixture's
-default), the answer constraint allows an integer, float, string or byte-string value only
-from those written in the instruction's value, each in the answer format's canonical
-spelling (floats too: held to the integers alone, the model wrote the integer it wanted as a
-float, ``528.3`` for ``514``). The model still chooses which goes where, and everything
-else: the structure, the keys, handles, contract ids and field indices. Keys are not restricted, so an answer can
-always be written; a kind the value holds none of is not restricted either.
+A translation between HLX notations keeps every scalar and key of the value and changes
+only their spelling: an integer is decimal in HLXL, LC-T and LC-R and hex in LC-B, a string
+is escaped to ASCII in LC-T and LC-B and raw in HLXL and LC-R, a byte string is ``b"..."`` in
+HLXL and hex in the others, a key is bare or quoted by each format's own reserved words
+(a float is spelled the same in all four). A small language model respells badly --
+converting bases above all: a wrong integer was the only mistake of 16 of the shipped
+coordinator's 41 wrong answers to its format tasks (docs/moe-results.md). So, with
+``source_literals`` on (the mixture's default), the answer constraint allows an integer,
+float, string or byte-string value, and an object key, only from those written in the
+instruction's value, each in the answer format's canonical spelling. Floats are held too
+because, held to the integers alone, the model wrote an integer it wanted as a float
+(``528.3`` for ``514``). The model still chooses which goes where, and everything else: the
+structure, handles, contract ids, field indices and ``null``/``true``/``false``. A kind of
+literal the value holds none of cannot be written at all (a value without floats gives an
+answer without floats), except keys: where the value holds no name and no string, keys are
+free.
 
 The literals are found lexically, not by parsing the value (which may not parse): strings,
-byte strings and floats by the source format's own ``STRING``, ``BYTES`` and ``FLOAT``
-terminals (from ``grammars/``), scanned left to right, and integers as every decimal or ``0x`` hex literal
-that is not glued to a word, a float, a hex byte string or an escape, so digits inside a
-string count too. This errs on the side of allowing more: every integer, float, string and
-byte string of every reference answer of the corpora is among those of its instruction
-(tests/test_source_literals.py checks them all). An instruction whose answer holds values
-its value does not (``Write an array of the numbers 1 to 5 in LC-T``) has no value the
-router can read, so nothing is restricted.
+byte strings, floats and bare names by the source format's own ``STRING``, ``BYTES``,
+``FLOAT`` and ``NAME`` terminals (from ``grammars/``), scanned left to right so that a
+string's insides are never read as anything else, and integers as every decimal or ``0x``
+hex literal that is not glued to a word, a float, a hex byte string or an escape (digits
+inside a string count too). Every string and name found may be a key. This errs on the side
+of allowing more: every literal and key of every reference answer of the corpora is among
+those of its instruction (tests/test_source_literals.py checks them all). An instruction
+whose answer holds values its value does not (``Write an array of the numbers 1 to 5 in
+LC-T``) has no value the router can read, so nothing is restricted.
 """
 
 from __future__ import annotations
@@ -37,36 +42,44 @@ from hlx_formats.api import ENCODERS
 from hlx_formats.errors import HLXError
 from hlx_formats.grammar import lark_parser
 
-__all__ = ["SourceLiterals", "literals_in", "integers_in", "restrict_literals", "spelling"]
+__all__ = ["SourceLiterals", "literals_in", "integers_in", "restrict_literals", "spelling", "key_spelling"]
 
 # A decimal or hex integer literal, signed or not, that is not glued to a word, a number
 # (".5", "5.", "1e+5"), a hex byte string ("#5912") or an escape ("\x41", "\u0041").
 _INTEGER_LITERAL = re.compile(r"(?<![\w.+#\\])-?(?:0[xX][0-9a-fA-F]+|[0-9]+)(?![\w.])")
 _SMALLEST, _LARGEST = -(2**63), 2**64 - 1  # the data model's integers
+_FORMATS = ("hlxl", "lc-t", "lc-r", "lc-b")
 
-# The terminal of each kind of value in each format's canonical grammar (keys, ids and field
-# indices have terminals of their own).
+# The terminal of each kind of value in each format's canonical grammar (ids and field
+# indices have terminals of their own; a key is a bare NAME or a QUOTED_KEY).
 _TERMINALS = {
     "integers": {"hlxl": "INT", "lc-t": "INT", "lc-r": "INT", "lc-b": "HEX"},
-    "strings": dict.fromkeys(("hlxl", "lc-t", "lc-r", "lc-b"), "STRING"),
-    "byte_strings": dict.fromkeys(("hlxl", "lc-t", "lc-r", "lc-b"), "BYTES"),
-    "floats": dict.fromkeys(("hlxl", "lc-t", "lc-r", "lc-b"), "FLOAT"),
+    "floats": dict.fromkeys(_FORMATS, "FLOAT"),
+    "strings": dict.fromkeys(_FORMATS, "STRING"),
+    "byte_strings": dict.fromkeys(_FORMATS, "BYTES"),
 }
+# The rule that lists a value's kinds in each canonical grammar, and the name each kind has there.
+_VALUE_RULE = {"hlxl": "?value:", "lc-t": "?value:", "lc-r": "?value:", "lc-b": "?framed:"}
+_VALUE_ALTERNATIVE = {"integers": "INT", "floats": "FLOAT", "strings": "STRING", "byte_strings": "BYTES"}
+_KEY_RULE = "?key:"
+# A one-key object with a null value, as each format's encoder writes it: the key is between.
+_KEY_FRAME = {"hlxl": ("{", ": null}"), "lc-t": ("{", ":NULL}"), "lc-r": ("◇", ": ∅◆"), "lc-b": ("[{", ":_}]")}
 
 
 @dataclass(frozen=True)
 class SourceLiterals:
-    """The integers, strings, byte strings and floats written in an instruction's value
-    (``floats`` as their canonical spelling, the same in every format, so that ``0.0`` and
-    ``-0.0`` stay two)."""
+    """The integers, floats, strings, byte strings and possible keys written in an
+    instruction's value (``floats`` as their canonical spelling, the same in every format,
+    so that ``0.0`` and ``-0.0`` stay two)."""
 
     integers: frozenset[int] = frozenset()
     strings: frozenset[str] = frozenset()
     byte_strings: frozenset[bytes] = frozenset()
     floats: frozenset[str] = frozenset()
+    keys: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
-        return bool(self.integers or self.strings or self.byte_strings or self.floats)
+        return bool(self.integers or self.strings or self.byte_strings or self.floats or self.keys)
 
 
 def integers_in(value_text: str) -> frozenset[int]:
@@ -83,22 +96,26 @@ def integers_in(value_text: str) -> frozenset[int]:
 
 @functools.cache
 def _literal_token(source_format: str) -> re.Pattern[str]:
-    """A regex matching a string, a byte string or a float of ``source_format`` (lenient, as
-    its grammar file writes them), in named groups, in that order (a string's insides are
-    never read as the others)."""
+    """A regex matching a string, a byte string, a float or a bare name of
+    ``source_format`` (lenient, as its grammar file writes them), in named groups, in that
+    order (so ``b"..."`` is a byte string, not the name ``b``)."""
     patterns = {terminal.name: terminal.pattern.to_regexp() for terminal in lark_parser(source_format).terminals}
-    return re.compile(f"(?P<string>{patterns['STRING']})|(?P<bytes>{patterns['BYTES']})|(?P<float>{patterns['FLOAT']})")
+    return re.compile(
+        f"(?P<string>{patterns['STRING']})|(?P<bytes>{patterns['BYTES']})|(?P<float>{patterns['FLOAT']})|(?P<name>{patterns['NAME']})"
+    )
 
 
 def literals_in(value_text: str, source_format: str) -> SourceLiterals:
-    """The integers, strings, byte strings and floats written in ``value_text``, a value in
-    ``source_format``. A string or byte string whose escapes do not decode, and a float
-    beyond a double's range, are left out."""
-    strings, byte_strings, floats = set(), set(), set()
+    """The integers, floats, strings, byte strings and possible keys (every string and bare
+    name) written in ``value_text``, a value in ``source_format``. A string or byte string
+    whose escapes do not decode, and a float beyond a double's range, are left out."""
+    strings, byte_strings, floats, names = set(), set(), set(), set()
     for match in _literal_token(source_format).finditer(value_text):
         token = match.group()
         try:
-            if match.group("float") is not None:
+            if match.group("name") is not None:
+                names.add(token)
+            elif match.group("float") is not None:
                 if math.isfinite(float(token)):
                     floats.add(spelling(float(token), "hlxl"))
             elif match.group("string") is not None:
@@ -109,7 +126,9 @@ def literals_in(value_text: str, source_format: str) -> SourceLiterals:
                 byte_strings.add(bytes_from_hex(token, 1))
         except LexicalError:  # not a value the data model has (a lone surrogate, odd hex digits)
             continue
-    return SourceLiterals(integers_in(value_text), frozenset(strings), frozenset(byte_strings), frozenset(floats))
+    return SourceLiterals(
+        integers_in(value_text), frozenset(strings), frozenset(byte_strings), frozenset(floats), frozenset(strings | names)
+    )
 
 
 def spelling(value: int | float | str | bytes, fmt: str) -> str:
@@ -118,19 +137,55 @@ def spelling(value: int | float | str | bytes, fmt: str) -> str:
     return text[1:-1] if fmt == "lc-b" else text  # LC-B frames a top-level value in brackets
 
 
+def key_spelling(key: str, fmt: str) -> str:
+    """``key`` as ``fmt`` writes an object key: bare, or quoted where it must be."""
+    start, end = _KEY_FRAME[fmt]
+    return ENCODERS[fmt]({key: None})[len(start) : -len(end)]
+
+
+def _line(lines: list[str], fmt: str, start: str) -> int:
+    """The index of the one line of the grammar that starts with ``start``."""
+    found = [index for index, line in enumerate(lines) if line.startswith(start)]
+    if len(found) != 1:  # the grammar file changed under this module
+        raise HLXError(f"the canonical {fmt} grammar has {len(found)} lines starting {start!r}, expected 1")
+    return found[0]
+
+
+def _replace_terminal(lines: list[str], fmt: str, terminal: str, spellings: list[str]) -> None:
+    index = _line(lines, fmt, terminal + ":")
+    lines[index] = f"{terminal}: " + " | ".join(json.dumps(text, ensure_ascii=False) for text in sorted(spellings))
+
+
+def _drop_alternative(lines: list[str], fmt: str, rule: str, name: str) -> None:
+    """Take ``name`` out of the alternatives on the first line of ``rule``."""
+    index = _line(lines, fmt, rule)
+    alternatives = [alternative.strip() for alternative in lines[index][len(rule) :].split("|")]
+    if name not in alternatives:
+        raise HLXError(f"the canonical {fmt} grammar's {rule} line has no alternative {name}")
+    lines[index] = f"{rule} " + " | ".join(alternative for alternative in alternatives if alternative != name)
+
+
 def restrict_literals(grammar: str, fmt: str, literals: SourceLiterals) -> str:
     """``grammar`` (the canonical Lark grammar of ``fmt``) with the terminal of each kind of
-    value that ``literals`` holds some of replaced by the alternatives it holds, spelled as
-    ``fmt`` spells them."""
+    value replaced by the alternatives ``literals`` holds, spelled as ``fmt`` spells them, or
+    taken out of the value's alternatives where it holds none; likewise the bare and the
+    quoted keys, unless it holds no key at all."""
     lines = grammar.splitlines()
     for kind, terminals in _TERMINALS.items():
         values = getattr(literals, kind)
-        if not values:
-            continue
-        definition = terminals[fmt] + ":"
-        found = [index for index, line in enumerate(lines) if line.startswith(definition)]
-        if len(found) != 1:  # the grammar file changed under this module
-            raise HLXError(f"the canonical {fmt} grammar has {len(found)} lines defining {definition[:-1]}, expected 1")
-        spellings = sorted(values if kind == "floats" else (spelling(value, fmt) for value in values))
-        lines[found[0]] = f"{definition} " + " | ".join(json.dumps(text, ensure_ascii=False) for text in spellings)
+        if values:
+            spellings = list(values) if kind == "floats" else [spelling(value, fmt) for value in values]
+            _replace_terminal(lines, fmt, terminals[fmt], spellings)
+        else:  # the answer holds none either
+            alternative = "int" if (fmt, kind) == ("lc-b", "integers") else _VALUE_ALTERNATIVE[kind]
+            _drop_alternative(lines, fmt, _VALUE_RULE[fmt], alternative)
+    keys = {key_spelling(key, fmt) for key in literals.keys}
+    if keys:
+        quoted = [key for key in keys if key.startswith('"')]
+        bare = [key for key in keys if not key.startswith('"')]
+        for terminal, spellings in (("NAME", bare), ("QUOTED_KEY", quoted)):
+            if spellings:
+                _replace_terminal(lines, fmt, terminal, spellings)
+            else:
+                _drop_alternative(lines, fmt, _KEY_RULE, terminal)
     return "\n".join(lines) + "\n"

@@ -550,7 +550,7 @@ def test_the_mixture_draws_literals_from_the_instruction_by_default(mixture: HLX
     mixture.query("Convert to LC-B: [5, 70000, -3, 5]", source_literals=False)
     mixture.query("Convert to LC-B: [true, 1.5]")
     mixture.query("Convert to LC-B: [5]", constrained=False)
-    assert [constraint and constraint.literals for constraint in constraints] == [SourceLiterals(integers=frozenset({5, 70000, -3})), None, SourceLiterals(), None]
+    assert [constraint and constraint.literals for constraint in constraints] == [SourceLiterals(integers=frozenset({5, 70000, -3})), None, SourceLiterals(floats=frozenset({"1.5"}), keys=frozenset({"true"})), None]
     with pytest.raises(HLXError, match="source_literals must be True or False, not 'yes'"):
         mixture.query("Convert to LC-B: [1]", source_literals="yes")
 

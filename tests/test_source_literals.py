@@ -4,6 +4,8 @@ only them."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from hlx_formats import HLXError
@@ -12,7 +14,7 @@ from hlx_formats.grammar import grammar_text
 from hlx_formats.model import Contract
 from hlx_moe import corpus
 from hlx_moe.router import route_instruction
-from hlx_moe.source_literals import SourceLiterals, integers_in, literals_in, restrict_literals, spelling
+from hlx_moe.source_literals import SourceLiterals, integers_in, key_spelling, literals_in, restrict_literals, spelling
 
 
 def test_integers_in_finds_decimal_and_hex_literals_and_nothing_glued_to_them() -> None:
@@ -28,13 +30,25 @@ def test_integers_in_finds_decimal_and_hex_literals_and_nothing_glued_to_them() 
 def test_literals_in_reads_strings_and_byte_strings_with_the_source_formats_terminals() -> None:
     hlxl = '{"#5c": "say \\"b\\"", k: b"\\x00A\\"", s: "\\u03a9\\u2248", t: ["", b""], n: 7}'
     assert literals_in(hlxl, "hlxl") == SourceLiterals(
-        integers=frozenset({7}), strings=frozenset({"#5c", 'say "b"', "Ω≈", ""}), byte_strings=frozenset({b'\x00A"', b""})
-    )  # a key's string counts too (more is harmless); "#5c" inside it is no byte string
-    assert literals_in('{a:#00ff,b:"x#12"}', "lc-t") == SourceLiterals(strings=frozenset({"x#12"}), byte_strings=frozenset({b"\x00\xff"}))
+        integers=frozenset({7}), strings=frozenset({"#5c", 'say "b"', "Ω≈", ""}), byte_strings=frozenset({b'\x00A"', b""}),
+        keys=frozenset({"#5c", 'say "b"', "Ω≈", "", "k", "s", "t", "n"}),
+    )  # a key's string counts as a string too (more is harmless); "#5c" inside it is no byte string
+    assert literals_in('{a:#00ff,b:"x#12"}', "lc-t") == SourceLiterals(
+        strings=frozenset({"x#12"}), byte_strings=frozenset({b"\x00\xff"}), keys=frozenset({"a", "b", "x#12"})
+    )
+    assert literals_in("◇null: &h_x, T: 1.5◆", "lc-r").keys == {"null", "T", "h_x"}  # handle names too: harmless
     assert literals_in("🜃⊠0a0b, ⊠, \"⊠ff\"🜄", "lc-r").byte_strings == {b"\n\x0b", b""}
     assert literals_in("[[#abc,\"\\ud800\"]]", "lc-b") == SourceLiterals()  # odd digits, a lone surrogate: left out
     assert literals_in("[1.5, -0.0, 0.0, 1e20, 2.50, 1e999, \"3.5\"]", "hlxl").floats == {"1.5", "-0.0", "0.0", "1.0e+20", "2.5"}
     assert not SourceLiterals() and SourceLiterals(strings=frozenset({""}))
+
+
+def test_key_spelling_quotes_a_key_where_the_format_must() -> None:
+    keys = ("a", "null", "T", "C", "a b", "é")
+    assert [key_spelling(key, "hlxl") for key in keys] == ["a", '"null"', "T", "C", '"a b"', '"é"']
+    assert [key_spelling(key, "lc-t") for key in keys] == ["a", "null", "T", '"C"', '"a b"', '"\\u00e9"']
+    assert [key_spelling(key, "lc-r") for key in keys] == ["a", "null", "T", "C", '"a b"', '"é"']
+    assert [key_spelling(key, "lc-b") for key in keys] == ["a", "null", '"T"', "C", '"a b"', '"\\u00e9"']
 
 
 def test_spelling_is_the_canonical_one_of_each_format() -> None:
@@ -45,17 +59,19 @@ def test_spelling_is_the_canonical_one_of_each_format() -> None:
 
 
 def _literals(value: object, found: SourceLiterals) -> SourceLiterals:
-    """The integers, floats, strings and byte strings of ``value``'s values (keys left out)."""
+    """The integers, floats, strings, byte strings and keys of ``value``."""
     if isinstance(value, bool) or value is None:
         return found
     if isinstance(value, float):
-        return SourceLiterals(found.integers, found.strings, found.byte_strings, found.floats | {spelling(value, "hlxl")})
+        return dataclasses.replace(found, floats=found.floats | {spelling(value, "hlxl")})
     if isinstance(value, int):
-        return SourceLiterals(found.integers | {value}, found.strings, found.byte_strings, found.floats)
+        return dataclasses.replace(found, integers=found.integers | {value})
     if isinstance(value, str):
-        return SourceLiterals(found.integers, found.strings | {value}, found.byte_strings, found.floats)
+        return dataclasses.replace(found, strings=found.strings | {value})
     if isinstance(value, bytes):
-        return SourceLiterals(found.integers, found.strings, found.byte_strings | {value}, found.floats)
+        return dataclasses.replace(found, byte_strings=found.byte_strings | {value})
+    if isinstance(value, dict):
+        found = dataclasses.replace(found, keys=found.keys | set(value))
     items = value if isinstance(value, list) else value.values() if isinstance(value, dict) else value.fields.values() if isinstance(value, Contract) else ()
     for item in items:
         found = _literals(item, found)
@@ -64,8 +80,8 @@ def _literals(value: object, found: SourceLiterals) -> SourceLiterals:
 
 def test_every_literal_of_every_corpus_answer_is_written_in_its_instruction() -> None:
     """The restriction never takes the right answer away: over every format example of the
-    committed corpora, the value's integers, floats, strings and byte strings are among those
-    found in its text."""
+    committed corpora, the value's integers, floats, strings, byte strings and keys are among
+    those found in its text."""
     checked = restricted = 0
     for expert in corpus.EXPERTS:
         for split in ("train", "validation", "test"):
@@ -75,7 +91,7 @@ def test_every_literal_of_every_corpus_answer_is_written_in_its_instruction() ->
                     continue
                 needed = _literals(DECODERS[parsed.source_format](parsed.value_text), SourceLiterals())
                 found = literals_in(parsed.value_text, parsed.source_format)
-                for kind in ("integers", "floats", "strings", "byte_strings"):
+                for kind in ("integers", "floats", "strings", "byte_strings", "keys"):
                     assert getattr(needed, kind) <= getattr(found, kind), (row["input"], kind)
                 checked += 1
                 restricted += bool(found)
@@ -86,13 +102,20 @@ def test_restrict_literals_replaces_the_terminals_of_the_kinds_it_holds() -> Non
     canonical = grammar_text("lc-b", canonical=True)
     restricted = restrict_literals(canonical, "lc-b", SourceLiterals(integers=frozenset({-333, 7})))
     assert 'HEX: "-0x014d" | "0x07"' in restricted.splitlines()
-    unchanged = [line for line in canonical.splitlines() if line.startswith(("INT:", "STRING:", "BYTES:", "QUOTED_KEY:"))]
-    assert unchanged == [line for line in restricted.splitlines() if line.startswith(("INT:", "STRING:", "BYTES:", "QUOTED_KEY:"))]
+    others = ("INT:", "STRING:", "BYTES:", "FLOAT:", "NAME:", "QUOTED_KEY:")
+    unchanged = [line for line in canonical.splitlines() if line.startswith(others)]
+    assert unchanged == [line for line in restricted.splitlines() if line.startswith(others)]
+    keys = restrict_literals(canonical, "lc-b", SourceLiterals(keys=frozenset({"a", "T"})))
+    assert {'NAME: "a"', 'QUOTED_KEY: "\\"T\\""'} <= set(keys.splitlines())
+    only_bare = restrict_literals(canonical, "lc-b", SourceLiterals(integers=frozenset({1}), keys=frozenset({"a"})))
+    assert {"?key: NAME", "?framed: NULL | TRUE | FALSE | int | HANDLE"} <= set(only_bare.splitlines())  # no quoted key, no float...
+    with pytest.raises(HLXError, match="the canonical lc-b grammar's \\?key: line has no alternative NAME"):
+        restrict_literals(canonical.replace("?key: NAME | QUOTED_KEY", "?key: QUOTED_KEY"), "lc-b", SourceLiterals(keys=frozenset({'"a b"'})))
     for fmt in ("hlxl", "lc-t", "lc-r"):
         assert 'INT: "-333" | "7"' in restrict_literals(grammar_text(fmt, canonical=True), fmt, SourceLiterals(integers=frozenset({-333, 7}))).splitlines()
     both = restrict_literals(grammar_text("hlxl", canonical=True), "hlxl", SourceLiterals(strings=frozenset({'a"'}), byte_strings=frozenset({b"\\"})))
     assert {'STRING: "\\"a\\\\\\"\\""', 'BYTES: "b\\"\\\\x5c\\""'} <= set(both.splitlines())
-    with pytest.raises(HLXError, match="the canonical lc-b grammar has 0 lines defining HEX, expected 1"):
+    with pytest.raises(HLXError, match="the canonical lc-b grammar has 0 lines starting 'HEX:', expected 1"):
         restrict_literals("start: INT\n", "lc-b", SourceLiterals(integers=frozenset({1})))
 
 
@@ -125,10 +148,12 @@ def _accepts(lltokenizer, grammar: str, text: str) -> bool:
         ("Convert to LC-B: [-333, 7]", ["[[-0x014d,0x07]]", "[[0x07,-0x014d]]"], ["[[-0x0109,0x07]]", "[[0x08]]", "[[0x07,0x014d]]"]),
         ("Parse LC-B: [14|0:0x2a]", ["HLXL: {14: {@0: 42}}"], ["HLXL: {14: {@0: 43}}", "HLXL: {14: {@0: 4}}"]),
         ("Translate HLXL to all formats: [30]", ["HLXL: [30]\nLC-R: 🜃30🜄\nLC-T: [30]\nLC-B: [[0x1e]]"], ["HLXL: [30]\nLC-R: 🜃30🜄\nLC-T: [30]\nLC-B: [[0x1f]]"]),
-        ("Convert to LC-T: {a: true}", ["{a:TRUE}", "{a:7}", "{a:7.5}"], []),  # no literal in the value: no restriction
+        ("Convert to LC-T: {a: true}", ["{a:TRUE}", "{a:NULL}", "{a:@h}"], ["{a:7}", "{a:7.5}", '{a:"x"}', "{a:#00}"]),  # no literal of a kind: none
+        ("Convert to LC-T: [1]", ["[1]", "[{x:1}]"], ["[2]"]),  # no key at all: keys are free
         ("Convert to LC-B: [2, 1.5, -0.0]", ["[[0x02,1.5,-0.0]]"], ["[[0x02,1.5,0.0]]", "[[0x02,1.55,-0.0]]", "[[0x02,2.0,-0.0]]"]),
         ('Convert to LC-R: ["\\u03a9", b"\\x00"]', ['🜃"Ω", ⊠00🜄', '🜃⊠00, "Ω"🜄'], ['🜃"Ω≈", ⊠00🜄', '🜃"Ω", ⊠0000🜄', '🜃"", ⊠00🜄']),
-        ("Translate HLXL to LC-T: {k: \"v\"}", ['{k:"v"}', '{"a b":"v"}'], ['{k:"w"}']),  # keys are free
+        ("Translate HLXL to LC-T: {k: \"v\"}", ['{k:"v"}', '{v:"v"}'], ['{k:"w"}', '{kk:"v"}', '{"a b":"v"}']),
+        ("Convert to LC-B: {T: 1, \"a b\": 2}", ['[{"T":0x01,"a b":0x02}]'], ['[{T:0x01}]', '[{"U":0x01}]', '[{"a":0x01}]']),
     ],
 )
 def test_the_answer_grammar_allows_only_the_instructions_literals(lltokenizer, instruction, right, wrong) -> None:
