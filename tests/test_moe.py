@@ -32,7 +32,7 @@ from hlx_moe import corpus, evaluate  # noqa: E402
 from hlx_moe.corpus import prompt_of  # noqa: E402
 from hlx_moe.base import embedded_gguf_path, load_tokenizer  # noqa: E402
 from hlx_moe.decoding import AnswerConstraint, Decoder, answer_end_ids, answer_grammar  # noqa: E402
-from hlx_moe.source_literals import SourceLiterals  # noqa: E402
+from hlx_moe.source_literals import SourceLiterals, literals_in  # noqa: E402
 from hlx_moe.train import AnswerOnlyCollator, tokenize_rows, train_expert  # noqa: E402
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -657,7 +657,8 @@ def test_round_trip_takes_the_candidate_that_translates_back_best(mixture: HLXMo
 
     decoder = mixture.decoders["runic"]
     mixture.activate("runic")
-    beams = decoder.generate(corpus.prompt_of(instruction), constraint=AnswerConstraint("lc-r"), max_new_tokens=24, num_beams=4, n_best=4)
+    constraint = AnswerConstraint("lc-r", literals=literals_in("[1, 2, 3, 4]", "hlxl"))  # as the mixture builds it
+    beams = decoder.generate(corpus.prompt_of(instruction), constraint=constraint, max_new_tokens=24, num_beams=4, n_best=4)
     assert len(beams.candidates) >= 2, beams
     monkeypatch.setattr(Decoder, "score", later_is_better)
     result = mixture.query(instruction, num_beams=4, round_trip=True, max_new_tokens=24)
