@@ -240,6 +240,10 @@ def show_moe(out: TextIO, instructions: list[str] = MOE_INSTRUCTIONS) -> None:
         f"adapters {', '.join(footprint['adapters'])}; loaded in {moe.base.load_seconds:.1f} s",
         file=out,
     )
+    print(
+        "  constrained decoding" + (", literals from each instruction's value" if footprint["source_literals"] else ""),
+        file=out,
+    )
     matches = 0
     for instruction in instructions:
         result = moe.query(instruction)
