@@ -3,24 +3,26 @@
 A translation between HLX notations keeps every scalar and key of the value and changes
 only their spelling: an integer is decimal in HLXL, LC-T and LC-R and hex in LC-B, a string
 is escaped to ASCII in LC-T and LC-B and raw in HLXL and LC-R, a byte string is ``b"..."`` in
-HLXL and hex in the others, a key is bare or quoted by each format's own reserved words
-(a float is spelled the same in all four). A small language model respells badly --
+HLXL and hex in the others, a handle ``&h_name`` in HLXL is ``@name``, ``⟁name`` or ``&name``
+in the others, a key is bare or quoted by each format's own reserved words (a float is
+spelled the same in all four). A small language model respells badly --
 converting bases above all: a wrong integer was the only mistake of 16 of the shipped
 coordinator's 41 wrong answers to its format tasks (docs/moe-results.md). So, with
 ``source_literals`` on (the mixture's default), the answer constraint allows an integer,
-float, string or byte-string value, and an object key, only from those written in the
+float, string, byte string or handle, and an object key, only from those written in the
 instruction's value, each in the answer format's canonical spelling. Floats are held too
 because, held to the integers alone, the model wrote an integer it wanted as a float
 (``528.3`` for ``514``). The model still chooses which goes where, and everything else: the
-structure, handles, contract ids, field indices and ``null``/``true``/``false``. A kind of
+structure, contract ids, field indices and ``null``/``true``/``false``. A kind of
 literal the value holds none of cannot be written at all (a value without floats gives an
 answer without floats), except keys: where the value holds no name and no string, keys are
 free.
 
 The literals are found lexically, not by parsing the value (which may not parse): strings,
-byte strings, floats and bare names by the source format's own ``STRING``, ``BYTES``,
-``FLOAT`` and ``NAME`` terminals (from ``grammars/``), scanned left to right so that a
-string's insides are never read as anything else, and integers as every decimal or ``0x``
+byte strings, floats, handles and bare names by the source format's own ``STRING``,
+``BYTES``, ``FLOAT``, ``HANDLE`` and ``NAME`` terminals (from ``grammars/``), scanned left
+to right so that a string's insides are never read as anything else, and read as the
+parser reads those tokens, and integers as every decimal or ``0x``
 hex literal that is not glued to a word, a float, a hex byte string or an escape (digits
 inside a string count too). Every string and name found may be a key. This errs on the side
 of allowing more: every literal and key of every reference answer of the corpora is among
@@ -33,14 +35,17 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from hlx_formats._lexical import LexicalError, bytes_from_hex, unquote_bytes, unquote_string
+from lark import Token
+
+from hlx_formats._lexical import LexicalError
 from hlx_formats.api import ENCODERS
 from hlx_formats.errors import HLXError
-from hlx_formats.grammar import lark_parser
+from hlx_formats.grammar import _decode_token, lark_parser
+from hlx_formats.model import Handle
 
 __all__ = ["SourceLiterals", "literals_in", "integers_in", "restrict_literals", "spelling", "key_spelling"]
 
@@ -57,10 +62,11 @@ _TERMINALS = {
     "floats": dict.fromkeys(_FORMATS, "FLOAT"),
     "strings": dict.fromkeys(_FORMATS, "STRING"),
     "byte_strings": dict.fromkeys(_FORMATS, "BYTES"),
+    "handles": dict.fromkeys(_FORMATS, "HANDLE"),
 }
 # The rule that lists a value's kinds in each canonical grammar, and the name each kind has there.
 _VALUE_RULE = {"hlxl": "?value:", "lc-t": "?value:", "lc-r": "?value:", "lc-b": "?framed:"}
-_VALUE_ALTERNATIVE = {"integers": "INT", "floats": "FLOAT", "strings": "STRING", "byte_strings": "BYTES"}
+_VALUE_ALTERNATIVE = {"integers": "INT", "floats": "FLOAT", "strings": "STRING", "byte_strings": "BYTES", "handles": "HANDLE"}
 _KEY_RULE = "?key:"
 # A one-key object with a null value, as each format's encoder writes it: the key is between.
 _KEY_FRAME = {"hlxl": ("{", ": null}"), "lc-t": ("{", ":NULL}"), "lc-r": ("◇", ": ∅◆"), "lc-b": ("[{", ":_}]")}
@@ -68,18 +74,19 @@ _KEY_FRAME = {"hlxl": ("{", ": null}"), "lc-t": ("{", ":NULL}"), "lc-r": ("◇",
 
 @dataclass(frozen=True)
 class SourceLiterals:
-    """The integers, floats, strings, byte strings and possible keys written in an
-    instruction's value (``floats`` as their canonical spelling, the same in every format,
-    so that ``0.0`` and ``-0.0`` stay two)."""
+    """The integers, floats, strings, byte strings, handles (their names) and possible keys
+    written in an instruction's value (``floats`` as their canonical spelling, the same in
+    every format, so that ``0.0`` and ``-0.0`` stay two)."""
 
     integers: frozenset[int] = frozenset()
     strings: frozenset[str] = frozenset()
     byte_strings: frozenset[bytes] = frozenset()
     floats: frozenset[str] = frozenset()
     keys: frozenset[str] = frozenset()
+    handles: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
-        return bool(self.integers or self.strings or self.byte_strings or self.floats or self.keys)
+        return any((self.integers, self.strings, self.byte_strings, self.floats, self.keys, self.handles))
 
 
 def integers_in(value_text: str) -> frozenset[int]:
@@ -94,44 +101,45 @@ def integers_in(value_text: str) -> frozenset[int]:
     return frozenset(found)
 
 
+_SCANNED = ("STRING", "BYTES", "FLOAT", "HANDLE", "NAME")  # in this order: b"..." is bytes, not the name b
+
+
 @functools.cache
 def _literal_token(source_format: str) -> re.Pattern[str]:
-    """A regex matching a string, a byte string, a float or a bare name of
-    ``source_format`` (lenient, as its grammar file writes them), in named groups, in that
-    order (so ``b"..."`` is a byte string, not the name ``b``)."""
+    """A regex matching a string, a byte string, a float, a handle or a bare name of
+    ``source_format`` (lenient, as its grammar file writes them), in groups named after the
+    terminals."""
     patterns = {terminal.name: terminal.pattern.to_regexp() for terminal in lark_parser(source_format).terminals}
-    return re.compile(
-        f"(?P<string>{patterns['STRING']})|(?P<bytes>{patterns['BYTES']})|(?P<float>{patterns['FLOAT']})|(?P<name>{patterns['NAME']})"
-    )
+    return re.compile("|".join(f"(?P<{name}>{patterns[name]})" for name in _SCANNED))
 
 
 def literals_in(value_text: str, source_format: str) -> SourceLiterals:
-    """The integers, floats, strings, byte strings and possible keys (every string and bare
-    name) written in ``value_text``, a value in ``source_format``. A string or byte string
-    whose escapes do not decode, and a float beyond a double's range, are left out."""
-    strings, byte_strings, floats, names = set(), set(), set(), set()
+    """The integers, floats, strings, byte strings, handles and possible keys (every string
+    and bare name) written in ``value_text``, a value in ``source_format``. A token that is
+    no value of the data model (a string with a lone surrogate, a byte string of odd hex
+    digits, a float beyond a double's range) is left out."""
+    found: dict[str, set[Any]] = {name: set() for name in _SCANNED}
     for match in _literal_token(source_format).finditer(value_text):
-        token = match.group()
-        try:
-            if match.group("name") is not None:
-                names.add(token)
-            elif match.group("float") is not None:
-                if math.isfinite(float(token)):
-                    floats.add(spelling(float(token), "hlxl"))
-            elif match.group("string") is not None:
-                strings.add(unquote_string(token))
-            elif token.startswith('b"'):
-                byte_strings.add(unquote_bytes(token))
-            else:  # "#" or "⊠" and hex digits
-                byte_strings.add(bytes_from_hex(token, 1))
-        except LexicalError:  # not a value the data model has (a lone surrogate, odd hex digits)
+        kind, text = match.lastgroup, match.group()
+        if kind == "NAME":
+            found[kind].add(text)
             continue
+        try:
+            value = _decode_token(Token(kind, text), source_format)
+        except LexicalError:
+            continue
+        found[kind].add(spelling(value, "hlxl") if kind == "FLOAT" else value.name if kind == "HANDLE" else value)
     return SourceLiterals(
-        integers_in(value_text), frozenset(strings), frozenset(byte_strings), frozenset(floats), frozenset(strings | names)
+        integers=integers_in(value_text),
+        strings=frozenset(found["STRING"]),
+        byte_strings=frozenset(found["BYTES"]),
+        floats=frozenset(found["FLOAT"]),
+        keys=frozenset(found["STRING"] | found["NAME"]),
+        handles=frozenset(found["HANDLE"]),
     )
 
 
-def spelling(value: int | float | str | bytes, fmt: str) -> str:
+def spelling(value: int | float | str | bytes | Handle, fmt: str) -> str:
     """``value`` as the canonical grammar of ``fmt`` spells it inside a value."""
     text = ENCODERS[fmt](value)
     return text[1:-1] if fmt == "lc-b" else text  # LC-B frames a top-level value in brackets
@@ -174,7 +182,10 @@ def restrict_literals(grammar: str, fmt: str, literals: SourceLiterals) -> str:
     for kind, terminals in _TERMINALS.items():
         values = getattr(literals, kind)
         if values:
-            spellings = list(values) if kind == "floats" else [spelling(value, fmt) for value in values]
+            if kind == "floats":
+                spellings = list(values)
+            else:
+                spellings = [spelling(Handle(value) if kind == "handles" else value, fmt) for value in values]
             _replace_terminal(lines, fmt, terminals[fmt], spellings)
         else:  # the answer holds none either
             alternative = "int" if (fmt, kind) == ("lc-b", "integers") else _VALUE_ALTERNATIVE[kind]

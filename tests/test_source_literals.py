@@ -11,7 +11,7 @@ import pytest
 from hlx_formats import HLXError
 from hlx_formats.api import DECODERS
 from hlx_formats.grammar import grammar_text
-from hlx_formats.model import Contract
+from hlx_formats.model import Contract, Handle
 from hlx_moe import corpus
 from hlx_moe.router import route_instruction
 from hlx_moe.source_literals import SourceLiterals, integers_in, key_spelling, literals_in, restrict_literals, spelling
@@ -36,7 +36,8 @@ def test_literals_in_reads_strings_and_byte_strings_with_the_source_formats_term
     assert literals_in('{a:#00ff,b:"x#12"}', "lc-t") == SourceLiterals(
         strings=frozenset({"x#12"}), byte_strings=frozenset({b"\x00\xff"}), keys=frozenset({"a", "b", "x#12"})
     )
-    assert literals_in("◇null: &h_x, T: 1.5◆", "lc-r").keys == {"null", "T", "h_x"}  # handle names too: harmless
+    lcr = literals_in("◇null: ⟁x, T: 1.5◆", "lc-r")
+    assert (lcr.keys, lcr.handles, lcr.floats) == ({"null", "T"}, {"x"}, {"1.5"})
     assert literals_in("🜃⊠0a0b, ⊠, \"⊠ff\"🜄", "lc-r").byte_strings == {b"\n\x0b", b""}
     assert literals_in("[[#abc,\"\\ud800\"]]", "lc-b") == SourceLiterals()  # odd digits, a lone surrogate: left out
     assert literals_in("[1.5, -0.0, 0.0, 1e20, 2.50, 1e999, \"3.5\"]", "hlxl").floats == {"1.5", "-0.0", "0.0", "1.0e+20", "2.5"}
@@ -59,7 +60,7 @@ def test_spelling_is_the_canonical_one_of_each_format() -> None:
 
 
 def _literals(value: object, found: SourceLiterals) -> SourceLiterals:
-    """The integers, floats, strings, byte strings and keys of ``value``."""
+    """The integers, floats, strings, byte strings, handle names and keys of ``value``."""
     if isinstance(value, bool) or value is None:
         return found
     if isinstance(value, float):
@@ -70,6 +71,8 @@ def _literals(value: object, found: SourceLiterals) -> SourceLiterals:
         return dataclasses.replace(found, strings=found.strings | {value})
     if isinstance(value, bytes):
         return dataclasses.replace(found, byte_strings=found.byte_strings | {value})
+    if isinstance(value, Handle):
+        return dataclasses.replace(found, handles=found.handles | {value.name})
     if isinstance(value, dict):
         found = dataclasses.replace(found, keys=found.keys | set(value))
     items = value if isinstance(value, list) else value.values() if isinstance(value, dict) else value.fields.values() if isinstance(value, Contract) else ()
@@ -80,8 +83,8 @@ def _literals(value: object, found: SourceLiterals) -> SourceLiterals:
 
 def test_every_literal_of_every_corpus_answer_is_written_in_its_instruction() -> None:
     """The restriction never takes the right answer away: over every format example of the
-    committed corpora, the value's integers, floats, strings, byte strings and keys are among
-    those found in its text."""
+    committed corpora, the value's integers, floats, strings, byte strings, handles and keys
+    are among those found in its text."""
     checked = restricted = 0
     for expert in corpus.EXPERTS:
         for split in ("train", "validation", "test"):
@@ -91,7 +94,7 @@ def test_every_literal_of_every_corpus_answer_is_written_in_its_instruction() ->
                     continue
                 needed = _literals(DECODERS[parsed.source_format](parsed.value_text), SourceLiterals())
                 found = literals_in(parsed.value_text, parsed.source_format)
-                for kind in ("integers", "floats", "strings", "byte_strings", "keys"):
+                for kind in ("integers", "floats", "strings", "byte_strings", "keys", "handles"):
                     assert getattr(needed, kind) <= getattr(found, kind), (row["input"], kind)
                 checked += 1
                 restricted += bool(found)
@@ -108,7 +111,7 @@ def test_restrict_literals_replaces_the_terminals_of_the_kinds_it_holds() -> Non
     keys = restrict_literals(canonical, "lc-b", SourceLiterals(keys=frozenset({"a", "T"})))
     assert {'NAME: "a"', 'QUOTED_KEY: "\\"T\\""'} <= set(keys.splitlines())
     only_bare = restrict_literals(canonical, "lc-b", SourceLiterals(integers=frozenset({1}), keys=frozenset({"a"})))
-    assert {"?key: NAME", "?framed: NULL | TRUE | FALSE | int | HANDLE"} <= set(only_bare.splitlines())  # no quoted key, no float...
+    assert {"?key: NAME", "?framed: NULL | TRUE | FALSE | int"} <= set(only_bare.splitlines())  # no quoted key, no float...
     with pytest.raises(HLXError, match="the canonical lc-b grammar's \\?key: line has no alternative NAME"):
         restrict_literals(canonical.replace("?key: NAME | QUOTED_KEY", "?key: QUOTED_KEY"), "lc-b", SourceLiterals(keys=frozenset({'"a b"'})))
     for fmt in ("hlxl", "lc-t", "lc-r"):
@@ -148,8 +151,9 @@ def _accepts(lltokenizer, grammar: str, text: str) -> bool:
         ("Convert to LC-B: [-333, 7]", ["[[-0x014d,0x07]]", "[[0x07,-0x014d]]"], ["[[-0x0109,0x07]]", "[[0x08]]", "[[0x07,0x014d]]"]),
         ("Parse LC-B: [14|0:0x2a]", ["HLXL: {14: {@0: 42}}"], ["HLXL: {14: {@0: 43}}", "HLXL: {14: {@0: 4}}"]),
         ("Translate HLXL to all formats: [30]", ["HLXL: [30]\nLC-R: 🜃30🜄\nLC-T: [30]\nLC-B: [[0x1e]]"], ["HLXL: [30]\nLC-R: 🜃30🜄\nLC-T: [30]\nLC-B: [[0x1f]]"]),
-        ("Convert to LC-T: {a: true}", ["{a:TRUE}", "{a:NULL}", "{a:@h}"], ["{a:7}", "{a:7.5}", '{a:"x"}', "{a:#00}"]),  # no literal of a kind: none
-        ("Convert to LC-T: [1]", ["[1]", "[{x:1}]"], ["[2]"]),  # no key at all: keys are free
+        ("Convert to LC-T: {a: true}", ["{a:TRUE}", "{a:NULL}"], ["{a:7}", "{a:7.5}", '{a:"x"}', "{a:#00}", "{a:@h}"]),  # no literal of a kind: none
+        ("Convert to LC-T: [1]", ["[1]", "[{x:1}]"], ["[2]"]),
+        ("Convert to LC-T: [&h_a, &h_b]", ["[@a,@b]", "[@b,@a]"], ["[@c]", "[@a,1]", "[@h_a]"]),  # no key at all: keys are free
         ("Convert to LC-B: [2, 1.5, -0.0]", ["[[0x02,1.5,-0.0]]"], ["[[0x02,1.5,0.0]]", "[[0x02,1.55,-0.0]]", "[[0x02,2.0,-0.0]]"]),
         ('Convert to LC-R: ["\\u03a9", b"\\x00"]', ['🜃"Ω", ⊠00🜄', '🜃⊠00, "Ω"🜄'], ['🜃"Ω≈", ⊠00🜄', '🜃"Ω", ⊠0000🜄', '🜃"", ⊠00🜄']),
         ("Translate HLXL to LC-T: {k: \"v\"}", ['{k:"v"}', '{v:"v"}'], ['{k:"w"}', '{kk:"v"}', '{"a b":"v"}']),
