@@ -14,7 +14,8 @@ Sections (each prints a Markdown table; ``--json FILE`` also writes the numbers)
   the depth curriculum's order: the most that sequence packing could save. No model is run.
 * ``mixture``: with trained adapters (``--adapters``, default the shipped ones): load time,
   resident memory against the base alone, latency p50/p95 by expert, tokens/s, and the cost
-  of constrained decoding (same queries with and without the grammar).
+  of constrained decoding (same queries with and without the grammar) and of drawing the
+  literals from the instruction (same queries with and without, whole answers).
 
 ``--quick`` runs each section small (a smoke run for CI, not a measurement).
 """
@@ -182,6 +183,7 @@ def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
     short: list[float] = []  # latencies of answers of at most 40 tokens (the target's case)
     by_length: dict[str, list[float]] = {}  # latencies by answer length in tokens
     constrained_seconds = unconstrained_seconds = 0.0
+    restricted_seconds = free_literals_seconds = 0.0  # whole answers, with and without the literal restriction
     tokens = 0
     for expert in EXPERTS:
         rows = [row for row in load(default_root() / expert / "test.jsonl") if not row["ood"]][:per_expert]
@@ -197,6 +199,9 @@ def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
                 free = moe.query(instruction, constrained=False, max_new_tokens=max(1, result.new_tokens))
                 constrained_seconds += result.latency_seconds / max(1, result.new_tokens)
                 unconstrained_seconds += free.latency_seconds / max(1, free.new_tokens)
+                if moe.source_literals:
+                    restricted_seconds += result.latency_seconds
+                    free_literals_seconds += moe.query(instruction, source_literals=False).latency_seconds
     every = [value for values in latencies.values() for value in values]
     footprint = moe.footprint()
     return {
@@ -214,6 +219,9 @@ def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
         },
         "tokens_per_second": round(tokens / sum(every), 1),
         "constraint_overhead": round(constrained_seconds / max(unconstrained_seconds, 1e-9) - 1, 3),
+        # the constrained answers' total time with literals from the instruction against the
+        # same queries with literals free (answers may differ, and their lengths with them)
+        "literal_restriction_time": round(restricted_seconds / max(free_literals_seconds, 1e-9) - 1, 3) if free_literals_seconds else None,
     }
 
 
