@@ -1249,6 +1249,9 @@ def test_cli_query_info_chat_eval(adapters: Path, small_corpus: Path, tmp_path: 
     assert main(["moe", "query", "--adapters", str(adapters), "--round-trip", "Convert to LC-T: [1, 2]"]) == 1
     assert "round_trip reranks the answers of a beam search: it needs num_beams of 2 or more" in capsys.readouterr().err
 
+    assert main(["moe", "info", "--adapters", str(adapters), "--no-source-literals"]) == 0
+    assert json.loads(capsys.readouterr().out)["source_literals"] is False
+
     assert main(["moe", "query", "--adapters", str(adapters), "Parse LC-R: ∅"]) == 0
     captured = capsys.readouterr()
     assert captured.out.startswith("HLXL: ") and "runic" in captured.err
