@@ -146,7 +146,7 @@ def _add_moe(subparsers: Any) -> None:
         )  # fmt: skip
         action.add_argument(
             "--no-source-literals", dest="source_literals", action="store_false",
-            help="let a constrained answer hold any integer, float, string or byte string, not only those written in the instruction's value",
+            help="let a constrained answer hold any literal or key, not only those written in the instruction's value",
         )  # fmt: skip
 
     query = add_command(actions, "query", run_moe_query, summary="answer one instruction through the mixture")

@@ -40,8 +40,8 @@ _ALL_FORMATS_ORDER = ("hlxl", "lc-r", "lc-t", "lc-b")  # the order of an all-for
 @functools.lru_cache(maxsize=256)
 def answer_grammar(target: str, prefix: str = "", literals: SourceLiterals | None = None) -> str:
     """The llguidance grammar (JSON) of an answer: ``target`` is a format or ``"all"``;
-    with ``literals``, an integer, float, string or byte-string value is one of those it holds,
-    for each kind it holds any of (:mod:`hlx_moe.source_literals`)."""
+    with ``literals``, every integer, float, string, byte string, handle and key is one of
+    those it holds (:func:`hlx_moe.source_literals.restrict_literals`)."""
     if target == "all":
         parts = []
         for position, fmt in enumerate(_ALL_FORMATS_ORDER):
@@ -65,7 +65,7 @@ def answer_grammar(target: str, prefix: str = "", literals: SourceLiterals | Non
 class AnswerConstraint:
     """What a constrained answer must be: ``target`` (a format, or ``"all"`` for the four
     labelled lines of an all-formats answer) after ``prefix`` (such as ``"HLXL: "``), its
-    integers, floats, strings and byte strings drawn from ``literals`` where that is given."""
+    literals and keys drawn from ``literals`` where that is given."""
 
     target: str
     prefix: str = ""

@@ -271,9 +271,9 @@ class HLXMoE:
         with the highest sum of its own log-probability and those of the ways back to the
         instruction's value (:mod:`hlx_moe.round_trip`); it needs ``num_beams`` of 2 or more.
         ``source_literals`` (default: the mixture's, True) lets a constrained answer's
-        integers, floats, strings and byte strings be only those written in the instruction's value,
-        in the answer format's spelling (:mod:`hlx_moe.source_literals`; a kind the value
-        holds none of is not restricted, nor anything where the router reads no value)."""
+        integers, floats, strings, byte strings, handles and keys be only those written in the
+        instruction's value, in the answer format's spelling (:mod:`hlx_moe.source_literals`;
+        nothing is restricted where the router reads no value)."""
         if not isinstance(instruction, str):
             raise HLXError(f"an instruction must be str, not {type(instruction).__name__}")
         num_beams = check_num_beams(self.num_beams if num_beams is None else num_beams)
