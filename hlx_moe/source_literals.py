@@ -41,8 +41,9 @@ from typing import Any
 
 from lark import Token
 
+from hlx_formats import hlxl, lcb, lcr, lct
+from hlx_formats._encoder import _key, encode
 from hlx_formats._lexical import LexicalError
-from hlx_formats.api import ENCODERS
 from hlx_formats.errors import HLXError
 from hlx_formats.grammar import _decode_token, lark_parser
 from hlx_formats.model import Handle
@@ -68,8 +69,8 @@ _TERMINALS = {
 _VALUE_RULE = {"hlxl": "?value:", "lc-t": "?value:", "lc-r": "?value:", "lc-b": "?framed:"}
 _VALUE_ALTERNATIVE = {"integers": "INT", "floats": "FLOAT", "strings": "STRING", "byte_strings": "BYTES", "handles": "HANDLE"}
 _KEY_RULE = "?key:"
-# A one-key object with a null value, as each format's encoder writes it: the key is between.
-_KEY_FRAME = {"hlxl": ("{", ": null}"), "lc-t": ("{", ":NULL}"), "lc-r": ("◇", ": ∅◆"), "lc-b": ("[{", ":_}]")}
+# How each format's encoder writes a value inside another (LC-B's text notation unframed).
+_SPELLINGS = {"hlxl": hlxl.SPELLING, "lc-t": lct.SPELLING, "lc-r": lcr.SPELLING, "lc-b": lcb._TEXT}
 
 
 @dataclass(frozen=True)
@@ -141,14 +142,12 @@ def literals_in(value_text: str, source_format: str) -> SourceLiterals:
 
 def spelling(value: int | float | str | bytes | Handle, fmt: str) -> str:
     """``value`` as the canonical grammar of ``fmt`` spells it inside a value."""
-    text = ENCODERS[fmt](value)
-    return text[1:-1] if fmt == "lc-b" else text  # LC-B frames a top-level value in brackets
+    return encode(value, _SPELLINGS[fmt])
 
 
 def key_spelling(key: str, fmt: str) -> str:
     """``key`` as ``fmt`` writes an object key: bare, or quoted where it must be."""
-    start, end = _KEY_FRAME[fmt]
-    return ENCODERS[fmt]({key: None})[len(start) : -len(end)]
+    return _key(key, _SPELLINGS[fmt])
 
 
 def _line(lines: list[str], fmt: str, start: str) -> int:
