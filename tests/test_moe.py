@@ -1197,8 +1197,9 @@ def test_real_embedded_base_generates_under_constraints(tmp_path_factory: pytest
 # least 0.5 logits, teacher-forced, unconstrained) and 17 with it (greedy too): the two it
 # adds are a string of non-ASCII characters the instruction spells as JSON escapes (under the
 # restriction its tokens beat the next allowed choice by 4.5 logits or more) and -333 in
-# LC-B, which the model converts to -0x0109 (-0x014d is the only integer allowed). The miss left: an LC-T array whose handle the
-# model replaces by a repeat of the string before it. It must only ever be raised.
+# LC-B, which the model converts to -0x0109 (-0x014d is the only integer allowed). The miss
+# left: an LC-T array whose handle the model replaces by a repeat of the string before it.
+# It must only ever be raised.
 SHIPPED_SAMPLE_PER_EXPERT = 6
 SHIPPED_EXACT_FLOOR = 17 / 18
 SHIPPED_NUM_BEAMS = 4
