@@ -241,7 +241,9 @@ def show_moe(out: TextIO, instructions: list[str] = MOE_INSTRUCTIONS) -> None:
         file=out,
     )
     print(
-        "  constrained decoding" + (", literals from each instruction's value" if footprint["source_literals"] else ""),
+        "  constrained decoding"
+        + (", literals from each instruction's value" if footprint["source_literals"] else "")
+        + (", in its order" if footprint.get("literal_order") else ""),
         file=out,
     )
     matches = 0

@@ -148,6 +148,10 @@ def _add_moe(subparsers: Any) -> None:
             "--no-source-literals", dest="source_literals", action="store_false",
             help="let a constrained answer hold any literal or key, not only those written in the instruction's value",
         )  # fmt: skip
+        action.add_argument(
+            "--no-literal-order", dest="literal_order", action="store_false",
+            help="let a constrained answer write the value's literals in any order, not only the order the value writes them",
+        )  # fmt: skip
 
     query = add_command(actions, "query", run_moe_query, summary="answer one instruction through the mixture")
     query.add_argument("instruction", help="e.g. 'Convert to LC-R: [1, 2, 3]'")
@@ -185,7 +189,7 @@ def _load_mixture(args: argparse.Namespace) -> Any:
 
     return HLXMoE.load(
         args.adapters, base=args.base, quantization=args.quantization, num_beams=args.beams, round_trip=args.round_trip,
-        source_literals=args.source_literals,
+        source_literals=args.source_literals, literal_order=args.literal_order,
     )
 
 
@@ -292,6 +296,7 @@ def _update_cards(moe: Any, records: list[dict[str, Any]], args: argparse.Namesp
     decoding = f", beam search of {moe.num_beams}" if moe.num_beams > 1 else ""
     decoding += ", round-trip reranking" if moe.round_trip else ""
     decoding += ", literals from the instruction's value" if moe.source_literals else ""
+    decoding += ", in its order" if moe.literal_order else ""
     for expert, folder in moe.adapters.items():
         table = evaluate.card_table(summary, expert)
         report = read_training_report(Path(folder))

@@ -23,7 +23,7 @@ from hlx_formats.errors import HLXError
 from hlx_formats.grammar import FORMAT_TITLES, grammar_text
 
 from .hex_digits import encode
-from .source_literals import SourceLiterals, restrict_literals
+from .source_literals import LiteralOrder, SourceLiterals, restrict_literals
 
 __all__ = ["answer_grammar", "answer_end_ids", "AnswerConstraint", "Generation", "Decoder", "MAX_BEAMS", "check_num_beams"]
 
@@ -65,11 +65,13 @@ def answer_grammar(target: str, prefix: str = "", literals: SourceLiterals | Non
 class AnswerConstraint:
     """What a constrained answer must be: ``target`` (a format, or ``"all"`` for the four
     labelled lines of an all-formats answer) after ``prefix`` (such as ``"HLXL: "``), its
-    literals and keys drawn from ``literals`` where that is given."""
+    literals and keys drawn from ``literals`` where that is given, and written in the order
+    of ``order`` where that is given (a decoder steers by it, beyond the grammar)."""
 
     target: str
     prefix: str = ""
     literals: SourceLiterals | None = None
+    order: LiteralOrder | None = None
 
     @property
     def grammar(self) -> str:
@@ -86,6 +88,24 @@ class AnswerConstraint:
                     return repeats_key(line[len(label) :], fmt)
             return False
         return text.startswith(self.prefix) and repeats_key(text[len(self.prefix) :], self.target)
+
+    def departs(self, text: str, *, complete: bool = False) -> bool:
+        """Whether the answer so far (or the whole answer, with ``complete``) departs from
+        ``order``: a literal not the next one of the instruction's value, or a value closed
+        before its last literal. Always False without an order."""
+        if self.order is None:
+            return False
+        if self.target != "all":
+            return text.startswith(self.prefix) and self.order.departs(text[len(self.prefix) :], self.target, complete=complete)
+        lines = text.split("\n")
+        for number, line in enumerate(lines):
+            for fmt in _ALL_FORMATS_ORDER:
+                label = f"{FORMAT_TITLES[fmt]}: "
+                if line.startswith(label):
+                    line_complete = complete or number < len(lines) - 1
+                    if self.order.departs(line[len(label) :], fmt, complete=line_complete):
+                        return True
+        return False
 
 
 @dataclass
@@ -239,6 +259,7 @@ class Decoder:
         generated: list[int] = []
         stop_reason = "max_tokens"
         mask_seconds = 0.0
+        in_order = constraint is not None and constraint.order is not None  # steer by the literals' order until it fails
         cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
         pending = list(prompt_ids)  # tokens the model has not read yet
         if matcher is not None:
@@ -255,7 +276,7 @@ class Decoder:
                 else:
                     mask_started = time.perf_counter()
                     self._apply_grammar(logits, [matcher], bitmask)
-                    token = self._best_without_repeat(logits[0], generated, constraint)  # type: ignore[arg-type]
+                    token, in_order = self._best_allowed(logits[0], generated, constraint, in_order)  # type: ignore[arg-type]
                     mask_seconds += time.perf_counter() - mask_started
                     if token is None:
                         stop_reason = "repeat"
@@ -331,7 +352,10 @@ class Decoder:
                 output = self.model(input_ids=pending, use_cache=True, logits_to_keep=1, **{self._cache_argument: cache})
                 mask_started = time.perf_counter()
                 log_probs = self._beam_log_probs(output.logits[:, -1, :].float(), beams, bitmask)
-                candidates = self._beam_candidates(beams, log_probs, constraint, 2 * num_beams)
+                candidates = self._beam_candidates(beams, log_probs, constraint, 2 * num_beams, in_order=True)
+                if not candidates and constraint is not None and constraint.order is not None:
+                    # no beam can keep to the order of the literals: the beams go on without it this step
+                    candidates = self._beam_candidates(beams, log_probs, constraint, 2 * num_beams, in_order=False)
                 mask_seconds += time.perf_counter() - mask_started
                 next_beams, parents = self._next_beams(beams, candidates, finished, num_beams)
                 if not next_beams and not finished:  # every allowed token would repeat a key
@@ -408,17 +432,17 @@ class Decoder:
         return torch.log_softmax(logits, dim=-1)
 
     def _beam_candidates(
-        self, beams: list[_Beam], log_probs: Any, constraint: AnswerConstraint | None, per_beam: int
+        self, beams: list[_Beam], log_probs: Any, constraint: AnswerConstraint | None, per_beam: int, *, in_order: bool
     ) -> list[tuple[float, int, int]]:
-        """(score, beam, token) for each beam's best tokens that repeat no key, best first."""
+        """(score, beam, token) for each beam's best tokens that repeat no key (and, with
+        ``in_order``, keep to the order of the literals), best first."""
         candidates = []
         top = log_probs.topk(min(per_beam, log_probs.shape[-1]), dim=-1)
         for row, beam in enumerate(beams):
             for log_prob, token in zip(top.values[row].tolist(), top.indices[row].tolist()):
                 if log_prob == float("-inf"):
                     break
-                repeats = constraint is not None and token not in self.eos_ids and constraint.repeats(self._text(beam.tokens + [token]))
-                if not repeats:
+                if constraint is None or not self._refused(beam.tokens, token, constraint, in_order=in_order):
                     candidates.append((beam.score + log_prob, row, token))
         return sorted(candidates, key=lambda candidate: -candidate[0])
 
@@ -465,16 +489,35 @@ class Decoder:
             return generated
         return extended
 
-    def _best_without_repeat(self, logits: Any, generated: list[int], constraint: AnswerConstraint) -> int | None:
-        """The best token the mask left that repeats no key; None if there is none."""
+    def _best_allowed(self, logits: Any, generated: list[int], constraint: AnswerConstraint, in_order: bool) -> tuple[int | None, bool]:
+        """The best token the mask left that repeats no key (and, while ``in_order``, keeps
+        to the order of the literals), None if there is none; and whether to go on keeping to
+        that order: where no token does, the order is given up for the rest of the answer
+        (the answer has left it, and every literal from here on would be refused)."""
+        if in_order:
+            token = self._best_token(logits.clone(), generated, constraint, in_order=True)
+            if token is not None:
+                return token, True
+        return self._best_token(logits, generated, constraint, in_order=False), False
+
+    def _best_token(self, logits: Any, generated: list[int], constraint: AnswerConstraint, *, in_order: bool) -> int | None:
         for _ in range(_MAX_CANDIDATES):
             token = int(logits.argmax())
             if logits[token] == float("-inf"):
                 return None
-            if token in self.eos_ids or not constraint.repeats(self._text(generated + [token])):
+            if not self._refused(generated, token, constraint, in_order=in_order):
                 return token
             logits[token] = float("-inf")
         return None
+
+    def _refused(self, tokens: list[int], token: int, constraint: AnswerConstraint, *, in_order: bool) -> bool:
+        """Whether ``token`` after ``tokens`` would repeat a key or (``in_order``) depart
+        from the order of the literals; an end token, whether the answer is short of
+        literals."""
+        if token in self.eos_ids:
+            return in_order and constraint.departs(self._text(tokens), complete=True)
+        text = self._text(tokens + [token])
+        return constraint.repeats(text) or (in_order and constraint.departs(text))
 
     def _finishing_candidates(self) -> list[list[int]]:
         """Token sequences for the finishing pieces, and for the tail bytes of each glyph (a

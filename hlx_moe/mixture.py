@@ -30,6 +30,7 @@ from .glyph_tokens import adapter_config, add_glyph_rows, glyph_rows
 from .grading import grade
 from .round_trip import reverse_queries
 from .router import route_instruction
+from .source_literals import literals_in_order
 from .source_literals import literals_in
 
 __all__ = ["HLXMoE", "QueryResult", "shipped_adapters_dir", "adapters_dir_from_env"]
@@ -157,6 +158,7 @@ class HLXMoE:
         self.num_beams = 1  # the default of query(): 1 is greedy decoding
         self.round_trip = False  # the default of query(): rerank a beam search's answers by the way back
         self.source_literals = True  # the default of query(): literals only from the instruction's value
+        self.literal_order = True  # the default of query(): literals in the order the value writes them
         self._lock = threading.Lock()  # one query at a time: the active adapter is shared state
 
     @classmethod
@@ -170,6 +172,7 @@ class HLXMoE:
         num_beams: int = 1,
         round_trip: bool = False,
         source_literals: bool = True,
+        literal_order: bool = True,
     ) -> HLXMoE:
         """Load the base once and the three adapters onto it.
 
@@ -179,10 +182,12 @@ class HLXMoE:
         (their ``adapter_config.json``), else the embedded ``smollm2-135m``. ``num_beams``
         is the default width of ``query``'s decoding (1: greedy), ``round_trip`` the default
         of its round-trip reranking (which needs ``num_beams`` of 2 or more),
-        ``source_literals`` the default of its literal restriction.
+        ``source_literals`` the default of its literal restriction, ``literal_order`` the
+        default of its literal order.
         """
         _check_round_trip(round_trip, check_num_beams(num_beams))
         _check_flag("source_literals", source_literals)
+        _check_flag("literal_order", literal_order)
         for module in ("torch", "transformers", "peft", "llguidance"):
             _require(module, "the mixture")
         folders = cls._adapter_folders(adapters)
@@ -211,6 +216,7 @@ class HLXMoE:
         mixture.num_beams = num_beams
         mixture.round_trip = round_trip
         mixture.source_literals = source_literals
+        mixture.literal_order = literal_order
         return mixture
 
     @staticmethod
@@ -248,6 +254,7 @@ class HLXMoE:
             "num_beams": self.num_beams,
             "round_trip": self.round_trip,
             "source_literals": self.source_literals,
+            "literal_order": self.literal_order,
             "glyph_token_experts": sorted(self.glyphs.rows) if self.glyphs else [],
             "hex_digit_token_experts": sorted(self.hex_digit_experts),
             "adapters": {expert: str(path) for expert, path in self.adapters.items()},
@@ -262,6 +269,7 @@ class HLXMoE:
         num_beams: int | None = None,
         round_trip: bool | None = None,
         source_literals: bool | None = None,
+        literal_order: bool | None = None,
     ) -> QueryResult:
         """Route, generate once with the chosen adapter (under the answer's grammar when the
         answer is a format and ``constrained``), and grade against the reference.
@@ -273,7 +281,10 @@ class HLXMoE:
         ``source_literals`` (default: the mixture's, True) lets a constrained answer's
         integers, floats, strings, byte strings, handles and keys be only those written in the
         instruction's value, in the answer format's spelling (:mod:`hlx_moe.source_literals`;
-        nothing is restricted where the router reads no value)."""
+        nothing is restricted where the router reads no value). ``literal_order`` (default:
+        the mixture's, True) steers a constrained answer to write those literals and keys in
+        the order the value writes them, one for one (:class:`LiteralOrder`), for as long as
+        the model can keep to it."""
         if not isinstance(instruction, str):
             raise HLXError(f"an instruction must be str, not {type(instruction).__name__}")
         num_beams = check_num_beams(self.num_beams if num_beams is None else num_beams)
@@ -281,14 +292,18 @@ class HLXMoE:
         _check_round_trip(round_trip, num_beams)
         source_literals = self.source_literals if source_literals is None else source_literals
         _check_flag("source_literals", source_literals)
+        literal_order = self.literal_order if literal_order is None else literal_order
+        _check_flag("literal_order", literal_order)
         decision = route_instruction(instruction)
         parsed = decision.instruction
         constraint = None
         if constrained and parsed is not None and parsed.answers_in_format:
-            literals = None
+            literals = order = None
             if source_literals and parsed.value_text is not None:
                 literals = literals_in(parsed.value_text, parsed.source_format)
-            constraint = AnswerConstraint(parsed.target_format, parsed.prefix, literals)
+            if literal_order and parsed.value_text is not None:
+                order = literals_in_order(parsed.value_text, parsed.source_format)
+            constraint = AnswerConstraint(parsed.target_format, parsed.prefix, literals, order)
         text = parsed.text if parsed is not None else instruction.strip()
         if max_new_tokens is None:
             max_new_tokens = self._token_budget(parsed, self.decoders[decision.expert])

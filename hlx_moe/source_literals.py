@@ -48,7 +48,7 @@ from hlx_formats.errors import HLXError
 from hlx_formats.grammar import _decode_token, lark_parser
 from hlx_formats.model import Handle
 
-__all__ = ["SourceLiterals", "literals_in", "integers_in", "restrict_literals", "spelling", "key_spelling"]
+__all__ = ["SourceLiterals", "LiteralOrder", "literals_in", "literals_in_order", "integers_in", "restrict_literals", "spelling", "key_spelling"]
 
 # A decimal or hex integer literal, signed or not, that is not glued to a word, a number
 # (".5", "5.", "1e+5"), a hex byte string ("#5912") or an escape ("\x41", "\u0041").
@@ -199,3 +199,236 @@ def restrict_literals(grammar: str, fmt: str, literals: SourceLiterals) -> str:
             else:
                 _drop_alternative(lines, fmt, _KEY_RULE, terminal)
     return "\n".join(lines) + "\n"
+
+
+# --- the order of the literals ------------------------------------------------------------
+#
+# A translation keeps the value's scalars and keys in the order they are written: arrays are
+# ordered, objects keep their keys as written, and only a contract's fields are sorted by index
+# in canonical output. So, where the instruction's value writes every contract's fields in
+# ascending order, the answer's literals, read left to right, are the value's, one for one.
+
+# A literal of the value, as (kind, value): kind is "constant" (None, True, False), "integer",
+# "float" (the value is its canonical spelling), "string", "bytes", "handle" (its name) or "key".
+Literal = tuple[str, Any]
+
+_CONSTANT_SPELLINGS = {
+    "hlxl": {None: "null", True: "true", False: "false"},
+    "lc-t": {None: "NULL", True: "TRUE", False: "FALSE"},
+    "lc-r": {None: "∅", True: "⊤", False: "⊥"},
+    "lc-b": {None: "_", True: "T", False: "F"},
+}
+_CONSTANT_WORDS = {fmt: {text: value for value, text in spellings.items()} for fmt, spellings in _CONSTANT_SPELLINGS.items()}
+# A contract's start with its id (an opener), a field index or LC-T's contract mark (skipped),
+# and the openers and closers, in each format.
+_CONTRACT_START = {
+    "hlxl": r"\{\s*-?[0-9]+",  # "{14: {@0: ..." (a key never starts with a digit)
+    "lc-t": r"(?!)",  # "{C:14,0=...": the brace is an opener, "C:14" a mark
+    "lc-r": r"[🜊🐊][0-9]*",
+    "lc-b": r"\[\s*-?(?:0[xX][0-9a-fA-F]+|[0-9]+)(?=\s*\|)|\[\s*[0-9]+\Z",  # "[14|0:...", or "[14" so far
+}
+_MARK = {
+    "hlxl": r"@[0-9]*",
+    "lc-t": r'(?<![\w"])C(?![\w"])(?:\s*:\s*-?[0-9]*)?',
+    "lc-r": r"[🜁🐁][0-9]*",
+    "lc-b": r"\|\s*-?(?:0[xX][0-9a-fA-F]*|[0-9]*)",
+}
+_OPEN = {"hlxl": r"[\[{]", "lc-t": r"[\[{]", "lc-r": r"[🜃🐃◇]", "lc-b": r"[\[{]"}
+_CLOSE = {"hlxl": r"[\]}]", "lc-t": r"[\]}]", "lc-r": r"[🜄🐄◆🜂🐂]", "lc-b": r"[\]}]"}
+# A literal the text ends in the middle of: a string (or HLXL byte string) not closed yet, a
+# number (or LC-B hex integer) that may go on.
+_OPEN_STRING = r'"(?:[^"\\]|\\.)*\\?\Z'
+_NUMBER_SO_FAR = r"-?[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]*)?\Z|-?0[xX][0-9a-fA-F]*\Z|-\Z"
+_HANDLE_SO_FAR = {"hlxl": r"&(?:h_?)?\Z", "lc-t": r"@\Z", "lc-r": r"⟁\Z", "lc-b": r"&\Z"}
+_KEY_FOLLOWS = re.compile(r"\s*:")
+_INDEX_FOLLOWS = re.compile(r"\s*=")
+
+
+@functools.cache
+def _terminals(fmt: str) -> dict[str, str]:
+    """The regex of each terminal of ``fmt``'s lenient grammar."""
+    return {terminal.name: terminal.pattern.to_regexp() for terminal in lark_parser(fmt).terminals}
+
+
+@functools.cache
+def _order_scanner(fmt: str) -> re.Pattern[str]:
+    """A regex that reads ``fmt`` text piece by piece: contract starts, marks, openers and
+    closers, and each kind of literal (lenient, as the format's grammar file writes them)."""
+    terminals = _terminals(fmt)
+    pieces = [
+        ("contract", _CONTRACT_START[fmt]),
+        ("mark", _MARK[fmt]),
+        ("open", _OPEN[fmt]),
+        ("close", _CLOSE[fmt]),
+        ("string", terminals["STRING"]),
+        ("open_string", ("b?" if fmt == "hlxl" else "") + _OPEN_STRING),
+        ("bytes", terminals["BYTES"]),
+        ("number_so_far", _NUMBER_SO_FAR),
+        ("float", terminals["FLOAT"] + r"(?![\w.])"),
+        ("integer", terminals["INT"] + r"(?![\w.])"),
+        ("handle", terminals["HANDLE"] + "|" + _HANDLE_SO_FAR[fmt]),
+        ("constant", r"[∅⊤⊥]" if fmt == "lc-r" else r"(?!)"),
+        ("word", r"[A-Za-z_][A-Za-z0-9_]*"),
+    ]
+    return re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in pieces))
+
+
+@dataclass
+class _Scan:
+    """What :func:`_scan` read: each literal's text and whether the text may still go on
+    with it, whether the outermost container has closed, and whether every contract's
+    field indices rose."""
+
+    literals: list[tuple[str, str, bool]]  # (kind, text, unfinished)
+    closed: bool = False
+    fields_in_order: bool = True
+    balanced: bool = True
+
+
+def _scan(text: str, fmt: str) -> _Scan:
+    """The literals of ``text`` (a value in ``fmt``, or its beginning) in order; ids, field
+    indices and punctuation are passed over."""
+    scan = _Scan([])
+    stack: list[list[Any]] = []  # per open container: [is a contract, the last field index]
+    for match in _order_scanner(fmt).finditer(text):
+        kind, piece = match.lastgroup, match.group()
+        at_end = match.end() == len(text)
+        if kind == "contract":
+            stack.append([True, -1])
+        elif kind == "open":
+            stack.append([False, -1])
+        elif kind == "close":
+            if not stack:
+                scan.balanced = False
+                continue
+            stack.pop()
+            scan.closed = scan.closed or not stack
+        elif kind == "mark":
+            if fmt == "lc-t":  # "C:14": the object just opened is a contract
+                if stack:
+                    stack[-1][0] = True
+                continue
+            _field_index(piece, stack, scan)
+        elif fmt == "lc-t" and kind in ("integer", "number_so_far") and _is_lct_index(text, match, stack):
+            _field_index(piece, stack, scan)
+        elif kind == "word":
+            if _KEY_FOLLOWS.match(text, match.end()):
+                scan.literals.append(("key", piece, False))
+            elif piece in _CONSTANT_WORDS[fmt] or at_end:
+                scan.literals.append(("constant", piece, at_end))
+        else:
+            if kind == "string" and _KEY_FOLLOWS.match(text, match.end()):
+                kind = "key"
+            unfinished = at_end or kind in ("open_string", "number_so_far")
+            scan.literals.append((kind, piece, unfinished))
+    scan.balanced = scan.balanced and not stack
+    return scan
+
+
+def _is_lct_index(text: str, match: re.Match[str], stack: list[list[Any]]) -> bool:
+    """Whether the digits ``match`` found in LC-T text are a field index: ``0=`` in a
+    contract, or digits at the end of the text after a contract's comma."""
+    if _INDEX_FOLLOWS.match(text, match.end()):
+        return True
+    before = text[: match.start()].rstrip()
+    return match.end() == len(text) and bool(stack) and stack[-1][0] and before.endswith(",")
+
+
+def _field_index(piece: str, stack: list[list[Any]], scan: _Scan) -> None:
+    """Record a field index of the innermost contract; a field not above the one before it
+    means the canonical answer will sort them (so the order of the literals changes)."""
+    digits = re.search(r"-?(?:0[xX][0-9a-fA-F]+|[0-9]+)", piece)
+    if digits is None or not stack:
+        return
+    literal = digits.group()
+    index = int(literal, 16 if "x" in literal.lower() else 10)
+    if index <= stack[-1][1]:
+        scan.fields_in_order = False
+    stack[-1][1] = index
+
+
+@dataclass(frozen=True)
+class LiteralOrder:
+    """The scalars and keys of an instruction's value, in the order the value writes them:
+    an answer in any format holds the same ones, in the same order (:func:`literals_in_order`)."""
+
+    literals: tuple[Literal, ...]
+
+    def spelled(self, fmt: str) -> tuple[str, ...]:
+        """Each literal as the canonical ``fmt`` spells it (a key as a key)."""
+        return _spelled(self, fmt)
+
+    def departs(self, text: str, fmt: str, *, complete: bool = False) -> bool:
+        """Whether ``text``, the beginning of an answer's value in ``fmt`` (or the whole of
+        it, with ``complete``), already departs from this order: a literal that is not the
+        next one, one too many, or the outermost container closed (or the answer complete)
+        before the last literal."""
+        expected = self.spelled(fmt)
+        scan = _scan(text, fmt)
+        if len(scan.literals) > len(expected):
+            return True
+        for position, (_, written, unfinished) in enumerate(scan.literals):
+            if unfinished and not complete:
+                if not expected[position].startswith(written):
+                    return True
+            elif written != expected[position]:
+                return True
+        return (scan.closed or complete) and len(scan.literals) < len(expected)
+
+
+@functools.lru_cache(maxsize=256)
+def _spelled(order: LiteralOrder, fmt: str) -> tuple[str, ...]:
+    spelled = []
+    for kind, value in order.literals:
+        if kind == "constant":
+            spelled.append(_CONSTANT_SPELLINGS[fmt][value])
+        elif kind == "key":
+            spelled.append(key_spelling(value, fmt))
+        elif kind == "float":
+            spelled.append(value)
+        else:
+            spelled.append(spelling(Handle(value) if kind == "handle" else value, fmt))
+    return tuple(spelled)
+
+
+_TOKEN_KINDS = {"string": "STRING", "key": "STRING", "bytes": "BYTES", "float": "FLOAT", "handle": "HANDLE"}
+
+
+def literals_in_order(value_text: str, source_format: str) -> LiteralOrder | None:
+    """The scalars and keys of ``value_text`` (a value in ``source_format``) in the order it
+    writes them, read lexically as :func:`literals_in` reads them; None where the order of an
+    answer's literals may differ or cannot be told: a contract whose fields are not written
+    in ascending index order (canonical output sorts them), unbalanced brackets, a literal
+    left open, or one that is no value of the data model."""
+    scan = _scan(value_text, source_format)
+    if not (scan.fields_in_order and scan.balanced):
+        return None
+    literals: list[Literal] = []
+    for kind, text, _ in scan.literals:
+        if kind == "open_string":
+            return None  # a string left open
+        if kind == "number_so_far":  # a number the value ends with, or one cut short
+            kind = "float" if re.fullmatch(_terminals(source_format)["FLOAT"], text) else "integer" if _INTEGER_LITERAL.fullmatch(text) else ""
+            if not kind:
+                return None
+        try:
+            literals.append(_literal_value(kind, text, source_format))
+        except (LexicalError, ValueError):
+            return None
+    return LiteralOrder(tuple(literals))
+
+
+def _literal_value(kind: str, text: str, fmt: str) -> Literal:
+    if kind == "constant":
+        return ("constant", _CONSTANT_WORDS[fmt][text])
+    if kind == "key" and not text.startswith('"'):
+        return ("key", text)
+    if kind == "integer":
+        number = int(text, 16 if "x" in text.lower() else 10)
+        if not _SMALLEST <= number <= _LARGEST:
+            raise ValueError(text)
+        return ("integer", number)
+    value = _decode_token(Token(_TOKEN_KINDS[kind], text), fmt)
+    if kind == "float":
+        return ("float", spelling(value, "hlxl"))
+    return (kind, value.name if kind == "handle" else value)

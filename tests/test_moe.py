@@ -32,7 +32,7 @@ from hlx_moe import corpus, evaluate  # noqa: E402
 from hlx_moe.corpus import prompt_of  # noqa: E402
 from hlx_moe.base import embedded_gguf_path, load_tokenizer  # noqa: E402
 from hlx_moe.decoding import AnswerConstraint, Decoder, answer_end_ids, answer_grammar  # noqa: E402
-from hlx_moe.source_literals import SourceLiterals, literals_in  # noqa: E402
+from hlx_moe.source_literals import SourceLiterals, literals_in, literals_in_order  # noqa: E402
 from hlx_moe.train import AnswerOnlyCollator, tokenize_rows, train_expert  # noqa: E402
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -539,6 +539,46 @@ def test_a_restricted_integer_is_one_of_the_instructions(tokenizer) -> None:
     assert closed in ("[0xab]", "[0xac]") and matcher.is_accepting()
 
 
+# The model closes the array after its first element, and, told to go on, skips the second.
+_SKIPPING = {
+    "Q": {"[": 30.0}, "Q[": {"1": 30.0}, "Q[1": {"]": 30.0, ",": 29.0}, "Q[1,": {"Ġ": 30.0},
+    "Q[1, ": {"3": 30.0, "2": 29.0}, "Q[1, 3": {"]": 30.0}, "Q[1, 2": {",": 30.0}, "Q[1, 2,": {"Ġ": 30.0},
+    "Q[1, 2, ": {"3": 30.0}, "Q[1, 2, 3": {"]": 30.0}, "Q[1]": {"<eos>": 40.0}, "Q[1, 2, 3]": {"<eos>": 40.0},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("num_beams", [1, 2])
+def test_constrained_decoding_keeps_the_order_of_the_instructions_literals(tokenizer, num_beams: int) -> None:
+    value = "[1, 2, 3]"
+    plain = AnswerConstraint("hlxl", literals=literals_in(value, "hlxl"))
+    ordered = AnswerConstraint("hlxl", literals=literals_in(value, "hlxl"), order=literals_in_order(value, "hlxl"))
+
+    def answer(constraint: AnswerConstraint) -> str:
+        return Decoder(ScriptedModel(tokenizer, preferences=_SKIPPING), tokenizer).generate("Q", constraint=constraint, max_new_tokens=12, num_beams=num_beams).text
+
+    assert answer(plain) == "[1]"  # the model's own choice: closed early
+    assert answer(ordered) == "[1, 2, 3]"  # "]" after 1, then "3" after "1, " were refused
+    assert ordered.departs("[1, 3") and ordered.departs("[1]") and not ordered.departs("[1, 2")
+    everywhere = AnswerConstraint("all", order=literals_in_order(value, "hlxl"))
+    assert not everywhere.departs("HLXL: [1, 2, 3]\nLC-R: 🜃1, 2")
+    assert everywhere.departs("HLXL: [1, 2, 3]\nLC-R: 🜃1, 2🜄\nLC-T: [")  # a line closed short
+    assert everywhere.departs("HLXL: [1, 2, 3]\nLC-R: 🜃1, 2, 3🜄\nLC-T: [1,2,3]\nLC-B: [[0x01]]")
+
+
+def test_where_no_token_keeps_to_the_order_greedy_decoding_gives_it_up(tokenizer) -> None:
+    """After ``[1, `` only ``3`` and ``]`` are left (the order wants 2): the best of them is
+    taken, and the order is given up for the rest of the answer."""
+    decoder = Decoder(ScriptedModel(tokenizer), tokenizer)
+    constraint = AnswerConstraint("hlxl", order=literals_in_order("[1, 2]", "hlxl"))
+    generated = tokenizer("[1, ", add_special_tokens=False)["input_ids"]
+    logits = torch.full((len(tokenizer),), float("-inf"))
+    three, close = tokenizer.convert_tokens_to_ids("3"), tokenizer.convert_tokens_to_ids("]")
+    logits[three], logits[close] = 1.0, 2.0
+    assert decoder._best_allowed(logits.clone(), generated, constraint, True) == (close, False)
+    logits[tokenizer.convert_tokens_to_ids("2")] = 0.0
+    assert decoder._best_allowed(logits.clone(), generated, constraint, True)[0] == tokenizer.convert_tokens_to_ids("2")
+
+
 def test_the_mixture_draws_literals_from_the_instruction_by_default(mixture: HLXMoE, monkeypatch: pytest.MonkeyPatch) -> None:
     assert mixture.source_literals and mixture.footprint()["source_literals"] is True
     for instruction in ("Convert to LC-B: [5, 70000, -3, 5]", "Translate HLXL to all formats: {a: 12, b: [7, 0.5]}"):
@@ -551,6 +591,13 @@ def test_the_mixture_draws_literals_from_the_instruction_by_default(mixture: HLX
     mixture.query("Convert to LC-B: [true, 1.5]")
     mixture.query("Convert to LC-B: [5]", constrained=False)
     assert [constraint and constraint.literals for constraint in constraints] == [SourceLiterals(integers=frozenset({5, 70000, -3})), None, SourceLiterals(floats=frozenset({"1.5"}), keys=frozenset({"true"})), None]
+    assert [constraint and constraint.order for constraint in constraints] == [literals_in_order("[5, 70000, -3, 5]", "hlxl")] * 2 + [literals_in_order("[true, 1.5]", "hlxl"), None]
+    constraints.clear()
+    mixture.query("Convert to LC-B: [5, 70000, -3, 5]", literal_order=False)
+    assert constraints[0].order is None and constraints[0].literals is not None
+    assert mixture.literal_order and mixture.footprint()["literal_order"] is True
+    with pytest.raises(HLXError, match="literal_order must be True or False, not 1"):
+        mixture.query("Convert to LC-B: [1]", literal_order=1)
     with pytest.raises(HLXError, match="source_literals must be True or False, not 'yes'"):
         mixture.query("Convert to LC-B: [1]", source_literals="yes")
 

@@ -14,7 +14,16 @@ from hlx_formats.grammar import grammar_text
 from hlx_formats.model import Contract, Handle
 from hlx_moe import corpus
 from hlx_moe.router import route_instruction
-from hlx_moe.source_literals import SourceLiterals, integers_in, key_spelling, literals_in, restrict_literals, spelling
+from hlx_moe.source_literals import (
+    LiteralOrder,
+    SourceLiterals,
+    integers_in,
+    key_spelling,
+    literals_in,
+    literals_in_order,
+    restrict_literals,
+    spelling,
+)
 
 
 def test_integers_in_finds_decimal_and_hex_literals_and_nothing_glued_to_them() -> None:
@@ -81,24 +90,129 @@ def _literals(value: object, found: SourceLiterals) -> SourceLiterals:
     return found
 
 
+def _format_examples():
+    """(row, parsed instruction) for every example of the committed corpora whose answer is
+    a value in a format, translated from a value in the instruction."""
+    for expert in corpus.EXPERTS:
+        for split in ("train", "validation", "test"):
+            for row in corpus.load(corpus.default_root() / expert / f"{split}.jsonl"):
+                parsed = route_instruction(corpus.instruction_of(row)).instruction
+                if parsed is not None and parsed.answers_in_format and parsed.value_text is not None:
+                    yield row, parsed
+
+
 def test_every_literal_of_every_corpus_answer_is_written_in_its_instruction() -> None:
     """The restriction never takes the right answer away: over every format example of the
     committed corpora, the value's integers, floats, strings, byte strings, handles and keys
     are among those found in its text."""
     checked = restricted = 0
-    for expert in corpus.EXPERTS:
-        for split in ("train", "validation", "test"):
-            for row in corpus.load(corpus.default_root() / expert / f"{split}.jsonl"):
-                parsed = route_instruction(corpus.instruction_of(row)).instruction
-                if parsed is None or not parsed.answers_in_format or parsed.value_text is None:
-                    continue
-                needed = _literals(DECODERS[parsed.source_format](parsed.value_text), SourceLiterals())
-                found = literals_in(parsed.value_text, parsed.source_format)
-                for kind in ("integers", "floats", "strings", "byte_strings", "keys", "handles"):
-                    assert getattr(needed, kind) <= getattr(found, kind), (row["input"], kind)
-                checked += 1
-                restricted += bool(found)
+    for row, parsed in _format_examples():
+        needed = _literals(DECODERS[parsed.source_format](parsed.value_text), SourceLiterals())
+        found = literals_in(parsed.value_text, parsed.source_format)
+        for kind in ("integers", "floats", "strings", "byte_strings", "keys", "handles"):
+            assert getattr(needed, kind) <= getattr(found, kind), (row["input"], kind)
+        checked += 1
+        restricted += bool(found)
     assert checked > 25_000 and restricted > 20_000
+
+
+_FORMAT_OF_LABEL = {"HLXL": "hlxl", "LC-R": "lc-r", "LC-T": "lc-t", "LC-B": "lc-b"}
+
+
+def _answer_values(parsed, output: str) -> list[tuple[str, str]]:
+    """(format, value text) of each value of a reference answer (four for all formats)."""
+    if parsed.target_format != "all":
+        return [(parsed.target_format, output[len(parsed.prefix) :])]
+    return [(_FORMAT_OF_LABEL[line.split(": ", 1)[0]], line.split(": ", 1)[1]) for line in output.split("\n")]
+
+
+def test_every_corpus_answer_keeps_the_order_of_its_instructions_literals() -> None:
+    """The order never takes the right answer away: over every format example of the
+    committed corpora, the reference answer -- each beginning of it, cut every 5 characters,
+    and the whole -- does not depart from the order read from the instruction's value."""
+    checked = 0
+    for row, parsed in _format_examples():
+        order = literals_in_order(parsed.value_text, parsed.source_format)
+        assert order is not None, row["input"]  # every corpus value writes contract fields in order
+        for fmt, text in _answer_values(parsed, row["output"]):
+            assert not order.departs(text, fmt, complete=True), (row["input"], fmt)
+            for cut in range(0, len(text), 5):
+                assert not order.departs(text[:cut], fmt), (row["input"], fmt, text[:cut])
+        checked += 1
+    assert checked > 25_000
+
+
+@pytest.mark.parametrize(
+    "value, fmt",
+    [
+        ('{1000: {@0: [true, -5, 1.5, null], @2: {k: b"\\x00A", "a b": &h_doc}}}', "hlxl"),
+        ('{C:1000,0=[TRUE,-5,1.5,NULL],2={k:#0041,"a b":@doc}}', "lc-t"),
+        ('🜊1000🜁0 🜃⊤, -5, 1.5, ∅🜄🜁2 ◇k: ⊠0041, "a b": ⟁doc◆🜂', "lc-r"),
+        ('[1000|0:[T,-0x05,1.5,_]|2:{k:#0041,"a b":&doc}]', "lc-b"),
+    ],
+)
+def test_literals_in_order_reads_the_same_literals_in_every_format(value: str, fmt: str) -> None:
+    order = literals_in_order(value, fmt)
+    assert order == LiteralOrder(
+        (("constant", True), ("integer", -5), ("float", "1.5"), ("constant", None), ("key", "k"), ("bytes", b"\x00A"), ("key", "a b"), ("handle", "doc"))
+    )  # the contract's id and field indices are not literals: the model chooses them
+    assert order.spelled("lc-b") == ("T", "-0x05", "1.5", "_", "k", "#0041", '"a b"', "&doc")
+    assert order.spelled("hlxl") == ("true", "-5", "1.5", "null", "k", 'b"\\x00A"', '"a b"', "&h_doc")
+
+
+def test_literals_in_order_gives_none_where_an_answer_may_reorder_or_the_value_is_cut() -> None:
+    assert literals_in_order("{C:14,1=5,0=6}", "lc-t") is None  # canonical output sorts the fields: 6 before 5
+    assert literals_in_order("🜊14🜁1 5🜁1 6🜂", "lc-r") is None  # a repeated field index
+    assert literals_in_order("[1, 2", "hlxl") is None  # unbalanced
+    assert literals_in_order('["ab', "hlxl") is None  # a string left open
+    assert literals_in_order('["\\ud800"]', "hlxl") is None  # no value of the data model
+    assert literals_in_order("[99999999999999999999]", "hlxl") is None
+    assert literals_in_order("-2.5e-3", "hlxl") == LiteralOrder((("float", "-0.0025"),))
+    assert literals_in_order("7", "lc-t") == LiteralOrder((("integer", 7),))
+    assert literals_in_order("{C:14,0=5,1=6}", "lc-t") == LiteralOrder((("integer", 5), ("integer", 6)))
+    assert literals_in_order("[]", "lc-r") == LiteralOrder(())
+
+
+@pytest.mark.parametrize(
+    "fmt, text, departs",
+    [
+        ("hlxl", "", False),
+        ("hlxl", "[1, ", False),
+        ("hlxl", '[1, "ab', False),  # a string on its way to "abc"
+        ("hlxl", '[1, "ab"', True),  # closed short of it
+        ("hlxl", '[1, "abd', True),
+        ("hlxl", '[1, "abc", 4', False),  # 42 so far
+        ("hlxl", '[1, "abc", 4]', True),  # 4 is not 42
+        ("hlxl", '[1, "abc", 42]', False),
+        ("hlxl", '[1, "abc"]', True),  # closed before its last literal
+        ("hlxl", '[1, 42', True),  # a literal skipped
+        ("hlxl", '[1, 1', True),  # a literal repeated
+        ("hlxl", '[1, "abc", 42, 1', True),  # one too many
+        ("hlxl", "[{500: {@3: 1", False),  # a contract's id and index are not literals
+        ("hlxl", "[{5", False),
+        ("hlxl", "[&h", True),  # a handle is no literal of this value
+        ("lc-t", "[{C:5,0", False),  # an index so far
+        ("lc-t", '[{C:5,0=1,1="a', False),
+        ("lc-t", "[1,", False),
+        ("lc-b", "[[0x0", False),
+        ("lc-b", "[[0x01", False),
+        ("lc-b", "[[0x02", True),
+        ("lc-b", "[[5|0:0x01", False),
+        ("lc-b", "[[5", False),
+        ("lc-r", '🜃1, "abc", 42🜄', False),
+        ("lc-r", '🜃1, "abc"🜄', True),
+    ],
+)
+def test_an_answer_departs_from_the_order_at_its_first_wrong_literal(fmt: str, text: str, departs: bool) -> None:
+    order = LiteralOrder((("integer", 1), ("string", "abc"), ("integer", 42)))
+    assert order.departs(text, fmt) is departs
+
+
+def test_a_complete_answer_must_hold_every_literal() -> None:
+    order = literals_in_order("[1, 2]", "hlxl")
+    assert order.departs("1", "hlxl", complete=True) and not order.departs("1", "hlxl")  # 1 alone at the top, or [1, 2] on its way
+    assert not order.departs("[1, 2]", "hlxl", complete=True)
+    assert literals_in_order("12", "hlxl").departs("1", "hlxl", complete=True)
 
 
 def test_restrict_literals_replaces_the_terminals_of_the_kinds_it_holds() -> None:
