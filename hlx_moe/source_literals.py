@@ -209,39 +209,21 @@ def restrict_literals(grammar: str, fmt: str, literals: SourceLiterals) -> str:
 # ascending order, the answer's literals, read left to right, are the value's, one for one.
 
 # A literal of the value, as (kind, value): kind is "constant" (None, True, False), "integer",
-# "float" (the value is its canonical spelling), "string", "bytes", "handle" (its name) or "key".
+# "float" (the value is its canonical spelling), "string", "bytes", "handle" (its name), "key",
+# "id" (a contract's) or "field" (a field index). Contracts are not reordered, nor their fields
+# where the value writes them in ascending order, so ids and indices keep their order too.
 Literal = tuple[str, Any]
 
-_CONSTANT_SPELLINGS = {
-    "hlxl": {None: "null", True: "true", False: "false"},
-    "lc-t": {None: "NULL", True: "TRUE", False: "FALSE"},
-    "lc-r": {None: "∅", True: "⊤", False: "⊥"},
-    "lc-b": {None: "_", True: "T", False: "F"},
-}
-_CONSTANT_WORDS = {fmt: {text: value for value, text in spellings.items()} for fmt, spellings in _CONSTANT_SPELLINGS.items()}
-# A contract's start with its id (an opener), a field index or LC-T's contract mark (skipped),
-# and the openers and closers, in each format.
-_CONTRACT_START = {
-    "hlxl": r"\{\s*-?[0-9]+",  # "{14: {@0: ..." (a key never starts with a digit)
-    "lc-t": r"(?!)",  # "{C:14,0=...": the brace is an opener, "C:14" a mark
-    "lc-r": r"[🜊🐊][0-9]*",
-    "lc-b": r"\[\s*-?(?:0[xX][0-9a-fA-F]+|[0-9]+)(?=\s*\|)|\[\s*[0-9]+\Z",  # "[14|0:...", or "[14" so far
-}
-_MARK = {
-    "hlxl": r"@[0-9]*",
-    "lc-t": r'(?<![\w"])C(?![\w"])(?:\s*:\s*-?[0-9]*)?',
-    "lc-r": r"[🜁🐁][0-9]*",
-    "lc-b": r"\|\s*-?(?:0[xX][0-9a-fA-F]*|[0-9]*)",
-}
-_OPEN = {"hlxl": r"[\[{]", "lc-t": r"[\[{]", "lc-r": r"[🜃🐃◇]", "lc-b": r"[\[{]"}
-_CLOSE = {"hlxl": r"[\]}]", "lc-t": r"[\]}]", "lc-r": r"[🜄🐄◆🜂🐂]", "lc-b": r"[\]}]"}
 # A literal the text ends in the middle of: a string (or HLXL byte string) not closed yet, a
-# number (or LC-B hex integer) that may go on.
+# number (or LC-B hex integer) that may go on, a handle's sigil.
 _OPEN_STRING = r'"(?:[^"\\]|\\.)*\\?\Z'
 _NUMBER_SO_FAR = r"-?[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]*)?\Z|-?0[xX][0-9a-fA-F]*\Z|-\Z"
 _HANDLE_SO_FAR = {"hlxl": r"&(?:h_?)?\Z", "lc-t": r"@\Z", "lc-r": r"⟁\Z", "lc-b": r"&\Z"}
 _KEY_FOLLOWS = re.compile(r"\s*:")
+_ID_DIGITS = re.compile(r"-?(?:0[xX][0-9a-fA-F]+|[0-9]+)")
 _INDEX_FOLLOWS = re.compile(r"\s*=")
+_OPENERS = ("LSQB", "LBRACE", "_ARRAY_START", "_OBJECT_START")
+_CLOSERS = ("RSQB", "RBRACE", "_ARRAY_END", "_OBJECT_END", "_CONTRACT_END")
 
 
 @functools.cache
@@ -251,15 +233,39 @@ def _terminals(fmt: str) -> dict[str, str]:
 
 
 @functools.cache
+def _constant_spellings(fmt: str) -> dict[Any, str]:
+    """``null``, ``true`` and ``false`` as ``fmt`` spells them (its grammar's NULL, TRUE and FALSE)."""
+    patterns = {terminal.name: terminal.pattern for terminal in lark_parser(fmt).terminals}
+    return {None: patterns["NULL"].value, True: patterns["TRUE"].value, False: patterns["FALSE"].value}
+
+
+def _contract_pieces(fmt: str) -> tuple[str, str]:
+    """Regexes for a contract's start with its id (which opens a container) and for a field
+    index or LC-T's contract mark (passed over), from the grammar's terminals where they are
+    tokens of their own, and where they are told apart only by what surrounds them, by that."""
+    terminals = _terminals(fmt)
+    if fmt == "hlxl":  # "{14: {@0: ...": a key never starts with a digit
+        return rf"\{{\s*(?:{terminals['ID']})", terminals["FIELD"]
+    if fmt == "lc-t":  # "{C:14,0=...": the brace opens, "C:14" says it is a contract
+        return r"(?!)", rf'(?<![\w"])C(?![\w"])(?:\s*:\s*(?:{terminals["ID"]})?)?'
+    if fmt == "lc-r":
+        return terminals["CONTRACT"], terminals["FIELD"]
+    # "[14|0:...", or "[14" so far; "|0" so far
+    return rf"\[\s*(?:{terminals['INT']})(?=\s*\|)|\[\s*[0-9]+\Z", rf"\|\s*(?:{terminals['INDEX']})?"
+
+
+@functools.cache
 def _order_scanner(fmt: str) -> re.Pattern[str]:
     """A regex that reads ``fmt`` text piece by piece: contract starts, marks, openers and
     closers, and each kind of literal (lenient, as the format's grammar file writes them)."""
     terminals = _terminals(fmt)
+    contract, mark = _contract_pieces(fmt)
+    constants = "|".join(re.escape(text) for text in _constant_spellings(fmt).values() if not text.isalpha() and text != "_")
     pieces = [
-        ("contract", _CONTRACT_START[fmt]),
-        ("mark", _MARK[fmt]),
-        ("open", _OPEN[fmt]),
-        ("close", _CLOSE[fmt]),
+        ("contract", contract),
+        ("mark", mark),
+        ("open", "|".join(terminals[name] for name in _OPENERS if name in terminals)),
+        ("close", "|".join(terminals[name] for name in _CLOSERS if name in terminals)),
         ("string", terminals["STRING"]),
         ("open_string", ("b?" if fmt == "hlxl" else "") + _OPEN_STRING),
         ("bytes", terminals["BYTES"]),
@@ -267,10 +273,15 @@ def _order_scanner(fmt: str) -> re.Pattern[str]:
         ("float", terminals["FLOAT"] + r"(?![\w.])"),
         ("integer", terminals["INT"] + r"(?![\w.])"),
         ("handle", terminals["HANDLE"] + "|" + _HANDLE_SO_FAR[fmt]),
-        ("constant", r"[∅⊤⊥]" if fmt == "lc-r" else r"(?!)"),
+        ("constant", constants or r"(?!)"),  # the glyphs; words are read as words
         ("word", r"[A-Za-z_][A-Za-z0-9_]*"),
     ]
     return re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in pieces))
+
+
+@functools.cache
+def _constant_words(fmt: str) -> dict[str, Any]:
+    return {text: value for value, text in _constant_spellings(fmt).items()}
 
 
 @dataclass
@@ -286,8 +297,8 @@ class _Scan:
 
 
 def _scan(text: str, fmt: str) -> _Scan:
-    """The literals of ``text`` (a value in ``fmt``, or its beginning) in order; ids, field
-    indices and punctuation are passed over."""
+    """The literals of ``text`` (a value in ``fmt``, or its beginning) in order, contract ids
+    and field indices among them; punctuation is passed over."""
     scan = _Scan([])
     stack: list[list[Any]] = []  # per open container: [is a contract, the last field index]
     for match in _order_scanner(fmt).finditer(text):
@@ -295,6 +306,7 @@ def _scan(text: str, fmt: str) -> _Scan:
         at_end = match.end() == len(text)
         if kind == "contract":
             stack.append([True, -1])
+            _number("id", piece, at_end, scan)
         elif kind == "open":
             stack.append([False, -1])
         elif kind == "close":
@@ -307,14 +319,15 @@ def _scan(text: str, fmt: str) -> _Scan:
             if fmt == "lc-t":  # "C:14": the object just opened is a contract
                 if stack:
                     stack[-1][0] = True
+                _number("id", piece, at_end, scan)
                 continue
-            _field_index(piece, stack, scan)
+            _field_index(piece, at_end, stack, scan)
         elif fmt == "lc-t" and kind in ("integer", "number_so_far") and _is_lct_index(text, match, stack):
-            _field_index(piece, stack, scan)
+            _field_index(piece, at_end, stack, scan)
         elif kind == "word":
             if _KEY_FOLLOWS.match(text, match.end()):
                 scan.literals.append(("key", piece, False))
-            elif piece in _CONSTANT_WORDS[fmt] or at_end:
+            elif piece in _constant_words(fmt) or at_end:
                 scan.literals.append(("constant", piece, at_end))
         else:
             if kind == "string" and _KEY_FOLLOWS.match(text, match.end()):
@@ -334,14 +347,23 @@ def _is_lct_index(text: str, match: re.Match[str], stack: list[list[Any]]) -> bo
     return match.end() == len(text) and bool(stack) and stack[-1][0] and before.endswith(",")
 
 
-def _field_index(piece: str, stack: list[list[Any]], scan: _Scan) -> None:
+def _number(kind: str, piece: str, at_end: bool, scan: _Scan) -> int | None:
+    """Record the contract id or field index written in ``piece`` (``{14``, ``@0``,
+    ``|0x0e``, ``C:14``) as a literal of ``kind`` (its digits), and return it; None where the
+    piece has no digits yet."""
+    digits = _ID_DIGITS.search(piece)
+    if digits is None:
+        return None
+    scan.literals.append((kind, digits.group(), at_end))
+    return int(digits.group(), 16 if "x" in digits.group().lower() else 10)
+
+
+def _field_index(piece: str, at_end: bool, stack: list[list[Any]], scan: _Scan) -> None:
     """Record a field index of the innermost contract; a field not above the one before it
     means the canonical answer will sort them (so the order of the literals changes)."""
-    digits = re.search(r"-?(?:0[xX][0-9a-fA-F]+|[0-9]+)", piece)
-    if digits is None or not stack:
+    index = _number("field", piece, at_end, scan)
+    if index is None or not stack:
         return
-    literal = digits.group()
-    index = int(literal, 16 if "x" in literal.lower() else 10)
     if index <= stack[-1][1]:
         scan.fields_in_order = False
     stack[-1][1] = index
@@ -349,7 +371,8 @@ def _field_index(piece: str, stack: list[list[Any]], scan: _Scan) -> None:
 
 @dataclass(frozen=True)
 class LiteralOrder:
-    """The scalars and keys of an instruction's value, in the order the value writes them:
+    """The scalars, keys, contract ids and field indices of an instruction's value, in the
+    order the value writes them:
     an answer in any format holds the same ones, in the same order (:func:`literals_in_order`)."""
 
     literals: tuple[Literal, ...]
@@ -381,11 +404,11 @@ def _spelled(order: LiteralOrder, fmt: str) -> tuple[str, ...]:
     spelled = []
     for kind, value in order.literals:
         if kind == "constant":
-            spelled.append(_CONSTANT_SPELLINGS[fmt][value])
+            spelled.append(_constant_spellings(fmt)[value])
         elif kind == "key":
             spelled.append(key_spelling(value, fmt))
-        elif kind == "float":
-            spelled.append(value)
+        elif kind in ("float", "id", "field"):
+            spelled.append(str(value))  # a float's value is its spelling; ids and indices are decimal everywhere
         else:
             spelled.append(spelling(Handle(value) if kind == "handle" else value, fmt))
     return tuple(spelled)
@@ -395,8 +418,8 @@ _TOKEN_KINDS = {"string": "STRING", "key": "STRING", "bytes": "BYTES", "float": 
 
 
 def literals_in_order(value_text: str, source_format: str) -> LiteralOrder | None:
-    """The scalars and keys of ``value_text`` (a value in ``source_format``) in the order it
-    writes them, read lexically as :func:`literals_in` reads them; None where the order of an
+    """The scalars, keys, contract ids and field indices of ``value_text`` (a value in
+    ``source_format``) in the order it writes them, read lexically as :func:`literals_in` reads them; None where the order of an
     answer's literals may differ or cannot be told: a contract whose fields are not written
     in ascending index order (canonical output sorts them), unbalanced brackets, a literal
     left open, or one that is no value of the data model."""
@@ -420,9 +443,11 @@ def literals_in_order(value_text: str, source_format: str) -> LiteralOrder | Non
 
 def _literal_value(kind: str, text: str, fmt: str) -> Literal:
     if kind == "constant":
-        return ("constant", _CONSTANT_WORDS[fmt][text])
+        return ("constant", _constant_words(fmt)[text])
     if kind == "key" and not text.startswith('"'):
         return ("key", text)
+    if kind in ("id", "field"):
+        return (kind, int(text, 16 if "x" in text.lower() else 10))
     if kind == "integer":
         number = int(text, 16 if "x" in text.lower() else 10)
         if not _SMALLEST <= number <= _LARGEST:

@@ -154,10 +154,13 @@ def test_every_corpus_answer_keeps_the_order_of_its_instructions_literals() -> N
 def test_literals_in_order_reads_the_same_literals_in_every_format(value: str, fmt: str) -> None:
     order = literals_in_order(value, fmt)
     assert order == LiteralOrder(
-        (("constant", True), ("integer", -5), ("float", "1.5"), ("constant", None), ("key", "k"), ("bytes", b"\x00A"), ("key", "a b"), ("handle", "doc"))
-    )  # the contract's id and field indices are not literals: the model chooses them
-    assert order.spelled("lc-b") == ("T", "-0x05", "1.5", "_", "k", "#0041", '"a b"', "&doc")
-    assert order.spelled("hlxl") == ("true", "-5", "1.5", "null", "k", 'b"\\x00A"', '"a b"', "&h_doc")
+        (
+            ("id", 1000), ("field", 0), ("constant", True), ("integer", -5), ("float", "1.5"), ("constant", None),
+            ("field", 2), ("key", "k"), ("bytes", b"\x00A"), ("key", "a b"), ("handle", "doc"),
+        )
+    )  # fmt: skip
+    assert order.spelled("lc-b") == ("1000", "0", "T", "-0x05", "1.5", "_", "2", "k", "#0041", '"a b"', "&doc")
+    assert order.spelled("hlxl") == ("1000", "0", "true", "-5", "1.5", "null", "2", "k", 'b"\\x00A"', '"a b"', "&h_doc")
 
 
 def test_literals_in_order_gives_none_where_an_answer_may_reorder_or_the_value_is_cut() -> None:
@@ -169,7 +172,8 @@ def test_literals_in_order_gives_none_where_an_answer_may_reorder_or_the_value_i
     assert literals_in_order("[99999999999999999999]", "hlxl") is None
     assert literals_in_order("-2.5e-3", "hlxl") == LiteralOrder((("float", "-0.0025"),))
     assert literals_in_order("7", "lc-t") == LiteralOrder((("integer", 7),))
-    assert literals_in_order("{C:14,0=5,1=6}", "lc-t") == LiteralOrder((("integer", 5), ("integer", 6)))
+    assert literals_in_order("{C:14,0=5,1=6}", "lc-t") == LiteralOrder((("id", 14), ("field", 0), ("integer", 5), ("field", 1), ("integer", 6)))
+    assert literals_in_order("[0x0e|0x00:0x05]", "lc-b") == LiteralOrder((("id", 14), ("field", 0), ("integer", 5)))
     assert literals_in_order("[]", "lc-r") == LiteralOrder(())
 
 
@@ -188,23 +192,40 @@ def test_literals_in_order_gives_none_where_an_answer_may_reorder_or_the_value_i
         ("hlxl", '[1, 42', True),  # a literal skipped
         ("hlxl", '[1, 1', True),  # a literal repeated
         ("hlxl", '[1, "abc", 42, 1', True),  # one too many
-        ("hlxl", "[{500: {@3: 1", False),  # a contract's id and index are not literals
-        ("hlxl", "[{5", False),
-        ("hlxl", "[&h", True),  # a handle is no literal of this value
-        ("lc-t", "[{C:5,0", False),  # an index so far
-        ("lc-t", '[{C:5,0=1,1="a', False),
+        ("hlxl", "[{5", True),  # this value has no contract
+        ("hlxl", "[&h", True),  # nor a handle
         ("lc-t", "[1,", False),
         ("lc-b", "[[0x0", False),
         ("lc-b", "[[0x01", False),
         ("lc-b", "[[0x02", True),
-        ("lc-b", "[[5|0:0x01", False),
-        ("lc-b", "[[5", False),
         ("lc-r", '🜃1, "abc", 42🜄', False),
         ("lc-r", '🜃1, "abc"🜄', True),
     ],
 )
 def test_an_answer_departs_from_the_order_at_its_first_wrong_literal(fmt: str, text: str, departs: bool) -> None:
     order = LiteralOrder((("integer", 1), ("string", "abc"), ("integer", 42)))
+    assert order.departs(text, fmt) is departs
+
+
+@pytest.mark.parametrize(
+    "fmt, text, departs",
+    [
+        ("hlxl", "{50", False),  # on its way to id 500
+        ("hlxl", "{500: {@3: 1", False),
+        ("hlxl", "{501", True),
+        ("hlxl", "{500: {@1", True),  # the value's field is 3
+        ("lc-t", "{C:500,3", False),  # an index so far
+        ("lc-t", "{C:500,3=1", False),
+        ("lc-t", "{C:0", True),
+        ("lc-r", "🜊500🜁3 1🜂", False),
+        ("lc-r", "🜊500🜁3 1🜁4", True),  # one field too many
+        ("lc-b", "[500|3:0x01]", False),
+        ("lc-b", "[5", False),
+        ("lc-b", "[501", True),
+    ],
+)
+def test_contract_ids_and_field_indices_keep_their_order_too(fmt: str, text: str, departs: bool) -> None:
+    order = literals_in_order("{500: {@3: 1}}", "hlxl")
     assert order.departs(text, fmt) is departs
 
 
