@@ -15,7 +15,8 @@ Sections (each prints a Markdown table; ``--json FILE`` also writes the numbers)
 * ``mixture``: with trained adapters (``--adapters``, default the shipped ones): load time,
   resident memory against the base alone, latency p50/p95 by expert, tokens/s, and the cost
   of constrained decoding (same queries with and without the grammar) and of drawing the
-  literals from the instruction (same queries with and without, whole answers).
+  literals from the instruction and of keeping them in its order (same queries with and
+  without each, whole answers).
 
 ``--quick`` runs each section small (a smoke run for CI, not a measurement).
 """
@@ -184,6 +185,7 @@ def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
     by_length: dict[str, list[float]] = {}  # latencies by answer length in tokens
     constrained_seconds = unconstrained_seconds = 0.0
     restricted_seconds = free_literals_seconds = 0.0  # whole answers, with and without the literal restriction
+    ordered_seconds = any_order_seconds = 0.0  # whole answers, with and without the literal order
     tokens = 0
     for expert in EXPERTS:
         rows = [row for row in load(default_root() / expert / "test.jsonl") if not row["ood"]][:per_expert]
@@ -202,6 +204,9 @@ def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
                 if moe.source_literals:
                     restricted_seconds += result.latency_seconds
                     free_literals_seconds += moe.query(instruction, source_literals=False).latency_seconds
+                if moe.literal_order:
+                    ordered_seconds += result.latency_seconds
+                    any_order_seconds += moe.query(instruction, literal_order=False).latency_seconds
     every = [value for values in latencies.values() for value in values]
     footprint = moe.footprint()
     return {
@@ -222,6 +227,8 @@ def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
         # the constrained answers' total time with literals from the instruction against the
         # same queries with literals free (answers may differ, and their lengths with them)
         "literal_restriction_time": round(restricted_seconds / max(free_literals_seconds, 1e-9) - 1, 3) if free_literals_seconds else None,
+        # likewise, with the literals kept in the value's order against in any order
+        "literal_order_time": round(ordered_seconds / max(any_order_seconds, 1e-9) - 1, 3) if any_order_seconds else None,
     }
 
 

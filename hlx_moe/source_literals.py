@@ -387,7 +387,9 @@ class LiteralOrder:
         next one, one too many, or the outermost container closed (or the answer complete)
         before the last literal."""
         expected = self.spelled(fmt)
-        scan = _scan(text, fmt)
+        # A token may end in the middle of a character's UTF-8 bytes, which decode to U+FFFD:
+        # the text is judged on what comes before them.
+        scan = _scan(text if complete else text.rstrip("\ufffd"), fmt)
         if len(scan.literals) > len(expected):
             return True
         for position, (_, written, unfinished) in enumerate(scan.literals):

@@ -200,6 +200,8 @@ def test_literals_in_order_gives_none_where_an_answer_may_reorder_or_the_value_i
         ("lc-b", "[[0x02", True),
         ("lc-r", '🜃1, "abc", 42🜄', False),
         ("lc-r", '🜃1, "abc"🜄', True),
+        ("lc-r", '🜃1, "ab\ufffd', False),  # a token ends inside a character's bytes: judged on "ab
+        ("lc-r", '🜃1, "x\ufffd', True),
     ],
 )
 def test_an_answer_departs_from_the_order_at_its_first_wrong_literal(fmt: str, text: str, departs: bool) -> None:
