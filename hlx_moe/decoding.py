@@ -23,7 +23,9 @@ from hlx_formats.errors import HLXError
 from hlx_formats.grammar import FORMAT_TITLES, grammar_text
 
 from .hex_digits import encode
-from .source_literals import LiteralOrder, SourceLiterals, restrict_literals
+from hlx_formats.model import MAX_DEPTH
+
+from .source_literals import LiteralOrder, SourceLiterals, open_containers, restrict_literals
 
 __all__ = ["answer_grammar", "answer_end_ids", "AnswerConstraint", "Generation", "Decoder", "MAX_BEAMS", "check_num_beams"]
 
@@ -89,6 +91,17 @@ class AnswerConstraint:
             return False
         return text.startswith(self.prefix) and repeats_key(text[len(self.prefix) :], self.target)
 
+    def too_deep(self, text: str) -> bool:
+        """Whether the answer so far leaves more than ``MAX_DEPTH`` containers open (as
+        written: an HLXL contract counts two), more than any value may nest; a model that
+        opens containers without end is stopped there, so the finisher can close them all."""
+        line = text.rsplit("\n", 1)[-1] if self.target == "all" else text
+        for fmt in (_ALL_FORMATS_ORDER if self.target == "all" else (self.target,)):
+            label = f"{FORMAT_TITLES[fmt]}: " if self.target == "all" else self.prefix
+            if line.startswith(label):
+                return open_containers(line[len(label) :], fmt) > MAX_DEPTH
+        return False
+
     def departs(self, text: str, *, complete: bool = False) -> bool:
         """Whether the answer so far (or the whole answer, with ``complete``) departs from
         ``order``: a literal not the next one of the instruction's value, or a value closed
@@ -142,6 +155,10 @@ _FINISHING_PIECES = (
     "🜊0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f", "[",
 )
 _MAX_CANDIDATES = 64  # tokens tried at one step before the answer is handed to the finisher
+# Steps at which the literal order may overrule the model's choice in one answer. A model
+# that keeps leaving the order is not translating the value, and pushed on, it may open
+# containers without end; past this many the order is given up.
+_ORDER_STEERS = 16
 MAX_BEAMS = 16  # the widest beam search Decoder.generate accepts
 
 
@@ -259,7 +276,7 @@ class Decoder:
         generated: list[int] = []
         stop_reason = "max_tokens"
         mask_seconds = 0.0
-        in_order = constraint is not None and constraint.order is not None  # steer by the literals' order until it fails
+        steers_left = _ORDER_STEERS if constraint is not None and constraint.order is not None else 0
         cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
         pending = list(prompt_ids)  # tokens the model has not read yet
         if matcher is not None:
@@ -276,7 +293,7 @@ class Decoder:
                 else:
                     mask_started = time.perf_counter()
                     self._apply_grammar(logits, [matcher], bitmask)
-                    token, in_order = self._best_allowed(logits[0], generated, constraint, in_order)  # type: ignore[arg-type]
+                    token, steers_left = self._best_allowed(logits[0], generated, constraint, steers_left)  # type: ignore[arg-type]
                     mask_seconds += time.perf_counter() - mask_started
                     if token is None:
                         stop_reason = "repeat"
@@ -343,6 +360,7 @@ class Decoder:
 
             bitmask = llguidance.torch.allocate_token_bitmask(num_beams, self._vocab_size())
         mask_seconds = 0.0
+        steers_left = _ORDER_STEERS if constraint is not None and constraint.order is not None else 0
         start = self._forced(root, [], constraint, max_new_tokens) if root is not None else []  # type: ignore[arg-type]
         cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
         beams, finished = [_Beam(start, 0.0, root)], []
@@ -352,10 +370,14 @@ class Decoder:
                 output = self.model(input_ids=pending, use_cache=True, logits_to_keep=1, **{self._cache_argument: cache})
                 mask_started = time.perf_counter()
                 log_probs = self._beam_log_probs(output.logits[:, -1, :].float(), beams, bitmask)
-                candidates = self._beam_candidates(beams, log_probs, constraint, 2 * num_beams, in_order=True)
-                if not candidates and constraint is not None and constraint.order is not None:
-                    # no beam can keep to the order of the literals: the beams go on without it this step
-                    candidates = self._beam_candidates(beams, log_probs, constraint, 2 * num_beams, in_order=False)
+                candidates = self._beam_candidates(beams, log_probs, constraint, 2 * num_beams, in_order=False)
+                if steers_left and candidates:
+                    ordered = [candidate for candidate in candidates if not self._refused(beams[candidate[1]].tokens, candidate[2], constraint, in_order=True)]  # type: ignore[arg-type]
+                    if not ordered:  # no beam can keep to the order: it is given up
+                        steers_left = 0
+                    else:
+                        steers_left -= ordered[0] != candidates[0]  # the order overruled the best choice
+                        candidates = ordered
                 mask_seconds += time.perf_counter() - mask_started
                 next_beams, parents = self._next_beams(beams, candidates, finished, num_beams)
                 if not next_beams and not finished:  # every allowed token would repeat a key
@@ -489,16 +511,19 @@ class Decoder:
             return generated
         return extended
 
-    def _best_allowed(self, logits: Any, generated: list[int], constraint: AnswerConstraint, in_order: bool) -> tuple[int | None, bool]:
-        """The best token the mask left that repeats no key (and, while ``in_order``, keeps
-        to the order of the literals), None if there is none; and whether to go on keeping to
-        that order: where no token does, the order is given up for the rest of the answer
+    def _best_allowed(self, logits: Any, generated: list[int], constraint: AnswerConstraint, steers_left: int) -> tuple[int | None, int]:
+        """The best token the mask left that repeats no key (and, while ``steers_left``, keeps
+        to the order of the literals), None if there is none; and the steers left: one fewer
+        where the order overruled the model's choice, none where no token keeps to the order
         (the answer has left it, and every literal from here on would be refused)."""
-        if in_order:
-            token = self._best_token(logits.clone(), generated, constraint, in_order=True)
+        free = self._best_token(logits.clone(), generated, constraint, in_order=False)
+        if steers_left and free is not None and not self._refused(generated, free, constraint, in_order=True):
+            return free, steers_left
+        if steers_left:
+            token = self._best_token(logits, generated, constraint, in_order=True)
             if token is not None:
-                return token, True
-        return self._best_token(logits, generated, constraint, in_order=False), False
+                return token, steers_left - 1
+        return free, 0
 
     def _best_token(self, logits: Any, generated: list[int], constraint: AnswerConstraint, *, in_order: bool) -> int | None:
         for _ in range(_MAX_CANDIDATES):
@@ -517,7 +542,7 @@ class Decoder:
         if token in self.eos_ids:
             return in_order and constraint.departs(self._text(tokens), complete=True)
         text = self._text(tokens + [token])
-        return constraint.repeats(text) or (in_order and constraint.departs(text))
+        return constraint.repeats(text) or constraint.too_deep(text) or (in_order and constraint.departs(text))
 
     def _finishing_candidates(self) -> list[list[int]]:
         """Token sequences for the finishing pieces, and for the tail bytes of each glyph (a
@@ -532,7 +557,7 @@ class Decoder:
             self._finishing = candidates
         return self._finishing
 
-    def finish(self, matcher: Any, tokens: list[int], constraint: AnswerConstraint, limit: int = 200) -> list[int]:
+    def finish(self, matcher: Any, tokens: list[int], constraint: AnswerConstraint, limit: int = MAX_DEPTH + 64) -> list[int]:
         """``tokens`` (already consumed by ``matcher``) completed so that the answer parses.
 
         A depth-first search over the finishing pieces: forced tokens when the grammar allows

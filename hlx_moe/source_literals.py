@@ -48,7 +48,7 @@ from hlx_formats.errors import HLXError
 from hlx_formats.grammar import _decode_token, lark_parser
 from hlx_formats.model import Handle
 
-__all__ = ["SourceLiterals", "LiteralOrder", "literals_in", "literals_in_order", "integers_in", "restrict_literals", "spelling", "key_spelling"]
+__all__ = ["SourceLiterals", "LiteralOrder", "literals_in", "literals_in_order", "open_containers", "integers_in", "restrict_literals", "spelling", "key_spelling"]
 
 # A decimal or hex integer literal, signed or not, that is not glued to a word, a number
 # (".5", "5.", "1e+5"), a hex byte string ("#5912") or an escape ("\x41", "\u0041").
@@ -291,6 +291,7 @@ class _Scan:
     field indices rose."""
 
     literals: list[tuple[str, str, bool]]  # (kind, text, unfinished)
+    depth: int = 0  # containers open at the end (an HLXL contract's two braces count two)
     closed: bool = False
     fields_in_order: bool = True
     balanced: bool = True
@@ -334,6 +335,7 @@ def _scan(text: str, fmt: str) -> _Scan:
                 kind = "key"
             unfinished = at_end or kind in ("open_string", "number_so_far")
             scan.literals.append((kind, piece, unfinished))
+    scan.depth = len(stack)
     scan.balanced = scan.balanced and not stack
     return scan
 
@@ -417,6 +419,12 @@ def _spelled(order: LiteralOrder, fmt: str) -> tuple[str, ...]:
 
 
 _TOKEN_KINDS = {"string": "STRING", "key": "STRING", "bytes": "BYTES", "float": "FLOAT", "handle": "HANDLE"}
+
+
+def open_containers(text: str, fmt: str) -> int:
+    """How many containers ``text``, the beginning of a value in ``fmt``, leaves open (an HLXL
+    contract's two braces count two)."""
+    return _scan(text, fmt).depth
 
 
 def literals_in_order(value_text: str, source_format: str) -> LiteralOrder | None:

@@ -565,18 +565,23 @@ def test_constrained_decoding_keeps_the_order_of_the_instructions_literals(token
     assert everywhere.departs("HLXL: [1, 2, 3]\nLC-R: 🜃1, 2, 3🜄\nLC-T: [1,2,3]\nLC-B: [[0x01]]")
 
 
-def test_where_no_token_keeps_to_the_order_greedy_decoding_gives_it_up(tokenizer) -> None:
+def test_greedy_decoding_gives_the_order_up_at_a_dead_end_or_after_its_steers(tokenizer) -> None:
     """After ``[1, `` only ``3`` and ``]`` are left (the order wants 2): the best of them is
-    taken, and the order is given up for the rest of the answer."""
+    taken, and the order is given up for the rest of the answer. Where ``2`` is allowed too,
+    the order takes it over the model's ``]`` and spends one of its steers; with none left,
+    the model's choice stands."""
     decoder = Decoder(ScriptedModel(tokenizer), tokenizer)
     constraint = AnswerConstraint("hlxl", order=literals_in_order("[1, 2]", "hlxl"))
     generated = tokenizer("[1, ", add_special_tokens=False)["input_ids"]
     logits = torch.full((len(tokenizer),), float("-inf"))
-    three, close = tokenizer.convert_tokens_to_ids("3"), tokenizer.convert_tokens_to_ids("]")
+    two, three, close = (tokenizer.convert_tokens_to_ids(piece) for piece in ("2", "3", "]"))
     logits[three], logits[close] = 1.0, 2.0
-    assert decoder._best_allowed(logits.clone(), generated, constraint, True) == (close, False)
-    logits[tokenizer.convert_tokens_to_ids("2")] = 0.0
-    assert decoder._best_allowed(logits.clone(), generated, constraint, True)[0] == tokenizer.convert_tokens_to_ids("2")
+    assert decoder._best_allowed(logits.clone(), generated, constraint, 16) == (close, 0)
+    logits[two] = 0.0
+    assert decoder._best_allowed(logits.clone(), generated, constraint, 16) == (two, 15)
+    assert decoder._best_allowed(logits.clone(), generated, constraint, 0) == (close, 0)
+    logits[two] = 3.0  # the model's own choice keeps to the order: no steer spent
+    assert decoder._best_allowed(logits.clone(), generated, constraint, 1) == (two, 1)
 
 
 def test_the_mixture_draws_literals_from_the_instruction_by_default(mixture: HLXMoE, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -704,16 +709,18 @@ def test_round_trip_takes_the_candidate_that_translates_back_best(mixture: HLXMo
 
     decoder = mixture.decoders["runic"]
     mixture.activate("runic")
-    constraint = AnswerConstraint("lc-r", literals=literals_in("[1, 2, 3, 4]", "hlxl"))  # as the mixture builds it
+    # as the mixture builds it without the literal order (which leaves this tiny model one
+    # answer to [1, 2, 3, 4], and so nothing to rerank)
+    constraint = AnswerConstraint("lc-r", literals=literals_in("[1, 2, 3, 4]", "hlxl"))
     beams = decoder.generate(corpus.prompt_of(instruction), constraint=constraint, max_new_tokens=24, num_beams=4, n_best=4)
     assert len(beams.candidates) >= 2, beams
     monkeypatch.setattr(Decoder, "score", later_is_better)
-    result = mixture.query(instruction, num_beams=4, round_trip=True, max_new_tokens=24)
+    result = mixture.query(instruction, num_beams=4, round_trip=True, max_new_tokens=24, literal_order=False)
     assert result.round_trip and result.parses
     assert [answer for _, answer in ways_back] == ["HLXL: [1, 2, 3, 4]"] * len(beams.candidates)
     assert [prompt for prompt, _ in ways_back] == [corpus.prompt_of(f"Parse LC-R: {text}") for text, _ in beams.candidates]
     assert result.answer == beams.candidates[-1][0] and result.beam_answer == beams.text
-    assert mixture.query(instruction, num_beams=4).beam_answer is None
+    assert mixture.query(instruction, num_beams=4, literal_order=False).beam_answer is None
     assert not mixture.query("What is LC-R?", num_beams=2, round_trip=True).round_trip  # no way back: not reranked
     with pytest.raises(HLXError, match="round_trip reranks the answers of a beam search: it needs num_beams of 2 or more, not 1"):
         mixture.query(instruction, round_trip=True)
@@ -1293,7 +1300,7 @@ def test_cli_query_info_chat_eval(adapters: Path, small_corpus: Path, tmp_path: 
     assert json.loads(capsys.readouterr().out)["parses"] is True
     assert main(["moe", "query", "--adapters", str(adapters), "--beams", "0", "Convert to LC-T: [1, 2]"]) == 1
     assert "num_beams must be an integer from 1 to 16, not 0" in capsys.readouterr().err
-    assert main(["moe", "query", "--adapters", str(adapters), "--beams", "4", "--round-trip", "--json", "Convert to LC-R: [1, 2, 3, 4]"]) == 0
+    assert main(["moe", "query", "--adapters", str(adapters), "--beams", "4", "--round-trip", "--no-literal-order", "--json", "Convert to LC-R: [1, 2, 3, 4]"]) == 0
     assert json.loads(capsys.readouterr().out)["round_trip"] is True
     assert main(["moe", "query", "--adapters", str(adapters), "--round-trip", "Convert to LC-T: [1, 2]"]) == 1
     assert "round_trip reranks the answers of a beam search: it needs num_beams of 2 or more" in capsys.readouterr().err
