@@ -565,6 +565,13 @@ def test_constrained_decoding_keeps_the_order_of_the_instructions_literals(token
     assert everywhere.departs("HLXL: [1, 2, 3]\nLC-R: 🜃1, 2, 3🜄\nLC-T: [1,2,3]\nLC-B: [[0x01]]")
 
 
+def test_no_answer_opens_more_containers_than_a_value_may_nest() -> None:
+    assert not AnswerConstraint("hlxl").too_deep("[" * 256) and AnswerConstraint("hlxl").too_deep("[" * 257)
+    assert AnswerConstraint("hlxl", "HLXL: ").too_deep("HLXL: " + "[" * 257)
+    assert AnswerConstraint("all").too_deep("HLXL: []\nLC-R: " + "🜃" * 257) and not AnswerConstraint("all").too_deep("HLXL: " + "[" * 200)
+    assert not AnswerConstraint("lc-t").too_deep('["' + "[" * 300)  # inside a string
+
+
 def test_greedy_decoding_gives_the_order_up_at_a_dead_end_or_after_its_steers(tokenizer) -> None:
     """After ``[1, `` only ``3`` and ``]`` are left (the order wants 2): the best of them is
     taken, and the order is given up for the rest of the answer. Where ``2`` is allowed too,
