@@ -5,8 +5,11 @@ parsers, in canonical mode: a top grammar names the prefix (``HLXL: ``, or the f
 of an all-formats answer) and pulls each format in as a sub-grammar. What a context-free
 grammar cannot say -- no key or field index twice in one object or contract -- is checked
 after every token with :func:`hlx_formats.repeats_key`, and a token that would repeat one is
-passed over for the next best. An answer that runs out of tokens is closed by the shortest
-pieces the grammar allows. So every constrained answer parses.
+passed over for the next best; so is one that would nest deeper than any value may, and,
+with the instruction's :class:`LiteralOrder`, one that would leave the order of its
+literals (for at most ``_ORDER_STEERS`` steps of an answer). An answer that runs out of
+tokens is closed by the shortest pieces the grammar allows. So every constrained answer
+parses.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from hlx_formats import repeats_key
 from hlx_formats.errors import HLXError
 from hlx_formats.grammar import FORMAT_TITLES, grammar_text
 
-from .hex_digits import encode
 from hlx_formats.model import MAX_DEPTH
 
+from .hex_digits import encode
 from .source_literals import LiteralOrder, SourceLiterals, open_containers, restrict_literals
 
 __all__ = ["answer_grammar", "answer_end_ids", "AnswerConstraint", "Generation", "Decoder", "MAX_BEAMS", "check_num_beams"]
@@ -370,7 +373,7 @@ class Decoder:
                 output = self.model(input_ids=pending, use_cache=True, logits_to_keep=1, **{self._cache_argument: cache})
                 mask_started = time.perf_counter()
                 log_probs = self._beam_log_probs(output.logits[:, -1, :].float(), beams, bitmask)
-                candidates = self._beam_candidates(beams, log_probs, constraint, 2 * num_beams, in_order=False)
+                candidates = self._beam_candidates(beams, log_probs, constraint, 2 * num_beams)
                 if steers_left and candidates:
                     ordered = [candidate for candidate in candidates if not self._refused(beams[candidate[1]].tokens, candidate[2], constraint, in_order=True)]  # type: ignore[arg-type]
                     if not ordered:  # no beam can keep to the order: it is given up
@@ -454,17 +457,17 @@ class Decoder:
         return torch.log_softmax(logits, dim=-1)
 
     def _beam_candidates(
-        self, beams: list[_Beam], log_probs: Any, constraint: AnswerConstraint | None, per_beam: int, *, in_order: bool
+        self, beams: list[_Beam], log_probs: Any, constraint: AnswerConstraint | None, per_beam: int
     ) -> list[tuple[float, int, int]]:
-        """(score, beam, token) for each beam's best tokens that repeat no key (and, with
-        ``in_order``, keep to the order of the literals), best first."""
+        """(score, beam, token) for each beam's best tokens that repeat no key (nor nest too
+        deep), best first."""
         candidates = []
         top = log_probs.topk(min(per_beam, log_probs.shape[-1]), dim=-1)
         for row, beam in enumerate(beams):
             for log_prob, token in zip(top.values[row].tolist(), top.indices[row].tolist()):
                 if log_prob == float("-inf"):
                     break
-                if constraint is None or not self._refused(beam.tokens, token, constraint, in_order=in_order):
+                if constraint is None or not self._refused(beam.tokens, token, constraint, in_order=False):
                     candidates.append((beam.score + log_prob, row, token))
         return sorted(candidates, key=lambda candidate: -candidate[0])
 
