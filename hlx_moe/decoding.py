@@ -83,27 +83,30 @@ class AnswerConstraint:
         """The llguidance grammar (JSON)."""
         return answer_grammar(self.target, self.prefix, self.literals)
 
-    def repeats(self, text: str) -> bool:
-        """Whether the answer so far repeats a key or field index (beyond the grammar)."""
-        if self.target == "all":
-            line = text.rsplit("\n", 1)[-1]  # values never hold a raw newline: one line each
+    def _values(self, text: str) -> list[tuple[str, str, bool]]:
+        """(format, value so far, whether it is on the answer's last line) of each value the
+        answer holds so far: one after the prefix, or one per labelled line of an all-formats
+        answer (values never hold a raw newline: one line each)."""
+        if self.target != "all":
+            return [(self.target, text[len(self.prefix) :], True)] if text.startswith(self.prefix) else []
+        lines = text.split("\n")
+        values = []
+        for number, line in enumerate(lines):
             for fmt in _ALL_FORMATS_ORDER:
                 label = f"{FORMAT_TITLES[fmt]}: "
                 if line.startswith(label):
-                    return repeats_key(line[len(label) :], fmt)
-            return False
-        return text.startswith(self.prefix) and repeats_key(text[len(self.prefix) :], self.target)
+                    values.append((fmt, line[len(label) :], number == len(lines) - 1))
+        return values
+
+    def repeats(self, text: str) -> bool:
+        """Whether the answer so far repeats a key or field index (beyond the grammar)."""
+        return any(repeats_key(value, fmt) for fmt, value, last in self._values(text) if last)
 
     def too_deep(self, text: str) -> bool:
         """Whether the answer so far leaves more than ``MAX_DEPTH`` containers open (as
         written: an HLXL contract counts two), more than any value may nest; a model that
         opens containers without end is stopped there, so the finisher can close them all."""
-        line = text.rsplit("\n", 1)[-1] if self.target == "all" else text
-        for fmt in (_ALL_FORMATS_ORDER if self.target == "all" else (self.target,)):
-            label = f"{FORMAT_TITLES[fmt]}: " if self.target == "all" else self.prefix
-            if line.startswith(label):
-                return open_containers(line[len(label) :], fmt) > MAX_DEPTH
-        return False
+        return any(open_containers(value, fmt) > MAX_DEPTH for fmt, value, last in self._values(text) if last)
 
     def departs(self, text: str, *, complete: bool = False) -> bool:
         """Whether the answer so far (or the whole answer, with ``complete``) departs from
@@ -111,17 +114,7 @@ class AnswerConstraint:
         before its last literal. Always False without an order."""
         if self.order is None:
             return False
-        if self.target != "all":
-            return text.startswith(self.prefix) and self.order.departs(text[len(self.prefix) :], self.target, complete=complete)
-        lines = text.split("\n")
-        for number, line in enumerate(lines):
-            for fmt in _ALL_FORMATS_ORDER:
-                label = f"{FORMAT_TITLES[fmt]}: "
-                if line.startswith(label):
-                    line_complete = complete or number < len(lines) - 1
-                    if self.order.departs(line[len(label) :], fmt, complete=line_complete):
-                        return True
-        return False
+        return any(self.order.departs(value, fmt, complete=complete or not last) for fmt, value, last in self._values(text))
 
 
 @dataclass

@@ -90,13 +90,18 @@ class SourceLiterals:
         return any((self.integers, self.strings, self.byte_strings, self.floats, self.keys, self.handles))
 
 
+def _integer(literal: str) -> int:
+    """A decimal or ``0x`` hex integer literal's value."""
+    return int(literal, 16 if "x" in literal.lower() else 10)
+
+
 def integers_in(value_text: str) -> frozenset[int]:
     """The integers written in ``value_text``, in decimal or ``0x`` hex, within the data
     model's range (-2**63 .. 2**64-1)."""
     found = set()
     for match in _INTEGER_LITERAL.finditer(value_text):
         literal = match.group()
-        number = int(literal, 16 if "x" in literal.lower() else 10)
+        number = _integer(literal)
         if _SMALLEST <= number <= _LARGEST:
             found.add(number)
     return frozenset(found)
@@ -106,11 +111,17 @@ _SCANNED = ("STRING", "BYTES", "FLOAT", "HANDLE", "NAME")  # in this order: b"..
 
 
 @functools.cache
+def _terminals(fmt: str) -> dict[str, str]:
+    """The regex of each terminal of ``fmt``'s lenient grammar."""
+    return {terminal.name: terminal.pattern.to_regexp() for terminal in lark_parser(fmt).terminals}
+
+
+@functools.cache
 def _literal_token(source_format: str) -> re.Pattern[str]:
     """A regex matching a string, a byte string, a float, a handle or a bare name of
     ``source_format`` (lenient, as its grammar file writes them), in groups named after the
     terminals."""
-    patterns = {terminal.name: terminal.pattern.to_regexp() for terminal in lark_parser(source_format).terminals}
+    patterns = _terminals(source_format)
     return re.compile("|".join(f"(?P<{name}>{patterns[name]})" for name in _SCANNED))
 
 
@@ -224,12 +235,6 @@ _ID_DIGITS = re.compile(r"-?(?:0[xX][0-9a-fA-F]+|[0-9]+)")
 _INDEX_FOLLOWS = re.compile(r"\s*=")
 _OPENERS = ("LSQB", "LBRACE", "_ARRAY_START", "_OBJECT_START")
 _CLOSERS = ("RSQB", "RBRACE", "_ARRAY_END", "_OBJECT_END", "_CONTRACT_END")
-
-
-@functools.cache
-def _terminals(fmt: str) -> dict[str, str]:
-    """The regex of each terminal of ``fmt``'s lenient grammar."""
-    return {terminal.name: terminal.pattern.to_regexp() for terminal in lark_parser(fmt).terminals}
 
 
 @functools.cache
@@ -357,7 +362,7 @@ def _number(kind: str, piece: str, at_end: bool, scan: _Scan) -> int | None:
     if digits is None:
         return None
     scan.literals.append((kind, digits.group(), at_end))
-    return int(digits.group(), 16 if "x" in digits.group().lower() else 10)
+    return _integer(digits.group())
 
 
 def _field_index(piece: str, at_end: bool, stack: list[list[Any]], scan: _Scan) -> None:
@@ -457,9 +462,9 @@ def _literal_value(kind: str, text: str, fmt: str) -> Literal:
     if kind == "key" and not text.startswith('"'):
         return ("key", text)
     if kind in ("id", "field"):
-        return (kind, int(text, 16 if "x" in text.lower() else 10))
+        return (kind, _integer(text))
     if kind == "integer":
-        number = int(text, 16 if "x" in text.lower() else 10)
+        number = _integer(text)
         if not _SMALLEST <= number <= _LARGEST:
             raise ValueError(text)
         return ("integer", number)
