@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from . import _lexical as lex
 from .errors import EncodeError
-from .model import IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of
+from .model import IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of, safe_repr
 
 
 @dataclass(frozen=True)
@@ -35,90 +35,97 @@ class Spelling:
 
 
 def encode(value: Any, spelling: Spelling) -> str:
-    parts: list[str] = []
-    _encode(value, spelling, parts, 0)
-    return "".join(parts)
+    """The text of ``value`` in ``spelling``, written without recursion: the stack in use
+    is the same for every depth and every Python type of container."""
+    sp = spelling
+    out: list[str] = []
+    append = out.append
+    frames: list[list[Any]] = []  # per open container: [kind, items, position of the next item]
+    item = value
+    try:
+        while True:
+            kind = type(item)
+            if item is None:
+                append(sp.null)
+            elif kind is bool:
+                append(sp.true if item else sp.false)
+            elif kind is int:
+                lex.check_int(item)
+                append(sp.integer(item))
+            elif kind is float:
+                append(lex.format_float(item))
+            elif kind is str:
+                append(sp.string(item))
+            elif kind is bytes:
+                append(sp.bytes_(item))
+            elif kind is Handle:
+                append(sp.handle_prefix + item.name)
+            elif kind is list or kind is dict or kind is Contract:
+                if len(frames) >= MAX_DEPTH:
+                    raise EncodeError(kind_of(item), f"nesting deeper than {MAX_DEPTH} levels")
+                if kind is list:
+                    append(sp.array_open)
+                    frames.append([_ARRAY, item, 0])
+                elif kind is dict:
+                    append(sp.object_open)
+                    frames.append([_OBJECT, list(item.items()), 0])
+                else:
+                    append(sp.contract_open.format(item.id))
+                    frames.append([_CONTRACT, item._fields, 0])
+            else:
+                item = plain_value(item)  # a subclass (IntEnum, OrderedDict...) encodes as its kind
+                continue
+            while frames:  # the next item to write, closing the containers that are done
+                frame = frames[-1]
+                container, items, position = frame
+                if position == len(items):
+                    append(sp.array_close if container == _ARRAY else sp.object_close if container == _OBJECT else sp.contract_close)
+                    frames.pop()
+                    continue
+                frame[2] = position + 1
+                if container == _ARRAY:
+                    if position:
+                        append(sp.separator)
+                    item = items[position]
+                elif container == _OBJECT:
+                    if position:
+                        append(sp.separator)
+                    key, item = items[position]
+                    append(_key(key, sp))
+                    append(sp.pair_separator)
+                else:
+                    index, item = items[position]
+                    if position:
+                        append(sp.field_separator)
+                    append(sp.field_open.format(index))
+                break
+            else:
+                return "".join(out)
+    except EncodeError as error:
+        raise at_path(error, frames) from None
+
+
+_ARRAY, _OBJECT, _CONTRACT = 0, 1, 2
+
+
+def at_path(error: EncodeError, frames: list[list[Any]]) -> EncodeError:
+    """``error`` with the path of the item being written in each open frame, innermost first."""
+    for container, items, position in reversed(frames):
+        if container == _ARRAY:
+            error._inside(f"[{position - 1}]")
+        elif container == _OBJECT:
+            error._inside(f"[{safe_repr(items[position - 1][0])}]")
+        else:
+            error._inside(f"@{items[position - 1][0]}")
+    return error
 
 
 def _key(key: Any, spelling: Spelling) -> str:
     if type(key) is not str:
-        raise EncodeError("object", f"key {key!r} is {kind_of(key)}; object keys must be str")
+        raise EncodeError("object", f"key {safe_repr(key)} is {kind_of(key)}; object keys must be str")
     if IDENTIFIER.match(key) and key not in spelling.reserved_keys:
         return key
     return spelling.string(key)
-
-
-def _encode(value: Any, sp: Spelling, out: list[str], depth: int) -> None:
-    kind = type(value)
-    if value is None:
-        out.append(sp.null)
-    elif kind is bool:
-        out.append(sp.true if value else sp.false)
-    elif kind is int:
-        lex.check_int(value)
-        out.append(sp.integer(value))
-    elif kind is float:
-        out.append(lex.format_float(value))
-    elif kind is str:
-        out.append(sp.string(value))
-    elif kind is bytes:
-        out.append(sp.bytes_(value))
-    elif kind is Handle:
-        out.append(sp.handle_prefix + value.name)
-    elif kind is list or kind is dict or kind is Contract:
-        if depth >= MAX_DEPTH:
-            raise EncodeError(kind_of(value), f"nesting deeper than {MAX_DEPTH} levels")
-        if kind is list:
-            _encode_array(value, sp, out, depth + 1)
-        elif kind is dict:
-            _encode_object(value, sp, out, depth + 1)
-        else:
-            _encode_contract(value, sp, out, depth + 1)
-    else:
-        _encode_other(value, sp, out, depth)
-
-
-def _encode_array(value: list[Any], sp: Spelling, out: list[str], depth: int) -> None:
-    out.append(sp.array_open)
-    for position, item in enumerate(value):
-        if position:
-            out.append(sp.separator)
-        try:
-            _encode(item, sp, out, depth)
-        except EncodeError as error:
-            raise error._inside(f"[{position}]")
-    out.append(sp.array_close)
-
-
-def _encode_object(value: dict[Any, Any], sp: Spelling, out: list[str], depth: int) -> None:
-    out.append(sp.object_open)
-    first = True
-    for key, item in value.items():
-        if not first:
-            out.append(sp.separator)
-        first = False
-        try:
-            out.append(_key(key, sp))
-            out.append(sp.pair_separator)
-            _encode(item, sp, out, depth)
-        except EncodeError as error:
-            raise error._inside(f"[{key!r}]")
-    out.append(sp.object_close)
-
-
-def _encode_contract(value: Contract, sp: Spelling, out: list[str], depth: int) -> None:
-    out.append(sp.contract_open.format(value.id))
-    first = True
-    for index, item in value.items():
-        if not first:
-            out.append(sp.field_separator)
-        first = False
-        out.append(sp.field_open.format(index))
-        try:
-            _encode(item, sp, out, depth)
-        except EncodeError as error:
-            raise error._inside(f"@{index}")
-    out.append(sp.contract_close)
 
 
 def plain_kind(value: Any) -> Any:
@@ -131,12 +138,11 @@ def plain_kind(value: Any) -> Any:
     return None
 
 
-def _encode_other(value: Any, sp: Spelling, out: list[str], depth: int) -> None:
-    # Subclasses of the plain kinds (IntEnum, str enums, OrderedDict...) encode as the kind.
+def plain_value(value: Any) -> Any:
+    """The plain-kind value of a subclass instance; EncodeError for anything else."""
     plain = plain_kind(value)
     if plain is not None:
-        _encode(plain, sp, out, depth)
-        return
+        return plain
     hint = "; use a list for an array" if isinstance(value, tuple) else ""
     raise EncodeError(
         kind_of(value),

@@ -14,11 +14,26 @@ from typing import Any
 from . import _lexical as lex
 from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, INT_MAX, INT_MIN, MAX_DEPTH, Contract, Handle
 
-__all__ = ["Reject", "Repeated", "FastParser", "decode_text", "index_value", "new_field_index", "repeats_in_prefix", "skip_whitespace"]
+__all__ = ["Reject", "Repeated", "TooDeep", "check_depth", "FastParser", "decode_text", "index_value", "new_field_index", "repeats_in_prefix", "skip_whitespace"]
 
 
 class Reject(Exception):
     """The fast decoder does not accept this input (the reference parser will say why)."""
+
+
+class TooDeep(Reject):
+    """An opener past MAX_DEPTH, at ``offset``: the reference parser reports exactly this
+    (it stops at the first such opener), so the fast path raises its ParseError itself."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(offset)
+        self.offset = offset
+
+
+def check_depth(depth: int, offset: int) -> None:
+    """TooDeep if a container opened at ``offset`` inside ``depth`` levels is one too many."""
+    if depth >= MAX_DEPTH:
+        raise TooDeep(offset)
 
 
 class Repeated(Reject):
@@ -42,7 +57,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def index_value(digits: str, maximum: int) -> int:
     """A contract id or field index from its digits: no sign, no leading zero, in range."""
-    if digits[0] == "-" or (len(digits) > 1 and digits[0] == "0"):
+    if digits[0] == "-" or (len(digits) > 1 and digits[0] == "0") or len(digits) > 5:
         raise Reject
     value = int(digits)
     if value > maximum:
@@ -57,14 +72,18 @@ def skip_whitespace(text: str, pos: int) -> int:
 
 def decode_text(parser: type[FastParser], fmt: str, text: str, strict_reference: bool) -> Any:
     """The value of ``text``: the fast decoder's when it accepts the text, else the Lark
-    reference parser's (which also raises every ParseError)."""
-    from .grammar import parse_reference
+    reference parser's (which also raises every ParseError but one: nesting past MAX_DEPTH,
+    which the fast decoder reports at the same opener the reference would)."""
+    from .grammar import check_reference, error_at, parse_reference, strip_bom
 
     if not strict_reference:
         try:
             return parser.parse(text)
+        except TooDeep as too_deep:
+            raise error_at(fmt, strip_bom(text), too_deep.offset, f"nesting deeper than {MAX_DEPTH} levels") from None
         except Exception:  # noqa: BLE001 - anything the fast path does not take, the reference judges
             pass
+        check_reference(fmt, text)  # a syntax error costs no tree
     return parse_reference(fmt, text)
 
 
@@ -104,6 +123,8 @@ class FastParser:
 
     @classmethod
     def parse(cls, text: str) -> Any:
+        if text.startswith("\ufeff"):  # a byte-order mark, read as the reference reads it
+            text = text[1:]
         parser = cls(text)
         parser.skip()
         value = parser.top()
@@ -144,7 +165,10 @@ class FastParser:
             raise Reject
         self.pos = match.end()
         if match.lastindex is None:  # neither a fraction nor an exponent
-            value = int(match.group())
+            try:
+                value = lex.read_decimal(match.group())
+            except lex.LexicalError:
+                raise Reject from None
             if not INT_MIN <= value <= INT_MAX:
                 raise Reject
             return value
@@ -199,12 +223,7 @@ class FastParser:
         match = _DIGITS.match(self.text, self.pos)
         if match is None:
             raise Reject
-        digits = match.group()
-        if digits[0] == "-" or (len(digits) > 1 and digits[0] == "0"):
-            raise Reject
-        value = int(digits)
-        if value > maximum:
-            raise Reject
+        value = index_value(match.group(), maximum)
         self.pos = match.end()
         return value
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from .errors import EncodeError
-from .model import INT_MAX, INT_MIN, check_float
+from .model import INT_MAX, INT_MIN, MAX_INT_DIGITS, check_float, safe_repr
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -162,17 +162,38 @@ def bytes_from_hex(token: str, prefix_length: int) -> bytes:
 
 def check_int(value: int) -> None:
     if not INT_MIN <= value <= INT_MAX:
-        raise EncodeError("integer", f"{value} is outside the range -2**63 .. 2**64-1")
+        raise EncodeError("integer", f"{safe_repr(value)} is outside the range -2**63 .. 2**64-1")
+
+
+# Digits of INT_MAX: a literal with more significant digits is outside every range of the model.
+_SIGNIFICANT_DIGITS = len(str(INT_MAX))
+
+
+def read_decimal(token: str) -> int:
+    """The integer of a decimal literal ``-?[0-9]+``, read without Python's int/str limit.
+
+    A literal of more than MAX_INT_DIGITS digits is a LexicalError that names the limit; one
+    with more significant digits than INT_MAX is read as INT_MAX + 1 (its sign kept), which
+    every range check of the model rejects, so no long conversion ever runs.
+    """
+    negative = token.startswith("-")
+    digits = token[1:] if negative else token
+    if len(digits) > MAX_INT_DIGITS:
+        raise LexicalError(f"integer literal of {len(digits)} digits is longer than the limit of {MAX_INT_DIGITS} digits")
+    significant = digits.lstrip("0")
+    magnitude = INT_MAX + 1 if len(significant) > _SIGNIFICANT_DIGITS else int(significant or "0")
+    return -magnitude if negative else magnitude
 
 
 def parse_int(token: str) -> int:
-    value = int(token)
+    value = read_decimal(token)
     if not INT_MIN <= value <= INT_MAX:
         raise LexicalError("integer outside the range -2**63 .. 2**64-1")
     return value
 
 
 def parse_hex_int(token: str) -> int:
+    """A hex literal ``-?0x[0-9a-fA-F]+`` (Python's int/str limit does not apply to base 16)."""
     value = int(token, 16)
     if not INT_MIN <= value <= INT_MAX:
         raise LexicalError("integer outside the range -2**63 .. 2**64-1")
@@ -219,7 +240,10 @@ def parse_index(token: str, maximum: int, what: str) -> int:
         raise LexicalError(f"{what} must not be negative", start)
     if len(digits) > 1 and digits[0] == "0":
         raise LexicalError(f"{what} {digits} has a leading zero", start)
-    value = int(digits)
+    try:
+        value = read_decimal(digits)
+    except LexicalError as error:
+        raise LexicalError(error.reason, start) from None
     if value > maximum:
-        raise LexicalError(f"{what} {value} is outside 0..{maximum}", start)
+        raise LexicalError(f"{what} {digits} is outside 0..{maximum}", start)
     return value

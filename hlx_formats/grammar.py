@@ -12,6 +12,7 @@ Both variants are plain Lark (rules, literals, regex terminals, ``%ignore``) and
 
 from __future__ import annotations
 
+import copy
 import functools
 from importlib import resources
 from pathlib import Path
@@ -19,13 +20,13 @@ from typing import Any, Callable
 
 import lark
 from lark import Lark, Token, Tree
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import _lexical as lex
 from .errors import HLXError, ParseError
 from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, MAX_DEPTH, Contract, Handle
 
-__all__ = ["FORMATS", "grammar_text", "normalize_format", "lark_parser", "parse_reference"]
+__all__ = ["FORMATS", "grammar_text", "normalize_format", "lark_parser", "parse_reference", "check_reference"]
 
 #: The four formats, by their names in this library, in detection-preference order.
 FORMATS = ("hlxl", "lc-t", "lc-r", "lc-b")
@@ -64,10 +65,14 @@ def _grammar_folder() -> Any:
         return source_tree
 
 
-@functools.cache
 def grammar_text(fmt: str, canonical: bool = False) -> str:
     """The Lark grammar of a format, lenient (as in the file) or canonical."""
-    text = _grammar_file_text(normalize_format(fmt))
+    return _grammar_variant(normalize_format(fmt), bool(canonical))
+
+
+@functools.cache
+def _grammar_variant(fmt: str, canonical: bool) -> str:
+    text = _grammar_file_text(fmt)
     if not canonical:
         return text
     lines = []
@@ -82,9 +87,13 @@ def grammar_text(fmt: str, canonical: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-@functools.cache
 def lark_parser(fmt: str, canonical: bool = False) -> Lark:
     """The LALR parser of a format, built once per process and reused."""
+    return _lark_parser(normalize_format(fmt), bool(canonical))
+
+
+@functools.cache
+def _lark_parser(fmt: str, canonical: bool) -> Lark:
     return Lark(
         grammar_text(fmt, canonical),
         parser="lalr",
@@ -141,7 +150,8 @@ def _decode_key(token: Token, fmt: str) -> str:
     return lex.unquote_string(token.value)
 
 
-def _error_at(fmt: str, text: str, offset: int, reason: str) -> ParseError:
+def error_at(fmt: str, text: str, offset: int, reason: str) -> ParseError:
+    """A ParseError at ``offset`` of ``text``, with line, column and excerpt."""
     offset = max(0, min(offset, len(text)))
     line = text.count("\n", 0, offset) + 1
     line_start = text.rfind("\n", 0, offset) + 1
@@ -228,35 +238,129 @@ def _lark_error(fmt: str, text: str, parser: Lark, error: LarkError) -> ParseErr
         if char == '"' or (char == "b" and text.startswith('b"', offset)):
             diagnosis = _diagnose_quoted(text, offset, fmt)
             if diagnosis:
-                return _error_at(fmt, text, *diagnosis)
+                return error_at(fmt, text, *diagnosis)
         reason = f"unexpected character {char!r}"
         if error.allowed:
             reason += f"; expected {_expected(parser, error.allowed)}"
-        return _error_at(fmt, text, offset, reason)
+        return error_at(fmt, text, offset, reason)
     if isinstance(error, UnexpectedToken):
         token = error.token
         if fmt == "hlxl" and token.type == "NAME" and text.startswith('b"', token.start_pos):
             diagnosis = _diagnose_quoted(text, token.start_pos, fmt)  # a bytes literal gone wrong
             if diagnosis:
-                return _error_at(fmt, text, *diagnosis)
+                return error_at(fmt, text, *diagnosis)
         expected = _expected(parser, error.accepts or error.expected)
         if token.type == "$END":
-            return _error_at(fmt, text, len(text), f"unexpected end of input; expected {expected}")
+            return error_at(fmt, text, len(text), f"unexpected end of input; expected {expected}")
         shown = token.value if len(token.value) <= 20 else token.value[:20] + "..."
-        return _error_at(fmt, text, token.start_pos, f"unexpected {shown!r}; expected {expected}")
+        return error_at(fmt, text, token.start_pos, f"unexpected {shown!r}; expected {expected}")
     if isinstance(error, UnexpectedEOF):
-        return _error_at(fmt, text, len(text), "unexpected end of input")
-    return _error_at(fmt, text, 0, f"invalid input ({error})")
+        return error_at(fmt, text, len(text), "unexpected end of input")
+    return error_at(fmt, text, 0, f"invalid input ({error})")
 
 
 def parse_reference(fmt: str, text: str, canonical: bool = False) -> Any:
     """Parse ``text`` with the Lark grammar of ``fmt`` and build the value."""
-    parser = lark_parser(fmt, canonical)
-    try:
-        tree = parser.parse(text)
-    except LarkError as error:
-        raise _lark_error(fmt, text, parser, error) from None
+    text = strip_bom(text)
+    tree = _run_lark(fmt, text, lark_parser(fmt, canonical), build=True)
     return _build_value(tree.children[0], fmt, text)
+
+
+def check_reference(fmt: str, text: str) -> None:
+    """Raise the ParseError that the Lark grammar finds in ``text`` (syntax and nesting), if
+    any, without building a tree: memory in the nesting depth, not in the input's length."""
+    text = strip_bom(text)
+    _run_lark(fmt, text, lark_parser(fmt), build=False)
+
+
+def strip_bom(text: str) -> str:
+    """``text`` without one byte-order mark (U+FEFF) at its very start, as JSON tools read it;
+    positions in errors count from the character after it."""
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _discard(children: list[Any]) -> None:
+    return None
+
+
+def _run_lark(fmt: str, text: str, parser: Lark, build: bool) -> Any:
+    """Lark's parse of ``text``, token by token, so that nesting past MAX_DEPTH is reported at
+    its first opener and the parse stops there (the rest of the input is never read)."""
+    interactive = parser.parse_interactive(text)
+    state = interactive.parser_state
+    if not build:  # every rule reduces to None: the value stack holds one item per open rule
+        conf = copy.copy(state.parse_conf)
+        conf.callbacks = dict.fromkeys(conf.callbacks, _discard)
+        state.parse_conf = conf
+    depth = _DepthCounter(fmt)
+    token = None
+    try:
+        for token in interactive.lexer_thread.lex(state):
+            state.feed_token(token)
+            if depth.after(token) > MAX_DEPTH:
+                raise error_at(fmt, text, token.start_pos, f"nesting deeper than {MAX_DEPTH} levels")
+        end = Token.new_borrow_pos("$END", "", token) if token is not None else Token("$END", "", 0, 1, 1)
+        return state.feed_token(end, True)
+    except LarkError as error:
+        if isinstance(error, UnexpectedInput):
+            error.interactive_parser = interactive  # as Lark's own parse loop does (for .accepts)
+        raise _lark_error(fmt, text, parser, error) from None
+
+
+# Per format: the tokens that open and close a nesting level.
+_OPENERS = {
+    "hlxl": frozenset({"LSQB", "LBRACE"}),
+    "lc-t": frozenset({"LSQB", "LBRACE"}),
+    "lc-r": frozenset({"_ARRAY_START", "_OBJECT_START", "CONTRACT"}),
+    "lc-b": frozenset({"LSQB", "LBRACE"}),
+}
+_CLOSERS = {
+    "hlxl": frozenset({"RSQB", "RBRACE"}),
+    "lc-t": frozenset({"RSQB", "RBRACE"}),
+    "lc-r": frozenset({"_ARRAY_END", "_OBJECT_END", "_CONTRACT_END"}),
+    "lc-b": frozenset({"RSQB", "RBRACE"}),
+}
+
+
+class _DepthCounter:
+    """The nesting depth after each token the parser has accepted.
+
+    Two openers do not count: the inner ``{`` of an HLXL contract (``{7: {@0: 1}}``, after
+    the id and its colon) and the frame ``[...]`` around an LC-B text that is not a contract.
+    """
+
+    __slots__ = ("openers", "closers", "fmt", "counted", "depth", "recent")
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+        self.openers = _OPENERS[fmt]
+        self.closers = _CLOSERS[fmt]
+        self.counted: list[bool] = []  # per open opener: whether it is a level
+        self.depth = 0
+        self.recent: list[str] = []  # the types of the last tokens (HLXL: 3; LC-B: the first 3)
+
+    def after(self, token: Token) -> int:
+        kind = token.type
+        recent = self.recent
+        if self.fmt == "hlxl":
+            counts = not (kind == "LBRACE" and recent[-2:] == ["ID", "_COLON"])
+            recent.append(kind)
+            if len(recent) > 3:
+                del recent[0]
+        elif self.fmt == "lc-b" and len(recent) < 3:
+            counts = True
+            recent.append(kind)
+            if len(recent) == 3 and recent[0] == "LSQB" and recent[1:] != ["INT", "VBAR"]:
+                self.counted[0] = False  # the first [ frames a value that is not a contract
+                self.depth -= 1
+        else:
+            counts = True
+        if kind in self.openers:
+            self.counted.append(counts)
+            self.depth += counts
+        elif kind in self.closers and self.counted:
+            self.depth -= self.counted.pop()
+        return self.depth
 
 
 _CONTAINERS = ("array", "object", "contract")
@@ -266,7 +370,7 @@ def _build_value(root: Tree | Token, fmt: str, text: str) -> Any:
     """Turn a parse tree into the value, without recursion, checking the depth limit."""
 
     def fail(offset: int, reason: str) -> ParseError:
-        return _error_at(fmt, text, offset, reason)
+        return error_at(fmt, text, offset, reason)
 
     def leaf(token: Token) -> Any:
         try:
@@ -363,8 +467,9 @@ def text_input(data: Any, fmt: str) -> str:
     if isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data)
         try:
-            return raw.decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             good = raw[: error.start].decode("utf-8")
-            raise _error_at(fmt, good, len(good), f"invalid UTF-8 at byte {error.start}") from None
+            raise error_at(fmt, good, len(good), f"invalid UTF-8 at byte {error.start}") from None
+        return text
     raise HLXError(f"{FORMAT_TITLES[fmt]} input must be str or bytes, not {type(data).__name__}")

@@ -11,10 +11,11 @@ import struct
 from typing import Any
 
 from . import _lexical as lex
-from ._encoder import Spelling, encode, plain_kind
-from ._fast import FastParser, Reject, decode_text, index_value, new_field_index, skip_whitespace
+from ._encoder import _ARRAY, _CONTRACT, _OBJECT, Spelling, at_path, encode, plain_value
+from ._fast import FastParser, Reject, check_depth, decode_text, index_value, new_field_index, skip_whitespace
 from .errors import EncodeError, HLXError, ParseError
-from .model import CONTRACT_ID_MAX, IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of
+from .grammar import text_input
+from .model import CONTRACT_ID_MAX, IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of, safe_repr
 
 __all__ = ["to_lcb", "from_lcb", "to_lcb_text"]
 
@@ -54,7 +55,7 @@ def to_lcb(value: Any) -> bytes:
     EncodeError if it is not an HLX value or does not fit a length field of the layout.
     """
     out = bytearray()
-    _put(value, out, 0)
+    _put(value, out)
     return bytes(out)
 
 
@@ -81,97 +82,106 @@ def _put_int(value: int, out: bytearray) -> None:
         out += _INTEGER_TAGS[UINT64].pack(value)
 
 
-def _put(value: Any, out: bytearray, depth: int) -> None:
-    kind = type(value)
-    if value is None:
-        out.append(NULL)
-    elif kind is bool:
-        out.append(TRUE if value else FALSE)
-    elif kind is int:
-        _put_int(value, out)
-    elif kind is float:
-        lex.format_float(value)  # rejects NaN and infinities
-        out.append(FLOAT64)
-        out += _F64.pack(value)
-    elif kind is str:
-        try:
-            encoded = value.encode("utf-8")
-        except UnicodeEncodeError:
-            lex.quote_string(value)  # raises the EncodeError that names the surrogate
-            raise
-        _length("string", "UTF-8 length", len(encoded), MAX_STRING_BYTES)
-        out.append(STRING)
-        out += _U16.pack(len(encoded))
-        out += encoded
-    elif kind is bytes:
-        _length("bytes", "length", len(value), MAX_BYTES)
-        out.append(BYTES)
+def _put(value: Any, out: bytearray) -> None:
+    """Append the encoding of ``value``, without recursion (see :func:`_encoder.encode`)."""
+    frames: list[list[Any]] = []  # per open container: [kind, items, position of the next item]
+    item = value
+    try:
+        while True:
+            kind = type(item)
+            if item is None:
+                out.append(NULL)
+            elif kind is bool:
+                out.append(TRUE if item else FALSE)
+            elif kind is int:
+                _put_int(item, out)
+            elif kind is float:
+                lex.format_float(item)  # rejects NaN and infinities
+                out.append(FLOAT64)
+                out += _F64.pack(item)
+            elif kind is str:
+                _put_string(item, out)
+            elif kind is bytes:
+                _length("bytes", "length", len(item), MAX_BYTES)
+                out.append(BYTES)
+                out += _U16.pack(len(item))
+                out += item
+            elif kind is Handle:
+                _length("handle", "name length", len(item.name), MAX_HANDLE_BYTES)
+                out.append(HANDLE)
+                out.append(len(item.name))
+                out += item.name.encode("ascii")
+            elif kind is list or kind is dict or kind is Contract:
+                if len(frames) >= MAX_DEPTH:
+                    raise EncodeError(kind_of(item), f"nesting deeper than {MAX_DEPTH} levels")
+                frames.append(_open(item, kind, out))
+            else:
+                item = plain_value(item)  # a subclass (IntEnum, OrderedDict...) encodes as its kind
+                continue
+            while frames:  # the next item to write
+                frame = frames[-1]
+                container, items, position = frame
+                if position == len(items):
+                    frames.pop()
+                    continue
+                frame[2] = position + 1
+                if container == _ARRAY:
+                    item = items[position]
+                elif container == _OBJECT:
+                    key, item = items[position]
+                    _put_key(key, out)
+                else:
+                    index, item = items[position]
+                    out.append(index)
+                break
+            else:
+                return
+    except EncodeError as error:
+        raise at_path(error, frames) from None
+
+
+def _open(value: Any, kind: type, out: bytearray) -> list[Any]:
+    """Write a container's header; its frame for :func:`_put`."""
+    if kind is list:
+        _length("array", "length", len(value), MAX_ARRAY_LENGTH)
+        out.append(ARRAY)
         out += _U16.pack(len(value))
-        out += value
-    elif kind is Handle:
-        _length("handle", "name length", len(value.name), MAX_HANDLE_BYTES)
-        out.append(HANDLE)
-        out.append(len(value.name))
-        out += value.name.encode("ascii")
-    elif kind is list or kind is dict or kind is Contract:
-        if depth >= MAX_DEPTH:
-            raise EncodeError(kind_of(value), f"nesting deeper than {MAX_DEPTH} levels")
-        if kind is list:
-            _put_array(value, out, depth + 1)
-        elif kind is dict:
-            _put_object(value, out, depth + 1)
-        else:
-            _put_contract(value, out, depth + 1)
-    else:
-        plain = plain_kind(value)
-        if plain is None:
-            encode(value, _TEXT)  # raises the EncodeError that names the kind
-        _put(plain, out, depth)
-
-
-def _put_array(value: list[Any], out: bytearray, depth: int) -> None:
-    _length("array", "length", len(value), MAX_ARRAY_LENGTH)
-    out.append(ARRAY)
-    out += _U16.pack(len(value))
-    for position, item in enumerate(value):
-        try:
-            _put(item, out, depth)
-        except EncodeError as error:
-            raise error._inside(f"[{position}]")
-
-
-def _put_object(value: dict[Any, Any], out: bytearray, depth: int) -> None:
-    _length("object", "pair count", len(value), MAX_OBJECT_PAIRS)
-    out.append(OBJECT)
-    out.append(len(value))
-    for key, item in value.items():
-        try:
-            if type(key) is not str:
-                raise EncodeError("object", f"key {key!r} is {kind_of(key)}; object keys must be str")
-            try:
-                encoded = key.encode("utf-8")
-            except UnicodeEncodeError:
-                lex.quote_string(key, "object key")
-                raise
-            _length("object key", "UTF-8 length", len(encoded), MAX_KEY_BYTES)
-            out.append(len(encoded))
-            out += encoded
-            _put(item, out, depth)
-        except EncodeError as error:
-            raise error._inside(f"[{key!r}]")
-
-
-def _put_contract(value: Contract, out: bytearray, depth: int) -> None:
+        return [_ARRAY, value, 0]
+    if kind is dict:
+        _length("object", "pair count", len(value), MAX_OBJECT_PAIRS)
+        out.append(OBJECT)
+        out.append(len(value))
+        return [_OBJECT, list(value.items()), 0]
     fields = value.items()
     _length("contract", "field count", len(fields), MAX_CONTRACT_FIELDS)
     out.append(CONTRACT)
     out += _CONTRACT_HEAD.pack(value.id, len(fields))
-    for index, item in fields:
-        out.append(index)
-        try:
-            _put(item, out, depth)
-        except EncodeError as error:
-            raise error._inside(f"@{index}")
+    return [_CONTRACT, fields, 0]
+
+
+def _put_string(value: str, out: bytearray) -> None:
+    try:
+        encoded = value.encode("utf-8")
+    except UnicodeEncodeError:
+        lex.quote_string(value)  # raises the EncodeError that names the surrogate
+        raise
+    _length("string", "UTF-8 length", len(encoded), MAX_STRING_BYTES)
+    out.append(STRING)
+    out += _U16.pack(len(encoded))
+    out += encoded
+
+
+def _put_key(key: Any, out: bytearray) -> None:
+    if type(key) is not str:
+        raise EncodeError("object", f"key {safe_repr(key)} is {kind_of(key)}; object keys must be str")
+    try:
+        encoded = key.encode("utf-8")
+    except UnicodeEncodeError:
+        lex.quote_string(key, "object key")
+        raise
+    _length("object key", "UTF-8 length", len(encoded), MAX_KEY_BYTES)
+    out.append(len(encoded))
+    out += encoded
 
 
 # --- binary decoder ------------------------------------------------------------------
@@ -419,7 +429,7 @@ def from_lcb(data: bytes | str, *, strict_reference: bool = False) -> Any:
     if isinstance(data, (bytes, bytearray, memoryview)):
         return _decode_binary(bytes(data))
     if isinstance(data, str):
-        return decode_text(_FastLCBText, "lc-b", data, strict_reference)
+        return decode_text(_FastLCBText, "lc-b", text_input(data, "lc-b"), strict_reference)
     raise HLXError(f"LC-B input must be bytes (binary) or str (text notation), not {type(data).__name__}")
 
 
@@ -455,12 +465,14 @@ class _FastLCBText(FastParser):
         if char == '"':
             return self.string()
         if char == "[":
+            check_depth(depth, pos)
             self.pos = pos + 1
             if _CONTRACT_START.match(text, self.pos):
                 self.skip()
                 return self.contract_body(depth + 1)
             return self.items(depth + 1, "]")
         if char == "{":
+            check_depth(depth, pos)
             self.pos = pos + 1
             return self.pairs(depth + 1, "}")
         if char in "-0123456789":

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
-from ._fast import FastParser, Reject, decode_text, new_field_index
+from ._fast import FastParser, Reject, check_depth, decode_text, new_field_index
 from .grammar import text_input
 from .model import MAX_DEPTH
 
@@ -71,6 +71,7 @@ def from_lcr(text: str | bytes, *, strict_reference: bool = False) -> Any:
 
 _FIELD = re.compile(r"[ \t\r\n]*[🜁🐁](-?[0-9]+)[ \t\r\n]*")
 _CONTRACT_END = re.compile(r"[ \t\r\n]*[🜂🐂]")
+_ASCII_DIGITS = frozenset("0123456789")
 
 
 class _FastLCR(FastParser):
@@ -84,12 +85,16 @@ class _FastLCR(FastParser):
         if char in "-0123456789":
             return self.number()
         if char in "🜃🐃":
+            check_depth(depth, pos)
             self.pos = pos + 1
             return self.items(depth + 1, "🜄🐄")
         if char == "◇":
+            check_depth(depth, pos)
             self.pos = pos + 1
             return self.pairs(depth + 1, "◆")
         if char in "🜊🐊":
+            if text[pos + 1 : pos + 2] in _ASCII_DIGITS:  # a contract token only with its id
+                check_depth(depth, pos)
             self.pos = pos + 1
             return self.contract_body(depth + 1)
         if char == "∅":

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
-from ._fast import FastParser, Reject, decode_text, index_value, new_field_index, skip_whitespace
+from ._fast import FastParser, Reject, check_depth, decode_text, index_value, new_field_index, skip_whitespace
 from .grammar import text_input
 from .model import CONTRACT_ID_MAX, MAX_DEPTH
 
@@ -68,9 +68,11 @@ class _FastLCT(FastParser):
         if char == '"':
             return self.string()
         if char == "[":
+            check_depth(depth, pos)
             self.pos = pos + 1
             return self.items(depth + 1, "]")
         if char == "{":
+            check_depth(depth, pos)
             return self.brace(pos + 1, depth + 1)
         if char in "-0123456789":
             return self.number()

@@ -11,7 +11,7 @@ import operator
 import re
 import struct
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 from .errors import EncodeError
 
@@ -20,6 +20,7 @@ __all__ = [
     "Contract",
     "Value",
     "MAX_DEPTH",
+    "MAX_INT_DIGITS",
     "INT_MIN",
     "INT_MAX",
     "kind_of",
@@ -35,6 +36,11 @@ MAX_DEPTH = 256
 #: Integer range of the data model (what LC-B binary can carry: int64 and uint64).
 INT_MIN = -(2**63)
 INT_MAX = 2**64 - 1
+#: Longest integer literal (in digits, leading zeros included, sign aside) that a parser reads:
+#: Python's default limit on int/str conversion (``sys.int_info.default_max_str_digits``).
+#: Every literal of more than 20 significant digits is out of range anyway and is read without
+#: conversion; a longer one is a ParseError that names this limit.
+MAX_INT_DIGITS = 4300
 #: Contract ids and field indices.
 CONTRACT_ID_MAX = 65535
 FIELD_INDEX_MAX = 255
@@ -106,14 +112,14 @@ class Contract:
 
     def __init__(self, id: int, fields: Mapping[int, Any] | Iterable[tuple[int, Any]]) -> None:
         if type(id) is not int or not 0 <= id <= CONTRACT_ID_MAX:
-            raise EncodeError("contract", f"id {id!r} is not an integer in 0..{CONTRACT_ID_MAX}")
+            raise EncodeError("contract", f"id {safe_repr(id)} is not an integer in 0..{CONTRACT_ID_MAX}")
         pairs = fields.items() if isinstance(fields, Mapping) else fields
         collected: dict[int, Any] = {}
         try:
             for index, value in pairs:
                 if type(index) is not int or not 0 <= index <= FIELD_INDEX_MAX:
                     raise EncodeError(
-                        "contract", f"field index {index!r} is not an integer in 0..{FIELD_INDEX_MAX}"
+                        "contract", f"field index {safe_repr(index)} is not an integer in 0..{FIELD_INDEX_MAX}"
                     )
                 if index in collected:
                     raise EncodeError("contract", f"duplicate field index {index}")
@@ -173,8 +179,7 @@ class Contract:
         return self._hash  # type: ignore[return-value]
 
     def __repr__(self) -> str:
-        inner = ", ".join(f"{index}: {value!r}" for index, value in self._fields)
-        return f"Contract({self.id}, {{{inner}}})"
+        return value_repr(self)
 
     def __reduce__(self) -> tuple:
         return (Contract, (self.id, dict(self._fields)))
@@ -213,14 +218,21 @@ def values_equal(a: Any, b: Any) -> bool:
 
     Unlike ``==``, kinds must match (``1``, ``1.0`` and ``True`` differ), ``-0.0`` differs
     from ``0.0``, and object key order matters (it is data). Works without recursion, so
-    any depth is fine.
+    any depth is fine; a pair of containers already under comparison counts as equal, so a
+    value that contains itself terminates.
     """
     stack = [(a, b)]
+    compared: set[tuple[int, int]] = set()
     while stack:
         x, y = stack.pop()
         tx = type(x)
         if tx is not type(y):
             return False
+        if tx is list or tx is dict or tx is Contract:
+            pair = (id(x), id(y))
+            if pair in compared:
+                continue
+            compared.add(pair)
         if tx is list:
             if len(x) != len(y):
                 return False
@@ -274,31 +286,125 @@ def _children(value: Any) -> Iterable[Any]:
     return ()
 
 
-def value_depth(value: Any) -> int:
-    """Nesting depth: 0 for a scalar, 1 for ``[1, 2]``, 2 for ``[[1]]`` (no recursion)."""
-    deepest = 0
-    stack = [(value, 0)]
+_CONTAINER_TYPES = (list, dict, Contract)
+
+
+def _fold(value: Any, leaf: int, combine: Callable[[list[int]], int]) -> int:
+    """Fold a value bottom-up without recursion: ``leaf`` for a scalar, ``combine`` of the
+    children's results for a container. A container held twice is folded once; a container
+    inside itself is an EncodeError (the value would be infinite)."""
+    done: dict[int, int] = {}
+    open_: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(value, False)]
     while stack:
-        item, depth = stack.pop()
-        if type(item) in (list, dict, Contract):
-            depth += 1
-            deepest = max(deepest, depth)
-            stack.extend((child, depth) for child in _children(item))
-    return deepest
+        item, leaving = stack.pop()
+        if type(item) not in _CONTAINER_TYPES:
+            continue
+        key = id(item)
+        if leaving:
+            open_.discard(key)
+            done[key] = combine([done[id(child)] if type(child) in _CONTAINER_TYPES else leaf for child in _children(item)])
+        elif key not in done:
+            if key in open_:
+                raise EncodeError(kind_of(item), "the value contains itself")
+            open_.add(key)
+            stack.append((item, True))
+            stack.extend((child, False) for child in _children(item))
+    return done[id(value)] if type(value) in _CONTAINER_TYPES else leaf
+
+
+def value_depth(value: Any) -> int:
+    """Nesting depth: 0 for a scalar, 1 for ``[1, 2]``, 2 for ``[[1]]`` (no recursion).
+
+    EncodeError for a container that contains itself.
+    """
+    return _fold(value, 0, lambda depths: 1 + max(depths, default=0))
 
 
 def iter_values(value: Any) -> Iterator[Any]:
-    """Every value in the tree, containers included, the root first (no recursion)."""
-    stack = [value]
+    """Every value in the tree, containers included, the root first (no recursion).
+
+    EncodeError, when it comes to it, for a container inside itself.
+    """
+    open_: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(value, False)]
     while stack:
-        item = stack.pop()
+        item, leaving = stack.pop()
+        if leaving:
+            open_.discard(id(item))
+            continue
         yield item
-        stack.extend(_children(item))
+        if type(item) in _CONTAINER_TYPES:
+            if id(item) in open_:
+                raise EncodeError(kind_of(item), "the value contains itself")
+            open_.add(id(item))
+            stack.append((item, True))
+            stack.extend((child, False) for child in _children(item))
 
 
 def value_size(value: Any) -> int:
-    """Number of values in the tree, containers included (``[1, [2]]`` has 4)."""
-    return sum(1 for _ in iter_values(value))
+    """Number of values in the tree, containers included (``[1, [2]]`` has 4).
+
+    A container held twice counts twice, as it would once encoded; EncodeError for a
+    container inside itself.
+    """
+    return _fold(value, 1, lambda sizes: 1 + sum(sizes))
+
+
+def safe_repr(value: Any) -> str:
+    """``repr(value)`` for a message, never raising (an int over Python's int/str limit is
+    described by its size)."""
+    try:
+        return repr(value)
+    except Exception:  # noqa: BLE001 - a message must not fail
+        if isinstance(value, int):
+            return f"<integer of {value.bit_length()} bits>"
+        return f"<{type(value).__name__} object>"
+
+
+def value_repr(value: Any) -> str:
+    """``repr`` of a value, without recursion, so that any depth prints (``[...]`` for a
+    container inside itself, as Python writes it)."""
+    out: list[str] = []
+    open_: set[int] = set()
+    stack: list[tuple[int, Any]] = [(_VALUE, value)]
+    while stack:
+        what, item = stack.pop()
+        if what == _TEXT:
+            out.append(item)
+            continue
+        if what == _LEAVE:
+            open_.discard(item)
+            continue
+        kind = type(item)
+        if kind not in _CONTAINER_TYPES:
+            out.append(safe_repr(item))
+            continue
+        if id(item) in open_:
+            out.append("[...]" if kind is list else "{...}" if kind is dict else "Contract(...)")
+            continue
+        open_.add(id(item))
+        if kind is list:
+            opener, closer, parts = "[", "]", [(None, child) for child in item]
+        elif kind is dict:
+            opener, closer, parts = "{", "}", [(safe_repr(key) + ": ", child) for key, child in item.items()]
+        else:
+            opener, closer = f"Contract({item.id}, {{", "})"
+            parts = [(f"{index}: ", child) for index, child in item._fields]
+        stack.append((_LEAVE, id(item)))
+        stack.append((_TEXT, closer))
+        for position in range(len(parts) - 1, -1, -1):
+            prefix, child = parts[position]
+            stack.append((_VALUE, child))
+            if prefix is not None:
+                stack.append((_TEXT, prefix))
+            if position:
+                stack.append((_TEXT, ", "))
+        stack.append((_TEXT, opener))
+    return "".join(out)
+
+
+_VALUE, _TEXT, _LEAVE = 0, 1, 2
 
 
 def check_float(value: float) -> None:
