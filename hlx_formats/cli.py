@@ -23,6 +23,8 @@ from .api import decode_as, detect_format, encode_as, translate
 from .errors import HLXError, ParseError
 from .grammar import FORMATS, normalize_format, text_input
 from .lcb import from_lcb, to_lcb
+from ._atomic import atomic_write_bytes, write_all
+from .model import MAX_INPUT_SIZE
 
 __all__ = ["main", "build_parser", "command", "CLIError"]
 
@@ -48,7 +50,7 @@ input:
   TEXT, or the file given with -i FILE, or standard input when TEXT is '-' or
   absent. Input from a file or stdin loses one trailing newline (LF or CRLF);
   binary input is read as is. An argument that starts with '-' and is not a
-  plain number (such as -1e5) goes after '--'."""
+  plain number (such as -1e5) goes after '--'. Input over 16 MiB is refused."""
 
 DETECTION_HELP = """\
 detection (when no format is given):
@@ -228,9 +230,16 @@ def _read_stdin() -> bytes:
         return b""
     buffer = getattr(stream, "buffer", None)
     if buffer is not None:
-        return buffer.read()
-    data = stream.read()
-    return data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+        return _capped(buffer.read(MAX_INPUT_SIZE + 1), "standard input")
+    data = stream.read(MAX_INPUT_SIZE + 1)
+    return _capped(data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data, "standard input")
+
+
+def _capped(data: bytes, source: str) -> bytes:
+    """``data``, read with one byte to spare; CLIError when it is over MAX_INPUT_SIZE."""
+    if len(data) > MAX_INPUT_SIZE:
+        raise CLIError(f"{source} is larger than the limit of {MAX_INPUT_SIZE} bytes (16 MiB)")
+    return data
 
 
 def read_input(args: argparse.Namespace) -> Input:
@@ -241,7 +250,7 @@ def read_input(args: argparse.Namespace) -> Input:
     if args.input is not None and args.input != "-":
         try:
             with open(args.input, "rb") as handle:
-                data = handle.read()
+                data = _capped(handle.read(MAX_INPUT_SIZE + 1), repr(args.input))
         except OSError as error:
             raise CLIError(f"cannot read {args.input!r}: {error.strerror or error}") from None
         source = args.input
@@ -379,7 +388,7 @@ def write_stdout(data: bytes) -> None:
         stream.flush()
         return
     stream.flush()
-    buffer.write(data)
+    write_all(buffer, data)  # an unbuffered stream may take only a part of one write
     buffer.flush()
 
 
@@ -388,8 +397,7 @@ def write_output(args: argparse.Namespace, data: bytes, *, binary: bool = False)
     target = getattr(args, "output", None)
     if target is not None and target != "-":
         try:
-            with open(target, "wb") as handle:
-                handle.write(data)
+            atomic_write_bytes(target, data)
         except OSError as error:
             raise CLIError(f"cannot write {target!r}: {error.strerror or error}") from None
         return

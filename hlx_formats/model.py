@@ -21,6 +21,7 @@ __all__ = [
     "Value",
     "MAX_DEPTH",
     "MAX_INT_DIGITS",
+    "MAX_INPUT_SIZE",
     "INT_MIN",
     "INT_MAX",
     "kind_of",
@@ -41,6 +42,10 @@ INT_MAX = 2**64 - 1
 #: Every literal of more than 20 significant digits is out of range anyway and is read without
 #: conversion; a longer one is a ParseError that names this limit.
 MAX_INT_DIGITS = 4300
+#: Largest input the ``hlx`` command reads (bytes) and ``translate()`` answers (characters):
+#: 16 MiB. Larger input is refused with an error before it is parsed; the library decoders
+#: themselves take any length (time and memory linear in it).
+MAX_INPUT_SIZE = 16 * 2**20
 #: Contract ids and field indices.
 CONTRACT_ID_MAX = 65535
 FIELD_INDEX_MAX = 255
