@@ -60,7 +60,8 @@ def repeats_key(text: str, fmt: str) -> bool:
     return repeats_in_prefix(_FAST_PARSERS[normalize_format(fmt)], text)
 
 
-def _detect(data: str | bytes) -> tuple[str, Any]:
+def detect_value(data: str | bytes) -> tuple[str, Any]:
+    """``(format, value)`` of an input, the format found as :func:`detect_format` finds it."""
     if isinstance(data, (bytes, bytearray, memoryview)):
         return "lc-b", from_lcb(bytes(data))
     text = text_input(data, "hlxl")
@@ -102,7 +103,7 @@ def detect_format(data: str | bytes) -> str:
     in that order in which it parses; else a ParseError from the format that read furthest.
     So ``42`` and ``[1, 2, 3]`` are HLXL, ``[1,2,3]`` is LC-T and ``[[0x01]]`` is LC-B.
     """
-    return _detect(data)[0]
+    return detect_value(data)[0]
 
 
 def convert(text: str | bytes, to: str, frm: str | None = None) -> str:
@@ -112,17 +113,21 @@ def convert(text: str | bytes, to: str, frm: str | None = None) -> str:
     """
     target = normalize_format(to)
     if frm is None:
-        _, value = _detect(text)
+        _, value = detect_value(text)
     else:
         value = DECODERS[normalize_format(frm)](text)
     return ENCODERS[target](value)
 
 
 def answer_instruction(instruction: str) -> str:
-    """The reference answer to a corpus-style instruction (see :func:`translate`)."""
+    """The reference answer to a request (see :func:`translate`)."""
     from .instructions import answer
+    from .requests import parse_request
 
-    return answer(instruction)
+    request = parse_request(instruction)
+    if request.has_value:
+        return answer(request.instruction, value=request.value)
+    return answer(request.instruction)
 
 
 def translate(text: str, to: str | None = None, *, backend: str = "reference") -> str:

@@ -25,6 +25,7 @@ from .grammar import FORMATS, normalize_format, text_input
 from .lcb import from_lcb, to_lcb
 from ._atomic import atomic_write_bytes, write_all
 from .model import MAX_INPUT_SIZE
+from .requests import parse_request
 
 __all__ = ["main", "build_parser", "command", "CLIError"]
 
@@ -539,19 +540,22 @@ def _add_translate(subparsers: Any) -> None:
         subparsers,
         "translate",
         run_translate,
-        summary="answer a corpus-style instruction ('Convert to LC-R: ...')",
+        summary="answer a request ('Convert [1, 2] to LC-R', 'Validate LC-T: ...', 'What is LC-B?')",
         description=(
-            "Answer an instruction in the corpus style, as hlx_formats.translate() does.\n"
-            "The instruction is the argument, or standard input when it is '-' or absent\n"
-            "(one trailing newline removed). The answer is canonical.\n\n"
-            "instructions such as:\n"
-            "  Convert to LC-R|LC-T|LC-B: <HLXL>\n"
-            "  Translate HLXL to LC-R|LC-T|LC-B: <HLXL>\n"
-            "  Parse LC-R|LC-T|LC-B: <that format>      (answered 'HLXL: <HLXL>')\n"
-            "  Convert this to Runic glyphs: <LC-T>\n"
-            "  Convert this to text-safe format: <LC-R>\n"
-            "  Translate HLXL to all formats: <HLXL>    (answered in four lines)\n"
-            "(an unknown instruction is an error that lists every form answered)\n\n"
+            "Answer a request as hlx_formats.translate() does: a canonical instruction or any\n"
+            "phrasing of the request description (docs/api.md, 'Requests'). The request is the\n"
+            "argument, or standard input when it is '-' or absent (one trailing newline\n"
+            "removed). The answer is canonical.\n\n"
+            "requests such as:\n"
+            "  Convert [1, 2] to LC-R            Convert to LC-T: <value>\n"
+            "  Translate from LC-T to LC-R: <LC-T>   Show <value> in all HLX formats\n"
+            "  Convert <value> to LC-T and LC-R  (one labelled line each)\n"
+            "  HLXL: <HLXL>                      (the other three formats)\n"
+            "  Validate LC-T: <value>            Explain <value>\n"
+            "  What is contract 1000?            Which specialist handles LC-R?\n"
+            "(a request that is not understood, or that reads two ways, is an error that says\n"
+            "what was understood and the closest canonical phrasing; --canonical prints the\n"
+            "canonical instruction a request is equivalent to, without answering it)\n\n"
             "backends:\n"
             "  reference  the deterministic codecs of hlx_formats (default)\n"
             "  moe        the mixture of experts of hlx_moe (needs the [moe] extra)"
@@ -559,6 +563,8 @@ def _add_translate(subparsers: Any) -> None:
         epilog=examples(
             ("hlx translate 'Convert to LC-R: {1000: {@0: \"search\", @1: &h_documents}}'", ""),
             ("hlx translate 'Parse LC-T: {C:14,0=42}'", "HLXL: {14: {@0: 42}}"),
+            ("hlx translate 'please convert [1, 2] to runic'", ""),
+            ("hlx translate --canonical 'Show me [1, 2] in all HLX formats'", "Translate HLXL to all formats: [1, 2]"),
             ("hlx translate 'Translate HLXL to all formats: [true, 42, \"hello\", null]'", ""),
             ("hlx translate --to lc-t '[1, 2, 3]'", "a value, not an instruction"),
             ("hlx translate --backend moe 'Convert to LC-T: [1, 2]'", ""),
@@ -572,6 +578,10 @@ def _add_translate(subparsers: Any) -> None:
         "-t", "--to", type=format_name, metavar="FMT",
         help="treat the input as a value and convert it to FMT (a text format) instead",
     )  # fmt: skip
+    parser.add_argument(
+        "--canonical", action="store_true",
+        help="print the canonical instruction the request is equivalent to instead of answering it",
+    )  # fmt: skip
     parser.set_defaults(input=None)
 
 
@@ -581,6 +591,11 @@ def run_translate(args: argparse.Namespace) -> int:
         raise CLIError(f"the instruction ({source.source}) is not UTF-8 text")
     if args.to in BINARY_FORMATS:
         raise CLIError(f"translate answers in text; use 'hlx convert --to {args.to}' for binary")
+    if args.canonical:
+        if args.to is not None:
+            raise CLIError("--canonical reads a request; it takes no --to")
+        write_stdout((parse_request(source.text).render() + "\n").encode("utf-8"))
+        return 0
     answer = translate(source.text, args.to, backend=args.backend)
     write_stdout((answer + "\n").encode("utf-8"))
     return 0

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import facts
-from .errors import HLXError
+from .errors import HLXError, ParseError
 from .grammar import FORMAT_TITLES, FORMATS, normalize_format
 from .lcr import GLYPHS, LEGACY_GLYPHS
 from .model import Contract, Handle
@@ -49,6 +49,9 @@ _PLACEHOLDERS = {
     "name": r"(?P<name>[a-z ]+?)",
     "id": r"(?P<id>[0-9]+)",
     "op": r"(?P<op>[a-z]+)",
+    "targets": f"(?P<targets>{_FORMAT_WORD}(?:, {_FORMAT_WORD})* and {_FORMAT_WORD})",
+    "expert": r"(?P<expert>runic|ascii|coordinator)",
+    "purpose": "(?P<purpose>" + "|".join(re.escape(phrase) for phrase, _, _ in facts.FORMAT_PURPOSES) + ")",
     "args": r"(?P<args>[A-Za-z_][A-Za-z0-9_]*(?: and [A-Za-z_][A-Za-z0-9_]*)?)",
     "a0": r"(?P<a0>[A-Za-z_][A-Za-z0-9_]*)",
     "a1": r"(?P<a1>[A-Za-z_][A-Za-z0-9_]*)",
@@ -96,9 +99,22 @@ FORMS: tuple[Form, ...] = (
     Form("expert_info", "Which expert handles {format}?", target="text"),
     Form("expert_info", "Who handles {format} instructions?", target="text"),
     Form("expert_info", "Which expert owns {format}?", target="text"),
+    # The canonical forms of the request description's other tasks (hlx_formats.requests):
+    # after every form above, so that no instruction above reads differently.
+    Form("all_formats_from", "Translate {source} to all formats: {value}", target="all"),
+    Form("translate_many", "Translate {source} to {targets}: {value}", target="many"),
+    Form("translate_pair", "Translate {source} to {target}: {value}"),
+    Form("validate", "Validate {source}: {value}", target="text"),
+    Form("validate_any", "Validate: {value}", target="text"),
+    Form("explain", "Explain {source}: {value}", target="text"),
+    Form("expert_use", "When should I use the {expert} expert?", target="text"),
+    Form("format_for", "Which format is best for {purpose}?", target="text"),
 )
 
-_WRAPPER = re.compile(r"\A\s*### Instruction:\s*(?P<body>.*?)\s*(?:### Response:\s*)?\Z", re.S)
+#: The order of the lines of an all-formats answer.
+ALL_FORMATS_ORDER = ("hlxl", "lc-r", "lc-t", "lc-b")
+
+_WRAPPER_START, _WRAPPER_END = "### Instruction:", "### Response:"
 
 
 @dataclass(frozen=True)
@@ -106,7 +122,8 @@ class Instruction:
     """A parsed instruction.
 
     ``source_format`` is the format of the value part (None when there is none);
-    ``target_format`` is a format name, ``"all"`` (four lines) or ``"text"`` (a sentence).
+    ``target_format`` is a format name, ``"all"`` (four lines), ``"many"`` (one labelled line
+    per format of :attr:`targets`) or ``"text"`` (a sentence).
     """
 
     text: str
@@ -131,15 +148,30 @@ class Instruction:
         return self.form.prefix
 
     @property
+    def targets(self) -> tuple[str, ...]:
+        """The formats of the answer, in its order: one, the four, several, or none (text)."""
+        if self.target_format == "all":
+            return ALL_FORMATS_ORDER
+        if self.target_format == "many":
+            return tuple(normalize_format(word) for word in re.split(r", | and ", self.params["targets"]))
+        return () if self.target_format == "text" else (self.target_format,)
+
+    @property
     def answers_in_format(self) -> bool:
         """True when the answer is a value in a format (constrained decoding applies)."""
         return self.target_format != "text"
 
 
 def unwrap(text: str) -> str:
-    """The instruction inside the corpus prompt wrapper, or the text itself, stripped."""
-    wrapped = _WRAPPER.match(text)
-    return wrapped.group("body") if wrapped else text.strip()
+    """The instruction inside the corpus prompt wrapper, or the text itself, stripped.
+
+    Read with string methods, not a regular expression, so that the cost stays linear in
+    the text's length whatever whitespace surrounds the instruction."""
+    body = text.strip()
+    if not body.startswith(_WRAPPER_START):
+        return body
+    body = body[len(_WRAPPER_START) :].strip()
+    return body.removesuffix(_WRAPPER_END).rstrip() if body.endswith(_WRAPPER_END) else body
 
 
 def parse_instruction(text: str) -> Instruction:
@@ -147,6 +179,22 @@ def parse_instruction(text: str) -> Instruction:
     if not isinstance(text, str):
         raise HLXError(f"an instruction must be str, not {type(text).__name__}")
     body = unwrap(text)
+    parsed = match_instruction(body)
+    if parsed is not None:
+        return parsed
+    raise HLXError(f"unrecognised instruction {body[:60]!r}; translate() answers forms like:\n  {forms_overview()}")
+
+
+def forms_overview() -> str:
+    """The canonical forms, one per line (for error messages)."""
+    return "\n  ".join(
+        dict.fromkeys(form.template.replace("{value}", "<value>") for form in FORMS if form.task != "intent")
+    )
+
+
+def match_instruction(body: str) -> Instruction | None:
+    """The instruction ``body`` (already unwrapped) is, in the first form of :data:`FORMS`
+    that fits it; None when none does."""
     for form in FORMS:
         match = form.pattern.match(body)
         if match is None:
@@ -160,10 +208,33 @@ def parse_instruction(text: str) -> Instruction:
             target = normalize_format(params["format"]) if "format" in params else "hlxl"
         value_text = params["value"].strip() if "value" in params else None
         return Instruction(body, form, source, target or "text", value_text, params)
-    examples = "\n  ".join(
-        dict.fromkeys(form.template.replace("{value}", "<value>") for form in FORMS if form.task != "intent")
-    )
-    raise HLXError(f"unrecognised instruction {body[:60]!r}; translate() answers forms like:\n  {examples}")
+    return None
+
+
+def canonical_text(instruction: Instruction) -> str:
+    """The instruction in its own form's canonical spelling: format names as titles
+    (``lc-r`` -> ``LC-R``), known glyph names and purposes as the facts table writes
+    them, the form's capitals, one space where the form has one."""
+    params = dict(instruction.params)
+    for key in ("target", "source", "format"):
+        if key in params:
+            params[key] = FORMAT_TITLES[normalize_format(params[key])]
+    if "targets" in params:
+        params["targets"] = re.sub(r"[^ ,]+(?= and|,|$)", lambda m: FORMAT_TITLES[normalize_format(m.group(0))], params["targets"])
+    if "value" in params:
+        params["value"] = instruction.value_text or ""
+    if "expert" in params:
+        params["expert"] = params["expert"].lower()
+    if "purpose" in params:
+        params["purpose"] = next(phrase for phrase, _, _ in facts.FORMAT_PURPOSES if phrase.lower() == params["purpose"].lower())
+    if "name" in params:
+        params["name"] = facts.glyph_name(re.sub(r"^(?:a|an)\s+", "", params["name"].strip(), flags=re.I)) or params["name"]
+    if "op" in params:
+        params["op"] = params["op"].lower()
+    try:
+        return render(instruction.form, **params)
+    except (KeyError, IndexError):  # a form whose template has no placeholders to fill
+        return instruction.text
 
 
 def render(form: Form, **params: str) -> str:
@@ -211,7 +282,10 @@ def _intent_contract(instruction: Instruction) -> Contract:
 
 
 def _glyph_for(name: str) -> str:
-    wanted = name.strip().lower()
+    words = name.lower().split()
+    if words[:1] in (["a"], ["an"]):
+        words = words[1:]
+    wanted = facts.glyph_name(" ".join(words)) or " ".join(words)
     for glyph, glyph_name in facts.GLYPH_NAMES.items():
         if glyph_name in (wanted, "the " + wanted):
             return f"{glyph_name[0].upper()}{glyph_name[1:]} is written {glyph} (U+{ord(glyph):04X}) in LC-R."
@@ -221,7 +295,9 @@ def _glyph_for(name: str) -> str:
 def _text_answer(instruction: Instruction) -> str:
     task, params = instruction.form.task, instruction.params
     if task == "routing":
-        expert, reason = route(parse_instruction(params["instruction"]))
+        from .requests import parse_request
+
+        expert, reason = route(parse_request(params["instruction"]).instruction)
         return f"{expert}: {reason}"
     if task == "glyph_meaning":
         glyph = params["glyph"]
@@ -231,7 +307,18 @@ def _text_answer(instruction: Instruction) -> str:
     if task == "glyph_for":
         return _glyph_for(params["name"])
     if task == "contract_info":
-        return facts.contract_answer(int(params["id"]))
+        return facts.contract_answer(params["id"])
+    if task == "expert_use":
+        return facts.expert_use_answer(params["expert"].lower())
+    if task == "format_for":
+        return facts.purpose_answer(params["purpose"].lower() if params["purpose"].lower() != "ascii-only text" else "ASCII-only text")
+    if task in ("validate", "validate_any"):
+        return _validation(instruction)
+    if task == "explain":
+        from .api import DECODERS
+
+        value = DECODERS[instruction.source_format](instruction.value_text)  # type: ignore[index]
+        return f"This {FORMAT_TITLES[instruction.source_format]} value is {facts.explanation(value)}."  # type: ignore[index]
     fmt = normalize_format(params["format"])
     if task == "format_info":
         return facts.FORMATS_INFO[fmt]
@@ -239,8 +326,27 @@ def _text_answer(instruction: Instruction) -> str:
     return f"The {expert} expert handles {FORMAT_TITLES[fmt]}: it owns {facts.EXPERTS[expert]}."
 
 
-def answer(instruction: Instruction | str) -> str:
-    """The reference answer to an instruction."""
+def _validation(instruction: Instruction) -> str:
+    """``Valid <F>: <summary>`` or ``Invalid <F>: <where and why it fails>``."""
+    from .api import DECODERS, detect_value
+
+    value_text = instruction.value_text or ""
+    try:
+        if instruction.source_format is None:
+            fmt, value = detect_value(value_text)
+        else:
+            fmt, value = instruction.source_format, DECODERS[instruction.source_format](value_text)
+    except ParseError as error:
+        return f"Invalid {FORMAT_TITLES[error.format]}: line {error.line}, column {error.column}: {error.reason}"
+    return f"Valid {FORMAT_TITLES[fmt]}: {facts.summary(value)}"
+
+
+_UNREAD = object()
+
+
+def answer(instruction: Instruction | str, *, value: Any = _UNREAD) -> str:
+    """The reference answer to an instruction; ``value``: its value, already read from
+    its value text (so that it is not read twice)."""
     from .api import DECODERS, ENCODERS  # api imports this module
 
     if not isinstance(instruction, Instruction):
@@ -249,9 +355,10 @@ def answer(instruction: Instruction | str) -> str:
         return ENCODERS[instruction.target_format](_intent_contract(instruction))
     if instruction.target_format == "text":
         return _text_answer(instruction)
-    value = DECODERS[instruction.source_format](instruction.value_text)  # type: ignore[index]
-    if instruction.target_format == "all":
-        return "\n".join(f"{FORMAT_TITLES[fmt]}: {ENCODERS[fmt](value)}" for fmt in ("hlxl", "lc-r", "lc-t", "lc-b"))
+    if value is _UNREAD:
+        value = DECODERS[instruction.source_format](instruction.value_text)  # type: ignore[index]
+    if instruction.target_format in ("all", "many"):
+        return "\n".join(f"{FORMAT_TITLES[fmt]}: {ENCODERS[fmt](value)}" for fmt in instruction.targets)
     return instruction.prefix + ENCODERS[instruction.target_format](value)
 
 
@@ -271,6 +378,8 @@ def route(instruction: Instruction | str) -> tuple[str, str]:
         return "coordinator", "a question about the formats" if task != "routing" else "a routing question"
     if instruction.target_format == "all":
         return "coordinator", "a translation to all formats"
+    if instruction.target_format == "many":
+        return "coordinator", "a translation to several formats"
     for side, fmt in (("target", instruction.target_format), ("source", instruction.source_format)):
         if fmt == "lc-r":
             return "runic", f"the {side} format is LC-R"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hlx_formats.errors import HLXError
-from hlx_formats.instructions import Instruction, parse_instruction, route
+from hlx_formats.instructions import Instruction, route
+from hlx_formats.requests import parse_request
 
 __all__ = ["Route", "route_instruction"]
 
@@ -19,12 +20,23 @@ class Route:
     instruction: Instruction | None
 
 
+#: The instruction tasks the experts are trained on (the corpora's tasks).
+LEARNED_TASKS = frozenset({
+    "all_formats", "convert_to", "translate_hlxl_to", "parse", "lct_to_lcr", "lcr_to_lct", "intent", "intent_format",
+    "routing", "glyph_meaning", "glyph_for", "contract_info", "format_info", "expert_info",
+})  # fmt: skip
+
+
 def route_instruction(text: str) -> Route:
     """Route by the instruction's formats (LC-R: runic, LC-T: ascii, everything else:
-    coordinator). Text that is no known instruction goes to the coordinator too."""
+    coordinator). A request the request description reads (``hlx_formats.parse_request``)
+    is routed as its canonical instruction, when that is a task the experts learned. Any
+    other text goes to the coordinator as free text."""
     try:
-        parsed = parse_instruction(text)
+        parsed = parse_request(text).instruction
     except HLXError:
         return Route("coordinator", "not a known instruction form; the coordinator answers free text", None)
+    if parsed.form.task not in LEARNED_TASKS:
+        return Route("coordinator", f"a {parsed.form.task} request, which the experts are not trained for; the coordinator answers free text", None)
     expert, reason = route(parsed)
     return Route(expert, reason, parsed)

@@ -262,7 +262,7 @@ def test_translate_stdin_and_to(capsys: pytest.CaptureFixture[str], monkeypatch:
 
 def test_translate_errors(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     code, out, err = run(capsys, "translate", "Make me a sandwich")
-    assert code == 1 and out == "" and "unrecognised instruction" in err and "Traceback" not in err
+    assert code == 1 and out == "" and "unrecognised request" in err and "did you mean" in err and "Traceback" not in err
 
     calls = []
 

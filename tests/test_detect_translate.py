@@ -294,19 +294,18 @@ def test_translate_to_is_convert(value):
     "instruction",
     [
         "Convert to JSON: [1]",
-        "Please convert [1, 2] to LC-T",
         "Convert [1, 2]",
         "",
         "[1, 2, 3]",
-        "Translate LC-T to LC-R: [1,2]",
-        "### Instruction:\nSummarise this: [1]\n\n### Response:\n",
+        "Make me a sandwich",
+        "### Instruction:\nSing this: [1]\n\n### Response:\n",
     ],
 )
 def test_unknown_instruction_is_an_hlx_error(instruction):
     with pytest.raises(HLXError) as info:
         translate(instruction)
     assert not isinstance(info.value, ParseError)
-    assert "Convert to" in str(info.value) and "Parse" in str(info.value)  # it lists the forms it answers
+    assert "did you mean `" in str(info.value)  # the closest canonical phrasing (tests/test_requests.py)
 
 
 @pytest.mark.parametrize(
