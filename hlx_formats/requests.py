@@ -180,14 +180,14 @@ SLOTS: dict[str, Slot] = {
     "requests_noun": Slot(r"(?:instructions|requests|questions|conversions|translations|tasks|format|values)(?![\w-])", _choice("instructions", "requests", "conversions")),
     "when_use": Slot(
         r"(?:when\s+(?:should|do|would|can|must)\s+(?:i|we|you|one)\s+use|what\s+(?:is|does)|what's|tell\s+me\s+about|describe|why\s+(?:would|should)\s+(?:i|we)\s+use)(?![\w-])",
-        _choice("When should I use", "when do I use", "What does", "Tell me about"),
+        _choice("When should I use", "when do I use", "What does", "When would I use"),
     ),
     "expert": Slot(
         "(?P<expert>" + _words([alias for aliases in EXPERT_ALIASES.values() for alias in aliases]) + r")(?![\w-])",
         lambda rng, params: rng.choice((params["expert"], params["expert"].capitalize())),
     ),
     "expert_word": Slot(r"(?:expert|specialist|model|adapter)(?![\w-])", _choice("expert", "specialist", "model")),
-    "do_for": Slot(r"(?:do|for|handle|own)(?![\w-])", _choice("do", "for")),
+    "do_for": Slot(r"(?:do|for|handle|own)(?![\w-])", _choice("do")),
     "best_format": Slot(
         r"(?:(?:what|which)(?:'s|\s+is)?(?:\s+the)?\s+)?(?:(?:best|right|recommended|ideal|most\s+suitable|preferred|good)\s+)?(?:hlx\s+)?format(?:\s+(?:should\s+(?:i|we)\s+use|to\s+use|is\s+best|is\s+right|do\s+you\s+recommend))?(?![\w-])",
         _choice("Best format", "best format", "What is the best format", "Which format should I use", "which format is best"),

@@ -352,3 +352,21 @@ def test_byte_rows_count_every_byte_of_every_training_value() -> None:
     assert header.startswith("| expert |") and rule.startswith("|---")
     # bytes a (0x61) x3, 0x00 and 0xff once each; 253 byte values never; validation not counted
     assert row == "| ascii | 2 | 5 | 3 | 0 | 0 | 3 |"
+
+
+def test_request_phrasings_are_answered_by_the_reference_and_split_apart():
+    """corpora/requests/: every row's output is translate()'s answer to its input and its
+    canonical instruction, every family is there, held-out phrasings only in the test split."""
+    from hlx_formats import translate
+    from hlx_formats.instructions import unwrap
+    from hlx_formats.requests import TEMPLATES
+    from hlx_moe.corpus import default_root, load
+
+    rows = {split: load(default_root() / "requests" / f"{split}.jsonl") for split in ("train", "validation", "test")}
+    assert not any(row["held_out_phrasing"] for row in rows["train"] + rows["validation"])
+    assert any(row["held_out_phrasing"] for row in rows["test"])
+    assert {row["family"] for row in rows["train"]} == {template.family for template in TEMPLATES}
+    inputs = [row["input"] for split in rows.values() for row in split]
+    assert len(inputs) == len(set(inputs))
+    for row in rows["validation"] + rows["test"][:200]:
+        assert translate(unwrap(row["input"])) == row["output"] == translate(row["instruction"])
