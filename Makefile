@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test clean gpu-bundle gpu-train
+.PHONY: demo test fuzz clean gpu-bundle gpu-train
 
 demo: $(INSTALLED)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/hlx demo
@@ -76,3 +76,10 @@ gpu-train:
 	            --corpus $(GPU_WORK)/corpora $(GPU_TRAIN_SET) $(GPU_SET_$(e)) > $(OUT)/$(e).log 2>&1 & pids="$$pids $$!";) \
 	    failed=0; for pid in $$pids; do wait $$pid || failed=1; done; tail -n 3 $(OUT)/*.log; exit $$failed
 	for e in $(GPU_EXPERTS); do tar -C $(GPU_WORK)/runs -czf $(OUT)/$$e.tar.gz --exclude=checkpoints $$e; done
+
+# Fuzzing (benchmarks/fuzz.py, docs/reliability.md): every public function for FUZZ_BUDGET
+# seconds in all; FUZZ_ARGS="--atheris" for the coverage-guided mode (pip install atheris).
+FUZZ_BUDGET ?= 60
+FUZZ_ARGS ?=
+fuzz: $(INSTALLED)
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.fuzz --budget $(FUZZ_BUDGET) $(FUZZ_ARGS)

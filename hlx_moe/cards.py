@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hlx_formats._atomic import atomic_write_text
 from hlx_formats.errors import HLXError
 
 __all__ = ["read_training_report", "write_model_card"]
@@ -124,5 +125,5 @@ def write_model_card(adapter_dir: Path, report: dict[str, Any], evaluation_table
     if evaluation_table:
         lines += ["## Evaluation", "", evaluation_table.rstrip(), ""]
     path = adapter_dir / "README.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
+    atomic_write_text(path, "\n".join(lines))
     return path

@@ -16,6 +16,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from hlx_formats._atomic import atomic_open, atomic_write_text
+
 from .corpus import EXPERTS, default_root, instruction_of, load
 from .grading import grade
 
@@ -274,7 +276,8 @@ def plot_accuracy_by_depth(summary: dict[str, Any], path: Path) -> Path | None:
     axis.legend()
     axis.set_title("HLX mixture: exact match by depth")
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    with atomic_open(path, "wb") as handle:
+        figure.savefig(handle, dpi=120, format="png")
     plt.close(figure)
     return path
 
@@ -284,8 +287,8 @@ def write_report(records: list[dict[str, Any]], output_dir: Path, meta: dict[str
     output_dir.mkdir(parents=True, exist_ok=True)
     summary = summarise(records)
     paths = {"json": output_dir / "eval.json", "markdown": output_dir / "eval.md"}
-    paths["json"].write_text(json.dumps({"meta": meta or {}, "summary": summary, "records": records}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    paths["markdown"].write_text(markdown_report(summary), encoding="utf-8")
+    atomic_write_text(paths["json"], json.dumps({"meta": meta or {}, "summary": summary, "records": records}, indent=1, ensure_ascii=False) + "\n")
+    atomic_write_text(paths["markdown"], markdown_report(summary))
     plot = plot_accuracy_by_depth(summary, output_dir / "accuracy_by_depth.png")
     if plot is not None:
         paths["plot"] = plot

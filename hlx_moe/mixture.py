@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import resource
 import threading
 import time
@@ -33,7 +34,7 @@ from .router import route_instruction
 from .source_literals import literals_in_order
 from .source_literals import literals_in
 
-__all__ = ["HLXMoE", "QueryResult", "shipped_adapters_dir", "adapters_dir_from_env"]
+__all__ = ["HLXMoE", "QueryResult", "MAX_REQUEST_CHARS", "check_request", "shipped_adapters_dir", "adapters_dir_from_env"]
 
 
 def shipped_adapters_dir() -> Path:
@@ -285,8 +286,7 @@ class HLXMoE:
         the mixture's, True) steers a constrained answer to write those literals and keys in
         the order the value writes them, one for one (:class:`LiteralOrder`), for as long as
         the model can keep to it."""
-        if not isinstance(instruction, str):
-            raise HLXError(f"an instruction must be str, not {type(instruction).__name__}")
+        check_request(instruction)
         num_beams = check_num_beams(self.num_beams if num_beams is None else num_beams)
         round_trip = self.round_trip if round_trip is None else round_trip
         _check_round_trip(round_trip, num_beams)
@@ -391,6 +391,7 @@ class HLXMoE:
 
     def translate(self, text: str, to: str | None = None) -> str:
         """``hlx_formats.translate(..., backend="moe")``: the answer through the mixture."""
+        check_request(text)
         if to is not None:
             from hlx_formats import detect_format
             from hlx_formats.instructions import instruction_for
@@ -400,6 +401,30 @@ class HLXMoE:
                 return self.translate(self.translate(text, "hlxl"), to)
             return self.query(instruction).answer.removeprefix("HLXL: ")
         return self.query(text).answer
+
+
+#: Longest request (characters) that the mixture reads; it is checked before any routing or
+#: tokenisation. The experts were trained on requests of a few hundred characters, and the
+#: base's context holds 8,192 tokens, prompt and answer together.
+MAX_REQUEST_CHARS = 8192
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_request(text: Any) -> str:
+    """``text`` if the mixture can read it: a non-empty ``str`` of at most MAX_REQUEST_CHARS
+    characters without lone surrogates (which no tokenizer encodes); else an HLXError."""
+    if not isinstance(text, str):
+        raise HLXError(f"an instruction must be str, not {type(text).__name__}")
+    if len(text) > MAX_REQUEST_CHARS:
+        raise HLXError(f"the request has {len(text)} characters; the mixture reads at most {MAX_REQUEST_CHARS}")
+    if not text.strip():
+        raise HLXError("the request is empty")
+    if not text.isascii():
+        found = _SURROGATE.search(text)
+        if found:
+            raise HLXError(f"the request has a lone surrogate U+{ord(found.group()):04X} at index {found.start()}")
+    return text
 
 
 def _training_reports(folders: dict[str, Path]) -> dict[str, dict[str, Any]]:

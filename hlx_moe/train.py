@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from hlx_formats._atomic import atomic_write_text
 from hlx_formats.errors import HLXError
 
 from .base import EMBEDDED_BASE, load_base
@@ -370,8 +371,7 @@ def train_expert(
                 parameter.data = parameter.data.to(torch.float16)
     # The embedding grew by the glyph tokens, so PEFT would save all of it: only their rows
     # (the trainable tokens) are new.
-    model.save_pretrained(str(adapter_dir), safe_serialization=True, save_embedding_layers=False)
-    _record_base_name(adapter_dir, base)
+    _save_adapter(model, adapter_dir, base)
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     tokens_this_run = int(trainer.state.num_input_tokens_seen - progress.first_tokens)
     earlier = _earlier_report(adapter_dir, progress.first_step)
@@ -401,7 +401,7 @@ def train_expert(
         "processes": arguments.world_size,  # > 1 under accelerate launch / torchrun
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
     }
-    (adapter_dir / "training_report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    atomic_write_text(adapter_dir / "training_report.json", json.dumps(report, indent=2) + "\n")
     from .cards import write_model_card
 
     write_model_card(adapter_dir, report)
@@ -429,6 +429,30 @@ def _plain_adapter_with_glyph_tokens(model: Any, adapter: str, embedding: str, g
     return model
 
 
+def _save_adapter(model: Any, adapter_dir: Path, base: str) -> None:
+    """Save the adapter so that an interruption leaves the old one whole: PEFT writes into a
+    folder beside it, and each file then replaces its old copy by a rename, the weights first
+    and ``adapter_config.json`` last."""
+    import shutil
+    import tempfile
+
+    adapter_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{adapter_dir.name}.save.", dir=adapter_dir.parent))
+    try:
+        model.save_pretrained(str(staging), safe_serialization=True, save_embedding_layers=False)
+        _record_base_name(staging, base)
+        for path in sorted(staging.iterdir(), key=lambda path: path.name == "adapter_config.json"):
+            target = adapter_dir / path.name
+            if path.is_dir():  # an adapter saved under its name (PEFT's layout for several)
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                with open(path, "rb") as handle:
+                    os.fsync(handle.fileno())
+            os.replace(path, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def _record_base_name(adapter_dir: Path, base: str) -> None:
     """PEFT writes the folder the base was loaded from into ``adapter_config.json`` (for the
     embedded base, a cache folder of the training machine); write the base's name instead,
@@ -436,7 +460,7 @@ def _record_base_name(adapter_dir: Path, base: str) -> None:
     config_path = adapter_dir / "adapter_config.json"
     config = json.loads(config_path.read_text(encoding="utf-8"))
     config["base_model_name_or_path"] = base
-    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    atomic_write_text(config_path, json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
 def _check_init_adapter(folder: Path, settings: Preset, base: str) -> dict[str, Any]:
