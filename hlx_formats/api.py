@@ -119,11 +119,12 @@ def convert(text: str | bytes, to: str, frm: str | None = None) -> str:
     return ENCODERS[target](value)
 
 
+from .instructions import answer  # noqa: E402 - these read api's tables lazily, so import after them
+from .requests import parse_request  # noqa: E402
+
+
 def answer_instruction(instruction: str) -> str:
     """The reference answer to a request (see :func:`translate`)."""
-    from .instructions import answer
-    from .requests import parse_request
-
     request = parse_request(instruction)
     if request.has_value:
         return answer(request.instruction, value=request.value)

@@ -363,15 +363,20 @@ class Request:
 
     def render(self) -> str:
         """The canonical instruction this request is equivalent to."""
+        if self.template is None:  # a canonical instruction, as typed: in its form's spelling
+            return canonical_text(self.instruction)
         return self.instruction.text
 
 
 _CONVERT_TASKS = ("all_formats", "convert_to", "translate_hlxl_to", "parse", "lct_to_lcr", "lcr_to_lct", "all_formats_from", "translate_many", "translate_pair")  # fmt: skip
 
 
+_CONVERT_TASKS_SET = frozenset(_CONVERT_TASKS)
+
+
 def _request_of_instruction(text: str, instruction: Instruction, template: Template | None = None, value: Any = None, has_value: bool = False) -> Request:
     task = instruction.form.task
-    if task in _CONVERT_TASKS:
+    if task in _CONVERT_TASKS_SET:
         kind = "convert"
     elif task in ("validate", "validate_any", "explain"):
         kind = task.removesuffix("_any")
@@ -586,7 +591,7 @@ def parse_request(text: str) -> Request:
         raise HLXError(f"a request must be str, not {type(text).__name__}")
     body = unwrap(text)
     canonical = match_instruction(body)
-    if canonical is not None and canonical.value_text:
+    if canonical is not None and canonical.value_text and (canonical.value_text[-1] in "?.!" or canonical.value_text[-1].isalpha()):
         # trailing punctuation or "please" after the value: no value ends in them
         noise = _TRAILING_NOISE.search(canonical.value_text[-TAIL_WINDOW:])
         if noise is not None and noise.start() > 0:
@@ -595,9 +600,7 @@ def parse_request(text: str) -> Request:
             canonical = match_instruction(body)
     if canonical is not None and canonical.form.task == "glyph_for" and facts.glyph_name(_ARTICLE.sub("", canonical.params["name"])) is None:
         canonical = None  # not a glyph this knows: read it as a request (a typo, "please"...)
-    if canonical is not None:
-        canonical = match_instruction(canonical_text(canonical)) or canonical
-    if canonical is not None and canonical.value_text:
+    if canonical is not None and canonical.value_text and canonical.value_text[0] in "`'":
         # the same instruction with its value out of a code block, backticks or quotes
         bare = strip_value_quotes(canonical.value_text)
         if bare != canonical.value_text:

@@ -45,3 +45,9 @@ def test_moe_benchmark_quick(tmp_path: Path) -> None:
     assert len(shares) == 18 and all(0 <= share < 1 for share in shares.values())
     assert all(shares[expert, "gpu", "length-bucketed"] < shares[expert, "gpu", "random"] for expert in ("ascii", "runic", "coordinator"))
     assert "mixture" in results
+
+
+def test_requests_benchmark_quick() -> None:
+    done = run_module("benchmarks.requests", "--quick")
+    assert done.returncode == 0, done.stderr
+    assert "| overhead_percent |" in done.stdout and "| value_100kb_request_s |" in done.stdout
