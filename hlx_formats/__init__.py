@@ -10,7 +10,7 @@ Contract(14, {0: 42})
 """
 
 from .api import convert, detect_format, repeats_key, translate
-from .errors import BackendUnavailable, EncodeError, HLXError, ParseError
+from .errors import BackendUnavailable, EncodeError, HLXError, NotUnderstood, ParseError
 from .grammar import FORMATS, grammar_text, normalize_format
 from .hlxl import from_hlxl, to_hlxl
 from .lcb import from_lcb, to_lcb, to_lcb_text
@@ -51,4 +51,5 @@ __all__ = [
     "ParseError",
     "EncodeError",
     "BackendUnavailable",
+    "NotUnderstood",
 ]

@@ -91,7 +91,7 @@ def encode(value: Any, spelling: Spelling) -> str:
                     if position:
                         append(sp.separator)
                     key, item = items[position]
-                    append(_key(key, sp))
+                    append(key_text(key, sp))
                     append(sp.pair_separator)
                 else:
                     index, item = items[position]
@@ -120,7 +120,7 @@ def at_path(error: EncodeError, frames: list[list[Any]]) -> EncodeError:
     return error
 
 
-def _key(key: Any, spelling: Spelling) -> str:
+def key_text(key: Any, spelling: Spelling) -> str:
     if type(key) is not str:
         raise EncodeError("object", f"key {safe_repr(key)} is {kind_of(key)}; object keys must be str")
     if IDENTIFIER.match(key) and key not in spelling.reserved_keys:

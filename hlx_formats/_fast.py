@@ -159,7 +159,7 @@ class FastParser:
 
     # --- scalars -------------------------------------------------------------------
 
-    def number(self, hex_allowed: bool = False) -> Any:
+    def number(self) -> Any:
         match = _NUMBER.match(self.text, self.pos)
         if match is None:
             raise Reject

@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from . import __version__
+from . import __version__, plugins
 from .api import decode_as, detect_format, encode_as, translate
 from .errors import HLXError, ParseError
 from .grammar import FORMATS, normalize_format, text_input
@@ -140,11 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
-    # The corpus and model commands live in hlx_moe; importing its CLI module is light
-    # (every heavy import happens inside a command).
-    from hlx_moe import cli as _moe_commands  # noqa: F401  (registers its commands)
-
-    for registrar in COMMANDS:
+    for registrar in [*COMMANDS, *plugins.load_all(plugins.COMMANDS)]:
         registrar(subparsers)
     return parser
 
@@ -687,9 +683,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # Run as ``python -m hlx_formats.cli`` this file is ``__main__``, a second copy of the
-    # module; hlx_moe registers its commands (corpus, moe) with the imported one, so call
-    # that one's main.
-    from hlx_formats.cli import main as imported_main
-
-    sys.exit(imported_main())
+    sys.exit(main())

@@ -7,7 +7,9 @@
 * instructions: corpus-style instructions and the answers of one *source*, each checked
   against the value in the instruction and the reference answer. :func:`translation_sources`
   lists the sources; add one there (a title and a function from instruction to answer) to
-  get one more section.
+  get one more section;
+* the sections other packages add through the ``hlx.demo`` entry points
+  (:mod:`hlx_formats.plugins`): ``hlx_moe`` adds the mixture of experts answering.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, TextIO
 
-from . import __version__
+from . import __version__, plugins
 from .api import decode_as, encode_as, translate
 from .errors import BackendUnavailable, HLXError
 from .grammar import FORMAT_TITLES, FORMATS
+from .instructions import ALL_FORMATS_ORDER, split_labelled
 from .lcb import from_lcb, to_lcb
 from .model import Contract, Handle, values_equal
 
-__all__ = ["EXAMPLES", "INSTRUCTIONS", "main", "translation_sources", "round_trip", "answer_is_correct"]
+__all__ = ["EXAMPLES", "INSTRUCTIONS", "OK", "FAIL", "main", "heading", "translation_sources", "round_trip", "answer_is_correct"]
 
 OK = "\u2713"  # ✓
 FAIL = "\u2717"  # ✗
@@ -112,16 +115,10 @@ def answer_is_correct(instruction: str, source: str, target: str, answer: str) -
     try:
         value = decode_as(instruction.split(": ", 1)[1], source)
         if target == "all":
-            lines = answer.split("\n")
-            order = ("hlxl", "lc-r", "lc-t", "lc-b")
-            if len(lines) != len(order):
+            texts = split_labelled(answer, ALL_FORMATS_ORDER)
+            if texts is None:
                 return False
-            meant = []
-            for fmt, line in zip(order, lines):
-                title, _, text = line.partition(": ")
-                if title != FORMAT_TITLES[fmt]:
-                    return False
-                meant.append(decode_as(text, fmt))
+            meant = [decode_as(text, fmt) for fmt, text in zip(ALL_FORMATS_ORDER, texts)]
         elif target == "parse":
             if not answer.startswith("HLXL: "):
                 return False
@@ -136,7 +133,8 @@ def answer_is_correct(instruction: str, source: str, target: str, answer: str) -
 # --- printing ------------------------------------------------------------------------
 
 
-def _heading(out: TextIO, title: str) -> None:
+def heading(out: TextIO, title: str) -> None:
+    """A section title, underlined."""
     print(f"\n{title}\n{'=' * len(title)}", file=out)
 
 
@@ -169,7 +167,7 @@ def show_value(out: TextIO, number: int, title: str, value: Any) -> bool:
 
 def show_values(out: TextIO, examples: list[tuple[str, Any]] = EXAMPLES) -> int:
     """Print the values section; the number of values that do not round-trip."""
-    _heading(out, "Values in every format")
+    heading(out, "Values in every format")
     print(
         "Each value below is written in all four notations and as LC-B binary. The check line\n"
         "says whether each encoding decodes back to the value and converts to every other\n"
@@ -186,7 +184,7 @@ def show_translations(
     out: TextIO, title: str, answer: Callable[[str], str], instructions: list[tuple[str, str, str]] = INSTRUCTIONS
 ) -> int:
     """Print one instructions section answered by ``answer``; the number of wrong answers."""
-    _heading(out, f"Instructions answered by the {title}")
+    heading(out, f"Instructions answered by the {title}")
     failures = 0
     for instruction, source, target in instructions:
         try:
@@ -205,64 +203,6 @@ def show_translations(
     return failures
 
 
-#: Instructions for the mixture of experts section: the ones above and a few new ones.
-MOE_INSTRUCTIONS = [instruction for instruction, _, _ in INSTRUCTIONS] + [
-    'Convert to LC-R: {name: "HLX", tags: ["glyph", "runic"], version: 2}',
-    "Convert to LC-T: [3.5, -7, b\"ok\", &h_queue]",
-    "Parse LC-B: [{id:0x07,ok:T}]",
-    "What does 🜂 mean in LC-R?",
-    "Search for invoices",
-]
-
-
-def show_moe(out: TextIO, instructions: list[str] = MOE_INSTRUCTIONS) -> None:
-    """The mixture of experts answering instructions next to the reference answers: the
-    expert, latency and whether each answer matches. Model errors are shown, not failures;
-    without the [moe] extra or trained adapters the section says why it is skipped."""
-    _heading(out, "Instructions answered by the mixture of experts (hlx_moe)")
-    try:
-        from hlx_moe import HLXMoE
-        from hlx_moe.corpus import EXPERTS, default_root, instruction_of, load
-
-        moe = HLXMoE.load()
-    except HLXError as error:
-        print(f"  (skipped: {error})", file=out)
-        return
-    seen = set()
-    for expert in EXPERTS:
-        for split in ("train", "validation", "test"):
-            path = default_root() / expert / f"{split}.jsonl"
-            if path.exists():
-                seen.update(instruction_of(row) for row in load(path))
-    footprint = moe.footprint()
-    print(
-        f"  base {footprint['base']} ({footprint['quantization']}, {footprint['device']}), "
-        f"adapters {', '.join(footprint['adapters'])}; loaded in {moe.base.load_seconds:.1f} s",
-        file=out,
-    )
-    print(
-        "  constrained decoding"
-        + (", literals from each instruction's value" if footprint["source_literals"] else "")
-        + (", in its order" if footprint.get("literal_order") else ""),
-        file=out,
-    )
-    matches = 0
-    for instruction in instructions:
-        result = moe.query(instruction)
-        matches += bool(result.matches_reference)
-        novelty = "in the corpora" if instruction in seen else "not in the corpora"
-        mark = OK if result.matches_reference else FAIL
-        print(f"\n  {mark} {instruction}   ({novelty})", file=out)
-        print(f"      expert {result.expert} ({result.route_reason}), {result.latency_seconds:.2f} s, "
-              f"{'parses' if result.parses else 'free text' if result.parses is None else 'does not parse'}", file=out)
-        for line in result.answer.split("\n"):
-            print(f"      moe:       {line}", file=out)
-        if not result.matches_reference and result.reference is not None:
-            for line in result.reference.split("\n"):
-                print(f"      reference: {line}", file=out)
-    print(f"\n  {matches} of {len(instructions)} answers match the reference exactly", file=out)
-
-
 def main(out: TextIO | None = None) -> int:
     """Print the demo to ``out`` (default: stdout); 0 if every check passed, else 1."""
     out = sys.stdout if out is None else out
@@ -277,9 +217,10 @@ def main(out: TextIO | None = None) -> int:
     answer_failures = 0
     for title, answer in sources:
         answer_failures += show_translations(out, title, answer)
-    show_moe(out)
+    for section in plugins.load_all(plugins.DEMO_SECTIONS):
+        section(out)
 
-    _heading(out, "Summary")
+    heading(out, "Summary")
     count = len(EXAMPLES)
     print(
         f"  {OK if not value_failures else FAIL} {count - value_failures} of {count} values "

@@ -6,7 +6,7 @@ subclasses, whatever the input.
 
 from __future__ import annotations
 
-__all__ = ["HLXError", "ParseError", "EncodeError", "BackendUnavailable"]
+__all__ = ["HLXError", "ParseError", "EncodeError", "BackendUnavailable", "NotUnderstood"]
 
 
 class HLXError(ValueError):
@@ -77,3 +77,8 @@ class EncodeError(HLXError):
 
 class BackendUnavailable(HLXError):
     """A translation backend that cannot run here (for example, a missing extra)."""
+
+
+class NotUnderstood(HLXError):
+    """A request that is read no way, or two ways with different answers, or that a backend
+    does not answer: the message says what was understood and the closest canonical phrasing."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
@@ -25,32 +26,42 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
 from . import _lexical as lex
 from .errors import HLXError, ParseError
 from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, MAX_DEPTH, Contract, Handle
+from .registry import FORMAT_TITLES, FORMATS, get_format, normalize_format
 
-__all__ = ["FORMATS", "grammar_text", "normalize_format", "lark_parser", "parse_reference", "check_reference"]
+LexicalError = lex.LexicalError  # what decode_token raises for a token that breaks a data-model rule
 
-#: The four formats, by their names in this library, in detection-preference order.
-FORMATS = ("hlxl", "lc-t", "lc-r", "lc-b")
-FORMAT_TITLES = {"hlxl": "HLXL", "lc-t": "LC-T", "lc-r": "LC-R", "lc-b": "LC-B"}
-_GRAMMAR_FILES = {"hlxl": "hlxl.lark", "lc-t": "lct.lark", "lc-r": "lcr.lark", "lc-b": "lcb.lark"}
-_ALIASES = {
-    "hlxl": "hlxl",
-    "lc-t": "lc-t", "lct": "lc-t", "lc_t": "lc-t", "ascii": "lc-t",
-    "lc-r": "lc-r", "lcr": "lc-r", "lc_r": "lc-r", "runic": "lc-r",
-    "lc-b": "lc-b", "lcb": "lc-b", "lc_b": "lc-b",
-}  # fmt: skip
+__all__ = [
+    "FORMATS", "FORMAT_TITLES", "grammar_text", "normalize_format", "lark_parser", "parse_reference", "check_reference",
+    "decode_token", "LexicalError",
+]  # fmt: skip
 
 
-def normalize_format(name: str) -> str:
-    """``"LC-T"``, ``"lct"``, ``"lc_t"`` → ``"lc-t"``; an unknown name is an HLXError."""
-    key = name.strip().lower() if isinstance(name, str) else None
-    if key not in _ALIASES:
-        raise HLXError(f"unknown format {name!r}; expected one of: {', '.join(FORMATS)}")
-    return _ALIASES[key]
+_SHARED_TERMINALS = "common.lark"
+_IMPORT = re.compile(r"%import common \((?P<names>[A-Z_, ]+)\)\s*\Z")
 
 
 @functools.cache
 def _grammar_file_text(fmt: str) -> str:
-    return _grammar_folder().joinpath(_GRAMMAR_FILES[fmt]).read_text("utf-8")
+    """A format's grammar file with each ``%import common (...)`` line replaced by the lines
+    of ``common.lark`` that define those terminals: one self-contained text for Lark and
+    llguidance alike."""
+    text = _grammar_folder().joinpath(get_format(fmt).grammar_file).read_text("utf-8")
+    lines = []
+    for line in text.splitlines():
+        imported = _IMPORT.match(line)
+        if imported is None:
+            lines.append(line)
+            continue
+        for name in (name.strip() for name in imported.group("names").split(",")):
+            lines.append(_shared_terminals()[name])
+    return "\n".join(lines) + "\n"
+
+
+@functools.cache
+def _shared_terminals() -> dict[str, str]:
+    """``common.lark``'s terminal lines by name."""
+    text = _grammar_folder().joinpath(_SHARED_TERMINALS).read_text("utf-8")
+    return {line.split(":", 1)[0]: line for line in text.splitlines() if re.match(r"[A-Z_]+:", line)}
 
 
 def _grammar_folder() -> Any:
@@ -103,13 +114,6 @@ def _lark_parser(fmt: str, canonical: bool) -> Lark:
     )
 
 
-# Bare object keys that must be quoted in each format (their spelling means something else).
-_RESERVED_KEYS = {
-    "hlxl": frozenset({"null", "true", "false"}),
-    "lc-t": frozenset({"NULL", "TRUE", "FALSE", "C"}),
-    "lc-r": frozenset(),
-    "lc-b": frozenset({"T", "F", "_"}),
-}
 _HANDLE_PREFIX = {"hlxl": 3, "lc-t": 1, "lc-r": 1, "lc-b": 1}
 _CONSTANTS = {"NULL": None, "TRUE": True, "FALSE": False}
 
@@ -122,7 +126,7 @@ _TOKEN_NAMES = {
 }  # fmt: skip
 
 
-def _decode_token(token: Token, fmt: str) -> Any:
+def decode_token(token: Token, fmt: str) -> Any:
     kind = token.type
     text = token.value
     if kind in _CONSTANTS:
@@ -144,7 +148,7 @@ def _decode_token(token: Token, fmt: str) -> Any:
 
 def _decode_key(token: Token, fmt: str) -> str:
     if token.type == "NAME":
-        if token.value in _RESERVED_KEYS[fmt]:
+        if token.value in get_format(fmt).reserved_keys:
             raise lex.LexicalError(f"the key {token.value!r} must be quoted in {FORMAT_TITLES[fmt]}")
         return token.value
     return lex.unquote_string(token.value)
@@ -374,7 +378,7 @@ def _build_value(root: Tree | Token, fmt: str, text: str) -> Any:
 
     def leaf(token: Token) -> Any:
         try:
-            return _decode_token(token, fmt)
+            return decode_token(token, fmt)
         except lex.LexicalError as error:
             raise fail(token.start_pos + error.offset, error.reason) from None
         except HLXError as error:  # a Handle whose name is not an identifier

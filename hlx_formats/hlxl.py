@@ -9,6 +9,7 @@ from . import _lexical as lex
 from ._encoder import Spelling, encode
 from ._fast import FastParser, Reject, check_depth, decode_text, index_value, new_field_index, skip_whitespace
 from .grammar import text_input
+from .registry import get_format, register_codec
 from .model import CONTRACT_ID_MAX, MAX_DEPTH
 
 __all__ = ["to_hlxl", "from_hlxl"]
@@ -27,7 +28,7 @@ SPELLING = Spelling(
     object_close="}",
     separator=", ",
     pair_separator=": ",
-    reserved_keys=frozenset({"null", "true", "false"}),
+    reserved_keys=get_format("hlxl").reserved_keys,
     contract_open="{{{}: {{",
     field_open="@{}: ",
     field_separator=", ",
@@ -117,3 +118,6 @@ class _FastHLXL(FastParser):
             raise Reject
         self.pos = end.end()
         return self.contract(contract_id, fields)
+
+
+register_codec("hlxl", spelling=SPELLING, encode=to_hlxl, decode=from_hlxl, fast_parser=_FastHLXL)

@@ -12,15 +12,15 @@ from typing import Any
 
 from . import facts
 from .errors import HLXError, ParseError
+from .formats import DECODERS, ENCODERS, detect_value
 from .grammar import FORMAT_TITLES, FORMATS, normalize_format
 from .lcr import GLYPHS, LEGACY_GLYPHS
 from .model import Contract, Handle
 
 __all__ = [
-    "Instruction", "Form", "FORMS", "parse_instruction", "answer", "route", "render", "instruction_for", "EXPERT_NAMES",
+    "Instruction", "Form", "FORMS", "parse_instruction", "answer", "route", "render", "instruction_for",
 ]
 
-EXPERT_NAMES = ("coordinator", "ascii", "runic")
 _FORMAT_WORD = r"(?:LC-R|LC-T|LC-B|HLXL)"
 
 
@@ -113,6 +113,26 @@ FORMS: tuple[Form, ...] = (
 
 #: The order of the lines of an all-formats answer.
 ALL_FORMATS_ORDER = ("hlxl", "lc-r", "lc-t", "lc-b")
+
+
+def join_labelled(formats: tuple[str, ...], texts: list[str]) -> str:
+    """A labelled answer: one ``TITLE: text`` line per format, in order."""
+    return "\n".join(f"{FORMAT_TITLES[fmt]}: {text}" for fmt, text in zip(formats, texts))
+
+
+def split_labelled(answer: str, formats: tuple[str, ...]) -> list[str] | None:
+    """The texts of a labelled answer for ``formats`` (in that order); None if ``answer`` is
+    not one (other labels, another order, another number of lines)."""
+    lines = answer.split("\n")
+    if len(lines) != len(formats):
+        return None
+    texts = []
+    for fmt, line in zip(formats, lines):
+        label = f"{FORMAT_TITLES[fmt]}: "
+        if not line.startswith(label):
+            return None
+        texts.append(line[len(label) :])
+    return texts
 
 _WRAPPER_START, _WRAPPER_END = "### Instruction:", "### Response:"
 
@@ -295,9 +315,7 @@ def _glyph_for(name: str) -> str:
 def _text_answer(instruction: Instruction) -> str:
     task, params = instruction.form.task, instruction.params
     if task == "routing":
-        from .requests import parse_request
-
-        expert, reason = route(parse_request(params["instruction"]).instruction)
+        expert, reason = route(parse_instruction(params["instruction"]))
         return f"{expert}: {reason}"
     if task == "glyph_meaning":
         glyph = params["glyph"]
@@ -315,8 +333,6 @@ def _text_answer(instruction: Instruction) -> str:
     if task in ("validate", "validate_any"):
         return _validation(instruction)
     if task == "explain":
-        from .api import DECODERS
-
         value = DECODERS[instruction.source_format](instruction.value_text)  # type: ignore[index]
         return f"This {FORMAT_TITLES[instruction.source_format]} value is {facts.explanation(value)}."  # type: ignore[index]
     fmt = normalize_format(params["format"])
@@ -328,8 +344,6 @@ def _text_answer(instruction: Instruction) -> str:
 
 def _validation(instruction: Instruction) -> str:
     """``Valid <F>: <summary>`` or ``Invalid <F>: <where and why it fails>``."""
-    from .api import DECODERS, detect_value
-
     value_text = instruction.value_text or ""
     try:
         if instruction.source_format is None:
@@ -347,8 +361,6 @@ _UNREAD = object()
 def answer(instruction: Instruction | str, *, value: Any = _UNREAD) -> str:
     """The reference answer to an instruction; ``value``: its value, already read from
     its value text (so that it is not read twice)."""
-    from .api import DECODERS, ENCODERS  # api imports this module
-
     if not isinstance(instruction, Instruction):
         instruction = parse_instruction(instruction)
     if instruction.form.task in ("intent", "intent_format"):
@@ -358,7 +370,7 @@ def answer(instruction: Instruction | str, *, value: Any = _UNREAD) -> str:
     if value is _UNREAD:
         value = DECODERS[instruction.source_format](instruction.value_text)  # type: ignore[index]
     if instruction.target_format in ("all", "many"):
-        return "\n".join(f"{FORMAT_TITLES[fmt]}: {ENCODERS[fmt](value)}" for fmt in instruction.targets)
+        return join_labelled(instruction.targets, [ENCODERS[fmt](value) for fmt in instruction.targets])
     return instruction.prefix + ENCODERS[instruction.target_format](value)
 
 

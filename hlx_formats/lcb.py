@@ -15,6 +15,7 @@ from ._encoder import _ARRAY, _CONTRACT, _OBJECT, Spelling, at_path, encode, pla
 from ._fast import FastParser, Reject, check_depth, decode_text, index_value, new_field_index, skip_whitespace
 from .errors import EncodeError, HLXError, ParseError
 from .grammar import text_input
+from .registry import get_format, register_codec
 from .model import CONTRACT_ID_MAX, IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of, safe_repr
 
 __all__ = ["to_lcb", "from_lcb", "to_lcb_text"]
@@ -406,7 +407,7 @@ _TEXT = Spelling(
     object_close="}",
     separator=",",
     pair_separator=":",
-    reserved_keys=frozenset({"T", "F", "_"}),
+    reserved_keys=get_format("lc-b").reserved_keys,
     contract_open="[{}",
     field_open="|{}:",
     field_separator="",
@@ -523,3 +524,6 @@ class _FastLCBText(FastParser):
             index = new_field_index(match.group(1), seen)
             fields.append((index, self.value(depth)))
             pos = self.pos
+
+
+register_codec("lc-b", spelling=_TEXT, encode=to_lcb_text, decode=from_lcb, fast_parser=_FastLCBText)

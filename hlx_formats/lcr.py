@@ -9,6 +9,7 @@ from . import _lexical as lex
 from ._encoder import Spelling, encode
 from ._fast import FastParser, Reject, check_depth, decode_text, new_field_index
 from .grammar import text_input
+from .registry import get_format, register_codec
 from .model import MAX_DEPTH
 
 __all__ = ["to_lcr", "from_lcr", "GLYPHS", "LEGACY_GLYPHS"]
@@ -45,7 +46,7 @@ SPELLING = Spelling(
     object_close="◆",
     separator=", ",
     pair_separator=": ",
-    reserved_keys=frozenset(),
+    reserved_keys=get_format("lc-r").reserved_keys,
     contract_open="🜊{}",
     field_open="🜁{} ",
     field_separator="",
@@ -131,3 +132,6 @@ class _FastLCR(FastParser):
                 raise Reject  # the digits may go on: the index is not complete yet
             self.pos = match.end()
             fields.append((new_field_index(match.group(1), seen), self.value(depth)))
+
+
+register_codec("lc-r", spelling=SPELLING, encode=to_lcr, decode=from_lcr, fast_parser=_FastLCR)

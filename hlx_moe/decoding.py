@@ -24,6 +24,7 @@ from typing import Any
 from hlx_formats import repeats_key
 from hlx_formats.errors import HLXError
 from hlx_formats.grammar import FORMAT_TITLES, grammar_text
+from hlx_formats.instructions import ALL_FORMATS_ORDER
 
 from hlx_formats.model import MAX_DEPTH
 
@@ -39,7 +40,6 @@ def _quote(text: str) -> str:
     return json.dumps(text)
 
 
-_ALL_FORMATS_ORDER = ("hlxl", "lc-r", "lc-t", "lc-b")  # the order of an all-formats answer
 
 
 @functools.lru_cache(maxsize=256)
@@ -49,11 +49,11 @@ def answer_grammar(target: str, prefix: str = "", literals: SourceLiterals | Non
     those it holds (:func:`hlx_moe.source_literals.restrict_literals`)."""
     if target == "all":
         parts = []
-        for position, fmt in enumerate(_ALL_FORMATS_ORDER):
+        for position, fmt in enumerate(ALL_FORMATS_ORDER):
             label = ("\n" if position else "") + f"{FORMAT_TITLES[fmt]}: "
             parts.append(f"{_quote(label)} @{_SUBGRAMMAR[fmt]}")
         top = "start: " + " ".join(parts) + "\n"
-        formats = _ALL_FORMATS_ORDER
+        formats = ALL_FORMATS_ORDER
     else:
         top = "start: " + (f"{_quote(prefix)} " if prefix else "") + f"@{_SUBGRAMMAR[target]}\n"
         formats = (target,)
@@ -92,7 +92,7 @@ class AnswerConstraint:
         lines = text.split("\n")
         values = []
         for number, line in enumerate(lines):
-            for fmt in _ALL_FORMATS_ORDER:
+            for fmt in ALL_FORMATS_ORDER:
                 label = f"{FORMAT_TITLES[fmt]}: "
                 if line.startswith(label):
                     values.append((fmt, line[len(label) :], number == len(lines) - 1))
@@ -129,7 +129,8 @@ class Generation:
     # "eos": the model ended; "grammar": the grammar was complete; "max_tokens": an
     # unconstrained answer ran out of tokens; "budget": a constrained one did and was closed
     # by the finishing pieces; "repeat": every token the grammar allowed would have repeated
-    # a key, and the finishing pieces closed the answer.
+    # a key, and the finishing pieces closed the answer; "loop": free text started to repeat
+    # itself (a line it wrote, or a run of tokens three times) and was cut before the repeat.
     stop_reason: str
     mask_seconds: float = 0.0  # time spent computing grammar masks and checking repeats
     # A beam search's finished answers, distinct texts, best first, each with its summed
@@ -156,6 +157,9 @@ _MAX_CANDIDATES = 64  # tokens tried at one step before the answer is handed to 
 # containers without end; past this many the order is given up.
 _ORDER_STEERS = 16
 MAX_BEAMS = 16  # the widest beam search Decoder.generate accepts
+
+
+_LOOP_MIN_SPAN, _LOOP_MAX_SPAN = 4, 48  # tokens of a run that free text repeats when it loops
 
 
 def check_num_beams(num_beams: Any) -> int:
@@ -299,6 +303,11 @@ class Decoder:
                     break
                 generated.append(token)
                 pending = [token]
+                if matcher is None:
+                    loop = self._loop_start(generated)
+                    if loop is not None:
+                        generated, stop_reason = generated[:loop], "loop"
+                        break
                 if matcher is not None:
                     mask_started = time.perf_counter()
                     matcher.consume_token(token)
@@ -318,6 +327,28 @@ class Decoder:
             self._text(generated), len(prompt_ids), len(generated), time.perf_counter() - started,
             matcher is not None, stop_reason, mask_seconds,
         )  # fmt: skip
+
+    def _loop_start(self, tokens: list[int]) -> int | None:
+        """Where free text that has started to loop should end: before a line it already
+        wrote, or after the first copy of a run of at least ``_LOOP_MIN_SPAN`` tokens written
+        three times in a row; None while it does not loop. (A grammar bounds a format answer;
+        free text has only this, the end of the answer and the token budget.)"""
+        count = len(tokens)
+        for span in range(_LOOP_MIN_SPAN, min(_LOOP_MAX_SPAN, count // 3) + 1):
+            last = tokens[count - span :]
+            if tokens[count - 2 * span : count - span] == last and tokens[count - 3 * span : count - 2 * span] == last:
+                return count - 2 * span
+        text = self._text(tokens)
+        if not text.endswith("\n"):
+            return None
+        lines = text.split("\n")[:-1]
+        if len(lines) < 2 or not lines[-1].strip() or lines[-1] not in lines[:-1]:
+            return None
+        keep = "\n".join(lines[:-1])
+        for cut in range(count, -1, -1):  # the longest token prefix that decodes to what is kept
+            if self._text(tokens[:cut]).rstrip("\n") == keep:
+                return cut
+        return None
 
     def beam_search(
         self,

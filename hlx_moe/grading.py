@@ -8,7 +8,8 @@ from typing import Any
 from hlx_formats.api import DECODERS
 from hlx_formats.errors import HLXError
 from hlx_formats.grammar import FORMAT_TITLES
-from hlx_formats.instructions import Instruction, answer, parse_instruction
+from hlx_formats.instructions import Instruction, answer, split_labelled
+from hlx_formats.requests import parse_request
 from hlx_formats.model import Contract, kind_of, values_equal
 
 __all__ = ["Grade", "grade", "same_shape", "wrong_scalars"]
@@ -45,14 +46,13 @@ class Grade:
 def _read_answer(text: str, instruction: Instruction) -> Any:
     """The value(s) an answer spells, in the instruction's target format (lenient parse)."""
     target = instruction.target_format
-    if target == "all":
-        lines = text.split("\n")
-        labels = [f"{FORMAT_TITLES[fmt]}: " for fmt in ("hlxl", "lc-r", "lc-t", "lc-b")]
-        if len(lines) != 4 or not all(line.startswith(label) for line, label in zip(lines, labels)):
-            raise HLXError("an all-formats answer is four lines: HLXL:, LC-R:, LC-T:, LC-B:")
-        return [
-            _reference_read(line[len(label) :], fmt) for line, label, fmt in zip(lines, labels, ("hlxl", "lc-r", "lc-t", "lc-b"))
-        ]
+    if target in ("all", "many"):
+        formats = instruction.targets
+        texts = split_labelled(text, formats)
+        if texts is None:
+            labels = ", ".join(f"{FORMAT_TITLES[fmt]}:" for fmt in formats)
+            raise HLXError(f"this answer is {len(formats)} lines, labelled in this order: {labels}")
+        return [_reference_read(line, fmt) for line, fmt in zip(texts, formats)]
     if instruction.prefix:
         if not text.startswith(instruction.prefix):
             raise HLXError(f"the answer must start with {instruction.prefix!r}")
@@ -98,9 +98,10 @@ def wrong_scalars(a: Any, b: Any) -> list[str] | None:
 
 
 def grade(instruction: str | Instruction, answer_text: str) -> Grade:
-    """Grade ``answer_text`` as an answer to ``instruction`` (any model's output)."""
+    """Grade ``answer_text`` as an answer to ``instruction`` (any model's output): an
+    ``Instruction``, or any request ``hlx_formats.parse_request`` reads."""
     try:
-        parsed = instruction if isinstance(instruction, Instruction) else parse_instruction(instruction)
+        parsed = instruction if isinstance(instruction, Instruction) else parse_request(instruction).instruction
         reference = answer(parsed)
     except HLXError:
         return Grade(False, False, None, None, "no reference answer: not a known instruction (or its value is invalid)")

@@ -12,6 +12,7 @@ without running a model, and the grammar of the answer's format constrains decod
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import resource
@@ -21,9 +22,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from hlx_formats.errors import BackendUnavailable, HLXError
+from hlx_formats.errors import NotUnderstood, BackendUnavailable, HLXError
 
-from .base import EMBEDDED_BASE, LoadedBase, _require, load_base
+from .base import EMBEDDED_BASE, LoadedBase, _require, load_base, logger, quiet_dependencies
 from .cards import read_training_report
 from .corpus import EXPERTS, prompt_of
 from .decoding import AnswerConstraint, Decoder, Generation, check_num_beams
@@ -195,12 +196,13 @@ class HLXMoE:
         reports = _training_reports(folders)
         before = _resident_bytes()
         base = base or cls._trained_base(reports)
-        loaded = load_base(base, quantization, device)
-        base_bytes = _resident_bytes() - before
-        glyphs = GlyphTokens.for_adapters(loaded, folders)
-        model = None
-        for expert in EXPERTS:
-            model = _load_adapter(model or loaded.model, folders[expert], expert)
+        with quiet_dependencies():
+            loaded = load_base(base, quantization, device)
+            base_bytes = _resident_bytes() - before
+            glyphs = GlyphTokens.for_adapters(loaded, folders)
+            model = None
+            for expert in EXPERTS:
+                model = _load_adapter(model or loaded.model, folders[expert], expert)
         model.eval()
         lean_layers = install_lean_lora_forward(model)
         memory = {
@@ -218,6 +220,11 @@ class HLXMoE:
         mixture.round_trip = round_trip
         mixture.source_literals = source_literals
         mixture.literal_order = literal_order
+        logger.info(
+            "loaded the mixture: base %s (%s, %s), adapters %s from %s, in %.1f s",
+            loaded.name, loaded.quantization, loaded.device, ", ".join(EXPERTS),
+            os.path.commonpath([str(path) for path in folders.values()]), loaded.load_seconds,
+        )  # fmt: skip
         return mixture
 
     @staticmethod
@@ -285,7 +292,11 @@ class HLXMoE:
         nothing is restricted where the router reads no value). ``literal_order`` (default:
         the mixture's, True) steers a constrained answer to write those literals and keys in
         the order the value writes them, one for one (:class:`LiteralOrder`), for as long as
-        the model can keep to it."""
+        the model can keep to it.
+
+        A request is read with ``hlx_formats.parse_request``: one it does not read (or reads
+        two ways), or whose task the experts were not trained on, raises ``NotUnderstood``
+        (an HLXError that says why); one whose value does not parse raises its ParseError."""
         check_request(instruction)
         num_beams = check_num_beams(self.num_beams if num_beams is None else num_beams)
         round_trip = self.round_trip if round_trip is None else round_trip
@@ -296,6 +307,9 @@ class HLXMoE:
         _check_flag("literal_order", literal_order)
         decision = route_instruction(instruction)
         parsed = decision.instruction
+        if parsed is None:
+            # Nothing to answer it with that could be checked: say so rather than free text.
+            raise NotUnderstood(f"the mixture does not answer {instruction.strip()[:60]!r}: {decision.reason}")
         constraint = None
         if constrained and parsed is not None and parsed.answers_in_format:
             literals = order = None
@@ -307,7 +321,7 @@ class HLXMoE:
         text = parsed.text if parsed is not None else instruction.strip()
         if max_new_tokens is None:
             max_new_tokens = self._token_budget(parsed, self.decoders[decision.expert])
-        with self._lock:
+        with self._lock, quiet_dependencies():
             self.activate(decision.expert)
             generation = self.decoders[decision.expert].generate(
                 prompt_of(text), constraint=constraint, max_new_tokens=max_new_tokens, num_beams=num_beams,
@@ -425,6 +439,37 @@ def check_request(text: Any) -> str:
         if found:
             raise HLXError(f"the request has a lone surrogate U+{ord(found.group()):04X} at index {found.start()}")
     return text
+
+
+def adapter_metadata(adapters: str | Path | dict[str, str | Path] | None = None) -> dict[str, Any]:
+    """What the mixture's adapters say of themselves (the base they name, and for each
+    expert its folder, LoRA rank and alpha, target modules, weight file size, training steps,
+    token additions, final validation loss and corpus hash), read from their files without
+    loading any weights; ``adapters`` is found as :meth:`HLXMoE.load` finds it."""
+    folders = HLXMoE._adapter_folders(adapters)
+    reports = _training_reports(folders)
+    experts: dict[str, Any] = {}
+    for expert, folder in folders.items():
+        try:
+            config = json.loads((folder / "adapter_config.json").read_text("utf-8"))
+        except (OSError, ValueError) as error:
+            raise HLXError(f"{folder / 'adapter_config.json'}: unreadable ({error})") from None
+        report = reports.get(expert, {})
+        preset = report.get("preset") or {}
+        weights = folder / "adapter_model.safetensors"
+        experts[expert] = {
+            "folder": str(folder),
+            "r": config.get("r"),
+            "lora_alpha": config.get("lora_alpha"),
+            "target_modules": sorted(config.get("target_modules") or []),
+            "weights_bytes": weights.stat().st_size if weights.exists() else None,
+            "steps": report.get("steps"),
+            "glyph_tokens": bool(preset.get("glyph_tokens")),
+            "hex_digit_tokens": bool(preset.get("hex_digit_tokens")),
+            "final_validation_loss": report.get("final_validation_loss"),
+            "corpus_sha256": report.get("corpus_sha256"),
+        }
+    return {"base": HLXMoE._trained_base(reports), "adapters": experts}
 
 
 def _training_reports(folders: dict[str, Path]) -> dict[str, dict[str, Any]]:

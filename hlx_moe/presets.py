@@ -52,6 +52,9 @@ class Preset:
     max_length: int = 512  # tokens of prompt plus answer; longer examples are dropped
     length_bucketing: bool = True  # batches of similar length: little padding
     curriculum: str = "none"  # "depth": each pass from shallow to deep values (hlx_moe.curriculum)
+    # the expert's rows of corpora/requests/train.jsonl (request phrasings answered directly)
+    # added to its training split, when that file exists
+    request_phrasings: bool = True
     # Bookkeeping
     logging_steps: int = 10
     eval_steps: int = 200

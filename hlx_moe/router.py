@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hlx_formats.errors import HLXError
+from hlx_formats.errors import HLXError, ParseError
+from hlx_formats.formats import decode_as
 from hlx_formats.instructions import Instruction, route
 from hlx_formats.requests import parse_request
 
@@ -30,13 +31,18 @@ LEARNED_TASKS = frozenset({
 def route_instruction(text: str) -> Route:
     """Route by the instruction's formats (LC-R: runic, LC-T: ascii, everything else:
     coordinator). A request the request description reads (``hlx_formats.parse_request``)
-    is routed as its canonical instruction, when that is a task the experts learned. Any
-    other text goes to the coordinator as free text."""
+    is routed as its canonical instruction when that is a task the experts learned; any
+    other text gets no instruction (``None``) and why in ``reason``. A request whose value
+    does not parse raises its ParseError."""
     try:
         parsed = parse_request(text).instruction
-    except HLXError:
-        return Route("coordinator", "not a known instruction form; the coordinator answers free text", None)
+    except ParseError:
+        raise  # a request whose value does not parse is refused, as the reference refuses it
+    except HLXError as error:
+        return Route("coordinator", str(error).split("\n")[0], None)
+    if parsed.value_text is not None and parsed.source_format is not None:
+        decode_as(parsed.value_text, parsed.source_format)  # ParseError: refused, as the reference refuses it
     if parsed.form.task not in LEARNED_TASKS:
-        return Route("coordinator", f"a {parsed.form.task} request, which the experts are not trained for; the coordinator answers free text", None)
+        return Route("coordinator", f"a {parsed.form.task} request, which the experts are not trained for (the reference answers it)", None)
     expert, reason = route(parsed)
     return Route(expert, reason, parsed)

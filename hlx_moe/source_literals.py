@@ -41,11 +41,10 @@ from typing import Any
 
 from lark import Token
 
-from hlx_formats import hlxl, lcb, lcr, lct
-from hlx_formats._encoder import _key, encode
-from hlx_formats._lexical import LexicalError
+from hlx_formats.formats import encode_key, encode_member
+from hlx_formats.registry import get_format
 from hlx_formats.errors import HLXError
-from hlx_formats.grammar import _decode_token, lark_parser
+from hlx_formats.grammar import LexicalError, decode_token, lark_parser
 from hlx_formats.model import Handle
 
 __all__ = ["SourceLiterals", "LiteralOrder", "literals_in", "literals_in_order", "open_containers", "integers_in", "restrict_literals", "spelling", "key_spelling"]
@@ -70,7 +69,6 @@ _VALUE_RULE = {"hlxl": "?value:", "lc-t": "?value:", "lc-r": "?value:", "lc-b": 
 _VALUE_ALTERNATIVE = {"integers": "INT", "floats": "FLOAT", "strings": "STRING", "byte_strings": "BYTES", "handles": "HANDLE"}
 _KEY_RULE = "?key:"
 # How each format's encoder writes a value inside another (LC-B's text notation unframed).
-_SPELLINGS = {"hlxl": hlxl.SPELLING, "lc-t": lct.SPELLING, "lc-r": lcr.SPELLING, "lc-b": lcb._TEXT}
 
 
 @dataclass(frozen=True)
@@ -137,7 +135,7 @@ def literals_in(value_text: str, source_format: str) -> SourceLiterals:
             found[kind].add(text)
             continue
         try:
-            value = _decode_token(Token(kind, text), source_format)
+            value = decode_token(Token(kind, text), source_format)
         except LexicalError:
             continue
         found[kind].add(spelling(value, "hlxl") if kind == "FLOAT" else value.name if kind == "HANDLE" else value)
@@ -153,12 +151,12 @@ def literals_in(value_text: str, source_format: str) -> SourceLiterals:
 
 def spelling(value: int | float | str | bytes | Handle, fmt: str) -> str:
     """``value`` as the canonical grammar of ``fmt`` spells it inside a value."""
-    return encode(value, _SPELLINGS[fmt])
+    return encode_member(value, fmt)
 
 
 def key_spelling(key: str, fmt: str) -> str:
     """``key`` as ``fmt`` writes an object key: bare, or quoted where it must be."""
-    return _key(key, _SPELLINGS[fmt])
+    return encode_key(key, fmt)
 
 
 def _line(lines: list[str], fmt: str, start: str) -> int:
@@ -468,7 +466,7 @@ def _literal_value(kind: str, text: str, fmt: str) -> Literal:
         if not _SMALLEST <= number <= _LARGEST:
             raise ValueError(text)
         return ("integer", number)
-    value = _decode_token(Token(_TOKEN_KINDS[kind], text), fmt)
+    value = decode_token(Token(_TOKEN_KINDS[kind], text), fmt)
     if kind == "float":
         return ("float", spelling(value, "hlxl"))
     return (kind, value.name if kind == "handle" else value)

@@ -296,6 +296,9 @@ def train_expert(
         )  # fmt: skip
 
     train_rows = load(corpus_dir / expert / "train.jsonl")
+    phrasings = corpus_dir / "requests" / "train.jsonl"
+    if settings.request_phrasings and phrasings.exists():
+        train_rows += [row for row in load(phrasings) if row["expert"] == expert and not row["held_out_phrasing"]]
     validation_rows = load(corpus_dir / expert / "validation.jsonl")[: settings.eval_examples]
     train_set = tokenize_rows(train_rows, tokenizer, settings.max_length, hex_digits=settings.hex_digit_tokens)
     validation_set = tokenize_rows(validation_rows, tokenizer, settings.max_length, hex_digits=settings.hex_digit_tokens)
@@ -381,6 +384,9 @@ def train_expert(
         "base_quantization": loaded.quantization,
         "preset": settings.as_dict(),
         "corpus_sha256": corpus_hash(corpus_dir, expert),
+        "request_phrasings_sha256": (
+            hashlib.sha256(phrasings.read_bytes()).hexdigest() if settings.request_phrasings and phrasings.exists() else None
+        ),
         "train_examples": len(train_set),
         "validation_examples": len(validation_set),
         "steps": trainer.state.global_step,

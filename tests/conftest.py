@@ -2,13 +2,13 @@
 
 Hypothesis profiles (choose with ``HYPOTHESIS_PROFILE=...``):
 
-* ``default``: moderate example counts, sized so that the whole suite runs in well under
-  three minutes on two cores;
+* ``default``: moderate example counts (the suite's property tests in about a minute on two
+  cores; the model tests take most of ``make test``'s time);
 * ``thorough``: ten times as many examples, for a long run before a release;
 * ``ci``: like ``default`` but derandomized, so that a CI failure reproduces.
 
 Tests that set their own ``max_examples`` scale it by the profile's ``max_examples / 100``
-(``settings.default.max_examples`` is the loaded profile's count).
+with ``hlx_formats.strategies.examples``.
 """
 
 from __future__ import annotations

@@ -25,12 +25,8 @@ from hlx_formats import (
     to_lct,
     values_equal,
 )
-from hlx_formats.strategies import values
+from hlx_formats.strategies import examples, values
 
-
-def examples(count: int) -> int:
-    """``count`` scaled by the loaded Hypothesis profile (see conftest.py)."""
-    return max(1, count * settings.default.max_examples // 100)
 
 
 DECODERS = {"hlxl": from_hlxl, "lc-t": from_lct, "lc-r": from_lcr, "lc-b": from_lcb}

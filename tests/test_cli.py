@@ -282,9 +282,9 @@ MOE_HEADING = "Instructions answered by the mixture of experts"
 
 
 def test_demo(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "demo")
+    code, full, err = run(capsys, "demo")
     assert code == 0 and "Traceback" not in err
-    out = out.split(MOE_HEADING)[0]  # the models' section may hold wrong answers: it is data
+    out = full.split(MOE_HEADING)[0]  # the models' section may hold wrong answers: it is data
     for label in ("HLXL", "LC-T", "LC-R", "LC-B text", "LC-B binary"):
         assert out.count(f"     {label} ") == len(demo.EXAMPLES)
     assert out.count("✓ round trip ok") == len(demo.EXAMPLES)
@@ -298,9 +298,18 @@ def test_demo(capsys: pytest.CaptureFixture[str]) -> None:
     for instruction, _, _ in demo.INSTRUCTIONS:
         assert f"✓ {instruction}" in out
     assert "HLXL: {14: {@0: 42}}" in out
+    assert MOE_HEADING in full  # the section hlx_moe adds through the hlx.demo entry point
 
 
-def test_demo_checks_are_computed(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def core_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo without the sections other packages add (the mixture's is tested once, in
+    test_demo, and with the stand-in model in test_moe.py)."""
+    load_all = demo.plugins.load_all
+    monkeypatch.setattr(demo.plugins, "load_all", lambda group: [] if group == demo.plugins.DEMO_SECTIONS else load_all(group))
+
+
+def test_demo_checks_are_computed(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, core_demo: None) -> None:
     real = demo.decode_as
 
     def broken(data: str | bytes, fmt: str) -> object:
@@ -314,14 +323,15 @@ def test_demo_checks_are_computed(capsys: pytest.CaptureFixture[str], monkeypatc
     assert out.count("✓ round trip ok") == len(demo.EXAMPLES) - 1
 
 
-def test_demo_sections_per_source(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_sections_per_source(monkeypatch: pytest.MonkeyPatch, core_demo: None) -> None:
     # One more source (as a later MoE section will be) gives one more checked section.
     original = demo.translation_sources
     monkeypatch.setattr(demo, "translation_sources", lambda: [*original(), ("always wrong", lambda _: "NULL")])
     out = io.StringIO()
     assert demo.main(out) == 1
     full = out.getvalue()
-    text = full.split(MOE_HEADING)[0]
+    text = full.split("\nSummary\n")[0]
+    assert MOE_HEADING not in full  # no section from other packages here (core_demo)
     assert "Instructions answered by the reference codecs" in text
     assert "Instructions answered by the always wrong" in text
     assert text.count("\n  ✗ ") == len(demo.INSTRUCTIONS)

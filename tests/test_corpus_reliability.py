@@ -1,9 +1,4 @@
-"""Corpus files: a damaged line is an HLXError naming the file and line; writes are atomic.
-
-DISABLED until hlx_moe/corpus.py applies issue 29's changes (its owner enables this file by
-deleting ``pytestmark``): ``load`` raises HLXError("<file>:<line>: ...") for a line that is not
-a JSON object, and ``write`` / ``write_token_stats`` write through ``hlx_formats._atomic``.
-"""
+"""Corpus files: a damaged line is an HLXError naming the file and line; writes are atomic."""
 
 from __future__ import annotations
 
@@ -11,9 +6,6 @@ import pytest
 
 from hlx_formats import HLXError
 from hlx_moe import corpus
-
-pytestmark = pytest.mark.skip(reason="enable when hlx_moe/corpus.py has issue 29's load/write changes")
-
 
 def test_a_truncated_corpus_file_names_its_file_and_line(tmp_path):
     path = tmp_path / "train.jsonl"

@@ -27,12 +27,8 @@ from hlx_formats import (
     to_lct,
     translate,
 )
-from hlx_formats.strategies import values
+from hlx_formats.strategies import examples, values
 
-
-def examples(count: int) -> int:
-    """``count`` scaled by the loaded Hypothesis profile (see conftest.py)."""
-    return max(1, count * settings.default.max_examples // 100)
 
 
 # --- detect_format ---------------------------------------------------------------------------

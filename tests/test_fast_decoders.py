@@ -20,15 +20,11 @@ from hlx_formats.lcb import _FastLCBText
 from hlx_formats.lcr import _FastLCR
 from hlx_formats.lct import _FastLCT
 from hlx_formats.model import MAX_DEPTH
-from hlx_formats.strategies import values
+from hlx_formats.strategies import examples, values
 
 FAST = {"hlxl": _FastHLXL, "lc-t": _FastLCT, "lc-r": _FastLCR, "lc-b": _FastLCBText}
 PUBLIC = {"hlxl": from_hlxl, "lc-t": from_lct, "lc-r": from_lcr, "lc-b": from_lcb}
 FORMATS = tuple(FAST)
-
-
-def examples(count: int) -> int:
-    return max(1, count * settings.default.max_examples // 100)
 
 
 def agree(fmt: str, text: str) -> None:

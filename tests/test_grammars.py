@@ -30,12 +30,8 @@ from hlx_formats import (
 )
 from hlx_formats import hlxl, lcb, lcr, lct
 from hlx_formats.grammar import lark_parser, parse_reference
-from hlx_formats.strategies import values
+from hlx_formats.strategies import examples, values
 
-
-def examples(count: int) -> int:
-    """``count`` scaled by the loaded Hypothesis profile (see conftest.py)."""
-    return max(1, count * settings.default.max_examples // 100)
 
 
 ENCODERS = {"hlxl": to_hlxl, "lc-t": to_lct, "lc-r": to_lcr, "lc-b": to_lcb_text}

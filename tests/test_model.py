@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import hlx_formats
+from hlx_formats.strategies import examples
 from hlx_formats import (
     MAX_DEPTH,
     Contract,
@@ -27,10 +28,6 @@ from hlx_formats import (
 )
 from hlx_formats import strategies as hs
 
-
-def examples(count: int) -> int:
-    """``count`` scaled by the loaded Hypothesis profile (see conftest.py)."""
-    return max(1, count * settings.default.max_examples // 100)
 
 
 # --- Handle --------------------------------------------------------------------------

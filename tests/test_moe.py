@@ -23,7 +23,7 @@ pytest.importorskip("transformers")
 pytest.importorskip("peft")
 pytest.importorskip("llguidance")
 
-from hlx_formats import HLXError, translate  # noqa: E402
+from hlx_formats import HLXError, NotUnderstood, translate  # noqa: E402
 from hlx_formats.api import ENCODERS  # noqa: E402
 from hlx_formats.strategies import values  # noqa: E402
 from hlx_formats.grammar import parse_reference  # noqa: E402
@@ -138,6 +138,8 @@ def test_training_writes_a_standard_adapter_and_report(adapters: Path, small_cor
         for key in ("preset", "base", "corpus_sha256", "steps", "train_seconds", "tokens_per_second", "final_train_loss", "final_validation_loss"):
             assert key in report, key
         assert report["corpus_sha256"] == corpus_hash(small_corpus, expert)
+        phrasings = (small_corpus / "requests" / "train.jsonl").read_bytes()  # taught with the expert's own rows
+        assert report["request_phrasings_sha256"] == __import__("hashlib").sha256(phrasings).hexdigest()
         assert report["tokens_seen"] > 0 and report["final_validation_loss"] > 0
         assert "base_model:" in (folder / "README.md").read_text()
 
@@ -368,18 +370,40 @@ def test_lean_lora_forward_matches_peft(mixture: HLXMoE) -> None:
         assert torch.allclose(lean_base_only, base_only, atol=1e-5)
 
 
+def test_demo_section_answers_through_the_mixture(mixture: HLXMoE) -> None:
+    import io
+
+    from hlx_moe.demo import show_moe
+
+    out = io.StringIO()
+    show_moe(out, ["Convert to LC-R: [1, 2]", "What does 🜂 mean in LC-R?"], moe=mixture)
+    text = out.getvalue()
+    assert "Instructions answered by the mixture of experts" in text and "expert runic" in text
+    assert "of 2 answers match the reference exactly" in text
+
+
 def test_router() -> None:
     for instruction, expert in ROUTES.items():
         decision = route_instruction(instruction)
         assert decision.expert == expert, instruction
         assert decision.reason
+    # requests in other words go to their expert as their canonical instruction
+    decision = route_instruction("please translate {a: 1} into runic")
+    assert decision.expert == "runic" and decision.instruction.text == "Convert to LC-R: {a: 1}"
+    assert route_instruction("Convert [1, 2] to LC-T and LC-R").instruction is None  # a task not trained
+    with pytest.raises(HLXError, match="hlxl: line 1"):  # a value that does not parse: refused, like the reference
+        route_instruction("Convert to LC-R: [1, 2,")
 
 
 @pytest.mark.parametrize("instruction", list(ROUTES))
 def test_query_routes_constrains_and_grades(mixture: HLXMoE, instruction: str) -> None:
+    parsed = route_instruction(instruction).instruction
+    if parsed is None:  # read no way: refused, never answered with unchecked free text
+        with pytest.raises(NotUnderstood, match="the mixture does not answer 'Tell me a joke': unrecognised request"):
+            mixture.query(instruction)
+        return
     result = mixture.query(instruction)
     assert result.expert == ROUTES[instruction]
-    parsed = route_instruction(instruction).instruction
     if parsed is not None and parsed.answers_in_format:
         # Whatever the weights, the constrained answer parses in its format.
         assert result.constrained and result.parses is True, result.answer
@@ -506,6 +530,24 @@ def test_beam_search_lists_its_n_best_answers(tokenizer, constrained: bool) -> N
     for bad, beams in ((4, 3), (0, 3), (2, 1), (True, 3)):
         with pytest.raises(HLXError, match=f"n_best must be an integer from 1 to num_beams \\({beams}\\), not {bad!r}"):
             Decoder(ScriptedModel(tokenizer), tokenizer).generate("Q", num_beams=beams, n_best=bad)
+
+
+@pytest.mark.parametrize(
+    "script, expected",
+    [
+        ("runic: one\n", "runic: one"),  # a line written again
+        ("abc def ghi jkl ", "abc def ghi jkl "),  # a run of tokens three times, no newline
+    ],
+)
+def test_free_text_stops_where_it_starts_to_loop(tokenizer, script: str, expected: str) -> None:
+    free = Decoder(ScriptedModel(tokenizer, script), tokenizer).generate("Q", max_new_tokens=120)
+    assert free.stop_reason == "loop" and free.text.rstrip("\n") == expected.rstrip("\n")
+    assert free.new_tokens < 60
+
+
+def test_free_text_that_does_not_loop_runs_to_its_budget(tokenizer) -> None:
+    free = Decoder(ScriptedModel(tokenizer, "0123456789abcdefghijklmnopqrstuvwxyz" * 2), tokenizer).generate("Q", max_new_tokens=12)
+    assert free.stop_reason == "max_tokens" and free.new_tokens == 12
 
 
 def test_an_answer_ends_at_eos_or_at_the_start_of_a_new_turn(tokenizer) -> None:
@@ -689,19 +731,6 @@ def test_score_is_the_log_probability_of_the_answer_and_an_end(mixture: HLXMoE) 
     assert decoder.score(prompt, answer) == pytest.approx(expected, abs=1e-3)
 
 
-def test_reverse_queries_lead_back_to_the_instruction_value() -> None:
-    from hlx_moe.round_trip import reverse_queries
-
-    assert reverse_queries("Convert to LC-R: {a:  1}", "◇a: 2◆") == [("Parse LC-R: ◇a: 2◆", "HLXL: {a:  1}")]
-    assert reverse_queries("Parse LC-B: [0x01]", "HLXL: 1") == [("Convert to LC-B: 1", "[0x01]")]
-    assert reverse_queries("Convert this to Runic glyphs: [1]", "🜃1🜄") == [("Convert this to text-safe format: 🜃1🜄", "[1]")]
-    assert reverse_queries("Convert this to text-safe format: 🜃1🜄", "[1]") == [("Convert this to Runic glyphs: [1]", "🜃1🜄")]
-    all_formats = "HLXL: [1]\nLC-R: 🜃1🜄\nLC-T: [1]\nLC-B: [[0x01]]"
-    assert reverse_queries("Translate HLXL to all formats: [1]", all_formats) == [
-        ("Parse LC-R: 🜃1🜄", "HLXL: [1]"), ("Parse LC-T: [1]", "HLXL: [1]"), ("Parse LC-B: [[0x01]]", "HLXL: [1]"),
-    ]  # fmt: skip
-    for no_way_back, answer in (("Parse HLXL: [1]", "HLXL: [1]"), ("What is LC-R?", "A format."), ("Encode a search operation on x in LC-T", "{C:1}")):
-        assert reverse_queries(no_way_back, answer) == []
 
 
 def test_round_trip_takes_the_candidate_that_translates_back_best(mixture: HLXMoE, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1200,35 +1229,8 @@ def test_evaluation_report(mixture: HLXMoE, small_corpus: Path, tmp_path: Path) 
     assert "The 2 wrong answers depart from the reference after a median of 61.1% of it (references of a median 15 characters)." in evaluate.markdown_report(evaluate.summarise(departing))
 
 
-def test_grade_any_model_output() -> None:
-    assert grade("Convert to LC-T: [1, 2]", "[1,2]").exact
-    spaced = grade("Convert to LC-T: [1, 2]", "[1, 2]")
-    assert not spaced.exact and spaced.same_value and spaced.parses
-    assert spaced.same_shape and not grade("Convert to LC-T: [1, 2]", "[1]").same_shape
-    near = grade("Convert to LC-T: [1, 2]", "[1,3]")
-    assert not near.same_value and near.same_shape and near.wrong_scalars == ("integer",)
-    assert grade('Convert to LC-T: {a: "x", b: 1.5}', '{a:"y",b:2.5}').wrong_scalars == ("string", "float")
-    assert not grade("Convert to LC-T: [1, 2]", '[1,"2"]').same_shape  # a string where an integer goes
-    wrong = grade("Convert to LC-T: [1, 2]", "[1,")
-    assert not wrong.parses and wrong.error
-    assert grade("Translate HLXL to all formats: null", translate("Translate HLXL to all formats: null")).exact
-    assert grade("What is contract 900?", "something").parses is None
-    assert grade("not an instruction", "x").reference is None
 
 
-def test_same_shape_compares_structure_and_scalar_kinds() -> None:
-    from hlx_formats import Contract, Handle
-    from hlx_moe.grading import same_shape, wrong_scalars
-
-    value = {"a": [1, "x", Handle("h")], "c": Contract(14, {0: 1.5, 3: b"\x00"})}
-    assert same_shape(value, {"a": [9, "y", Handle("other")], "c": Contract(14, {0: -2.0, 3: b""})})
-    assert not same_shape(value, {"b": [1, "x", Handle("h")], "c": Contract(14, {0: 1.5, 3: b"\x00"})})  # a key
-    assert not same_shape(value, {"a": [1, "x", Handle("h")], "c": Contract(15, {0: 1.5, 3: b"\x00"})})  # an id
-    assert not same_shape(value, {"a": [1, "x", Handle("h")], "c": Contract(14, {0: 1.5, 4: b"\x00"})})  # an index
-    assert not same_shape(value, {"a": [1, "x"], "c": Contract(14, {0: 1.5, 3: b"\x00"})})  # a length
-    assert not same_shape([1], [1.0]) and not same_shape([True], [1]) and same_shape([None, True], [None, False])
-    assert wrong_scalars(value, {"a": [1, "y", Handle("h")], "c": Contract(14, {0: 1.5, 3: b""})}) == ["string", "bytes"]
-    assert wrong_scalars(value, value) == [] and wrong_scalars([1], [1, 2]) is None
 
 
 @pytest.mark.slow
@@ -1312,16 +1314,22 @@ def test_cli_query_info_chat_eval(adapters: Path, small_corpus: Path, tmp_path: 
     assert main(["moe", "query", "--adapters", str(adapters), "--round-trip", "Convert to LC-T: [1, 2]"]) == 1
     assert "round_trip reranks the answers of a beam search: it needs num_beams of 2 or more" in capsys.readouterr().err
 
-    assert main(["moe", "info", "--adapters", str(adapters), "--no-source-literals"]) == 0
+    assert main(["moe", "info", "--memory", "--adapters", str(adapters), "--no-source-literals"]) == 0
     assert json.loads(capsys.readouterr().out)["source_literals"] is False
 
     assert main(["moe", "query", "--adapters", str(adapters), "Parse LC-R: ∅"]) == 0
     captured = capsys.readouterr()
     assert captured.out.startswith("HLXL: ") and "runic" in captured.err
 
-    assert main(["moe", "info", "--adapters", str(adapters)]) == 0
+    assert main(["moe", "info", "--memory", "--adapters", str(adapters)]) == 0
     info = json.loads(capsys.readouterr().out)
     assert set(info["adapters"]) == {"coordinator", "ascii", "runic"} and info["adapter_parameter_bytes"] > 0
+    with monkeypatch.context() as patch:  # without --memory, info reads files and loads nothing
+        patch.setattr(HLXMoE, "load", lambda *args, **kwargs: pytest.fail("info loaded the mixture"))
+        assert main(["moe", "info", "--adapters", str(adapters)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert set(info["adapters"]) == {"coordinator", "ascii", "runic"} and info["adapters"]["runic"]["r"] == 16
+    assert info["adapters"]["runic"]["steps"] == 3 and info["adapters"]["runic"]["weights_bytes"] > 0
 
     monkeypatch.setattr("sys.stdin", io.StringIO("Convert to LC-R: [1]\nWhat is contract 14?\nquit\n"))
     assert main(["moe", "chat", "--adapters", str(adapters)]) == 0

@@ -13,13 +13,9 @@ from hypothesis import strategies as st
 from hlx_formats import HLXError, ParseError, detect_format, parse_request, translate
 from hlx_formats.api import ENCODERS
 from hlx_formats.requests import FORMAT_ALIASES, TEMPLATES, render_instruction
-from hlx_formats.strategies import values
+from hlx_formats.strategies import examples, values
 
 
-
-def examples(count: int) -> int:
-    """``count`` scaled by the loaded Hypothesis profile (see conftest.py)."""
-    return max(1, count * settings.default.max_examples // 100)
 
 
 SEARCH = '{1000: {@0: "search", @1: &h_documents}}'

@@ -25,12 +25,8 @@ from hlx_formats import (
     value_depth,
     values_equal,
 )
-from hlx_formats.strategies import oversized_values, values
+from hlx_formats.strategies import examples, oversized_values, values
 
-
-def examples(count: int) -> int:
-    """``count`` scaled by the loaded Hypothesis profile (see conftest.py)."""
-    return max(1, count * settings.default.max_examples // 100)
 
 
 #: The five spellings: (encoder, decoder).

@@ -1,0 +1,90 @@
+"""The import graph: hlx_formats never imports hlx_moe, and neither package imports in a
+circle (imports inside functions included): codecs <- the task layer <- hlx_moe."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph(package: str) -> dict[str, set[str]]:
+    """Module -> the modules it imports (anywhere in it), by full name."""
+    paths = {_module_name(path): path for path in (ROOT / package).rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        is_package = path.name == "__init__.py"
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = name.split(".") if is_package else name.split(".")[:-1]
+                    base = base[: len(base) - node.level + 1]
+                    module = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    module = node.module or ""
+                submodules = {f"{module}.{alias.name}" for alias in node.names} & (set(paths) | _other_modules())
+                targets.update(submodules or {module})
+                if len(submodules) < len(node.names):
+                    targets.add(module)  # names that are not modules come from the module itself
+        graph[name] = {target for target in targets if target != name}
+    return graph
+
+
+def _other_modules() -> set[str]:
+    return {_module_name(path) for package in ("hlx_formats", "hlx_moe") for path in (ROOT / package).rglob("*.py")}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    inside = {name: {target for target in targets if target in graph} for name, targets in graph.items()}
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(name: str) -> list[str] | None:
+        state[name] = 1
+        stack.append(name)
+        for target in sorted(inside[name]):
+            if state.get(target) == 1:
+                return stack[stack.index(target) :] + [target]
+            if target not in state and (found := visit(target)):
+                return found
+        stack.pop()
+        state[name] = 2
+        return None
+
+    for name in sorted(inside):
+        if name not in state and (found := visit(name)):
+            return found
+    return None
+
+
+def test_the_codec_package_never_imports_the_model_package():
+    graph = import_graph("hlx_formats")
+    offenders = {name: sorted(t for t in targets if t.split(".")[0] == "hlx_moe") for name, targets in graph.items()}
+    assert not {name: targets for name, targets in offenders.items() if targets}
+
+
+@pytest.mark.parametrize("package", ["hlx_formats", "hlx_moe"])
+def test_no_import_circle(package):
+    # A package's __init__ re-exports its modules; a module importing names from the package
+    # itself (not from the module that defines them) would close a circle through it.
+    assert _cycle(import_graph(package)) is None
+
+
+def test_the_checks_see_a_circle_and_a_deferred_import():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
+    graph = import_graph("hlx_formats")
+    assert "hlx_formats.plugins" in graph["hlx_formats.api"]  # a module-level import is seen
+    assert "hlx_formats.formats" in graph["hlx_formats.requests"]
+    assert "hlx_formats.demo" in graph["hlx_formats.cli"]  # imported inside a function: seen too
