@@ -18,8 +18,10 @@ from .lcr import GLYPHS, LEGACY_GLYPHS
 from .model import Contract, Handle
 
 __all__ = [
-    "Instruction", "Form", "FORMS", "parse_instruction", "answer", "route", "render", "instruction_for",
-]
+    "Instruction", "Form", "FORMS", "ALL_FORMATS_ORDER", "parse_instruction", "match_instruction", "unwrap", "answer",
+    "route", "render", "first_form", "canonical_text", "instruction_for", "forms_overview", "join_labelled",
+    "split_labelled",
+]  # fmt: skip
 
 _FORMAT_WORD = r"(?:LC-R|LC-T|LC-B|HLXL)"
 
@@ -262,7 +264,8 @@ def render(form: Form, **params: str) -> str:
     return form.template.format(**params)
 
 
-def _first_form(task: str) -> Form:
+def first_form(task: str) -> Form:
+    """The first (canonical) form of a task in :data:`FORMS`."""
     return next(form for form in FORMS if form.task == task)
 
 
@@ -273,9 +276,9 @@ def instruction_for(source: str, target: str, value_text: str) -> str | None:
     LC-R and back. None where no single instruction goes (LC-B to or from LC-T or LC-R)."""
     source, target = normalize_format(source), normalize_format(target)
     if target == "hlxl":
-        return render(_first_form("parse"), source=FORMAT_TITLES[source], value=value_text)
+        return render(first_form("parse"), source=FORMAT_TITLES[source], value=value_text)
     if source == "hlxl":
-        return render(_first_form("convert_to"), target=FORMAT_TITLES[target], value=value_text)
+        return render(first_form("convert_to"), target=FORMAT_TITLES[target], value=value_text)
     for form in FORMS:
         if (form.source, form.target) == (source, target):
             return render(form, value=value_text)

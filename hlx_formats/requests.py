@@ -26,11 +26,23 @@ from . import facts
 from .errors import HLXError, NotUnderstood, ParseError
 from .formats import DECODERS, detect_value
 from .grammar import FORMAT_TITLES
-from .instructions import ALL_FORMATS_ORDER, Instruction, answer, canonical_text, forms_overview, instruction_for, match_instruction, unwrap
+from .instructions import (
+    ALL_FORMATS_ORDER,
+    Instruction,
+    answer,
+    canonical_text,
+    first_form,
+    forms_overview,
+    instruction_for,
+    match_instruction,
+    render,
+    unwrap,
+)
 from .lcr import GLYPHS, LEGACY_GLYPHS
 
 __all__ = [
-    "FORMAT_ALIASES", "TEMPLATES", "Template", "Request", "parse_request", "render_instruction", "TAIL_WINDOW",
+    "FORMAT_ALIASES", "TEMPLATES", "Template", "Request", "parse_request", "render_instruction", "strip_value_quotes",
+    "TAIL_WINDOW", "SLOTS", "Slot",
 ]  # fmt: skip
 
 # --- vocabulary ----------------------------------------------------------------------
@@ -389,6 +401,13 @@ def _request_of_instruction(text: str, instruction: Instruction, template: Templ
     return Request(text, kind, instruction.source_format, targets, instruction.value_text, instruction, template, value, has_value)
 
 
+#: The instruction task of each question family of the description.
+_QUESTION_TASKS = {
+    "contract": "contract_info", "format_info": "format_info", "expert_info": "expert_info", "expert_use": "expert_use",
+    "format_for": "format_for", "glyph_for": "glyph_for", "glyph_meaning": "glyph_meaning",
+}  # fmt: skip
+
+
 def render_instruction(task: str, *, value_text: str | None = None, source: str | None = None, targets: Any = None, **params: str) -> str:
     """The canonical instruction text of a request (the inverse of reading it).
 
@@ -412,20 +431,12 @@ def render_instruction(task: str, *, value_text: str | None = None, source: str 
         return f"Validate {FORMAT_TITLES[source]}: {value_text}" if source else f"Validate: {value_text}"
     if task == "explain":
         return f"Explain {FORMAT_TITLES[source or 'hlxl']}: {value_text}"
-    if task == "contract":
-        return f"What is contract {params['id']}?"
-    if task == "format_info":
-        return f"What is {FORMAT_TITLES[params['format']]}?"
-    if task == "expert_info":
-        return f"Which expert handles {FORMAT_TITLES[params['format']]}?"
-    if task == "expert_use":
-        return f"When should I use the {params['expert']} expert?"
-    if task == "format_for":
-        return f"Which format is best for {params['purpose']}?"
-    if task == "glyph_for":
-        return f"Which LC-R glyph is {params['gname']}?"
-    if task == "glyph_meaning":
-        return f"What does {params['glyph']} mean in LC-R?"
+    if task in _QUESTION_TASKS:  # the first canonical form of the question's task
+        if "format" in params:
+            params = {**params, "format": FORMAT_TITLES[params["format"]]}
+        if "gname" in params:
+            params = {"name": params["gname"]}
+        return render(first_form(_QUESTION_TASKS[task]), **params)
     raise HLXError(f"unknown request task {task!r}")
 
 
