@@ -4,11 +4,12 @@ or with a backend another package installs (:mod:`hlx_formats.plugins`)."""
 
 from __future__ import annotations
 
-from .errors import HLXError
+from .errors import HLXError, ParseError
 from .formats import DECODERS, ENCODERS, convert, decode_as, detect_format, detect_value, encode_as, repeats_key
+from .grammar import FORMAT_TITLES
 from .instructions import answer
 from .plugins import load_backend
-from .requests import parse_request
+from .requests import Request, parse_request, render_instruction
 
 __all__ = [
     "ENCODERS", "DECODERS", "encode_as", "decode_as", "detect_format", "detect_value", "convert", "translate",
@@ -20,7 +21,26 @@ def answer_instruction(instruction: str) -> str:
     request = parse_request(instruction)
     if request.has_value:
         return answer(request.instruction, value=request.value)
-    return answer(request.instruction)
+    try:
+        return answer(request.instruction)
+    except ParseError as error:
+        raise _with_hint(error, request) from None
+
+
+def _with_hint(error: ParseError, request: Request) -> ParseError:
+    """``error`` (a canonical instruction's value that is not in the format the instruction
+    names), told which instruction would read it when the value is valid in another format."""
+    parsed = request.instruction
+    if parsed.value_text is None or parsed.source_format is None or parsed.target_format in ("text", "many"):
+        return error
+    try:
+        source = detect_value(parsed.value_text)[0]
+    except ParseError:
+        return error
+    targets = "all" if parsed.target_format == "all" else parsed.targets
+    better = render_instruction("convert", value_text=parsed.value_text, source=source, targets=targets)
+    hint = f"{error.reason}; the value is {FORMAT_TITLES[source]}: did you mean `{better[:120]}`?"
+    return ParseError(error.format, hint, line=error.line, column=error.column, offset=error.offset, excerpt=error.excerpt)
 
 
 def translate(text: str, to: str | None = None, *, backend: str = "reference") -> str:

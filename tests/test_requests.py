@@ -15,9 +15,6 @@ from hlx_formats.api import ENCODERS
 from hlx_formats.requests import FORMAT_ALIASES, TEMPLATES, render_instruction
 from hlx_formats.strategies import examples, values
 
-
-
-
 SEARCH = '{1000: {@0: "search", @1: &h_documents}}'
 
 # (request, the canonical instruction it is equivalent to): the answer must be the
@@ -460,3 +457,13 @@ def test_a_long_value_is_read_in_linear_work():
         translate(f"Please convert {value[:-1]} to runic?")
     assert translate("Convert to LC-T: " + " " * 100_000 + "[1]") == "[1]"
     assert time.perf_counter() - started < 60
+
+
+def test_a_canonical_instruction_keeps_its_source_and_says_which_one_would_read_the_value():
+    with pytest.raises(ParseError) as info:
+        translate("Convert to LC-T: 🜃1🜄")  # "Convert to" reads HLXL; the value is LC-R
+    assert info.value.format == "hlxl" and (info.value.line, info.value.column) == (1, 1)
+    assert "the value is LC-R: did you mean `Convert this to text-safe format: 🜃1🜄`?" in str(info.value)
+    with pytest.raises(ParseError) as info:
+        translate("Convert to LC-T: [1,")  # valid nowhere: no hint
+    assert "did you mean" not in str(info.value)
