@@ -9,13 +9,17 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test fuzz clean gpu-bundle gpu-train
+.PHONY: demo test lint fuzz clean gpu-bundle gpu-train
 
 demo: $(INSTALLED)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/hlx demo
 
-test: $(INSTALLED)
+test: $(INSTALLED) lint
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
+
+# ruff (lint and format) and mypy, configured in pyproject.toml; `make test` runs it first.
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

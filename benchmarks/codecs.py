@@ -25,8 +25,9 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from hlx_formats import (
     Contract,
@@ -41,6 +42,8 @@ from hlx_formats import (
     to_lcr,
     to_lct,
 )
+
+__all__ = ["workload", "plain", "compact", "codecs", "run", "ratios", "report", "bar_chart", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,17 +100,17 @@ def _pure_python_json() -> tuple[Callable[[Any], str], Callable[[str], Any]]:
     def encode(value: Any) -> str:
         # JSONEncoder.iterencode picks the C encoder when json.encoder.c_make_encoder is set;
         # unset it for this call only, so that the C peer keeps its accelerator.
-        saved = json.encoder.c_make_encoder, json.encoder.encode_basestring_ascii
-        json.encoder.c_make_encoder = None
+        saved = json.encoder.c_make_encoder, json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]  # json's private hooks, not in typeshed
+        json.encoder.c_make_encoder = None  # type: ignore[attr-defined]  # (the same)
         json.encoder.encode_basestring_ascii = json.encoder.py_encode_basestring_ascii
         try:
             return "".join(encoder.iterencode(value))
         finally:
-            json.encoder.c_make_encoder, json.encoder.encode_basestring_ascii = saved
+            json.encoder.c_make_encoder, json.encoder.encode_basestring_ascii = saved  # type: ignore[attr-defined]  # (the same)
 
     decoder = json.JSONDecoder()
-    decoder.parse_string = json.decoder.py_scanstring
-    decoder.scan_once = json.scanner.py_make_scanner(decoder)
+    decoder.parse_string = json.decoder.py_scanstring  # type: ignore[attr-defined]  # (the same)
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]  # (the same)
     return encode, decoder.decode
 
 
@@ -259,7 +262,9 @@ def bar_chart(results: dict[str, Any], path: Path) -> Path | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.codecs", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.codecs", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="small workload, one repeat (a smoke run)")
     parser.add_argument("--megabytes", type=float, default=3.2, help="workload size as JSON (default 3.2)")
     parser.add_argument("--repeats", type=int, default=5)

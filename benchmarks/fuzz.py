@@ -20,22 +20,24 @@ Exit status 1 when there is a finding or a disagreement.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import sys
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from hlx_formats import (
+    Contract,
     HLXError,
     ParseError,
-    Contract,
     convert,
     detect_format,
     from_hlxl,
@@ -73,7 +75,39 @@ _ENCODER_DECODER = {"hlxl": from_hlxl, "lc-t": from_lct, "lc-r": from_lcr, "lc-b
 
 # --- inputs ---------------------------------------------------------------------------
 
-_SHAPES = ["[", "]", "{", "}", "{a:", "{C:1,0=", "[1|0:", "{1: {@0: ", "🜊1🜁0 ", "🜂", "🜃", "🜄", "◇", "◆", ",", ":", "@0", "=", "|", '"', "\\", "\\u", "\\ud800", "#", "⊠", "⟁", "&h_", "0x", "-", "e", "."]
+_SHAPES = [
+    "[",
+    "]",
+    "{",
+    "}",
+    "{a:",
+    "{C:1,0=",
+    "[1|0:",
+    "{1: {@0: ",
+    "🜊1🜁0 ",
+    "🜂",
+    "🜃",
+    "🜄",
+    "◇",
+    "◆",
+    ",",
+    ":",
+    "@0",
+    "=",
+    "|",
+    '"',
+    "\\",
+    "\\u",
+    "\\ud800",
+    "#",
+    "⊠",
+    "⟁",
+    "&h_",
+    "0x",
+    "-",
+    "e",
+    ".",
+]
 
 
 @st.composite
@@ -83,13 +117,19 @@ def _crafted_text(draw: st.DrawFn) -> str:
     kind = draw(st.sampled_from(["deep", "number", "string", "prefix", "garbage"]))
     depth = draw(st.integers(MAX_DEPTH - 3, MAX_DEPTH + 3) | st.integers(0, 3000))
     if kind == "deep":
-        opener, closer = draw(st.sampled_from([("[", "]"), ("{a:", "}"), ("{C:1,0=", "}"), ("[1|0:", "]"), ("{1: {@0: ", "}}"), ("🜊1🜁0 ", "🜂"), ("🜃", "🜄"), ("◇a: ", "◆")]))
+        opener, closer = draw(
+            st.sampled_from(
+                [("[", "]"), ("{a:", "}"), ("{C:1,0=", "}"), ("[1|0:", "]"), ("{1: {@0: ", "}}"), ("🜊1🜁0 ", "🜂"), ("🜃", "🜄"), ("◇a: ", "◆")]
+            )
+        )
         closes = draw(st.integers(0, depth))
         return opener * depth + draw(st.sampled_from(["1", "", "x", "[]"])) + closer * closes
     if kind == "number":
         digits = draw(st.sampled_from([1, 19, 20, 21, 4299, 4300, 4301, 5000, 20000]))
         number = draw(st.sampled_from(["1", "0", "9"])) * digits
-        return draw(st.sampled_from(["{}", "[{}]", "{{C:{},0=1}}", "{{1: {{@{}: 1}}}}", "[1|{}:1]", "[{}|0:1]", "🜊{}🜁0 1🜂", "-{}", "{}.5", "0x{}"])).format(number)
+        return draw(
+            st.sampled_from(["{}", "[{}]", "{{C:{},0=1}}", "{{1: {{@{}: 1}}}}", "[1|{}:1]", "[{}|0:1]", "🜊{}🜁0 1🜂", "-{}", "{}.5", "0x{}"])
+        ).format(number)
     if kind == "string":
         body = draw(st.text(st.characters() | st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), max_size=64))
         return draw(st.sampled_from(['"{}"', '["{}"]', '{{"{}": 1}}', 'b"{}"'])).format(body * draw(st.integers(1, 200)))
@@ -126,7 +166,9 @@ def _mutated_text(draw: st.DrawFn) -> str:
 
 def _random_text() -> st.SearchStrategy[str]:
     surrogates = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
-    return st.text(st.characters() | surrogates, max_size=64) | st.lists(st.sampled_from(_SHAPES) | st.characters(), max_size=40).map("".join)
+    return st.text(st.characters() | surrogates, max_size=64) | st.lists(st.sampled_from(_SHAPES) | st.characters(), max_size=40).map(
+        "".join
+    )
 
 
 def text_inputs() -> st.SearchStrategy[str]:
@@ -246,7 +288,7 @@ def _check_decoder(fmt: str, tally: Tally, text: str) -> None:
         reference: Any = parse_reference(fmt, text)
     except ParseError as error:
         reference = error
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:  # noqa: BLE001 - a crash of the reference parser is a finding
         tally.findings.append(f"reference parser: {type(error).__name__}: {str(error)[:80]} on {_shown(text)}")
         return
     try:
@@ -255,7 +297,9 @@ def _check_decoder(fmt: str, tally: Tally, text: str) -> None:
         fast = Reject
     reference_accepts = not isinstance(reference, ParseError)
     if (fast is not Reject) != reference_accepts or (fast is not Reject and not values_equal(fast, reference)):
-        tally.disagreements.append(f"fast {'accepts' if fast is not Reject else 'rejects'}, reference {'accepts' if reference_accepts else 'rejects'}: {_shown(text)}")
+        tally.disagreements.append(
+            f"fast {'accepts' if fast is not Reject else 'rejects'}, reference {'accepts' if reference_accepts else 'rejects'}: {_shown(text)}"
+        )
     elif accepted != reference_accepts or (accepted and not values_equal(public, reference)):
         tally.disagreements.append(f"public and reference differ: {_shown(text)}")
     elif not accepted and isinstance(public, ParseError) and str(public) != str(reference):
@@ -267,7 +311,7 @@ def _check_encoder(fmt: str, tally: Tally, value: Any) -> None:
     if accepted:
         try:
             back = _ENCODER_DECODER[fmt](text)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:  # noqa: BLE001 - any failure to decode its own output is a finding
             tally.disagreements.append(f"its own output does not decode ({type(error).__name__}): {_shown(text)}")
             return
         if not values_equal(back, value) and _plain_equal(back, value) is False:
@@ -282,25 +326,36 @@ def _plain_equal(back: Any, value: Any) -> bool | None:
         return None
 
 
-def _checks() -> dict[str, tuple[st.SearchStrategy[Any], Callable[[Tally, Any], None]]]:
+def _checks() -> dict[str, tuple[st.SearchStrategy[Any], Callable[[Tally, Any], object]]]:
     """Each fuzzed function: its inputs and its check."""
-    checks: dict[str, tuple[st.SearchStrategy[Any], Callable[[Tally, Any], None]]] = {}
+    checks: dict[str, tuple[st.SearchStrategy[Any], Callable[[Tally, Any], object]]] = {}
     for fmt in _DECODERS:
-        checks[f"from_{fmt.replace('-', '')}"] = (text_inputs(), lambda tally, text, fmt=fmt: _check_decoder(fmt, tally, text))
+        checks[f"from_{fmt.replace('-', '')}"] = (text_inputs(), functools.partial(_check_decoder, fmt))
     checks["from_lcb(bytes)"] = (byte_inputs(), lambda tally, data: _call(tally, from_lcb, data))
     checks["detect_format"] = (text_inputs() | byte_inputs(), lambda tally, data: _call(tally, detect_format, data))
     checks["convert"] = (text_inputs(), lambda tally, text: _call(tally, convert, text, "lc-r"))
     checks["translate"] = (
-        st.builds(lambda prefix, text: prefix + text, st.sampled_from(["", "Convert to LC-R: ", "Parse LC-T: ", "What is contract ", "### Instruction:\n"]), text_inputs()),
+        st.builds(
+            lambda prefix, text: prefix + text,
+            st.sampled_from(["", "Convert to LC-R: ", "Parse LC-T: ", "What is contract ", "### Instruction:\n"]),
+            text_inputs(),
+        ),
         lambda tally, text: _call(tally, translate, text),
     )
     for fmt in _ENCODERS:
-        checks[f"to_{fmt.replace('-', '')}"] = (value_inputs(), lambda tally, value, fmt=fmt: _check_encoder(fmt, tally, value))
+        checks[f"to_{fmt.replace('-', '')}"] = (value_inputs(), functools.partial(_check_encoder, fmt))
     checks["value_depth/size"] = (value_inputs(), lambda tally, value: (_call(tally, value_depth, value), _call(tally, value_size, value)))
     return checks
 
 
-def _fuzz_one(strategy: st.SearchStrategy[Any], check: Callable[[Tally, Any], None], tally: Tally, seconds: float, seed: int, inputs: int | None = None) -> None:
+def _fuzz_one(
+    strategy: st.SearchStrategy[Any],
+    check: Callable[[Tally, Any], object],
+    tally: Tally,
+    seconds: float,
+    seed: int,
+    inputs: int | None = None,
+) -> None:
     """Feed ``check`` inputs for ``seconds`` (or until ``inputs`` were tried): Hypothesis draws batches of seed inputs, and
     each seed is checked with cheap random variants of it (see :func:`variants`)."""
     deadline = time.monotonic() + seconds
@@ -331,9 +386,13 @@ def variants(item: Any, rng: random.Random, count: int) -> Iterator[Any]:
     swapped or replaced by format punctuation; for a value, its parts and wrappings."""
     yield item
     if isinstance(item, (str, bytes)):
-        pieces = _SHAPES if isinstance(item, str) else [shape.encode() for shape in _SHAPES] + [bytes([n]) for n in (0, 0x30, 0x50, 0x60, 0x70, 0xFF)]
+        pieces = (
+            _SHAPES
+            if isinstance(item, str)
+            else [shape.encode() for shape in _SHAPES] + [bytes([n]) for n in (0, 0x30, 0x50, 0x60, 0x70, 0xFF)]
+        )
         for _ in range(count):
-            variant = item
+            variant: Any = item  # str or bytes, as the pieces are
             for _ in range(rng.randint(1, 3)):
                 position = rng.randint(0, len(variant))
                 end = position + rng.randint(0, 4)
@@ -350,7 +409,15 @@ def variants(item: Any, rng: random.Random, count: int) -> Iterator[Any]:
     for _ in range(count):
         part = rng.choice(parts)
         wrap = rng.random()
-        yield part if wrap < 0.5 else [part] if wrap < 0.7 else {"k": part} if wrap < 0.9 else Contract(rng.randint(0, 70000) % 65536, {rng.randint(0, 255): part})
+        yield (
+            part
+            if wrap < 0.5
+            else [part]
+            if wrap < 0.7
+            else {"k": part}
+            if wrap < 0.9
+            else Contract(rng.randint(0, 70000) % 65536, {rng.randint(0, 255): part})
+        )
 
 
 def value_depth_safe(value: Any) -> bool:

@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+__all__ = ["matmul_rate", "quantization", "training", "padding", "mixture", "main"]
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 PROMPT = '### Instruction:\nConvert to LC-R: {1000: {@0: "search", @1: &h_documents}}\n\n### Response:\n'
@@ -148,7 +150,9 @@ def padding(quick: bool) -> list[dict[str, Any]]:
             depths = [example["depth"] for example in examples]
             orders = {
                 "random": torch.randperm(len(examples), generator=torch.Generator().manual_seed(preset.seed)).tolist(),
-                "length-bucketed": list(LengthGroupedSampler(preset.batch_size, lengths=lengths, generator=torch.Generator().manual_seed(preset.seed))),
+                "length-bucketed": list(
+                    LengthGroupedSampler(preset.batch_size, lengths=lengths, generator=torch.Generator().manual_seed(preset.seed))
+                ),
                 "depth curriculum": list(DepthCurriculumSampler(depths, lengths, examples_in_run=-1, seed=preset.seed)),
             }
             for order_name, order in orders.items():
@@ -233,7 +237,9 @@ def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.moe", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.moe", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="small smoke run (for CI)")
     parser.add_argument("--sections", default="matmul,quantization,training,padding,mixture")
     parser.add_argument("--adapters", type=Path, default=None)

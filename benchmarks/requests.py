@@ -12,12 +12,15 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from hlx_formats import to_hlxl, translate
 from hlx_formats.instructions import answer, parse_instruction
 
 from .codecs import workload
+
+__all__ = ["run", "main"]
 
 
 def _median_seconds(function: Callable[[str], Any], texts: list[str], repeats: int) -> float:

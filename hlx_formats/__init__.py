@@ -16,8 +16,8 @@ from .hlxl import from_hlxl, to_hlxl
 from .lcb import from_lcb, to_lcb, to_lcb_text
 from .lcr import from_lcr, to_lcr
 from .lct import from_lct, to_lct
-from .requests import Request, parse_request
 from .model import MAX_DEPTH, Contract, Handle, iter_values, value_depth, value_size, values_equal
+from .requests import Request, parse_request
 
 __version__ = "0.1.0"
 

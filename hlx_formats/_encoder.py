@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from . import _lexical as lex
 from .errors import EncodeError
 from .model import IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of, safe_repr
+
+__all__ = ["Spelling", "encode", "at_path", "key_text", "plain_kind", "plain_value"]
 
 
 @dataclass(frozen=True)
@@ -128,11 +131,14 @@ def key_text(key: Any, spelling: Spelling) -> str:
     return spelling.string(key)
 
 
+_PLAIN_BASES: tuple[type[Any], ...] = (int, float, bytes, list, dict)  # bool cannot be subclassed
+
+
 def plain_kind(value: Any) -> Any:
     """The plain-kind value of a subclass instance (an IntEnum, a str enum, an OrderedDict), or None."""
     if isinstance(value, str):
         return str.__str__(value)  # str() of a str enum would give its name, not its value
-    for base in (int, float, bytes, list, dict):  # bool cannot be subclassed
+    for base in _PLAIN_BASES:
         if isinstance(value, base):
             return base(value)
     return None

@@ -9,12 +9,24 @@ error says, and the differential tests hold it to the reference on every input.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from . import _lexical as lex
 from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, INT_MAX, INT_MIN, MAX_DEPTH, Contract, Handle
 
-__all__ = ["Reject", "Repeated", "TooDeep", "check_depth", "FastParser", "decode_text", "index_value", "new_field_index", "repeats_in_prefix", "skip_whitespace"]
+__all__ = [
+    "Reject",
+    "Repeated",
+    "TooDeep",
+    "check_depth",
+    "FastParser",
+    "decode_text",
+    "index_value",
+    "new_field_index",
+    "repeats_in_prefix",
+    "skip_whitespace",
+]
 
 
 class Reject(Exception):
@@ -42,12 +54,14 @@ class Repeated(Reject):
 
 
 _WS = re.compile(r"[ \t\r\n]*")
-_WS_MATCH = _WS.match
+# Patterns ending in * match at every position: their match() is typed as never returning None.
+_WS_MATCH = cast("Callable[[str, int], re.Match[str]]", _WS.match)
 _WS_CHARS = frozenset(" \t\r\n")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _DIGITS = re.compile(r"-?[0-9]+")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HEX = re.compile(r"[0-9a-fA-F]*")
+_HEX_MATCH = cast("Callable[[str, int], re.Match[str]]", _HEX.match)
 _PLAIN_STRING = re.compile(r'"([^"\\\x00-\x1f\x7f]*)"')
 _STRING = re.compile(r'"(?:[^"\\\x00-\x1f\x7f]|\\["\\bfnrt]|\\u[0-9a-fA-F]{4})*"')
 _PLAIN_ASCII_STRING = re.compile(r'"([ !#-\[\]-~]*)"')
@@ -67,7 +81,7 @@ def index_value(digits: str, maximum: int) -> int:
 
 def skip_whitespace(text: str, pos: int) -> int:
     """``pos`` moved past any whitespace."""
-    return _WS_MATCH(text, pos).end() if text[pos] in _WS_CHARS else pos  # type: ignore[union-attr]
+    return _WS_MATCH(text, pos).end() if text[pos] in _WS_CHARS else pos
 
 
 def decode_text(parser: type[FastParser], fmt: str, text: str, strict_reference: bool) -> Any:
@@ -87,11 +101,12 @@ def decode_text(parser: type[FastParser], fmt: str, text: str, strict_reference:
     return parse_reference(fmt, text)
 
 
-def repeats_in_prefix(parser: type[FastParser], text: str) -> bool:
-    """Whether ``text``, the beginning of a text in the parser's format, already repeats a key
-    or a field index (a key counts once the separator after it is written)."""
+def repeats_in_prefix(parse: Callable[[str], Any], text: str) -> bool:
+    """Whether ``text``, the beginning of a text in the format of ``parse`` (a fast parser's
+    ``parse``), already repeats a key or a field index (a key counts once the separator after
+    it is written)."""
     try:
-        parser.parse(text)
+        parse(text)
     except Repeated:
         return True
     except Exception:  # noqa: BLE001 - the text ends early (or is not the format): no repeat seen
@@ -144,7 +159,7 @@ class FastParser:
     def skip(self) -> None:
         text, pos = self.text, self.pos
         if pos < len(text) and text[pos] in _WS_CHARS:
-            self.pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+            self.pos = _WS_MATCH(text, pos).end()
 
     def expect(self, literal: str) -> None:
         self.skip()
@@ -211,11 +226,11 @@ class FastParser:
 
     def hex_bytes(self, prefix_length: int) -> bytes:
         self.pos += prefix_length
-        match = _HEX.match(self.text, self.pos)
-        digits = match.group()  # type: ignore[union-attr]
+        match = _HEX_MATCH(self.text, self.pos)
+        digits = match.group()
         if len(digits) % 2:
             raise Reject
-        self.pos = match.end()  # type: ignore[union-attr]
+        self.pos = match.end()
         return bytes.fromhex(digits)
 
     def index(self, maximum: int) -> int:

@@ -12,6 +12,24 @@ import re
 from .errors import EncodeError
 from .model import INT_MAX, INT_MIN, MAX_INT_DIGITS, check_float, safe_repr
 
+__all__ = [
+    "LexicalError",
+    "quote_string",
+    "quote_string_ascii",
+    "unquote_string",
+    "quote_bytes",
+    "unquote_bytes",
+    "bytes_from_hex",
+    "check_int",
+    "read_decimal",
+    "parse_int",
+    "parse_hex_int",
+    "parse_float",
+    "format_float",
+    "format_hex_int",
+    "parse_index",
+]
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -53,9 +71,7 @@ def _check_no_surrogate(text: str, kind: str) -> None:
     if not text.isascii():
         found = _SURROGATE.search(text)
         if found:
-            raise EncodeError(
-                kind, f"lone surrogate U+{ord(found.group()):04X} at index {found.start()} is not a Unicode scalar value"
-            )
+            raise EncodeError(kind, f"lone surrogate U+{ord(found.group()):04X} at index {found.start()} is not a Unicode scalar value")
 
 
 def quote_string(text: str, kind: str = "string") -> str:
@@ -114,8 +130,9 @@ def unquote_string(token: str) -> str:
     if pending_high >= 0:
         raise LexicalError("lone surrogate escape in string", pending_high + 1)
     tail = body[position:]
-    if tail and not tail.isascii() and _SURROGATE.search(tail):
-        raise LexicalError("lone surrogate in string", position + _SURROGATE.search(tail).start() + 1)
+    found = _SURROGATE.search(tail) if tail and not tail.isascii() else None
+    if found:
+        raise LexicalError("lone surrogate in string", position + found.start() + 1)
     pieces.append(tail)
     result = "".join(pieces)
     return result

@@ -16,6 +16,7 @@ __all__ = [
     "answer_instruction", "repeats_key",
 ]  # fmt: skip
 
+
 def answer_instruction(instruction: str) -> str:
     """The reference answer to a request (see :func:`translate`)."""
     request = parse_request(instruction)

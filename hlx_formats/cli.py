@@ -15,19 +15,20 @@ import argparse
 import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from . import __version__, plugins
+from ._atomic import atomic_write_bytes, write_all
 from .api import decode_as, detect_format, encode_as, translate
 from .errors import HLXError, ParseError
 from .grammar import FORMATS, normalize_format, text_input
 from .lcb import from_lcb, to_lcb
-from ._atomic import atomic_write_bytes, write_all
 from .model import MAX_INPUT_SIZE
 from .requests import parse_request
 
-__all__ = ["main", "build_parser", "command", "CLIError"]
+__all__ = ["main", "build_parser", "command", "CLIError", "add_command", "examples"]
 
 PROG = "hlx"
 
@@ -107,7 +108,7 @@ def command(registrar: Registrar) -> Registrar:
 
 
 def add_command(
-    subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]",
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
     name: str,
     handler: Callable[[argparse.Namespace], int],
     *,
@@ -185,9 +186,7 @@ def format_name(name: str) -> str:
     try:
         return normalize_format(name)
     except HLXError:
-        raise argparse.ArgumentTypeError(
-            f"unknown format {name!r}; expected one of: {', '.join(ALL_FORMATS)}"
-        ) from None
+        raise argparse.ArgumentTypeError(f"unknown format {name!r}; expected one of: {', '.join(ALL_FORMATS)}") from None
 
 
 # --- input ---------------------------------------------------------------------------
@@ -371,9 +370,7 @@ def read_value(source: Input, fmt: str | None) -> tuple[str, Any]:
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE", help="write the result to FILE instead of stdout")
-    parser.add_argument(
-        "-n", "--no-newline", action="store_true", help="do not end text output with a newline"
-    )
+    parser.add_argument("-n", "--no-newline", action="store_true", help="do not end text output with a newline")
 
 
 def write_stdout(data: bytes) -> None:
@@ -432,7 +429,7 @@ def _add_convert(subparsers: Any) -> None:
             ("hlx convert --to lc-r '{C:1000,0=\"search\",1=@documents}'", ""),
             ("hlx convert --to lc-b '[1, 2, 3]'", "[[0x01,0x02,0x03]]"),
             ("hlx convert --to hlxl --from lc-t '[1,2,3]'", "[1, 2, 3]"),
-            ("echo '{name: \"Alice\"}' | hlx convert --to lc-t -", "{name:\"Alice\"}"),
+            ("echo '{name: \"Alice\"}' | hlx convert --to lc-t -", '{name:"Alice"}'),
             ("hlx convert --to lc-b-hex '{14: {@0: 42}}'", "500e000100102a"),
             ("hlx convert --to lc-b-bin '{14: {@0: 42}}' -o value.lcb", "7 bytes"),
             ("hlx convert --to hlxl -i value.lcb", "{14: {@0: 42}}"),
@@ -567,9 +564,7 @@ def _add_translate(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("text", nargs="?", metavar="INSTRUCTION", help="the instruction (default, or '-': stdin)")
-    parser.add_argument(
-        "-b", "--backend", choices=("reference", "moe"), default="reference", help="who answers (default: reference)"
-    )
+    parser.add_argument("-b", "--backend", choices=("reference", "moe"), default="reference", help="who answers (default: reference)")
     parser.add_argument(
         "-t", "--to", type=format_name, metavar="FMT",
         help="treat the input as a value and convert it to FMT (a text format) instead",
@@ -661,7 +656,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return 2
         try:
-            return handler(args)
+            code: int = handler(args)
+            return code
         except SystemExit as exit_:  # parser.error() inside a command: a usage error
             return _exit_code(exit_.code)
     except (HLXError, CLIError) as error:
@@ -675,10 +671,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a bug, not bad input: say so, without a traceback
         if os.environ.get("HLX_DEBUG"):
             raise
-        _report(
-            f"internal error: {type(error).__name__}: {error} "
-            "(a bug in hlx; run with HLX_DEBUG=1 for the traceback)"
-        )
+        _report(f"internal error: {type(error).__name__}: {error} (a bug in hlx; run with HLX_DEBUG=1 for the traceback)")
         return 1
 
 

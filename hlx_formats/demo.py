@@ -15,7 +15,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from . import __version__, plugins
 from .api import decode_as, encode_as, translate
@@ -95,7 +96,8 @@ def round_trip(value: Any) -> dict[str, bool]:
     except HLXError:
         return {fmt: False for fmt in (*FORMATS, "binary")}
     results: dict[str, bool] = {}
-    for fmt, text in [*texts.items(), ("binary", binary)]:
+    encoded: list[tuple[str, str | bytes]] = [*texts.items(), ("binary", binary)]
+    for fmt, text in encoded:
         try:
             decoded = from_lcb(binary) if fmt == "binary" else decode_as(text, fmt)
             results[fmt] = (
@@ -103,7 +105,7 @@ def round_trip(value: Any) -> dict[str, bool]:
                 and all(encode_as(decoded, other) == texts[other] for other in FORMATS)
                 and to_lcb(decoded) == binary
             )
-        except Exception:  # a decoder bug is a failed round trip, not a crash of the demo
+        except Exception:  # noqa: BLE001 - a decoder bug is a failed round trip, not a crash of the demo
             results[fmt] = False
     return results
 
@@ -126,7 +128,7 @@ def answer_is_correct(instruction: str, source: str, target: str, answer: str) -
         else:
             meant = [decode_as(answer, target)]
         return all(values_equal(item, value) for item in meant) and answer == translate(instruction)
-    except Exception:  # HLXError, or a bug: either way not a correct answer
+    except Exception:  # noqa: BLE001 - HLXError, or a bug: either way not a correct answer
         return False
 
 
@@ -156,9 +158,7 @@ def show_value(out: TextIO, number: int, title: str, value: Any) -> bool:
     for row in hex_rows[1:]:
         print(f"{pad}{row}", file=out)
     checks = round_trip(value)
-    marks = "  ".join(
-        f"{OK if passed else FAIL} {FORMAT_TITLES.get(fmt, fmt)}" for fmt, passed in checks.items()
-    )
+    marks = "  ".join(f"{OK if passed else FAIL} {FORMAT_TITLES.get(fmt, fmt)}" for fmt, passed in checks.items())
     passed = all(checks.values())
     verdict = f"{OK} round trip ok" if passed else f"{FAIL} round trip FAILED"
     print(f"{_INDENT}{'check':<{_LABEL_WIDTH}}  {marks}   {verdict}", file=out)

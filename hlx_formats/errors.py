@@ -61,7 +61,7 @@ class EncodeError(HLXError):
         self._segments: list[str] = []  # innermost last; filled in while the encoder unwinds
         super().__init__(kind, reason)
 
-    def _inside(self, segment: str) -> "EncodeError":
+    def _inside(self, segment: str) -> EncodeError:
         self._segments.append(segment)
         return self
 

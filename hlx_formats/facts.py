@@ -43,8 +43,7 @@ CONTRACTS = {
     901: ("ComputeKernel", "its fields are not fixed by the specification"),
     902: (
         "PipelineConfig",
-        "@0 is the pipeline id, @1 the stages (an array of shader handles), @2 the sync barriers, "
-        "@3 the output image handle",
+        "@0 is the pipeline id, @1 the stages (an array of shader handles), @2 the sync barriers, @3 the output image handle",
     ),
     1000: (
         "a general operation",
@@ -55,12 +54,9 @@ CONTRACTS = {
 
 #: One line on each format.
 FORMATS_INFO = {
-    "hlxl": "HLXL is the human-readable ASCII form of an HLX value, for example "
-    '{1000: {@0: "search", @1: &h_documents}}.',
-    "lc-t": "LC-T (Latent Collapse Text) is the compact ASCII form of an HLX value, for example "
-    '{C:1000,0="search",1=@documents}.',
-    "lc-r": "LC-R (Latent Collapse Runic) writes an HLX value with Unicode glyphs, for example "
-    '🜊1000🜁0 "search"🜁1 ⟁documents🜂.',
+    "hlxl": 'HLXL is the human-readable ASCII form of an HLX value, for example {1000: {@0: "search", @1: &h_documents}}.',
+    "lc-t": 'LC-T (Latent Collapse Text) is the compact ASCII form of an HLX value, for example {C:1000,0="search",1=@documents}.',
+    "lc-r": 'LC-R (Latent Collapse Runic) writes an HLX value with Unicode glyphs, for example 🜊1000🜁0 "search"🜁1 ⟁documents🜂.',
     "lc-b": "LC-B (Latent Collapse Binary) is the binary wire format of an HLX value, with a text "
     'notation such as [1000|0:"search"|1:&documents].',
 }
@@ -69,8 +65,7 @@ FORMATS_INFO = {
 EXPERTS = {
     "runic": "every instruction whose target or source format is LC-R",
     "ascii": "every instruction whose target or source format is LC-T",
-    "coordinator": "LC-B, all-formats translations, questions about the formats and contracts, "
-    "routing, and plain-English intents",
+    "coordinator": "LC-B, all-formats translations, questions about the formats and contracts, routing, and plain-English intents",
 }
 
 #: Operations of contract 1000 for plain-English intents: name -> (phrase, number of handles).

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+from . import hlxl, lcb, lcr, lct  # noqa: F401 - imported to register their codecs in the registry
+from ._encoder import encode, key_text
+from ._fast import repeats_in_prefix
 from .errors import HLXError, ParseError
 from .grammar import FORMAT_TITLES, FORMATS, normalize_format, text_input
-from ._fast import repeats_in_prefix
-# the codec modules register themselves in the registry when imported
-from . import hlxl, lcb, lcr, lct  # noqa: F401
-from ._encoder import encode, key_text
 from .lcb import from_lcb
-from .registry import all_formats, get_format
+from .registry import all_formats, codec_of, get_format
 
-__all__ = ["ENCODERS", "DECODERS", "encode_as", "encode_key", "encode_member", "decode_as", "detect_format", "detect_value", "convert", "repeats_key"]
+__all__ = [
+    "ENCODERS",
+    "DECODERS",
+    "encode_as",
+    "encode_key",
+    "encode_member",
+    "decode_as",
+    "detect_format",
+    "detect_value",
+    "convert",
+    "repeats_key",
+]
 
 #: Text encoder of each format (LC-B: the text notation), from the registry.
-ENCODERS: dict[str, Callable[[Any], str]] = {record.name: record.encode for record in all_formats()}  # type: ignore[misc]
+ENCODERS: dict[str, Callable[[Any], str]] = {record.name: codec_of(record.name)[0] for record in all_formats()}
 #: Decoder of each format (LC-B: bytes are binary, str is the text notation).
-DECODERS: dict[str, Callable[..., Any]] = {record.name: record.decode for record in all_formats()}  # type: ignore[misc]
+DECODERS: dict[str, Callable[..., Any]] = {record.name: codec_of(record.name)[1] for record in all_formats()}
 
 
 def encode_key(key: str, fmt: str) -> str:
@@ -60,7 +71,7 @@ def repeats_key(text: str, fmt: str) -> bool:
     >>> repeats_key("🜊7🜁0 1🜁0 ", "lc-r")
     True
     """
-    return repeats_in_prefix(get_format(fmt).fast_parser, text)
+    return repeats_in_prefix(codec_of(fmt)[2].parse, text)
 
 
 def detect_value(data: str | bytes) -> tuple[str, Any]:
@@ -120,5 +131,3 @@ def convert(text: str | bytes, to: str, frm: str | None = None) -> str:
     else:
         value = DECODERS[normalize_format(frm)](text)
     return ENCODERS[target](value)
-
-

@@ -15,9 +15,10 @@ from __future__ import annotations
 import copy
 import functools
 import re
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import lark
 from lark import Lark, Token, Tree
@@ -32,7 +33,7 @@ LexicalError = lex.LexicalError  # what decode_token raises for a token that bre
 
 __all__ = [
     "FORMATS", "FORMAT_TITLES", "grammar_text", "normalize_format", "lark_parser", "parse_reference", "check_reference",
-    "decode_token", "LexicalError",
+    "decode_token", "LexicalError", "error_at", "strip_bom", "text_input",
 ]  # fmt: skip
 
 
@@ -72,7 +73,9 @@ def _grammar_folder() -> Any:
     except ModuleNotFoundError:
         source_tree = Path(__file__).resolve().parent.parent / "grammars"
         if not source_tree.is_dir():
-            raise HLXError(f"the grammar files are missing: hlx_formats.grammars is not installed and {source_tree} does not exist") from None
+            raise HLXError(
+                f"the grammar files are missing: hlx_formats.grammars is not installed and {source_tree} does not exist"
+            ) from None
         return source_tree
 
 
@@ -150,7 +153,8 @@ def _decode_key(token: Token, fmt: str) -> str:
     if token.type == "NAME":
         if token.value in get_format(fmt).reserved_keys:
             raise lex.LexicalError(f"the key {token.value!r} must be quoted in {FORMAT_TITLES[fmt]}")
-        return token.value
+        name: str = token.value
+        return name
     return lex.unquote_string(token.value)
 
 
@@ -237,7 +241,7 @@ def _expected(parser: Lark, names: set[str] | frozenset[str]) -> str:
 
 def _lark_error(fmt: str, text: str, parser: Lark, error: LarkError) -> ParseError:
     if isinstance(error, UnexpectedCharacters):
-        offset = error.pos_in_stream
+        offset: int = error.pos_in_stream  # type: ignore[assignment]  # lark declares it None on the base class; this subclass sets an int
         char = text[offset] if offset < len(text) else ""
         if char == '"' or (char == "b" and text.startswith('b"', offset)):
             diagnosis = _diagnose_quoted(text, offset, fmt)
@@ -299,7 +303,7 @@ def _run_lark(fmt: str, text: str, parser: Lark, build: bool) -> Any:
     depth = _DepthCounter(fmt)
     token = None
     try:
-        for token in interactive.lexer_thread.lex(state):
+        for token in interactive.lexer_thread.lex(state):  # type: ignore[no-untyped-call]  # lark does not annotate LexerThread.lex
             state.feed_token(token)
             if depth.after(token) > MAX_DEPTH:
                 raise error_at(fmt, text, token.start_pos, f"nesting deeper than {MAX_DEPTH} levels")
@@ -370,7 +374,14 @@ class _DepthCounter:
 _CONTAINERS = ("array", "object", "contract")
 
 
-def _build_value(root: Tree | Token, fmt: str, text: str) -> Any:
+def _start(token: Token) -> int:
+    """Where a token from the lexer starts (lark types start_pos as optional: a token built by
+    hand may lack one, which no token of a parse tree does)."""
+    assert token.start_pos is not None
+    return token.start_pos
+
+
+def _build_value(root: Tree[Token] | Token, fmt: str, text: str) -> Any:
     """Turn a parse tree into the value, without recursion, checking the depth limit."""
 
     def fail(offset: int, reason: str) -> ParseError:
@@ -380,9 +391,9 @@ def _build_value(root: Tree | Token, fmt: str, text: str) -> Any:
         try:
             return decode_token(token, fmt)
         except lex.LexicalError as error:
-            raise fail(token.start_pos + error.offset, error.reason) from None
+            raise fail(_start(token) + error.offset, error.reason) from None
         except HLXError as error:  # a Handle whose name is not an identifier
-            raise fail(token.start_pos, str(error)) from None
+            raise fail(_start(token), str(error)) from None
 
     if isinstance(root, Token):
         return leaf(root)
@@ -405,15 +416,13 @@ def _build_value(root: Tree | Token, fmt: str, text: str) -> Any:
                     try:
                         values.append(_decode_key(child, fmt))
                     except lex.LexicalError as error:
-                        raise fail(child.start_pos + error.offset, error.reason) from None
+                        raise fail(_start(child) + error.offset, error.reason) from None
                 elif node.data in ("field", "contract") and index == 0:
-                    maximum, what = (
-                        (FIELD_INDEX_MAX, "field index") if node.data == "field" else (CONTRACT_ID_MAX, "contract id")
-                    )
+                    maximum, what = (FIELD_INDEX_MAX, "field index") if node.data == "field" else (CONTRACT_ID_MAX, "contract id")
                     try:
                         values.append(lex.parse_index(child.value, maximum, what))
                     except lex.LexicalError as error:
-                        raise fail(child.start_pos + error.offset, error.reason) from None
+                        raise fail(_start(child) + error.offset, error.reason) from None
                 else:
                     values.append(leaf(child))
             else:
@@ -428,15 +437,15 @@ def _build_value(root: Tree | Token, fmt: str, text: str) -> Any:
     return result[0]
 
 
-def _assemble_array(node: Tree, values: list[Any], fail: Callable[..., ParseError]) -> list[Any]:
+def _assemble_array(node: Tree[Token], values: list[Any], fail: Callable[..., ParseError]) -> list[Any]:
     return values
 
 
-def _assemble_pair(node: Tree, values: list[Any], fail: Callable[..., ParseError]) -> tuple[Any, ...]:
+def _assemble_pair(node: Tree[Token], values: list[Any], fail: Callable[..., ParseError]) -> tuple[Any, ...]:
     return (values[0], values[1], node.children[0])
 
 
-def _assemble_object(node: Tree, values: list[Any], fail: Callable[..., ParseError]) -> dict[str, Any]:
+def _assemble_object(node: Tree[Token], values: list[Any], fail: Callable[..., ParseError]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value, key_token in values:
         if key in result:
@@ -445,7 +454,7 @@ def _assemble_object(node: Tree, values: list[Any], fail: Callable[..., ParseErr
     return result
 
 
-def _assemble_contract(node: Tree, values: list[Any], fail: Callable[..., ParseError]) -> Contract:
+def _assemble_contract(node: Tree[Token], values: list[Any], fail: Callable[..., ParseError]) -> Contract:
     contract_id, fields = values[0], values[1:]
     seen: dict[int, Any] = {}
     for index, value, index_token in fields:

@@ -136,6 +136,7 @@ def split_labelled(answer: str, formats: tuple[str, ...]) -> list[str] | None:
         texts.append(line[len(label) :])
     return texts
 
+
 _WRAPPER_START, _WRAPPER_END = "### Instruction:", "### Response:"
 
 
@@ -162,7 +163,8 @@ class Instruction:
         if task in ("convert_to", "translate_hlxl_to"):
             return f"{task}_{self.target_format.replace('-', '')}"
         if task == "parse":
-            return f"parse_{self.source_format.replace('-', '')}"  # type: ignore[union-attr]
+            assert self.source_format is not None  # a parse form always has a value part
+            return f"parse_{self.source_format.replace('-', '')}"
         return task
 
     @property
@@ -209,9 +211,7 @@ def parse_instruction(text: str) -> Instruction:
 
 def forms_overview() -> str:
     """The canonical forms, one per line (for error messages)."""
-    return "\n  ".join(
-        dict.fromkeys(form.template.replace("{value}", "<value>") for form in FORMS if form.task != "intent")
-    )
+    return "\n  ".join(dict.fromkeys(form.template.replace("{value}", "<value>") for form in FORMS if form.task != "intent"))
 
 
 def match_instruction(body: str) -> Instruction | None:
@@ -336,8 +336,9 @@ def _text_answer(instruction: Instruction) -> str:
     if task in ("validate", "validate_any"):
         return _validation(instruction)
     if task == "explain":
-        value = DECODERS[instruction.source_format](instruction.value_text)  # type: ignore[index]
-        return f"This {FORMAT_TITLES[instruction.source_format]} value is {facts.explanation(value)}."  # type: ignore[index]
+        assert instruction.source_format is not None  # an explain form always has a value part
+        value = DECODERS[instruction.source_format](instruction.value_text)
+        return f"This {FORMAT_TITLES[instruction.source_format]} value is {facts.explanation(value)}."
     fmt = normalize_format(params["format"])
     if task == "format_info":
         return facts.FORMATS_INFO[fmt]
@@ -371,7 +372,8 @@ def answer(instruction: Instruction | str, *, value: Any = _UNREAD) -> str:
     if instruction.target_format == "text":
         return _text_answer(instruction)
     if value is _UNREAD:
-        value = DECODERS[instruction.source_format](instruction.value_text)  # type: ignore[index]
+        assert instruction.source_format is not None  # every form left (a value to convert) has a value part
+        value = DECODERS[instruction.source_format](instruction.value_text)
     if instruction.target_format in ("all", "many"):
         return join_labelled(instruction.targets, [ENCODERS[fmt](value) for fmt in instruction.targets])
     return instruction.prefix + ENCODERS[instruction.target_format](value)

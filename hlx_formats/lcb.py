@@ -15,8 +15,8 @@ from ._encoder import _ARRAY, _CONTRACT, _OBJECT, Spelling, at_path, encode, pla
 from ._fast import FastParser, Reject, check_depth, decode_text, index_value, new_field_index, skip_whitespace
 from .errors import EncodeError, HLXError, ParseError
 from .grammar import text_input
-from .registry import get_format, register_codec
 from .model import CONTRACT_ID_MAX, IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of, safe_repr
+from .registry import get_format, register_codec
 
 __all__ = ["to_lcb", "from_lcb", "to_lcb_text"]
 
@@ -254,7 +254,7 @@ def _fast_get(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
         if tag == ARRAY:
             count = _unpack_from("<H", data, pos)[0]
             pos += 2
-            items = []
+            items: list[Any] = []
             append = items.append
             for _ in range(count):
                 item, pos = _fast_get(data, pos, depth)

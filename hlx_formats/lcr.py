@@ -9,8 +9,8 @@ from . import _lexical as lex
 from ._encoder import Spelling, encode
 from ._fast import FastParser, Reject, check_depth, decode_text, new_field_index
 from .grammar import text_input
-from .registry import get_format, register_codec
 from .model import MAX_DEPTH
+from .registry import get_format, register_codec
 
 __all__ = ["to_lcr", "from_lcr", "GLYPHS", "LEGACY_GLYPHS"]
 

@@ -10,8 +10,8 @@ import math
 import operator
 import re
 import struct
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Callable, Union
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Union, cast
 
 from .errors import EncodeError
 
@@ -29,6 +29,11 @@ __all__ = [
     "value_depth",
     "value_size",
     "iter_values",
+    "CONTRACT_ID_MAX",
+    "FIELD_INDEX_MAX",
+    "IDENTIFIER",
+    "check_float",
+    "safe_repr",
 ]
 
 #: Deepest nesting of arrays, objects and contracts that every parser and encoder accepts.
@@ -54,7 +59,7 @@ _first = operator.itemgetter(0)
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
-Value = Union[None, bool, int, float, str, bytes, "Handle", "Contract", list, dict]
+Value = Union[None, bool, int, float, str, bytes, "Handle", "Contract", list[Any], dict[str, Any]]
 
 
 class Handle:
@@ -95,7 +100,7 @@ class Handle:
     def __repr__(self) -> str:
         return f"Handle({self.name!r})"
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (Handle, (self.name,))
 
 
@@ -114,6 +119,8 @@ class Contract:
 
     __slots__ = ("id", "_fields", "_hash")
     id: int
+    _fields: tuple[tuple[int, Any], ...]  # sorted by index; set once, through object.__setattr__
+    _hash: int | None  # computed on the first hash()
 
     def __init__(self, id: int, fields: Mapping[int, Any] | Iterable[tuple[int, Any]]) -> None:
         if type(id) is not int or not 0 <= id <= CONTRACT_ID_MAX:
@@ -123,9 +130,7 @@ class Contract:
         try:
             for index, value in pairs:
                 if type(index) is not int or not 0 <= index <= FIELD_INDEX_MAX:
-                    raise EncodeError(
-                        "contract", f"field index {safe_repr(index)} is not an integer in 0..{FIELD_INDEX_MAX}"
-                    )
+                    raise EncodeError("contract", f"field index {safe_repr(index)} is not an integer in 0..{FIELD_INDEX_MAX}")
                 if index in collected:
                     raise EncodeError("contract", f"duplicate field index {index}")
                 collected[index] = value
@@ -179,14 +184,16 @@ class Contract:
         return values_equal(self, other)
 
     def __hash__(self) -> int:
-        if self._hash is None:
-            object.__setattr__(self, "_hash", hash(_freeze(self)))
-        return self._hash  # type: ignore[return-value]
+        cached = self._hash
+        if cached is None:
+            cached = hash(_freeze(self))
+            object.__setattr__(self, "_hash", cached)
+        return cached
 
     def __repr__(self) -> str:
         return value_repr(self)
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (Contract, (self.id, dict(self._fields)))
 
 
@@ -283,9 +290,9 @@ def _freeze(contract: Contract) -> Any:
 def _children(value: Any) -> Iterable[Any]:
     kind = type(value)
     if kind is list:
-        return value
+        return cast("list[Any]", value)
     if kind is dict:
-        return value.values()
+        return cast("dict[str, Any]", value).values()
     if kind is Contract:
         return (item for _, item in value._fields)
     return ()
@@ -389,6 +396,7 @@ def value_repr(value: Any) -> str:
             out.append("[...]" if kind is list else "{...}" if kind is dict else "Contract(...)")
             continue
         open_.add(id(item))
+        parts: list[tuple[str | None, Any]]
         if kind is list:
             opener, closer, parts = "[", "]", [(None, child) for child in item]
         elif kind is dict:

@@ -17,8 +17,9 @@ stream. The ``reference`` backend and the core commands are built in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Callable
+from typing import Any
 
 from .errors import BackendUnavailable, HLXError
 
@@ -53,7 +54,8 @@ def load_backend(name: str) -> Callable[[str, str | None], str]:
             raise BackendUnavailable(_INSTALL_HINTS[name])
         raise HLXError(f"unknown backend {name!r}; expected one of: {', '.join(map(repr, backend_names()))}")
     try:
-        return found[name].load()  # type: ignore[no-any-return]
+        backend: Callable[[str, str | None], str] = found[name].load()
+        return backend
     except ImportError as error:
         hint = _INSTALL_HINTS.get(name, f"backend {name!r} ({found[name].value}) cannot be imported")
         raise BackendUnavailable(f"{hint}  (import failed: {error})") from None

@@ -10,12 +10,30 @@ every record is complete once the package is loaded.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Protocol
 
 from .errors import HLXError
 
-__all__ = ["Format", "FORMATS", "FORMAT_TITLES", "get_format", "normalize_format", "register_codec", "all_formats"]
+__all__ = [
+    "Format",
+    "FORMATS",
+    "FORMAT_TITLES",
+    "get_format",
+    "normalize_format",
+    "register_codec",
+    "all_formats",
+    "codec_of",
+    "FastDecoder",
+]
+
+
+class FastDecoder(Protocol):
+    """What the registry needs of a fast decoder class (hlx_formats._fast.FastParser, which
+    this module does not import: _fast imports the grammar, which imports the registry)."""
+
+    def parse(self, text: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -30,7 +48,7 @@ class Format:
     spelling: Any = None  # the encoder's Spelling table (LC-B: of its text notation)
     encode: Callable[[Any], str] | None = None  # the canonical text of a value
     decode: Callable[..., Any] | None = None  # the value of a text (LC-B: or binary bytes)
-    fast_parser: type | None = None  # the fast decoder's class (hlx_formats._fast.FastParser)
+    fast_parser: FastDecoder | None = None  # the fast decoder's class
 
 
 _REGISTRY: dict[str, Format] = {
@@ -65,7 +83,7 @@ def all_formats() -> tuple[Format, ...]:
 
 
 def register_codec(
-    name: str, *, spelling: Any, encode: Callable[[Any], str], decode: Callable[..., Any], fast_parser: type
+    name: str, *, spelling: Any, encode: Callable[[Any], str], decode: Callable[..., Any], fast_parser: FastDecoder
 ) -> Format:
     """Attach a format's codec (called once by its module on import); the completed record."""
     record = _REGISTRY[name]
@@ -73,3 +91,12 @@ def register_codec(
         raise HLXError(f"{record.title}: the spelling's reserved keys differ from the registry's")
     _REGISTRY[name] = dataclasses.replace(record, spelling=spelling, encode=encode, decode=decode, fast_parser=fast_parser)
     return _REGISTRY[name]
+
+
+def codec_of(name: str) -> tuple[Callable[[Any], str], Callable[..., Any], FastDecoder]:
+    """A format's encoder, decoder and fast decoder class; an HLXError if its codec module has
+    not registered them (importing :mod:`hlx_formats` registers all four)."""
+    record = get_format(name)
+    if record.encode is None or record.decode is None or record.fast_parser is None:
+        raise HLXError(f"{record.title}: no codec registered (its module is not imported)")
+    return record.encode, record.decode, record.fast_parser

@@ -19,8 +19,9 @@ from __future__ import annotations
 import difflib
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from . import facts
 from .errors import HLXError, NotUnderstood, ParseError
@@ -93,9 +94,7 @@ def _words(words: tuple[str, ...] | list[str]) -> str:
     return "(?:" + "|".join(re.escape(word).replace(r"\ ", r"\s+") for word in ordered) + ")"
 
 
-_FORMAT = (
-    r"(?:the\s+)?" + _words(list(_ALIAS_FORMAT)) + r"(?![\w-])(?:\s+" + _words(_FORMAT_NOUNS) + r"(?![\w-]))?"
-)
+_FORMAT = r"(?:the\s+)?" + _words(list(_ALIAS_FORMAT)) + r"(?![\w-])(?:\s+" + _words(_FORMAT_NOUNS) + r"(?![\w-]))?"
 _ALL = (
     r"(?:(?:all|every|each)(?:\s+(?:of\s+the|the|four|4|hlx|supported|available|known))*\s+(?:formats?|notations?|encodings?)"
     r"|all\s+four|all\s+of\s+them)(?![\w-])"
@@ -154,12 +153,24 @@ SLOTS: dict[str, Slot] = {
         r"(?:" + _words(POLITENESS) + r"(?![\w'-])[\s,!]*)+",
         _choice("please", "Please", "can you", "Could you", "could you please", "kindly", "hey,"),
     ),
-    "verb": Slot(f"(?P<verb>{_words(CONVERT_VERBS)})(?![\\w-])", _choice("convert", "Convert", "translate", "Translate", "encode", "rewrite", "turn", "express", "render", "change")),
+    "verb": Slot(
+        f"(?P<verb>{_words(CONVERT_VERBS)})(?![\\w-])",
+        _choice("convert", "Convert", "translate", "Translate", "encode", "rewrite", "turn", "express", "render", "change"),
+    ),
     "read_verb": Slot(f"(?P<verb>{_words(_READ_VERBS)})(?![\\w-])", _choice("parse", "Parse", "decode", "Decode", "read")),
-    "show_verb": Slot(r"(?:show(?:\s+me)?|give\s+me|display|write|print|express|render)(?![\w-])", _choice("show", "Show me", "give me", "write", "display")),
+    "show_verb": Slot(
+        r"(?:show(?:\s+me)?|give\s+me|display|write|print|express|render)(?![\w-])",
+        _choice("show", "Show me", "give me", "write", "display"),
+    ),
     "validate_verb": Slot(f"{_words(VALIDATE_VERBS)}(?![\\w-])", _choice("validate", "Validate", "check", "Check", "verify")),
-    "explain_verb": Slot(f"{_words(EXPLAIN_VERBS)}(?![\\w-])", _choice("explain", "Explain", "describe", "Describe", "parse and explain", "Parse and explain", "break down")),
-    "adj": Slot(r"(?:" + _words(ADJECTIVES) + r"(?![\w-])\s*){1,5}", _choice("this", "the following", "this value", "complex contract", "nested array", "this simple")),
+    "explain_verb": Slot(
+        f"{_words(EXPLAIN_VERBS)}(?![\\w-])",
+        _choice("explain", "Explain", "describe", "Describe", "parse and explain", "Parse and explain", "break down"),
+    ),
+    "adj": Slot(
+        r"(?:" + _words(ADJECTIVES) + r"(?![\w-])\s*){1,5}",
+        _choice("this", "the following", "this value", "complex contract", "nested array", "this simple"),
+    ),
     "plain_adj": Slot(r"(?:" + _words(PLAIN_ADJECTIVES) + r"(?![\w-])\s*){1,3}", _choice("this", "the following", "this value", "the")),
     "to": Slot(r"(?:to|into|as)(?![\w-])", _choice("to", "into")),
     "in": Slot(r"(?:in|as|using)(?![\w-])", _choice("in", "as")),
@@ -169,28 +180,45 @@ SLOTS: dict[str, Slot] = {
     "format": Slot(f"(?P<format>{_FORMAT})", _render_format("format")),
     "targets": Slot(f"(?P<targets>{_TARGETS})", _render_targets),
     "noun": Slot(r"(?:value|text|input|data|code|string|snippet)(?![\w-])", _choice("value", "text", "input")),
-    "valid": Slot(r"(?:valid|correct|well-formed|well\s+formed|legal|ok|okay|right|proper)(?![\w-])", _choice("valid", "correct", "well-formed")),
-    "is_this": Slot(r"(?:is|are)\s+(?:this|these|the\s+following|that|it)(?:\s+(?:a|an))?(?![\w-])", _choice("is this", "Is this", "is the following", "Is this a")),
+    "valid": Slot(
+        r"(?:valid|correct|well-formed|well\s+formed|legal|ok|okay|right|proper)(?![\w-])", _choice("valid", "correct", "well-formed")
+    ),
+    "is_this": Slot(
+        r"(?:is|are)\s+(?:this|these|the\s+following|that|it)(?:\s+(?:a|an))?(?![\w-])",
+        _choice("is this", "Is this", "is the following", "Is this a"),
+    ),
     "wrong_with": Slot(
         r"(?:what(?:'s|\s+is|s)\s+wrong\s+with|what(?:'s|\s+is|s)\s+the\s+(?:error|problem|mistake)\s+(?:in|with)|find\s+the\s+(?:error|problem|mistake)\s+in|any\s+errors?\s+in|why\s+is\s+this\s+invalid)(?![\w-])",
         _choice("What's wrong with", "what is wrong with", "Find the error in", "What's the problem with"),
     ),
-    "what_is": Slot(r"(?:what(?:'s|\s+is|s|\s+does)|how\s+(?:is|do\s+(?:i|you)\s+write|would\s+(?:i|you)\s+write|does\s+one\s+write))(?![\w-])", _choice("What is", "what's", "How is", "How do I write")),
-    "look_like": Slot(r"(?:look\s+like|written|spelled|spelt|expressed|encoded|represented)(?![\w-])", _choice("written", "look like", "spelled")),
+    "what_is": Slot(
+        r"(?:what(?:'s|\s+is|s|\s+does)|how\s+(?:is|do\s+(?:i|you)\s+write|would\s+(?:i|you)\s+write|does\s+one\s+write))(?![\w-])",
+        _choice("What is", "what's", "How is", "How do I write"),
+    ),
+    "look_like": Slot(
+        r"(?:look\s+like|written|spelled|spelt|expressed|encoded|represented)(?![\w-])", _choice("written", "look like", "spelled")
+    ),
     "about": Slot(
         r"(?:what(?:'s|\s+is|s|\s+does)|describe|explain|tell\s+me\s+about|define|what\s+do\s+you\s+know\s+about|meaning\s+of|info\s+on)(?![\w-])",
         _choice("What is", "what's", "Describe", "Explain", "Tell me about", "Define"),
     ),
     "the": Slot(r"the(?![\w-])", _choice("the")),
-    "contract_word": Slot(r"contract(?:\s+(?:id|number|no\.|no|#))?(?![\w-])", _choice("contract", "Contract", "contract id", "contract number")),
+    "contract_word": Slot(
+        r"contract(?:\s+(?:id|number|no\.|no|#))?(?![\w-])", _choice("contract", "Contract", "contract id", "contract number")
+    ),
     "id": Slot(r"#?(?P<id>[0-9]+)(?![\w-])", lambda rng, params: str(params["id"])),
     "means": Slot(r"(?:mean|means|stand\s+for|do|represent|describe)(?![\w-])", _choice("mean", "stand for", "represent")),
     "format_noun": Slot(r"(?:format|notation|encoding)(?![\w-])", _choice("format", "notation")),
     "which_expert": Slot(
         r"(?:(?:which|what)(?:\s+(?:expert|specialist|model|adapter|one))?|who)\s+(?:handles|owns|answers|is\s+responsible\s+for|should\s+handle|takes\s+care\s+of|does|is\s+for|deals\s+with|works\s+on)(?![\w-])",
-        _choice("Which expert handles", "which specialist handles", "Who handles", "What model owns", "Which specialist is responsible for"),
+        _choice(
+            "Which expert handles", "which specialist handles", "Who handles", "What model owns", "Which specialist is responsible for"
+        ),
     ),
-    "requests_noun": Slot(r"(?:instructions|requests|questions|conversions|translations|tasks|format|values)(?![\w-])", _choice("instructions", "requests", "conversions")),
+    "requests_noun": Slot(
+        r"(?:instructions|requests|questions|conversions|translations|tasks|format|values)(?![\w-])",
+        _choice("instructions", "requests", "conversions"),
+    ),
     "when_use": Slot(
         r"(?:when\s+(?:should|do|would|can|must)\s+(?:i|we|you|one)\s+use|what\s+(?:is|does)|what's|tell\s+me\s+about|describe|why\s+(?:would|should)\s+(?:i|we)\s+use)(?![\w-])",
         _choice("When should I use", "when do I use", "What does", "When would I use"),
@@ -211,13 +239,23 @@ SLOTS: dict[str, Slot] = {
         r"(?:(?:what|which)(?:'s|\s+is)?\s+the\s+(?:(?:lc-r|lcr|runic)\s+)?(?:glyph|symbol|sign|character)\s+(?:for|of|that\s+means|meaning|used\s+for|that\s+marks)"
         r"|(?:which|what)\s+(?:(?:lc-r|lcr|runic)\s+)?(?:glyph|symbol)\s+(?:is|means|marks|denotes|represents|stands\s+for|is\s+used\s+for)"
         r"|how\s+does\s+(?:lc-r|lcr|runic)\s+(?:write|mark|show|denote|represent))(?![\w-])",
-        _choice("What is the LC-R glyph for", "what's the glyph for", "Which glyph marks", "Which LC-R glyph is", "How does LC-R write", "what is the runic symbol for"),
+        _choice(
+            "What is the LC-R glyph for",
+            "what's the glyph for",
+            "Which glyph marks",
+            "Which LC-R glyph is",
+            "How does LC-R write",
+            "what is the runic symbol for",
+        ),
     ),
     "article": Slot(r"(?:a|an|the)(?![\w-])", _choice("a", "the")),
     "gname": Slot("(?P<gname>" + _words(_GLYPH_NAME_WORDS) + r")(?![\w-])", lambda rng, params: params["gname"]),
     "in_lcr": Slot(r"(?:in|for)\s+(?:lc-r|lcr|runic)(?![\w-])", _choice("in LC-R", "in runic")),
     "what_does": Slot(r"(?:what\s+does|what\s+do)(?![\w-])", _choice("What does", "what does")),
-    "the_glyph": Slot(r"(?:the\s+)?(?:(?:lc-r|lcr|runic)\s+)?(?:glyph|symbol|character|sign)(?![\w-])", _choice("the glyph", "the LC-R glyph", "the symbol")),
+    "the_glyph": Slot(
+        r"(?:the\s+)?(?:(?:lc-r|lcr|runic)\s+)?(?:glyph|symbol|character|sign)(?![\w-])",
+        _choice("the glyph", "the LC-R glyph", "the symbol"),
+    ),
     "glyph": Slot(f"(?P<glyph>{_glyph_class()})", lambda rng, params: params["glyph"]),
     "meaning_of": Slot(r"(?:meaning\s+of|explain|describe)(?![\w-])", _choice("meaning of", "explain")),
     "end": Slot(r"(?:[\s,]*" + _words(ENDINGS) + r"(?![\w-]))?[\s?.!]*", _choice("", "", "?", ".", " please", "!", " please?")),
@@ -387,7 +425,9 @@ _CONVERT_TASKS = ("all_formats", "convert_to", "translate_hlxl_to", "parse", "lc
 _CONVERT_TASKS_SET = frozenset(_CONVERT_TASKS)
 
 
-def _request_of_instruction(text: str, instruction: Instruction, template: Template | None = None, value: Any = None, has_value: bool = False) -> Request:
+def _request_of_instruction(
+    text: str, instruction: Instruction, template: Template | None = None, value: Any = None, has_value: bool = False
+) -> Request:
     task = instruction.form.task
     if task in _CONVERT_TASKS_SET:
         kind = "convert"
@@ -572,7 +612,9 @@ def _targets(groups: dict[str, str], body: str, value_text: str) -> Any:
     if span is None:
         if re.fullmatch(_words(_READ_VERBS), groups.get("verb", ""), re.I):
             return ("hlxl",)
-        raise HLXError(f"the request {body[:60]!r} names no format to convert to; did you mean `Translate HLXL to all formats: {value_text[:60]}`?")
+        raise HLXError(
+            f"the request {body[:60]!r} names no format to convert to; did you mean `Translate HLXL to all formats: {value_text[:60]}`?"
+        )
     if re.fullmatch(_OTHERS, span, re.I):
         return "others"
     if re.fullmatch(_ALL, span, re.I):
@@ -580,7 +622,9 @@ def _targets(groups: dict[str, str], body: str, value_text: str) -> Any:
     formats = _formats_in(span)
     if re.search(r"(?<![\w-])or(?![\w-])", span, re.I) and len(formats) > 1:
         choices = " or ".join(f"`Convert to {FORMAT_TITLES[fmt]}: ...`" for fmt in formats)
-        raise NotUnderstood(f"ambiguous request {body[:60]!r}: it asks for {' or '.join(FORMAT_TITLES[f] for f in formats)}, not which one; did you mean {choices}, or all of them (`... to {' and '.join(FORMAT_TITLES[f] for f in formats)}`)?")
+        raise NotUnderstood(
+            f"ambiguous request {body[:60]!r}: it asks for {' or '.join(FORMAT_TITLES[f] for f in formats)}, not which one; did you mean {choices}, or all of them (`... to {' and '.join(FORMAT_TITLES[f] for f in formats)}`)?"
+        )
     return tuple(formats)
 
 
@@ -608,7 +652,11 @@ def parse_request(text: str) -> Request:
             cut = len(canonical.value_text) - len(canonical.value_text[-TAIL_WINDOW:]) + noise.start()
             body = body[: len(body) - len(canonical.value_text) + cut]
             canonical = match_instruction(body)
-    if canonical is not None and canonical.form.task == "glyph_for" and facts.glyph_name(_ARTICLE.sub("", canonical.params["name"])) is None:
+    if (
+        canonical is not None
+        and canonical.form.task == "glyph_for"
+        and facts.glyph_name(_ARTICLE.sub("", canonical.params["name"])) is None
+    ):
         canonical = None  # not a glyph this knows: read it as a request (a typo, "please"...)
     if canonical is not None and canonical.value_text and canonical.value_text[0] in "`'":
         # the same instruction with its value out of a code block, backticks or quotes
@@ -642,10 +690,14 @@ def parse_request(text: str) -> Request:
         return meanings[0]
     if len(meanings) > 1:
         options = " or ".join(f"`{request.render()[:80]}`" for request in meanings)
-        raise NotUnderstood(f"ambiguous request {body[:60]!r}: it reads as {len(meanings)} requests with different answers; did you mean {options}?")
+        raise NotUnderstood(
+            f"ambiguous request {body[:60]!r}: it reads as {len(meanings)} requests with different answers; did you mean {options}?"
+        )
     if failures:
         raise failures[0]
-    raise NotUnderstood(f"unrecognised request {body[:60]!r}: {_closest(body)}\ntranslate() answers these forms, and phrasings of them (docs/api.md):\n  {forms_overview()}")
+    raise NotUnderstood(
+        f"unrecognised request {body[:60]!r}: {_closest(body)}\ntranslate() answers these forms, and phrasings of them (docs/api.md):\n  {forms_overview()}"
+    )
 
 
 def _answer_of(request: Request) -> str:

@@ -208,7 +208,7 @@ def contract_ids() -> st.SearchStrategy[int]:
     )
 
 
-def arrays(elements: st.SearchStrategy[Any] | None = None, max_size: int = 5) -> st.SearchStrategy[list]:
+def arrays(elements: st.SearchStrategy[Any] | None = None, max_size: int = 5) -> st.SearchStrategy[list[Any]]:
     """Lists of ``elements`` (default: :func:`scalars`)."""
     return st.lists(scalars() if elements is None else elements, max_size=max_size)
 
@@ -217,7 +217,7 @@ def objects(
     elements: st.SearchStrategy[Any] | None = None,
     max_size: int = 5,
     key_strategy: st.SearchStrategy[str] | None = None,
-) -> st.SearchStrategy[dict]:
+) -> st.SearchStrategy[dict[str, Any]]:
     """Dicts with awkward ``str`` keys (:func:`keys`) in the order drawn (it is data)."""
     return st.dictionaries(
         keys() if key_strategy is None else key_strategy,
@@ -236,9 +236,7 @@ def contracts(
     ``max_fields`` fields with indices 0..255 and values from ``elements`` (default
     :func:`scalars`). Built from a mapping or from pairs, in the order drawn (the contract
     sorts them)."""
-    fields = st.dictionaries(
-        field_indices(), scalars() if elements is None else elements, min_size=1, max_size=max_fields
-    )
+    fields = st.dictionaries(field_indices(), scalars() if elements is None else elements, min_size=1, max_size=max_fields)
     as_pairs = fields.map(lambda mapping: list(mapping.items()))
     return st.builds(
         Contract,
@@ -357,4 +355,6 @@ def oversized_values(kinds: tuple[str, ...] | None = None) -> st.SearchStrategy[
 def examples(count: int) -> int:
     """``count`` scaled by the loaded Hypothesis profile (``max_examples`` / 100), for tests
     that set their own ``max_examples`` (see tests/conftest.py for the profiles)."""
-    return max(1, count * settings.default.max_examples // 100)
+    profile = settings.default
+    assert profile is not None  # Hypothesis always has a loaded profile (its own default at least)
+    return max(1, count * profile.max_examples // 100)

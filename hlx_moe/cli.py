@@ -13,6 +13,8 @@ from typing import Any
 
 from hlx_formats.cli import add_command, examples
 
+__all__ = ["add_corpus_command", "add_moe_command", "positive_int"]
+
 
 def positive_int(text: str) -> int:
     """An argument that must be a whole number of at least 1 (checked before any model loads)."""
@@ -146,7 +148,9 @@ def add_moe_command(subparsers: Any) -> None:
     train_module.add_arguments(train)
 
     def mixture_arguments(action: argparse.ArgumentParser) -> None:
-        action.add_argument("--adapters", type=Path, default=None, help="adapter root (default: $HLX_MOE_ADAPTERS, else the shipped adapters)")
+        action.add_argument(
+            "--adapters", type=Path, default=None, help="adapter root (default: $HLX_MOE_ADAPTERS, else the shipped adapters)"
+        )
         action.add_argument("--base", default=None, help="base model (default: the one the adapters were trained on)")
         action.add_argument("--quantization", default="auto", choices=("auto", "nf4", "none"), help="base quantisation (default: auto)")
         action.add_argument("--beams", type=positive_int, default=1, metavar="N", help="beam search of width N (default: 1, greedy)")
@@ -223,8 +227,13 @@ def _load_mixture(args: argparse.Namespace) -> Any:
 
     _log_to_stderr(args)
     return HLXMoE.load(
-        args.adapters, base=args.base, quantization=args.quantization, num_beams=args.beams, round_trip=args.round_trip,
-        source_literals=args.source_literals, literal_order=args.literal_order,
+        args.adapters,
+        base=args.base,
+        quantization=args.quantization,
+        num_beams=args.beams,
+        round_trip=args.round_trip,
+        source_literals=args.source_literals,
+        literal_order=args.literal_order,
     )
 
 
@@ -233,8 +242,7 @@ def _print_result(result: Any) -> None:
     verdict = {True: "matches the reference", False: "differs from the reference", None: "no reference answer"}[result.matches_reference]
     parses = {True: "parses", False: "does not parse", None: "free text"}[result.parses]
     sys.stderr.write(
-        f"[{result.expert}: {result.route_reason}; {parses}; {verdict}; "
-        f"{result.new_tokens} tokens in {result.latency_seconds:.2f} s]\n"
+        f"[{result.expert}: {result.route_reason}; {parses}; {verdict}; {result.new_tokens} tokens in {result.latency_seconds:.2f} s]\n"
     )
 
 
@@ -326,9 +334,9 @@ def _update_cards(moe: Any, records: list[dict[str, Any]], args: argparse.Namesp
     import os
     import platform
 
-    from .cards import read_training_report, write_model_card
-
     import torch
+
+    from .cards import read_training_report, write_model_card
 
     summary = evaluate.summarise(records)
     accelerator = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"

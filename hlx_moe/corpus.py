@@ -14,10 +14,11 @@ import hashlib
 import json
 import random
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from lark import Lark, Token
 
@@ -28,7 +29,20 @@ from hlx_formats.grammar import FORMAT_TITLES, grammar_text
 from hlx_formats.instructions import ALL_FORMATS_ORDER, FORMS, Form, answer, parse_instruction, render, route
 from hlx_formats.lcr import GLYPHS, LEGACY_GLYPHS
 
-__all__ = ["DEFAULT_SEED", "EXPERTS", "SPLITS", "CorpusSpec", "build", "write", "check", "prompt_of", "load"]
+__all__ = [
+    "DEFAULT_SEED",
+    "EXPERTS",
+    "SPLITS",
+    "CorpusSpec",
+    "build",
+    "write",
+    "check",
+    "prompt_of",
+    "load",
+    "ValueGenerator",
+    "default_root",
+    "instruction_of",
+]
 
 DEFAULT_SEED = 20261125
 EXPERTS = ("runic", "ascii", "coordinator")
@@ -215,7 +229,15 @@ class ValueGenerator:
         if roll < 0.45:
             return Contract(rng.choice((14, 16)), {0: self.integer() if rng.random() < 0.5 else self.string()})
         if roll < 0.55:
-            return Contract(902, {0: rng.randint(1, 99), 1: [Handle(n) for n in rng.sample(HANDLE_NAMES, 2)], 2: rng.randint(0, 4), 3: Handle("output_image")})
+            return Contract(
+                902,
+                {
+                    0: rng.randint(1, 99),
+                    1: [Handle(n) for n in rng.sample(HANDLE_NAMES, 2)],
+                    2: rng.randint(0, 4),
+                    3: Handle("output_image"),
+                },
+            )
         if roll < 0.75:
             return {rng.choice(KEYS): self.scalar() for _ in range(rng.randint(1, 3))}
         return [self.scalar() for _ in range(rng.randint(1, 4))]
@@ -334,7 +356,7 @@ def _tokens(text: str, fmt: str) -> list[Token]:
     if parser is None:
         parser = _TOKEN_PARSERS[fmt] = Lark(grammar_text(fmt), parser="lalr", keep_all_tokens=True, maybe_placeholders=False)
     tree = parser.parse(text)
-    return sorted(tree.scan_values(lambda item: isinstance(item, Token)), key=lambda token: token.start_pos)
+    return sorted(tree.scan_values(lambda item: isinstance(item, Token)), key=lambda token: token.start_pos or 0)
 
 
 def lenient_spelling(text: str, fmt: str, rng: random.Random) -> str:
@@ -492,13 +514,11 @@ class _Builder:
     def split_for(self, key: str) -> str:
         return "train" if key in self.pinned else split_of(key)
 
-    def format_example(
-        self, rng: random.Random, expert: str, value: Any, split: str, ood: bool, drill: str = ""
-    ) -> Example | None:
+    def format_example(self, rng: random.Random, expert: str, value: Any, split: str, ood: bool, drill: str = "") -> Example | None:
         """A format task on ``value``; ``drill`` names a drill (``"drill"``, ``"nesting"``),
         which is spelled canonically and marked by a suffix of the task."""
         weights = _FORMAT_TASKS[expert]
-        weight, task, word, source = rng.choices(weights, weights=[w[0] for w in weights])[0]
+        _weight, task, word, source = rng.choices(weights, weights=[w[0] for w in weights])[0]
         canonical_hlxl = to_hlxl(value)
         if len(canonical_hlxl) > MAX_PROMPT_CHARS.get(task, 10**9) and not ood:
             return None
@@ -508,11 +528,11 @@ class _Builder:
             value_text = lenient_spelling(value_text, source, rng)
             lenient = value_text != ENCODERS[source](value)
         form = rng.choice(_forms(task))
-        params = {"value": value_text}
+        params: dict[str, Any] = {"value": value_text}
         if "{target}" in form.template:
-            params["target"] = word  # type: ignore[assignment]
+            params["target"] = word
         if "{source}" in form.template:
-            params["source"] = word  # type: ignore[assignment]
+            params["source"] = word
         instruction = render(form, **params)
         parsed = parse_instruction(instruction)
         name = parsed.task + ("_lenient" if lenient else "") + (f"_{drill}" if drill else "")
@@ -526,7 +546,8 @@ class _Builder:
         from hlx_formats.api import DECODERS
 
         parsed = parse_instruction(instruction)
-        value = DECODERS[parsed.source_format](parsed.value_text)  # type: ignore[index]
+        assert parsed.source_format is not None  # a format instruction has a value part
+        value = DECODERS[parsed.source_format](parsed.value_text)
         return Example(
             instruction, answer(parsed), expert, parsed.task, parsed.source_format or "text", parsed.target_format,
             value_depth(value), value_size(value), split, False, to_hlxl(value),
@@ -548,7 +569,9 @@ class _Builder:
             questions += [render(form, format=f) for f in formats]
         for question in questions:
             parsed = parse_instruction(question)
-            yield Example(question, answer(parsed), "coordinator", parsed.task, "text", "text", None, None, self.split_for(question), False, question)
+            yield Example(
+                question, answer(parsed), "coordinator", parsed.task, "text", "text", None, None, self.split_for(question), False, question
+            )
 
     def routing_example(self, rng: random.Random, value: Any, split: str) -> Example:
         expert = rng.choice(EXPERTS)
@@ -557,7 +580,19 @@ class _Builder:
             inner = self.format_example(rng, expert, value, split, False)
         form = rng.choice(_forms("routing"))
         question = render(form, instruction=inner.instruction)
-        return Example(question, answer(question), "coordinator", "routing", inner.source_format, "text", inner.depth, inner.size, split, False, inner.key)
+        return Example(
+            question,
+            answer(question),
+            "coordinator",
+            "routing",
+            inner.source_format,
+            "text",
+            inner.depth,
+            inner.size,
+            split,
+            False,
+            inner.key,
+        )
 
     def intent_example(self, rng: random.Random, ood: bool = False) -> Example:
         operation = rng.choice(tuple(facts.OPERATIONS))
@@ -572,7 +607,19 @@ class _Builder:
         parsed = parse_instruction(instruction)
         contract = Contract(1000, [(0, operation)] + [(i + 1, Handle(h)) for i, h in enumerate(handles)])
         key = instruction  # the same contract in another phrasing or format is another example
-        return Example(instruction, answer(parsed), "coordinator", parsed.task, "text", parsed.target_format, 1, value_size(contract), self.split_for(key), ood, key)
+        return Example(
+            instruction,
+            answer(parsed),
+            "coordinator",
+            parsed.task,
+            "text",
+            parsed.target_format,
+            1,
+            value_size(contract),
+            self.split_for(key),
+            ood,
+            key,
+        )
 
     def build_expert(self, expert: str, number: int) -> dict[str, list[Example]]:
         spec = self.spec
@@ -640,13 +687,21 @@ class _Builder:
     def ood_examples(self, rng: random.Random, expert: str, seen: set[str]) -> list[Example]:
         """The out-of-distribution test slice: depth 5-6 and longer than any training value."""
         values = ValueGenerator(rng)
-        draw = lambda: values.value(rng.choice((5, 6)))  # noqa: E731
+        draw = lambda: values.value(rng.choice((5, 6)))
         lengths = (MAX_VALUE_CHARS + 1, 3 * MAX_VALUE_CHARS)
         return self.drawn_examples(rng, expert, seen, self.spec.test_ood, draw, "test", lengths, ood=True)
 
     def drawn_examples(
-        self, rng: random.Random, expert: str, seen: set[str], wanted: int, draw: Callable[[], Any],
-        split: str, lengths: tuple[int, int], ood: bool = False, drill: str = "",
+        self,
+        rng: random.Random,
+        expert: str,
+        seen: set[str],
+        wanted: int,
+        draw: Callable[[], Any],
+        split: str,
+        lengths: tuple[int, int],
+        ood: bool = False,
+        drill: str = "",
     ) -> list[Example]:
         """``wanted`` new format examples of drawn values whose canonical HLXL length is within
         ``lengths`` and whose hash puts them in ``split``."""
@@ -672,9 +727,10 @@ class _Builder:
 
 # --- dataset card --------------------------------------------------------------------
 
+
 def _percentiles(lengths: list[int]) -> dict[str, int]:
     ordered = sorted(lengths)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]
     return {"p50": pick(0.50), "p90": pick(0.90), "p99": pick(0.99), "max": ordered[-1]}
 
 
@@ -782,7 +838,7 @@ def dataset_card(corpora: dict[str, dict[str, list[Example]]], spec: CorpusSpec,
         "  specification, the original report's test cases and the scalar atoms are always in `train`.",
         f"* {int(LENIENT_SHARE * 100)}% of a specialist's examples spell the input leniently (extra or missing",
         "  whitespace, quoted keys, legacy LC-R glyphs); the answer is always canonical.",
-        f"* The test split ends with {spec.test_ood} out-of-distribution examples (`\"ood\": true`): values of depth",
+        f'* The test split ends with {spec.test_ood} out-of-distribution examples (`"ood": true`): values of depth',
         f"  5-6 whose canonical HLXL is longer than any training value ({MAX_VALUE_CHARS}-{3 * MAX_VALUE_CHARS} characters).",
         *_drill_lines(spec),
         "* The coordinator also learns every question of the facts table (`hlx_formats.facts`): what each",
@@ -860,13 +916,17 @@ _QUESTION_PARAMS: dict[str, Callable[[random.Random], dict[str, str]]] = {
     "format_info": lambda rng: {"format": rng.choice(ALL_FORMATS_ORDER)},
     "expert_info": lambda rng: {"format": rng.choice(ALL_FORMATS_ORDER)},
     "expert_use": lambda rng: {"expert": rng.choice(EXPERTS)},
-    "format_for": lambda rng: {"purpose": rng.choice([word for _, _, words in facts.FORMAT_PURPOSES for word in words if word.isalpha() and len(word) > 3])},
-    "glyph_for": lambda rng: {"gname": rng.choice([name.removeprefix("the ") for name in facts.GLYPH_NAMES.values()] + list(facts.GLYPH_SYNONYMS))},
+    "format_for": lambda rng: {
+        "purpose": rng.choice([word for _, _, words in facts.FORMAT_PURPOSES for word in words if word.isalpha() and len(word) > 3])
+    },
+    "glyph_for": lambda rng: {
+        "gname": rng.choice([name.removeprefix("the ") for name in facts.GLYPH_NAMES.values()] + list(facts.GLYPH_SYNONYMS))
+    },
     "glyph_meaning": lambda rng: {"glyph": rng.choice(list(GLYPHS) + list(LEGACY_GLYPHS))},
 }
 
 
-def _request_row(rng: random.Random, template: Any, values: "ValueGenerator") -> tuple[dict[str, Any], str] | None:
+def _request_row(rng: random.Random, template: Any, values: ValueGenerator) -> tuple[dict[str, Any], str] | None:
     """One phrasing of ``template`` with its reference answer, and the key that decides its split."""
     from hlx_formats import translate
     from hlx_formats.requests import parse_request
@@ -1051,9 +1111,7 @@ def token_lengths_report(root: Path | None = None, base: str = "smollm2-135m") -
             lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
             stats = _percentiles(lengths)
             under = sum(length < 256 for length in lengths) / len(lengths)
-            lines.append(
-                f"| {expert} | {split} | {stats['p50']} | {stats['p90']} | {stats['p99']} | {stats['max']} | {under:.2%} |"
-            )
+            lines.append(f"| {expert} | {split} | {stats['p50']} | {stats['p90']} | {stats['p99']} | {stats['max']} | {under:.2%} |")
     return "\n".join(lines) + "\n\n" + glyph_tokens_report(root, tokenizer)
 
 

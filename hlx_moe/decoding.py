@@ -25,7 +25,6 @@ from hlx_formats import repeats_key
 from hlx_formats.errors import HLXError
 from hlx_formats.grammar import FORMAT_TITLES, grammar_text
 from hlx_formats.instructions import ALL_FORMATS_ORDER
-
 from hlx_formats.model import MAX_DEPTH
 
 from .hex_digits import encode
@@ -40,13 +39,12 @@ def _quote(text: str) -> str:
     return json.dumps(text)
 
 
-
-
 @functools.lru_cache(maxsize=256)
 def answer_grammar(target: str, prefix: str = "", literals: SourceLiterals | None = None) -> str:
     """The llguidance grammar (JSON) of an answer: ``target`` is a format or ``"all"``;
     with ``literals``, every integer, float, string, byte string, handle and key is one of
     those it holds (:func:`hlx_moe.source_literals.restrict_literals`)."""
+    formats: tuple[str, ...]
     if target == "all":
         parts = []
         for position, fmt in enumerate(ALL_FORMATS_ORDER):
@@ -147,9 +145,56 @@ class Generation:
 # is taken back and the next one tried.
 # Every open string, number, array, object or contract closes this way within a few pieces.
 _FINISHING_PIECES = (
-    '"', "]", "}", "🜄", "🜂", "◆", "\n", ": ", ":", "=", " ", "0", "00", "null", "NULL", "∅", "_", "🜁0 ", "🜁",
-    "|0:", "0=", "@0: ", ",", "n", "x00", "u0000", "\\udc00", "udc00", "+0", "-0", "0x00", "C:0,0=0", "0|0:0",
-    "🜊0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f", "[",
+    '"',
+    "]",
+    "}",
+    "🜄",
+    "🜂",
+    "◆",
+    "\n",
+    ": ",
+    ":",
+    "=",
+    " ",
+    "0",
+    "00",
+    "null",
+    "NULL",
+    "∅",
+    "_",
+    "🜁0 ",
+    "🜁",
+    "|0:",
+    "0=",
+    "@0: ",
+    ",",
+    "n",
+    "x00",
+    "u0000",
+    "\\udc00",
+    "udc00",
+    "+0",
+    "-0",
+    "0x00",
+    "C:0,0=0",
+    "0|0:0",
+    "🜊0",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "6",
+    "7",
+    "8",
+    "9",
+    "a",
+    "b",
+    "c",
+    "d",
+    "e",
+    "f",
+    "[",
 )
 _MAX_CANDIDATES = 64  # tokens tried at one step before the answer is handed to the finisher
 # Steps at which the literal order may overrule the model's choice in one answer. A model
@@ -258,9 +303,7 @@ class Decoder:
         check_num_beams(num_beams)
         _check_n_best(n_best, num_beams)
         if num_beams > 1:
-            return self.beam_search(
-                prompt, constraint=constraint, max_new_tokens=max_new_tokens, num_beams=num_beams, n_best=n_best
-            )
+            return self.beam_search(prompt, constraint=constraint, max_new_tokens=max_new_tokens, num_beams=num_beams, n_best=n_best)
         import torch
         from transformers import DynamicCache
 
@@ -280,7 +323,7 @@ class Decoder:
         cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
         pending = list(prompt_ids)  # tokens the model has not read yet
         if matcher is not None:
-            generated = self._forced(matcher, generated, constraint, max_new_tokens)  # type: ignore[arg-type]
+            generated = self._forced(matcher, generated, constraint, max_new_tokens)  # type: ignore[arg-type]  # constraint is set whenever a matcher is
             pending += generated
         with torch.inference_mode():
             while len(generated) < max_new_tokens and stop_reason == "max_tokens":
@@ -288,12 +331,13 @@ class Decoder:
                 output = self.model(input_ids=inputs, use_cache=True, logits_to_keep=1, **{self._cache_argument: cache})
                 logits = output.logits[:, -1, :].float()
                 logits[:, self.tokenizer_size :] = float("-inf")
+                token: int | None
                 if matcher is None:
                     token = int(logits.argmax(dim=-1))
                 else:
                     mask_started = time.perf_counter()
                     self._apply_grammar(logits, [matcher], bitmask)
-                    token, steers_left = self._best_allowed(logits[0], generated, constraint, steers_left)  # type: ignore[arg-type]
+                    token, steers_left = self._best_allowed(logits[0], generated, constraint, steers_left)  # type: ignore[arg-type]  # constraint is set whenever a matcher is
                     mask_seconds += time.perf_counter() - mask_started
                     if token is None:
                         stop_reason = "repeat"
@@ -312,7 +356,7 @@ class Decoder:
                     mask_started = time.perf_counter()
                     matcher.consume_token(token)
                     if not (matcher.is_stopped() or matcher.is_error()):
-                        forced = self._forced(matcher, generated, constraint, max_new_tokens)  # type: ignore[arg-type]
+                        forced = self._forced(matcher, generated, constraint, max_new_tokens)  # type: ignore[arg-type]  # constraint is set whenever a matcher is
                         pending += forced[len(generated) :]
                         generated = forced
                     mask_seconds += time.perf_counter() - mask_started
@@ -320,7 +364,7 @@ class Decoder:
                         stop_reason = "grammar"
         if matcher is not None and stop_reason in ("max_tokens", "repeat") and not matcher.is_accepting():
             finish_started = time.perf_counter()
-            generated = self.finish(matcher, generated, constraint)  # type: ignore[arg-type]
+            generated = self.finish(matcher, generated, constraint)  # type: ignore[arg-type]  # constraint is set whenever a matcher is
             mask_seconds += time.perf_counter() - finish_started
             stop_reason = "budget" if stop_reason == "max_tokens" else stop_reason
         return Generation(
@@ -388,9 +432,10 @@ class Decoder:
             bitmask = llguidance.torch.allocate_token_bitmask(num_beams, self._vocab_size())
         mask_seconds = 0.0
         steers_left = _ORDER_STEERS if constraint is not None and constraint.order is not None else 0
-        start = self._forced(root, [], constraint, max_new_tokens) if root is not None else []  # type: ignore[arg-type]
+        start = self._forced(root, [], constraint, max_new_tokens) if root is not None else []  # type: ignore[arg-type]  # constraint is set whenever root is
         cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
-        beams, finished = [_Beam(start, 0.0, root)], []
+        beams: list[_Beam] = [_Beam(start, 0.0, root)]
+        finished: list[_Beam] = []
         pending = torch.tensor([prompt_ids + start], device=device)
         with torch.inference_mode():
             while beams and len(beams[0].tokens) < max_new_tokens:
@@ -399,7 +444,11 @@ class Decoder:
                 log_probs = self._beam_log_probs(output.logits[:, -1, :].float(), beams, bitmask)
                 candidates = self._beam_candidates(beams, log_probs, constraint, 2 * num_beams)
                 if steers_left and candidates:
-                    ordered = [candidate for candidate in candidates if not self._refused(beams[candidate[1]].tokens, candidate[2], constraint, in_order=True)]  # type: ignore[arg-type]
+                    ordered = [
+                        candidate
+                        for candidate in candidates
+                        if not self._refused(beams[candidate[1]].tokens, candidate[2], constraint, in_order=True)  # type: ignore[arg-type]  # steers_left > 0 needs a constraint
+                    ]
                     if not ordered:  # no beam can keep to the order: it is given up
                         steers_left = 0
                     else:
@@ -410,31 +459,31 @@ class Decoder:
                 if not next_beams and not finished:  # every allowed token would repeat a key
                     break
                 enough = len(finished) >= n_best
-                if finished and (not next_beams or enough and finished[n_best - 1].score >= next_beams[0].score):
+                if finished and (not next_beams or (enough and finished[n_best - 1].score >= next_beams[0].score)):
                     next_beams = []  # a sum of log-probabilities only falls: no live beam can enter the n best
                 beams = next_beams
                 if beams:
                     cache.reorder_cache(torch.tensor(parents, device=device))
                     pending = torch.tensor([[beam.tokens[-1]] for beam in beams], device=device)
-        candidates: tuple[tuple[str, float], ...] = ()
+        best_texts: tuple[tuple[str, float], ...] = ()
         if finished:
             best, stop_reason = finished[0], finished[0].stop_reason
             texts: dict[str, float] = {}
             for beam in finished:  # best first; one text may come of two tokenisations
                 texts.setdefault(self._text(beam.tokens), beam.score)
-            candidates = tuple(texts.items())[:n_best]
+            best_texts = tuple(texts.items())[:n_best]
         else:  # the budget, or repeats, ended every beam: the best one is closed so that it parses
             best = max(beams, key=lambda beam: beam.score)
             stop_reason = "max_tokens" if len(best.tokens) >= max_new_tokens else "repeat"
             if best.matcher is not None and not best.matcher.is_accepting():
                 finish_started = time.perf_counter()
-                best = _Beam(self.finish(best.matcher, best.tokens, constraint), best.score, best.matcher)  # type: ignore[arg-type]
+                best = _Beam(self.finish(best.matcher, best.tokens, constraint), best.score, best.matcher)  # type: ignore[arg-type]  # constraint is set whenever a matcher is
                 mask_seconds += time.perf_counter() - finish_started
                 stop_reason = "budget" if stop_reason == "max_tokens" else stop_reason
         text = self._text(best.tokens)
         return Generation(
             text, len(prompt_ids), len(best.tokens), time.perf_counter() - started,
-            root is not None, stop_reason, mask_seconds, candidates or ((text, best.score),),
+            root is not None, stop_reason, mask_seconds, best_texts or ((text, best.score),),
         )  # fmt: skip
 
     def score(self, prompt: str, answer: str) -> float:
@@ -463,7 +512,10 @@ class Decoder:
         complete, every end token stays allowed (the grammar knows only the tokenizer's EOS)."""
         import llguidance.torch
 
-        ends = [{token: logits[row, token].item() for token in self.eos_ids} if matcher.is_accepting() else {} for row, matcher in enumerate(matchers)]
+        ends = [
+            {token: logits[row, token].item() for token in self.eos_ids} if matcher.is_accepting() else {}
+            for row, matcher in enumerate(matchers)
+        ]
         for row, matcher in enumerate(matchers):
             llguidance.torch.fill_next_token_bitmask(matcher, bitmask, row)
         llguidance.torch.apply_token_bitmask_inplace(logits, bitmask[: len(matchers)].to(logits.device))

@@ -17,7 +17,7 @@ __all__ = ["MOE_INSTRUCTIONS", "show_moe"]
 #: Instructions for the mixture of experts section: the ones above and a few new ones.
 MOE_INSTRUCTIONS = [instruction for instruction, _, _ in INSTRUCTIONS] + [
     'Convert to LC-R: {name: "HLX", tags: ["glyph", "runic"], version: 2}',
-    "Convert to LC-T: [3.5, -7, b\"ok\", &h_queue]",
+    'Convert to LC-T: [3.5, -7, b"ok", &h_queue]',
     "Parse LC-B: [{id:0x07,ok:T}]",
     "What does 🜂 mean in LC-R?",
     "Search for invoices",
@@ -39,7 +39,7 @@ def show_moe(out: TextIO, instructions: list[str] = MOE_INSTRUCTIONS, moe: Any =
     except HLXError as error:
         print(f"  (skipped: {error})", file=out)
         return
-    seen = set()
+    seen: set[str] = set()
     for expert in EXPERTS:
         for split in ("train", "validation", "test"):
             path = default_root() / expert / f"{split}.jsonl"
@@ -64,13 +64,14 @@ def show_moe(out: TextIO, instructions: list[str] = MOE_INSTRUCTIONS, moe: Any =
         novelty = "in the corpora" if instruction in seen else "not in the corpora"
         mark = OK if result.matches_reference else FAIL
         print(f"\n  {mark} {instruction}   ({novelty})", file=out)
-        print(f"      expert {result.expert} ({result.route_reason}), {result.latency_seconds:.2f} s, "
-              f"{'parses' if result.parses else 'free text' if result.parses is None else 'does not parse'}", file=out)
+        print(
+            f"      expert {result.expert} ({result.route_reason}), {result.latency_seconds:.2f} s, "
+            f"{'parses' if result.parses else 'free text' if result.parses is None else 'does not parse'}",
+            file=out,
+        )
         for line in result.answer.split("\n"):
             print(f"      moe:       {line}", file=out)
         if not result.matches_reference and result.reference is not None:
             for line in result.reference.split("\n"):
                 print(f"      reference: {line}", file=out)
     print(f"\n  {matches} of {len(instructions)} answers match the reference exactly", file=out)
-
-

@@ -13,8 +13,9 @@ import os
 import random
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from hlx_formats._atomic import atomic_open, atomic_write_text
 
@@ -37,7 +38,7 @@ def evaluate(
     limit: int | None = None,
     unconstrained: bool = True,
     seed: int = 0,
-    log: Callable[[str], None] = lambda message: None,
+    log: Callable[[str], object] = lambda message: None,
 ) -> list[dict[str, Any]]:
     """Answer every example of ``files`` (default: each expert's test split) with ``moe``.
 
@@ -107,7 +108,7 @@ def first_difference(answer: str, expected: str) -> int | None:
     are equal): how much of the reference a wrong answer got right before it went wrong."""
     if answer == expected:
         return None
-    return len(os.path.commonprefix([answer, expected]))
+    return len(os.path.commonprefix([answer, expected]))  # noqa: RUF071 - strings, compared character by character on purpose
 
 
 def _right_prefix(records: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -118,7 +119,9 @@ def _right_prefix(records: list[dict[str, Any]]) -> dict[str, Any] | None:
         return None
     return {
         "wrong_answers": len(wrong),
-        "median_share_right": round(statistics.median(first_difference(r["answer"], r["expected"]) / max(1, len(r["expected"])) for r in wrong), 4),
+        "median_share_right": round(
+            statistics.median((first_difference(r["answer"], r["expected"]) or 0) / max(1, len(r["expected"])) for r in wrong), 4
+        ),
         "median_reference_characters": statistics.median(len(r["expected"]) for r in wrong),
     }
 
@@ -172,7 +175,11 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Aggregates: overall, by expert, by task and by depth, in-distribution and OOD apart."""
     summary: dict[str, Any] = {}
     for slice_name, chosen in (("in_distribution", [r for r in records if not r["ood"]]), ("ood", [r for r in records if r["ood"]])):
-        by: dict[str, dict[str, list[dict[str, Any]]]] = {"expert": defaultdict(list), "task": defaultdict(list), "depth": defaultdict(list)}
+        by: dict[str, dict[str, list[dict[str, Any]]]] = {
+            "expert": defaultdict(list),
+            "task": defaultdict(list),
+            "depth": defaultdict(list),
+        }
         for record in chosen:
             by["expert"][record["corpus_expert"] or record["expert"]].append(record)
             by["task"][record["task"]].append(record)
@@ -201,7 +208,10 @@ def _cells(group: dict[str, Any]) -> str:
 
 def markdown_report(summary: dict[str, Any]) -> str:
     lines = []
-    for slice_name, title in (("in_distribution", "In-distribution test examples"), ("ood", "Out-of-distribution slice (depth 5-6, longer)")):
+    for slice_name, title in (
+        ("in_distribution", "In-distribution test examples"),
+        ("ood", "Out-of-distribution slice (depth 5-6, longer)"),
+    ):
         data = summary[slice_name]
         if not data["overall"]["examples"]:
             continue
@@ -287,7 +297,9 @@ def write_report(records: list[dict[str, Any]], output_dir: Path, meta: dict[str
     output_dir.mkdir(parents=True, exist_ok=True)
     summary = summarise(records)
     paths = {"json": output_dir / "eval.json", "markdown": output_dir / "eval.md"}
-    atomic_write_text(paths["json"], json.dumps({"meta": meta or {}, "summary": summary, "records": records}, indent=1, ensure_ascii=False) + "\n")
+    atomic_write_text(
+        paths["json"], json.dumps({"meta": meta or {}, "summary": summary, "records": records}, indent=1, ensure_ascii=False) + "\n"
+    )
     atomic_write_text(paths["markdown"], markdown_report(summary))
     plot = plot_accuracy_by_depth(summary, output_dir / "accuracy_by_depth.png")
     if plot is not None:

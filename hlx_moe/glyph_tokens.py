@@ -31,7 +31,7 @@ from typing import Any
 from hlx_formats.errors import HLXError
 from hlx_formats.lcr import GLYPHS, LEGACY_GLYPHS
 
-__all__ = ["GLYPH_TOKENS", "add_glyph_tokens", "adapter_config", "embedding_module_name", "glyph_token_ids", "glyph_rows"]
+__all__ = ["GLYPH_TOKENS", "add_glyph_tokens", "adapter_config", "embedding_module_name", "glyph_token_ids", "glyph_rows", "add_glyph_rows"]
 
 #: The tokens added, in this order, after the base's vocabulary.
 GLYPH_TOKENS: tuple[str, ...] = tuple(GLYPHS) + tuple(LEGACY_GLYPHS)

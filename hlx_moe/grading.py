@@ -9,8 +9,8 @@ from hlx_formats.api import DECODERS
 from hlx_formats.errors import HLXError
 from hlx_formats.grammar import FORMAT_TITLES
 from hlx_formats.instructions import Instruction, answer, split_labelled
-from hlx_formats.requests import parse_request
 from hlx_formats.model import Contract, kind_of, values_equal
+from hlx_formats.requests import parse_request
 
 __all__ = ["Grade", "grade", "same_shape", "wrong_scalars"]
 

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from hlx_formats.errors import NotUnderstood, BackendUnavailable, HLXError
+from hlx_formats.errors import BackendUnavailable, HLXError, NotUnderstood
 
 from .base import EMBEDDED_BASE, LoadedBase, _require, load_base, logger, quiet_dependencies
 from .cards import read_training_report
@@ -32,10 +32,18 @@ from .glyph_tokens import adapter_config, add_glyph_rows, glyph_rows
 from .grading import grade
 from .round_trip import reverse_queries
 from .router import route_instruction
-from .source_literals import literals_in_order
-from .source_literals import literals_in
+from .source_literals import literals_in, literals_in_order
 
-__all__ = ["HLXMoE", "QueryResult", "MAX_REQUEST_CHARS", "check_request", "shipped_adapters_dir", "adapters_dir_from_env"]
+__all__ = [
+    "HLXMoE",
+    "QueryResult",
+    "MAX_REQUEST_CHARS",
+    "check_request",
+    "shipped_adapters_dir",
+    "adapters_dir_from_env",
+    "adapter_metadata",
+    "translate_with_moe",
+]
 
 
 def shipped_adapters_dir() -> Path:
@@ -203,6 +211,7 @@ class HLXMoE:
             model = None
             for expert in EXPERTS:
                 model = _load_adapter(model or loaded.model, folders[expert], expert)
+        assert model is not None  # EXPERTS is not empty
         model.eval()
         lean_layers = install_lean_lora_forward(model)
         memory = {
@@ -210,9 +219,7 @@ class HLXMoE:
             "base_resident_bytes": base_bytes,
             "mixture_resident_bytes": _resident_bytes() - before,
             "base_parameter_bytes": sum(p.numel() * p.element_size() for p in loaded.model.parameters() if "lora_" not in str(p)),
-            "adapter_parameter_bytes": sum(
-                p.numel() * p.element_size() for name, p in model.named_parameters() if "lora_" in name
-            ),
+            "adapter_parameter_bytes": sum(p.numel() * p.element_size() for name, p in model.named_parameters() if "lora_" in name),
         }
         mixture = cls(loaded, model, folders, memory, glyphs, _hex_digit_experts(reports))
         mixture.lean_lora_layers = lean_layers
@@ -313,9 +320,9 @@ class HLXMoE:
         constraint = None
         if constrained and parsed is not None and parsed.answers_in_format:
             literals = order = None
-            if source_literals and parsed.value_text is not None:
+            if source_literals and parsed.value_text is not None and parsed.source_format is not None:
                 literals = literals_in(parsed.value_text, parsed.source_format)
-            if literal_order and parsed.value_text is not None:
+            if literal_order and parsed.value_text is not None and parsed.source_format is not None:
                 order = literals_in_order(parsed.value_text, parsed.source_format)
             constraint = AnswerConstraint(parsed.target_format, parsed.prefix, literals, order)
         text = parsed.text if parsed is not None else instruction.strip()
@@ -363,6 +370,7 @@ class HLXMoE:
             ways_back = reverse_queries(parsed, text)
             for back, expected in ways_back:
                 route = route_instruction(back)
+                assert route.instruction is not None  # a way back is a well-formed instruction
                 self.activate(route.expert)
                 log_probability += self.decoders[route.expert].score(prompt_of(route.instruction.text), expected)
             if ways_back:
@@ -373,9 +381,7 @@ class HLXMoE:
         new_tokens = generation.new_tokens
         if best != generation.text:
             new_tokens = len(decoder.encode(best))
-        return dataclasses.replace(
-            generation, text=best, new_tokens=new_tokens, seconds=generation.seconds + time.perf_counter() - started
-        )
+        return dataclasses.replace(generation, text=best, new_tokens=new_tokens, seconds=generation.seconds + time.perf_counter() - started)
 
     def activate(self, expert: str) -> None:
         """Make ``expert``'s adapter (and glyph rows, if it has them) the active one."""

@@ -41,13 +41,22 @@ from typing import Any
 
 from lark import Token
 
-from hlx_formats.formats import encode_key, encode_member
-from hlx_formats.registry import get_format
 from hlx_formats.errors import HLXError
+from hlx_formats.formats import encode_key, encode_member
 from hlx_formats.grammar import LexicalError, decode_token, lark_parser
 from hlx_formats.model import Handle
 
-__all__ = ["SourceLiterals", "LiteralOrder", "literals_in", "literals_in_order", "open_containers", "integers_in", "restrict_literals", "spelling", "key_spelling"]
+__all__ = [
+    "SourceLiterals",
+    "LiteralOrder",
+    "literals_in",
+    "literals_in_order",
+    "open_containers",
+    "integers_in",
+    "restrict_literals",
+    "spelling",
+    "key_spelling",
+]
 
 # A decimal or hex integer literal, signed or not, that is not glued to a word, a number
 # (".5", "5.", "1e+5"), a hex byte string ("#5912") or an escape ("\x41", "\u0041").
@@ -131,6 +140,7 @@ def literals_in(value_text: str, source_format: str) -> SourceLiterals:
     found: dict[str, set[Any]] = {name: set() for name in _SCANNED}
     for match in _literal_token(source_format).finditer(value_text):
         kind, text = match.lastgroup, match.group()
+        assert kind is not None  # every alternative of the pattern is a named group
         if kind == "NAME":
             found[kind].add(text)
             continue
@@ -307,6 +317,7 @@ def _scan(text: str, fmt: str) -> _Scan:
     stack: list[list[Any]] = []  # per open container: [is a contract, the last field index]
     for match in _order_scanner(fmt).finditer(text):
         kind, piece = match.lastgroup, match.group()
+        assert kind is not None  # every alternative of the pattern is a named group
         at_end = match.end() == len(text)
         if kind == "contract":
             stack.append([True, -1])
@@ -444,7 +455,9 @@ def literals_in_order(value_text: str, source_format: str) -> LiteralOrder | Non
         if kind == "open_string":
             return None  # a string left open
         if kind == "number_so_far":  # a number the value ends with, or one cut short
-            kind = "float" if re.fullmatch(_terminals(source_format)["FLOAT"], text) else "integer" if _INTEGER_LITERAL.fullmatch(text) else ""
+            kind = (
+                "float" if re.fullmatch(_terminals(source_format)["FLOAT"], text) else "integer" if _INTEGER_LITERAL.fullmatch(text) else ""
+            )
             if not kind:
                 return None
         try:

@@ -25,8 +25,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from hlx_formats._atomic import atomic_write_text
 from hlx_formats.errors import HLXError
@@ -220,8 +221,7 @@ def _check_preset(preset: Preset, device: str) -> None:
             reasons = ", ".join(reason for reason, _ in needs_cuda)
             overrides = " ".join(f"--set {override}" for _, override in needs_cuda)
             raise HLXError(
-                f"preset {preset.name!r} needs a CUDA GPU ({reasons}); on CPU use --preset cpu "
-                f"or override those fields ({overrides})"
+                f"preset {preset.name!r} needs a CUDA GPU ({reasons}); on CPU use --preset cpu or override those fields ({overrides})"
             )
 
 
@@ -284,7 +284,7 @@ def train_expert(
     else:  # fp16 adapter weights are cast back to fp32 for training (autocast_adapter_dtype)
         gains_glyphs = bool(glyph_ids) and not initialized_from["glyph_tokens"]
         if gains_glyphs:
-            model = _plain_adapter_with_glyph_tokens(model, initialized_from["adapter"], embedding_module_name(model), glyph_ids)
+            model = _plain_adapter_with_glyph_tokens(model, initialized_from["adapter"], embedding_module_name(model), glyph_ids or [])
         else:
             model = peft.PeftModel.from_pretrained(model, initialized_from["adapter"], is_trainable=True)
         hex_change = initialized_from["hex_digit_tokens"] != settings.hex_digit_tokens
@@ -536,7 +536,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", type=Path, default=None, help="adapter root (default: hlx_moe/adapters)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a preset field (repeatable)")
     parser.add_argument("--no-resume", action="store_true", help="start afresh even if checkpoints exist")
-    parser.add_argument("--init-from", type=Path, default=None, metavar="ADAPTER", help="start from this trained adapter folder instead of a fresh LoRA")
+    parser.add_argument(
+        "--init-from", type=Path, default=None, metavar="ADAPTER", help="start from this trained adapter folder instead of a fresh LoRA"
+    )
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, str]:
@@ -565,7 +567,9 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m hlx_moe.train`` (and of ``accelerate launch -m hlx_moe.train``)."""
-    parser = argparse.ArgumentParser(prog="python -m hlx_moe.train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m hlx_moe.train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_arguments(parser)
     args = parser.parse_args(argv)
     try:

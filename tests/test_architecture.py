@@ -88,3 +88,40 @@ def test_the_checks_see_a_circle_and_a_deferred_import():
     assert "hlx_formats.plugins" in graph["hlx_formats.api"]  # a module-level import is seen
     assert "hlx_formats.formats" in graph["hlx_formats.requests"]
     assert "hlx_formats.demo" in graph["hlx_formats.cli"]  # imported inside a function: seen too
+
+
+def _imported_names() -> dict[str, set[str]]:
+    """Module -> the names that other modules of the repository (tests aside) import from it
+    with ``from X import name``, X an hlx_formats or hlx_moe module (submodules left out)."""
+    modules = _other_modules()
+    found: dict[str, set[str]] = {}
+    for package in ("hlx_formats", "hlx_moe", "benchmarks"):
+        for path in (ROOT / package).rglob("*.py"):
+            name = _module_name(path)
+            is_package = path.name == "__init__.py"
+            for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+                if not isinstance(node, ast.ImportFrom):
+                    continue
+                if node.level:
+                    base = name.split(".") if is_package else name.split(".")[:-1]
+                    base = base[: len(base) - node.level + 1]
+                    module = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    module = node.module or ""
+                if module in modules:
+                    names = {alias.name for alias in node.names if f"{module}.{alias.name}" not in modules}
+                    found.setdefault(module, set()).update(names)
+    return found
+
+
+def test_all_lists_every_name_other_modules_import():
+    # __all__ is the contract: a name another module imports is public (listed) or private (_name).
+    import importlib
+
+    offenders = {}
+    for module, names in sorted(_imported_names().items()):
+        exported = set(getattr(importlib.import_module(module), "__all__", ()))
+        missing = sorted(name for name in names if not name.startswith("_") and name not in exported)
+        if missing:
+            offenders[module] = missing
+    assert not offenders

@@ -27,8 +27,6 @@ from hlx_formats import (
 )
 from hlx_formats.strategies import examples, values
 
-
-
 DECODERS = {"hlxl": from_hlxl, "lc-t": from_lct, "lc-r": from_lcr, "lc-b": from_lcb}
 TEXT_ENCODERS = {"hlxl": to_hlxl, "lc-t": to_lct, "lc-r": to_lcr, "lc-b": to_lcb_text}
 ALL_ENCODERS = [to_hlxl, to_lct, to_lcr, to_lcb_text, to_lcb]
@@ -194,9 +192,7 @@ BAD_TEXT = [
 ]
 
 
-@pytest.mark.parametrize(
-    "fmt, text, line, column, reason", BAD_TEXT, ids=[f"{row[0]}:{row[1][:20]!r}" for row in BAD_TEXT]
-)
+@pytest.mark.parametrize("fmt, text, line, column, reason", BAD_TEXT, ids=[f"{row[0]}:{row[1][:20]!r}" for row in BAD_TEXT])
 def test_bad_text_is_a_parse_error_at_the_right_place(fmt, text, line, column, reason):
     with pytest.raises(ParseError) as info:
         DECODERS[fmt](text)
@@ -253,7 +249,7 @@ def test_bytes_that_are_not_utf8(fmt, data, column):
 
 def test_bytes_input_counts_lines_and_columns_in_characters():
     with pytest.raises(ParseError) as info:
-        from_hlxl('["é",\n "ü", x]'.encode("utf-8"))
+        from_hlxl('["é",\n "ü", x]'.encode())
     assert (info.value.line, info.value.column) == (2, 7)
 
 
@@ -428,9 +424,7 @@ LIMITS = [
     pytest.param({"k" * 256: 1}, "object key", 255, {"k" * 255: 1}, id="key"),
     pytest.param({"é" * 128: 1}, "object key", 255, {"é" * 127 + "x": 1}, id="key-utf8-bytes"),
     pytest.param(Handle("h" * 256), "handle", 255, Handle("h" * 255), id="handle"),
-    pytest.param(
-        Contract(1, {i: i for i in range(256)}), "contract", 255, Contract(1, {i: i for i in range(255)}), id="contract"
-    ),
+    pytest.param(Contract(1, {i: i for i in range(256)}), "contract", 255, Contract(1, {i: i for i in range(255)}), id="contract"),
 ]
 
 

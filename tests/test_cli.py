@@ -86,7 +86,7 @@ def test_format_aliases(capsys: pytest.CaptureFixture[str], alias: str, expected
 
 def test_convert_lenient_input_gives_canonical_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "convert", "--to", "lc-t", '{C:1000, 0="test", 1=@x}')[1] == '{C:1000,0="test",1=@x}\n'
-    assert run(capsys, "convert", "--to", "hlxl", "🐊1000🐁0 \"test\"🐂")[1] == '{1000: {@0: "test"}}\n'
+    assert run(capsys, "convert", "--to", "hlxl", '🐊1000🐁0 "test"🐂')[1] == '{1000: {@0: "test"}}\n'
     assert run(capsys, "convert", "--to", "lc-t", "--", "-1e5")[1] == "-100000.0\n"
     assert run(capsys, "convert", "--to", "lc-b", "-42")[1] == "[-0x2a]\n"
 
@@ -193,7 +193,7 @@ def test_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
         (["check", "--format", "lc-t", "[1, 2, x]"], "line 1, column 8"),
         (["check", "--format", "lc-t", "[1,\n 2 x]"], "line 2, column 4"),
         (["check", "--format", "hlxl", "{C:14,0=42}"], "hlxl: line 1"),  # valid LC-T, but not HLXL
-        (["detect", '{a: 1, a: 2}'], "duplicate key"),
+        (["detect", "{a: 1, a: 2}"], "duplicate key"),
         (["convert", "--to", "lc-t", '"caf\\q"'], "invalid escape"),
         (["convert", "--to", "hlxl", "--from", "lc-b-hex", "500e0001"], "truncated"),
         (["convert", "--to", "hlxl", "--from", "lc-b-hex", "50zz"], "not hex"),
@@ -244,8 +244,7 @@ def test_empty_input(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mon
         ("Parse LC-T: {C:14,0=42}", "HLXL: {14: {@0: 42}}"),
         (
             'Translate HLXL to all formats: [true, 42, "hello", null]',
-            'HLXL: [true, 42, "hello", null]\nLC-R: 🜃⊤, 42, "hello", ∅🜄\n'
-            'LC-T: [TRUE,42,"hello",NULL]\nLC-B: [[T,0x2a,"hello",_]]',
+            'HLXL: [true, 42, "hello", null]\nLC-R: 🜃⊤, 42, "hello", ∅🜄\nLC-T: [TRUE,42,"hello",NULL]\nLC-B: [[T,0x2a,"hello",_]]',
         ),
     ],
 )
@@ -362,7 +361,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
      ["check", "1", "-i", "file"], ["translate", "--backend", "gpt", "x"]],
 )  # fmt: skip
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
-    code, out, err = run(capsys, *argv)
+    code, _out, err = run(capsys, *argv)
     assert code == 2 and "usage: hlx" in err and "Traceback" not in err
 
 
@@ -403,7 +402,7 @@ def test_interrupt_and_internal_errors(capsys: pytest.CaptureFixture[str], monke
     monkeypatch.setattr(cli, "COMMANDS", [cli._add_detect])
     assert run(capsys, "detect", "1") == (130, "", "")
     monkeypatch.setattr(cli, "run_detect", buggy)
-    code, out, err = run(capsys, "detect", "1")
+    code, _out, err = run(capsys, "detect", "1")
     assert code == 1 and "internal error: TypeError: oops" in err and "Traceback" not in err
 
 
@@ -413,9 +412,7 @@ def test_interrupt_and_internal_errors(capsys: pytest.CaptureFixture[str], monke
 def hlx(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     env.pop("HLX_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "hlx_formats.cli", *args], input=stdin, capture_output=True, timeout=60, env=env
-    )
+    return subprocess.run([sys.executable, "-m", "hlx_formats.cli", *args], input=stdin, capture_output=True, timeout=60, env=env)
 
 
 def test_process_binary_stdout_and_stdin() -> None:

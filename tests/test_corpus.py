@@ -138,7 +138,7 @@ def _split_key(row: dict) -> str:
 
 def test_no_value_in_two_splits() -> None:
     splits_of = defaultdict(set)
-    for (expert, split), rows in ALL_ROWS.items():
+    for (_expert, split), rows in ALL_ROWS.items():
         for row in rows:
             splits_of[_split_key(row)].add(split)
     leaked = {key: splits for key, splits in splits_of.items() if len(splits) > 1}
@@ -146,9 +146,7 @@ def test_no_value_in_two_splits() -> None:
 
 
 def test_out_of_distribution_slice() -> None:
-    longest_train = max(
-        len(_split_key(row)) for expert in corpus.EXPERTS for row in ALL_ROWS[expert, "train"] if row["depth"] is not None
-    )
+    longest_train = max(len(_split_key(row)) for expert in corpus.EXPERTS for row in ALL_ROWS[expert, "train"] if row["depth"] is not None)
     for expert in corpus.EXPERTS:
         ood = [row for row in ALL_ROWS[expert, "test"] if row["ood"]]
         assert ood and all(row["depth"] in (5, 6) for row in ood)
@@ -202,11 +200,7 @@ SPEC_ROWS = [
 
 
 def _taught() -> dict[str, str]:
-    return {
-        corpus.instruction_of(row): row["output"]
-        for expert in corpus.EXPERTS
-        for row in ALL_ROWS[expert, "train"]
-    }
+    return {corpus.instruction_of(row): row["output"] for expert in corpus.EXPERTS for row in ALL_ROWS[expert, "train"]}
 
 
 def test_original_test_cases_are_taught() -> None:
@@ -254,7 +248,7 @@ def test_drills_follow_the_generated_examples_and_spell_every_byte_value() -> No
             assert corpus.split_of(_split_key(row)) == "train"
 
     def scalars(expert: str) -> list:
-        return [item for row in rows[expert][-drills[expert]:] for item in iter_values(_value_of(corpus.instruction_of(row)))]
+        return [item for row in rows[expert][-drills[expert] :] for item in iter_values(_value_of(corpus.instruction_of(row)))]
 
     ascii_scalars = scalars("ascii")
     assert set().union(*(item for item in ascii_scalars if isinstance(item, bytes))) == set(range(256))

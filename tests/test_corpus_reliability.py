@@ -7,6 +7,7 @@ import pytest
 from hlx_formats import HLXError
 from hlx_moe import corpus
 
+
 def test_a_truncated_corpus_file_names_its_file_and_line(tmp_path):
     path = tmp_path / "train.jsonl"
     path.write_text('{"instruction": "a", "output": "b"}\n{"instruction": "c", "outp', encoding="utf-8")

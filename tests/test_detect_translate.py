@@ -29,8 +29,6 @@ from hlx_formats import (
 )
 from hlx_formats.strategies import examples, values
 
-
-
 # --- detect_format ---------------------------------------------------------------------------
 
 DETECTED = [
@@ -212,9 +210,9 @@ INSTRUCTIONS = [
     ('Parse LC-R: 🜊1000 🜁0 "test" 🜁1 ⟁x🜂', 'HLXL: {1000: {@0: "test", @1: &h_x}}'),
     ("Parse LC-B: [[14|0:0x2a]]", "HLXL: {14: {@0: 42}}"),
     ("Parse LC-B: [42]", "HLXL: 42"),
-    ("Convert this to Runic glyphs: { \"name\" : \"x\" }", '◇name: "x"◆'),
+    ('Convert this to Runic glyphs: { "name" : "x" }', '◇name: "x"◆'),
     ("Convert this to text-safe format: 🐃1,2🐄", "[1,2]"),
-    ("Convert this to text-safe format: \"café\"", '"caf\\u00e9"'),
+    ('Convert this to text-safe format: "café"', '"caf\\u00e9"'),
     # The instruction words are matched case-insensitively.
     ("convert to lc-r: [1]", "🜃1🜄"),
     ("PARSE LC-T: NULL", "HLXL: null"),
@@ -243,9 +241,7 @@ def test_translate_instructions_for_any_value(value):
     assert translate(f"Parse LC-B: {lcbt}") == f"HLXL: {hlxl}"
     assert translate(f"Convert this to Runic glyphs: {lct}") == lcr
     assert translate(f"Convert this to text-safe format: {lcr}") == lct
-    assert translate(f"Translate HLXL to all formats: {hlxl}") == (
-        f"HLXL: {hlxl}\nLC-R: {lcr}\nLC-T: {lct}\nLC-B: {lcbt}"
-    )
+    assert translate(f"Translate HLXL to all formats: {hlxl}") == (f"HLXL: {hlxl}\nLC-R: {lcr}\nLC-T: {lct}\nLC-B: {lcbt}")
     assert translate(f"### Instruction:\nConvert to LC-T: {hlxl}\n\n### Response:\n") == lct
 
 

@@ -128,7 +128,7 @@ def test_deep_input_falls_back_to_the_reference(fmt: str) -> None:
 
 # --- LC-B binary: the fast path and the checked decoder -------------------------------------
 
-from hlx_formats.lcb import _decode_binary_checked, _fast_get, to_lcb  # noqa: E402
+from hlx_formats.lcb import _decode_binary_checked, _fast_get, to_lcb  # noqa: E402 - the LC-B section's own imports, kept with it
 
 
 def agree_binary(data: bytes) -> None:
@@ -177,11 +177,11 @@ def test_no_prefix_of_a_valid_text_repeats_a_key(value, fmt):
 @pytest.mark.parametrize(
     "fmt, text, separator",
     [
-        ("hlxl", '{a: 1, b: [{a: 2}], a: 3}', ":"),
+        ("hlxl", "{a: 1, b: [{a: 2}], a: 3}", ":"),
         ("hlxl", '{a: 1, "a": 3}', ":"),
         ("hlxl", "{7: {@1: 1, @10: 2, @1: 3}}", ":"),
         ("lc-t", "{a:1,a:2}", ":"),
-        ("lc-t", '{C:7,0=1,1={C:7,0=1},1=3}', "="),
+        ("lc-t", "{C:7,0=1,1={C:7,0=1},1=3}", "="),
         ("lc-r", "◇a: 1, a: 2◆", ":"),
         ("lc-r", "🜊7🜁1 1🜁12 2🜁1 3🜂", " "),
         ("lc-b", "[{a:_,a:_}]", ":"),

@@ -18,7 +18,11 @@ def test_reverse_queries_lead_back_to_the_instruction_value() -> None:
     assert reverse_queries("Translate HLXL to all formats: [1]", all_formats) == [
         ("Parse LC-R: 🜃1🜄", "HLXL: [1]"), ("Parse LC-T: [1]", "HLXL: [1]"), ("Parse LC-B: [[0x01]]", "HLXL: [1]"),
     ]  # fmt: skip
-    for no_way_back, answer in (("Parse HLXL: [1]", "HLXL: [1]"), ("What is LC-R?", "A format."), ("Encode a search operation on x in LC-T", "{C:1}")):
+    for no_way_back, answer in (
+        ("Parse HLXL: [1]", "HLXL: [1]"),
+        ("What is LC-R?", "A format."),
+        ("Encode a search operation on x in LC-T", "{C:1}"),
+    ):
         assert reverse_queries(no_way_back, answer) == []
 
 

@@ -21,6 +21,10 @@ from hlx_formats import (
     from_lcr,
     from_lct,
     grammar_text,
+    hlxl,
+    lcb,
+    lcr,
+    lct,
     to_hlxl,
     to_lcb,
     to_lcb_text,
@@ -28,11 +32,8 @@ from hlx_formats import (
     to_lct,
     values_equal,
 )
-from hlx_formats import hlxl, lcb, lcr, lct
 from hlx_formats.grammar import lark_parser, parse_reference
 from hlx_formats.strategies import examples, values
-
-
 
 ENCODERS = {"hlxl": to_hlxl, "lc-t": to_lct, "lc-r": to_lcr, "lc-b": to_lcb_text}
 DECODERS = {"hlxl": from_hlxl, "lc-t": from_lct, "lc-r": from_lcr, "lc-b": from_lcb}
@@ -125,7 +126,7 @@ def test_grammar_files_are_found_in_a_source_tree_that_is_not_installed(monkeypa
         assert {fmt: grammar._grammar_file_text(fmt) for fmt in FORMATS} == installed
         grammar._grammar_file_text.cache_clear()
         monkeypatch.setattr(grammar, "__file__", str(tmp_path / "hlx_formats" / "grammar.py"))
-        with pytest.raises(HLXError, match="the grammar files are missing: hlx_formats.grammars is not installed"):
+        with pytest.raises(HLXError, match=r"the grammar files are missing: hlx_formats\.grammars is not installed"):
             grammar._grammar_file_text("lc-t")
     finally:
         grammar._grammar_file_text.cache_clear()
@@ -438,9 +439,7 @@ def test_garbage_text_is_a_parse_error_or_valid(fmt, text):
 @given(
     data=st.one_of(
         st.binary(),
-        st.lists(st.sampled_from(b"\x00\x01\x02\x10\x13\x17\x20\x21\x30\x31\x40\x50\x60\x70\xff"), max_size=40).map(
-            bytes
-        ),
+        st.lists(st.sampled_from(b"\x00\x01\x02\x10\x13\x17\x20\x21\x30\x31\x40\x50\x60\x70\xff"), max_size=40).map(bytes),
     )
 )
 def test_garbage_bytes_are_a_parse_error_or_valid(data):
@@ -458,7 +457,9 @@ def test_garbage_bytes_are_a_parse_error_or_valid(data):
 # case); the canonical grammar accepts the one the encoder writes and no other, so that a
 # decoder constrained by it writes canonical text, not just the right value.
 
-CHARACTERS = [chr(code) for code in range(0x250)] + [chr(code) for code in (0x2205, 0x22A0, 0xD7FF, 0xE000, 0xFFFD, 0xFFFF, 0x10000, 0x1F70A, 0x10FFFF)]
+CHARACTERS = [chr(code) for code in range(0x250)] + [
+    chr(code) for code in (0x2205, 0x22A0, 0xD7FF, 0xE000, 0xFFFD, 0xFFFF, 0x10000, 0x1F70A, 0x10FFFF)
+]
 SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -499,7 +500,7 @@ def test_canonical_string_spells_each_character_one_way(fmt):
 
 def test_canonical_hlxl_bytes_spell_each_byte_one_way():
     regex = _canonical_terminal("hlxl", "BYTES")
-    short = {ord(k): v for k, v in SHORT_ESCAPES.items() if k in "\"\\\n\r\t"}
+    short = {ord(k): v for k, v in SHORT_ESCAPES.items() if k in '"\\\n\r\t'}
     for byte in range(256):
         canonical = to_hlxl(bytes([byte]))[2:-1]
         spellings = {f"\\x{byte:02x}", f"\\x{byte:02X}", chr(byte)} | ({short[byte]} if byte in short else set())

@@ -14,7 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import hlx_formats
-from hlx_formats.strategies import examples
 from hlx_formats import (
     MAX_DEPTH,
     Contract,
@@ -27,8 +26,7 @@ from hlx_formats import (
     values_equal,
 )
 from hlx_formats import strategies as hs
-
-
+from hlx_formats.strategies import examples
 
 # --- Handle --------------------------------------------------------------------------
 

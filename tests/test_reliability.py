@@ -10,7 +10,6 @@ import sys
 import tracemalloc
 from collections import OrderedDict
 from enum import IntEnum
-from pathlib import Path
 
 import pytest
 
@@ -20,6 +19,7 @@ from hlx_formats import (
     EncodeError,
     HLXError,
     ParseError,
+    _atomic,
     convert,
     detect_format,
     from_hlxl,
@@ -36,7 +36,6 @@ from hlx_formats import (
     value_size,
     values_equal,
 )
-from hlx_formats import _atomic
 from hlx_formats.grammar import lark_parser, parse_reference
 from hlx_formats.model import MAX_INPUT_SIZE, MAX_INT_DIGITS
 
@@ -318,7 +317,9 @@ def test_an_interrupted_atomic_folder_leaves_the_old_folder(tmp_path):
 def test_cli_output_file_is_replaced_atomically(tmp_path):
     out = tmp_path / "out.txt"
     out.write_text("old")
-    done = subprocess.run([sys.executable, "-m", "hlx_formats.cli", "convert", "--to", "lc-t", "-o", str(out), "[1, 2]"], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "hlx_formats.cli", "convert", "--to", "lc-t", "-o", str(out), "[1, 2]"], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     assert out.read_text() == "[1,2]\n"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out.txt"]

@@ -51,7 +51,7 @@ PHRASINGS = [
     ("Convert [1,2] to human-readable format", "Parse LC-T: [1,2]"),
     ("CONVERT [1, 2] TO LC-R", "Convert to LC-R: [1, 2]"),
     ("Convert   [1, 2]\n\n  to   LC-R  ", "Convert to LC-R: [1, 2]"),
-    ("Convert \"to LC-T\" to LC-R", 'Convert to LC-R: "to LC-T"'),
+    ('Convert "to LC-T" to LC-R', 'Convert to LC-R: "to LC-T"'),
     # <verb> to <F>: <V>
     ("Translate to LC-R: [1, 2]", "Convert to LC-R: [1, 2]"),
     ("Translate to LC-T: {a: 1}", "Convert to LC-T: {a: 1}"),
@@ -149,7 +149,7 @@ PHRASINGS = [
     ("Parse and explain: " + SEARCH, "Explain HLXL: " + SEARCH),
     ("Explain this LC-R: 🜊14🜁0 42🜂", "Explain LC-R: 🜊14🜁0 42🜂"),
     ("Explain ⊤", "Explain LC-R: ⊤"),
-    ("Break down {user: {name: \"Bob\", age: 30}}", 'Explain HLXL: {user: {name: "Bob", age: 30}}'),
+    ('Break down {user: {name: "Bob", age: 30}}', 'Explain HLXL: {user: {name: "Bob", age: 30}}'),
     ("Summarise this: [1]", "Explain HLXL: [1]"),
     ("What is 42?", "Explain HLXL: 42"),
     # questions: contracts
@@ -384,7 +384,7 @@ def test_purpose_that_names_no_format_is_an_error():
 
 def test_requests_must_be_str():
     with pytest.raises(HLXError, match="must be str"):
-        parse_request(b"Convert [1] to LC-R")  # type: ignore[arg-type]
+        parse_request(b"Convert [1] to LC-R")  # type: ignore[arg-type]  # a wrong type on purpose
 
 
 # --- the public object ---------------------------------------------------------------------

@@ -27,8 +27,6 @@ from hlx_formats import (
 )
 from hlx_formats.strategies import examples, oversized_values, values
 
-
-
 #: The five spellings: (encoder, decoder).
 CODECS = {
     "hlxl": (to_hlxl, from_hlxl),

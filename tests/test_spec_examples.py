@@ -41,7 +41,7 @@ WORKED_EXAMPLES = [
     (Contract(14, {0: 42}), "{14: {@0: 42}}", "{C:14,0=42}", "🜊14🜁0 42🜂", "[14|0:0x2a]"),
     (
         SEARCH,
-        "{1000: {@0: \"search\", @1: &h_documents}}",
+        '{1000: {@0: "search", @1: &h_documents}}',
         '{C:1000,0="search",1=@documents}',
         '🜊1000🜁0 "search"🜁1 ⟁documents🜂',
         '[1000|0:"search"|1:&documents]',
@@ -81,7 +81,7 @@ FORMAT_TABLE_EXAMPLES = [
     (1e15, "1000000000000000.0", "1000000000000000.0", "1000000000000000.0", "[1000000000000000.0]"),
     (5e-324, "5.0e-324", "5.0e-324", "5.0e-324", "[5.0e-324]"),
     (1.7976931348623157e308, "1.7976931348623157e+308", "1.7976931348623157e+308",
-     "1.7976931348623157e+308", "[1.7976931348623157e+308]"),  # fmt: skip
+     "1.7976931348623157e+308", "[1.7976931348623157e+308]"),
     (1.25e-300, "1.25e-300", "1.25e-300", "1.25e-300", "[1.25e-300]"),
     ("hello", '"hello"', '"hello"', '"hello"', '["hello"]'),
     ("café", '"café"', '"caf\\u00e9"', '"café"', '["caf\\u00e9"]'),
@@ -101,17 +101,17 @@ FORMAT_TABLE_EXAMPLES = [
     ({}, "{}", "{}", "◇◆", "[{}]"),
     ({"x": 10}, "{x: 10}", "{x:10}", "◇x: 10◆", "[{x:0x0a}]"),
     ({"name": "Alice", "age": 30}, '{name: "Alice", age: 30}', '{name:"Alice",age:30}',
-     '◇name: "Alice", age: 30◆', '[{name:"Alice",age:0x1e}]'),  # fmt: skip
+     '◇name: "Alice", age: 30◆', '[{name:"Alice",age:0x1e}]'),
     ({"two words": 1}, '{"two words": 1}', '{"two words":1}', '◇"two words": 1◆', '[{"two words":0x01}]'),
     # Reserved words as keys: quoted exactly where the format reserves them.
     ({"null": 1, "true": 2, "false": 3}, '{"null": 1, "true": 2, "false": 3}', "{null:1,true:2,false:3}",
-     "◇null: 1, true: 2, false: 3◆", "[{null:0x01,true:0x02,false:0x03}]"),  # fmt: skip
+     "◇null: 1, true: 2, false: 3◆", "[{null:0x01,true:0x02,false:0x03}]"),
     ({"NULL": 1, "TRUE": 2, "FALSE": 3, "C": 4}, "{NULL: 1, TRUE: 2, FALSE: 3, C: 4}",
      '{"NULL":1,"TRUE":2,"FALSE":3,"C":4}', "◇NULL: 1, TRUE: 2, FALSE: 3, C: 4◆",
-     "[{NULL:0x01,TRUE:0x02,FALSE:0x03,C:0x04}]"),  # fmt: skip
+     "[{NULL:0x01,TRUE:0x02,FALSE:0x03,C:0x04}]"),
     ({"T": 1, "F": 2, "_": 3}, "{T: 1, F: 2, _: 3}", "{T:1,F:2,_:3}", "◇T: 1, F: 2, _: 3◆", '[{"T":0x01,"F":0x02,"_":0x03}]'),
     ({"": 1, "é": 2, "1a": 3}, '{"": 1, "é": 2, "1a": 3}', '{"":1,"\\u00e9":2,"1a":3}', '◇"": 1, "é": 2, "1a": 3◆',
-     '[{"":0x01,"\\u00e9":0x02,"1a":0x03}]'),  # fmt: skip
+     '[{"":0x01,"\\u00e9":0x02,"1a":0x03}]'),
     ({"b": 1, "a": 2}, "{b: 1, a: 2}", "{b:1,a:2}", "◇b: 1, a: 2◆", "[{b:0x01,a:0x02}]"),  # key order is data
     ([[1, 2], [3, 4]], "[[1, 2], [3, 4]]", "[[1,2],[3,4]]", "🜃🜃1, 2🜄, 🜃3, 4🜄🜄", "[[[0x01,0x02],[0x03,0x04]]]"),
     (
@@ -141,8 +141,8 @@ FORMAT_TABLE_EXAMPLES = [
     ),
     # Fields are written in ascending index order, however the contract was built.
     (Contract(1000, [(2, 2), (0, 0), (1, 1)]), "{1000: {@0: 0, @1: 1, @2: 2}}", "{C:1000,0=0,1=1,2=2}",
-     "🜊1000🜁0 0🜁1 1🜁2 2🜂", "[1000|0:0x00|1:0x01|2:0x02]"),  # fmt: skip
-]
+     "🜊1000🜁0 0🜁1 1🜁2 2🜂", "[1000|0:0x00|1:0x01|2:0x02]"),
+]  # fmt: skip
 
 ALL_EXAMPLES = WORKED_EXAMPLES + FORMAT_TABLE_EXAMPLES
 _IDS = [repr(row[0])[:40] for row in ALL_EXAMPLES]
@@ -297,7 +297,7 @@ LENIENT_EXAMPLES = [
     (from_lct, '{"name":1,"C":2,"NULL":3}', {"name": 1, "C": 2, "NULL": 3}, '{name:1,"C":2,"NULL":3}'),
     (from_lcr, '◇"name": 1, null: 2◆', {"name": 1, "null": 2}, "◇name: 1, null: 2◆"),
     (from_lcb, '[{"x":0x01,"T":0x02,C:0x03,NULL:0x04,null:0x05}]', {"x": 1, "T": 2, "C": 3, "NULL": 4, "null": 5},
-     '[{x:0x01,"T":0x02,C:0x03,NULL:0x04,null:0x05}]'),  # fmt: skip
+     '[{x:0x01,"T":0x02,C:0x03,NULL:0x04,null:0x05}]'),
     # LC-B text: decimal integers and any number of hex digits.
     (from_lcb, "[42]", 42, "[0x2a]"),
     (from_lcb, "[-42]", -42, "[-0x2a]"),
@@ -331,7 +331,7 @@ LENIENT_EXAMPLES = [
     # Astral and other non-ASCII characters raw in HLXL and LC-R strings and keys.
     (from_hlxl, '{"é": "😀"}', {"é": "😀"}, '{"é": "😀"}'),
     (from_lcr, '◇"日本": "語"◆', {"日本": "語"}, '◇"日本": "語"◆'),
-]
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -359,8 +359,8 @@ LEGACY = {"🐊": "🜊", "🐁": "🜁", "🐂": "🜂", "🐃": "🜃", "🐄"
         ("🐊14🐁0 42🐂", Contract(14, {0: 42})),
         ('🐊1000🐁0 "search"🐁1 ⟁documents🐂', SEARCH),
         ("🐃🐃1, 2🐄, 🜃3, 4🐄🜄", [[1, 2], [3, 4]]),
-        ("🐊902🜁0 \"render_pipeline\"🐁1 🐃⟁vs, ⟁fs🜄🜂", Contract(902, {0: "render_pipeline", 1: [H("vs"), H("fs")]})),
-        ('◇a: 🐃🐄, b: 🐊1🐁0 ∅🐂◆', {"a": [], "b": Contract(1, {0: None})}),
+        ('🐊902🜁0 "render_pipeline"🐁1 🐃⟁vs, ⟁fs🜄🜂', Contract(902, {0: "render_pipeline", 1: [H("vs"), H("fs")]})),
+        ("◇a: 🐃🐄, b: 🐊1🐁0 ∅🐂◆", {"a": [], "b": Contract(1, {0: None})}),
         ('"🐊🐁🐂🐃🐄"', "🐊🐁🐂🐃🐄"),  # inside a string they are just characters
     ],
 )
