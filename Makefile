@@ -32,7 +32,7 @@ $(INSTALLED): pyproject.toml
 clean:
 	rm -rf $(VENV) build *.egg-info
 
-# Retraining the experts on a lent GPU machine (docs/moe.md, "Retraining on a lent GPU"): that
+# Retraining the experts on a GPU machine without network (docs/moe.md, "Training on a GPU"): that
 # machine has torch, transformers, peft and accelerate but nothing can be fetched there, so
 # `make gpu-bundle` (here) packs what it lacks into .gpu/ (ignored by git): the lark and gguf
 # wheels and the embedded base's GGUF file cut into parts that fit beside the working tree in

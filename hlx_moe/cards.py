@@ -89,13 +89,30 @@ def write_model_card(adapter_dir: Path, report: dict[str, Any], evaluation_table
         "",
         f"A LoRA adapter for `{report['base']}` ({base_id}) that answers HLX instructions of the",
         f"{report['expert']} expert: {_OWNS.get(report['expert'], '')}. It is one of the three experts",
-        "of the HLX mixture (`hlx_moe.HLXMoE`), and a standard PEFT adapter:",
+        "of the HLX mixture (`hlx_moe.HLXMoE`), and a standard PEFT adapter"
+        + (" for the base with the 17 LC-R glyphs added as tokens, as in its training:" if preset.get("glyph_tokens") else ":"),
         "",
         "```python",
         "from peft import PeftModel",
+        "from transformers import AutoModelForCausalLM, AutoTokenizer",
+        f'base_model = AutoModelForCausalLM.from_pretrained("{base_id}")',
+        f'tokenizer = AutoTokenizer.from_pretrained("{base_id}")',
+        *(
+            [
+                "from hlx_moe.glyph_tokens import add_glyph_tokens",
+                "add_glyph_tokens(tokenizer, base_model)  # the glyph rows the adapter was trained with",
+            ]
+            if preset.get("glyph_tokens")
+            else []
+        ),
         f'model = PeftModel.from_pretrained(base_model, "{adapter_dir.name}")',
         "```",
         "",
+        *(
+            ["Prompts are tokenised with every hex digit one token (`hlx_moe.hex_digits.encode(tokenizer, prompt, hex_digits=True)`).", ""]
+            if preset.get("hex_digit_tokens")
+            else []
+        ),
         "Prompt: `### Instruction:\\n<instruction>\\n\\n### Response:\\n`; the answer ends with EOS.",
         "",
         "## Training",
