@@ -9,13 +9,18 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint fuzz clean gpu-bundle gpu-train
+.PHONY: demo test test-fast lint fuzz clean gpu-bundle gpu-train
 
 demo: $(INSTALLED)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/hlx demo
 
 test: $(INSTALLED) lint
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
+
+# The inner loop: every test but those marked slow (the real model, the benchmarks' smoke
+# runs, the one-minute fuzz run, the largest inputs). `make test` (CI) runs them all.
+test-fast: $(INSTALLED)
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m "not slow"
 
 # ruff (lint and format) and mypy, configured in pyproject.toml; `make test` runs it first.
 lint: $(INSTALLED)

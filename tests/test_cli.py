@@ -280,6 +280,7 @@ def test_translate_errors(capsys: pytest.CaptureFixture[str], monkeypatch: pytes
 MOE_HEADING = "Instructions answered by the mixture of experts"
 
 
+@pytest.mark.slow  # the demo's model section loads the real mixture
 def test_demo(capsys: pytest.CaptureFixture[str]) -> None:
     code, full, err = run(capsys, "demo")
     assert code == 0 and "Traceback" not in err
