@@ -34,6 +34,7 @@ __all__ = [
     "load_tokenizer",
     "load_base",
     "quiet_dependencies",
+    "shipped_adapters_dir",
     "verbose",
     "logger",
 ]
@@ -42,6 +43,11 @@ logger = logging.getLogger("hlx_moe")
 #: The dependencies whose log lines and warnings are kept off the terminal while the
 #: mixture loads and answers (bitsandbytes' optional CPU kernels, deprecations).
 _QUIETED_LOGGERS = ("transformers", "bitsandbytes", "kernels", "peft", "accelerate", "huggingface_hub", "torch")
+
+
+def shipped_adapters_dir() -> Path:
+    """The adapters shipped inside the package: ``hlx_moe/adapters/<expert>``."""
+    return Path(__file__).resolve().parent / "adapters"
 
 
 def verbose() -> bool:

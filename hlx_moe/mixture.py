@@ -24,7 +24,7 @@ from typing import Any
 
 from hlx_formats.errors import BackendUnavailable, HLXError, NotUnderstood
 
-from .base import EMBEDDED_BASE, LoadedBase, _require, load_base, logger, quiet_dependencies
+from .base import EMBEDDED_BASE, LoadedBase, _require, load_base, logger, quiet_dependencies, shipped_adapters_dir
 from .cards import read_training_report
 from .corpus import EXPERTS, prompt_of
 from .decoding import AnswerConstraint, Decoder, Generation, check_num_beams
@@ -44,11 +44,6 @@ __all__ = [
     "adapter_metadata",
     "translate_with_moe",
 ]
-
-
-def shipped_adapters_dir() -> Path:
-    """The adapters shipped inside the package: ``hlx_moe/adapters/<expert>``."""
-    return Path(__file__).resolve().parent / "adapters"
 
 
 def adapters_dir_from_env() -> Path:

@@ -32,19 +32,24 @@ from typing import Any
 from hlx_formats._atomic import atomic_write_text
 from hlx_formats.errors import HLXError
 
-from .base import EMBEDDED_BASE, load_base
+from .base import EMBEDDED_BASE, load_base, shipped_adapters_dir
 from .cards import read_training_report
 from .corpus import EXPERTS, default_root, load
 from .glyph_tokens import adapter_config, add_glyph_tokens, embedding_module_name
 from .hex_digits import encode
 from .presets import CURRICULA, Preset, get_preset
 
-__all__ = ["tokenize_rows", "AnswerOnlyCollator", "train_expert", "corpus_hash", "default_adapter_root", "main"]
+__all__ = ["tokenize_rows", "AnswerOnlyCollator", "train_expert", "corpus_hash", "default_adapter_root", "DEFAULT_OUTPUT", "main"]
 
 
-def default_adapter_root() -> Path:
-    """Where trained adapters go by default: ``hlx_moe/adapters`` (shipped with the package)."""
-    return Path(__file__).resolve().parent / "adapters"
+#: Where ``train_expert`` writes ``<expert>/`` when no ``output_dir`` is given: a folder of the
+#: current directory, never the installed package (whose shipped adapters it would replace).
+DEFAULT_OUTPUT = Path("hlx-runs")
+
+
+#: The adapters shipped with the package (``hlx_moe/adapters``): training writes there only
+#: when told to (``output_dir``).
+default_adapter_root = shipped_adapters_dir
 
 
 def corpus_hash(corpus_dir: Path, expert: str) -> str:
@@ -237,7 +242,8 @@ def train_expert(
     init_from: Path | None = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Train one expert's LoRA adapter and write it to ``<output_dir>/<expert>``.
+    """Train one expert's LoRA adapter and write it to ``<output_dir>/<expert>`` (default
+    ``./hlx-runs/<expert>``).
 
     ``init_from`` is a trained adapter folder to start from instead of a fresh LoRA (its
     rank, alpha and target modules must be the preset's; a checkpoint to resume from, when
@@ -250,7 +256,7 @@ def train_expert(
     if overrides:
         settings = settings.with_overrides(overrides)
     corpus_dir = corpus_dir or default_root()
-    adapter_dir = (output_dir or default_adapter_root()) / expert
+    adapter_dir = (output_dir or DEFAULT_OUTPUT) / expert
     checkpoint_dir = adapter_dir / "checkpoints"
     device = _device()
     _check_preset(settings, device)
@@ -533,7 +539,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="cpu", help="hyper-parameter preset: cpu (default), gpu or original")
     parser.add_argument("--base", default=EMBEDDED_BASE, help="base model: smollm2-135m (default), a folder or a cached model id")
     parser.add_argument("--corpus", type=Path, default=None, help="corpus folder (default: corpora/)")
-    parser.add_argument("--output", type=Path, default=None, help="adapter root (default: hlx_moe/adapters)")
+    parser.add_argument("--output", type=Path, default=None, help=f"adapter root (default: ./{DEFAULT_OUTPUT})")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a preset field (repeatable)")
     parser.add_argument("--no-resume", action="store_true", help="start afresh even if checkpoints exist")
     parser.add_argument(
