@@ -8,6 +8,7 @@ from .errors import HLXError, ParseError
 from .formats import DECODERS, ENCODERS, convert, decode_as, detect_format, detect_value, encode_as, repeats_key
 from .grammar import FORMAT_TITLES
 from .instructions import answer
+from .model import MAX_INPUT_SIZE
 from .plugins import load_backend
 from .requests import Request, parse_request, render_instruction
 
@@ -56,6 +57,8 @@ def translate(text: str, to: str | None = None, *, backend: str = "reference") -
     ``backend="reference"`` answers with the deterministic codecs; ``backend="moe"`` with
     the mixture of experts of ``hlx_moe`` (needs the ``[moe]`` extra).
     """
+    if isinstance(text, (str, bytes)) and len(text) > MAX_INPUT_SIZE:
+        raise HLXError(f"the input is {len(text):,} characters; translate() reads at most {MAX_INPUT_SIZE:,} (MAX_INPUT_SIZE)")
     if backend == "reference":
         return convert(text, to) if to is not None else answer_instruction(text)
     if not isinstance(backend, str):

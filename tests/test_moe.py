@@ -1424,8 +1424,10 @@ def test_cli_query_info_chat_eval(
     assert result["expert"] == "ascii" and result["parses"] is True and result["constrained"] is True
     assert main(["moe", "query", "--adapters", str(adapters), "--beams", "2", "--json", "Convert to LC-T: [1, 2]"]) == 0
     assert json.loads(capsys.readouterr().out)["parses"] is True
-    assert main(["moe", "query", "--adapters", str(adapters), "--beams", "0", "Convert to LC-T: [1, 2]"]) == 1
-    assert "num_beams must be an integer from 1 to 16, not 0" in capsys.readouterr().err
+    assert main(["moe", "query", "--adapters", str(adapters), "--beams", "0", "Convert to LC-T: [1, 2]"]) == 2  # before loading
+    assert "argument --beams: expected a number of at least 1, not 0" in capsys.readouterr().err
+    assert main(["moe", "query", "--adapters", str(adapters), "--beams", "17", "Convert to LC-T: [1, 2]"]) == 1
+    assert "num_beams must be an integer from 1 to 16, not 17" in capsys.readouterr().err
     assert (
         main(
             [

@@ -467,3 +467,12 @@ def test_a_canonical_instruction_keeps_its_source_and_says_which_one_would_read_
     with pytest.raises(ParseError) as info:
         translate("Convert to LC-T: [1,")  # valid nowhere: no hint
     assert "did you mean" not in str(info.value)
+
+
+def test_translate_refuses_input_over_the_size_limit_before_reading_it():
+    from hlx_formats.model import MAX_INPUT_SIZE
+
+    with pytest.raises(HLXError, match=r"translate\(\) reads at most 16,777,216 \(MAX_INPUT_SIZE\)"):
+        translate("Convert to LC-R: [" + "1," * (MAX_INPUT_SIZE // 2) + "1]")
+    edge = "Convert to LC-T: " + " " * (MAX_INPUT_SIZE - len("Convert to LC-T: ") - 3) + "[1]"
+    assert len(edge) == MAX_INPUT_SIZE and translate(edge) == "[1]"
