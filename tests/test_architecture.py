@@ -16,6 +16,15 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def _from_module(node: ast.ImportFrom, importer: str, is_package: bool) -> str:
+    """The full name of the module a ``from ... import`` statement of ``importer`` reads."""
+    if not node.level:
+        return node.module or ""
+    base = importer.split(".") if is_package else importer.split(".")[:-1]
+    base = base[: len(base) - node.level + 1]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def import_graph(package: str) -> dict[str, set[str]]:
     """Module -> the modules it imports (anywhere in it), by full name."""
     paths = {_module_name(path): path for path in (ROOT / package).rglob("*.py")}
@@ -27,12 +36,7 @@ def import_graph(package: str) -> dict[str, set[str]]:
             if isinstance(node, ast.Import):
                 targets.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom):
-                if node.level:
-                    base = name.split(".") if is_package else name.split(".")[:-1]
-                    base = base[: len(base) - node.level + 1]
-                    module = ".".join(base + ([node.module] if node.module else []))
-                else:
-                    module = node.module or ""
+                module = _from_module(node, name, is_package)
                 submodules = {f"{module}.{alias.name}" for alias in node.names} & (set(paths) | _other_modules())
                 targets.update(submodules or {module})
                 if len(submodules) < len(node.names):
@@ -102,12 +106,7 @@ def _imported_names() -> dict[str, set[str]]:
             for node in ast.walk(ast.parse(path.read_text("utf-8"))):
                 if not isinstance(node, ast.ImportFrom):
                     continue
-                if node.level:
-                    base = name.split(".") if is_package else name.split(".")[:-1]
-                    base = base[: len(base) - node.level + 1]
-                    module = ".".join(base + ([node.module] if node.module else []))
-                else:
-                    module = node.module or ""
+                module = _from_module(node, name, is_package)
                 if module in modules:
                     names = {alias.name for alias in node.names if f"{module}.{alias.name}" not in modules}
                     found.setdefault(module, set()).update(names)
