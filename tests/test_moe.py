@@ -1464,7 +1464,8 @@ def test_cli_query_info_chat_eval(
         assert main(["moe", "info", "--adapters", str(adapters)]) == 0
     info = json.loads(capsys.readouterr().out)
     assert set(info["adapters"]) == {"coordinator", "ascii", "runic"} and info["adapters"]["runic"]["r"] == 16
-    assert info["adapters"]["runic"]["steps"] == 3 and info["adapters"]["runic"]["weights_bytes"] > 0
+    report = json.loads((adapters / "runic" / "training_report.json").read_text())
+    assert info["adapters"]["runic"]["steps"] == report["steps"] > 0 and info["adapters"]["runic"]["weights_bytes"] > 0
 
     monkeypatch.setattr("sys.stdin", io.StringIO("Convert to LC-R: [1]\nWhat is contract 14?\nquit\n"))
     assert main(["moe", "chat", "--adapters", str(adapters)]) == 0
