@@ -48,7 +48,15 @@ _PLACEHOLDERS = {
     "value": r"(?P<value>.*)",
     "instruction": r"(?P<instruction>.+)",
     "glyph": r"(?P<glyph>\S+?)",
-    "name": r"(?P<name>[a-z ]+?)",
+    # a glyph's name or one of its synonyms (hlx_formats.facts), after an optional article
+    "name": r"(?P<name>(?:(?:a|an|the) )?(?:"
+    + "|".join(
+        re.escape(name)
+        for name in sorted(
+            {name.removeprefix("the ") for name in facts.GLYPH_NAMES.values()} | set(facts.GLYPH_SYNONYMS), key=len, reverse=True
+        )
+    )
+    + "))",
     "id": r"(?P<id>[0-9]+)",
     "op": r"(?P<op>[a-z]+)",
     "targets": f"(?P<targets>{_FORMAT_WORD}(?:, {_FORMAT_WORD})* and {_FORMAT_WORD})",

@@ -629,7 +629,6 @@ def _targets(groups: dict[str, str], body: str, value_text: str) -> Any:
 
 
 _TRAILING_NOISE = re.compile(r"(?:[\s,]*" + _words(ENDINGS) + r"(?![\w-]))?[\s?.!]*\Z", re.I)
-_ARTICLE = re.compile(r"^\s*(?:a|an)\s+", re.I)
 
 
 def parse_request(text: str) -> Request:
@@ -652,12 +651,6 @@ def parse_request(text: str) -> Request:
             cut = len(canonical.value_text) - len(canonical.value_text[-TAIL_WINDOW:]) + noise.start()
             body = body[: len(body) - len(canonical.value_text) + cut]
             canonical = match_instruction(body)
-    if (
-        canonical is not None
-        and canonical.form.task == "glyph_for"
-        and facts.glyph_name(_ARTICLE.sub("", canonical.params["name"])) is None
-    ):
-        canonical = None  # not a glyph this knows: read it as a request (a typo, "please"...)
     if canonical is not None and canonical.value_text and canonical.value_text[0] in "`'":
         # the same instruction with its value out of a code block, backticks or quotes
         bare = strip_value_quotes(canonical.value_text)
