@@ -21,12 +21,15 @@ from typing import Any
 
 from . import __version__, plugins
 from ._atomic import atomic_write_bytes, write_all
-from .api import decode_as, detect_format, encode_as, translate
+from .api import decode_as, detect_format, translate
+from .codec import INDENTED_FORMATS, dumps
 from .errors import HLXError, ParseError
 from .grammar import FORMATS, normalize_format, text_input
-from .lcb import from_lcb, to_lcb
+from .json_bridge import from_json, to_json
+from .lcb import read_binary, to_lcb
 from .model import MAX_INPUT_SIZE
 from .requests import parse_request
+from .streams import decode_lines, iter_binary, iter_load
 
 __all__ = ["main", "build_parser", "command", "CLIError", "add_command", "examples"]
 
@@ -324,9 +327,9 @@ def read_value(source: Input, fmt: str | None) -> tuple[str, Any]:
     notation, else binary, else hex), ``lc-b-bin`` or ``lc-b-hex``.
     """
     if fmt == "lc-b-bin":
-        return "lc-b", from_lcb(source.data)
+        return "lc-b", read_binary(source.data)
     if fmt == "lc-b-hex":
-        return "lc-b", from_lcb(_from_hex(_text_or_error(source, "lc-b")))
+        return "lc-b", read_binary(_from_hex(_text_or_error(source, "lc-b")))
     if fmt is not None and fmt != "lc-b":
         return fmt, decode_as(_text_or_error(source, fmt), fmt)
     if not source.data.strip():
@@ -340,13 +343,13 @@ def read_value(source: Input, fmt: str | None) -> tuple[str, Any]:
         except HLXError as error:
             text_error = error
     try:
-        return "lc-b", from_lcb(source.data)
+        return "lc-b", read_binary(source.data)
     except HLXError as error:
         binary_error = error
     hex_error: HLXError | None = None
     if source.text is not None and _HEX.fullmatch(source.text):
         try:
-            return "lc-b", from_lcb(_from_hex(source.text))
+            return "lc-b", read_binary(_from_hex(source.text))
         except HLXError as error:
             hex_error = error
     if hex_error is not None:
@@ -435,29 +438,119 @@ def _add_convert(subparsers: Any) -> None:
             ("hlx convert --to hlxl -i value.lcb", "{14: {@0: 42}}"),
             ("hlx convert --to lc-r 500e000100102a", "hex is read as binary"),
             ("hlx convert --to lc-b -- -1e5", "[-100000.0]"),
+            ("hlx convert --to hlxl --indent 2 '{C:14,0=42}'", "the pretty form, one member a line"),
+            ("printf '[1, 2]\\n[3, 4]\\n' | hlx convert --lines --to lc-t", "[1,2] and [3,4], one a line"),
+            ("hlx convert --to json '{14: {@0: b\"hi\"}}'", '{"@contract": 14, "fields": ...}'),
+            ("hlx convert --from json --to hlxl '{\"a\": 1.0}'", "{a: 1.0}"),
         )
         + f"""
 
-{FORMATS_HELP}""",
+{FORMATS_HELP}
+  json       JSON, in the bridge's mapping (docs/api.md), with --to and --from
+             only: JSON input is never detected (most JSON is HLXL too).
+
+several values:
+  --lines reads one value a line (blank lines skipped) and writes one a line
+  (lc-b-bin: the binary values one after another). Without it, binary input
+  that holds several LC-B values one after another is converted value by
+  value, one a line.""",
     )
-    parser.add_argument("-t", "--to", required=True, type=format_name, metavar="FMT", help="output format")
+    parser.add_argument("-t", "--to", required=True, type=convert_format_name, metavar="FMT", help="output format")
     parser.add_argument(
-        "-f", "--from", dest="from_", type=format_name, metavar="FMT",
+        "-f", "--from", dest="from_", type=convert_format_name, metavar="FMT",
         help="input format (default: detected, as described above)",
+    )  # fmt: skip
+    parser.add_argument("-l", "--lines", action="store_true", help="one value a line, in and out (as JSON Lines)")
+    parser.add_argument(
+        "--indent", type=int, metavar="N",
+        help=f"write the pretty form, N spaces a level (0..16; {', '.join(INDENTED_FORMATS)}, json)",
     )  # fmt: skip
     add_input_arguments(parser)
     add_output_arguments(parser)
 
 
+#: Formats ``hlx convert`` reads and writes besides ALL_FORMATS: the JSON bridge.
+CONVERT_FORMATS = ALL_FORMATS + ("json",)
+
+
+def convert_format_name(name: str) -> str:
+    """An argparse ``type`` for ``hlx convert``: a name :func:`format_name` knows, or ``json``."""
+    if name.strip().lower() == "json":
+        return "json"
+    try:
+        return format_name(name)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"unknown format {name!r}; expected one of: {', '.join(CONVERT_FORMATS)}") from None
+
+
 def run_convert(args: argparse.Namespace) -> int:
-    _, value = read_value(read_input(args), args.from_)
+    parser: argparse.ArgumentParser = args.command_parser
+    if args.indent is not None and args.lines:
+        parser.error("--indent writes several lines a value; --lines writes one: give one of them")
+    if args.indent is not None and args.to not in (*INDENTED_FORMATS, "json"):
+        parser.error(f"--indent applies to {', '.join(INDENTED_FORMATS)} and json, not {args.to}")
+    source = read_input(args)
+    values = _read_lines(source, args.from_) if args.lines else _read_values(source, args.from_)
     if args.to == "lc-b-bin":
-        write_output(args, to_lcb(value), binary=True)
-    elif args.to == "lc-b-hex":
-        write_output(args, _text_result(args, to_lcb(value).hex()))
+        write_output(args, b"".join(to_lcb(value) for value in values), binary=True)
     else:
-        write_output(args, _text_result(args, encode_as(value, args.to)))
+        write_output(args, _text_result(args, "\n".join(_write_text(value, args.to, args.indent) for value in values)))
     return 0
+
+
+def _write_text(value: Any, fmt: str, indent: int | None) -> str:
+    """``value`` as one output text of ``hlx convert`` (lc-b-hex, json or a text format)."""
+    if fmt == "lc-b-hex":
+        return to_lcb(value).hex()
+    if fmt == "json":
+        return to_json(value, indent=indent)
+    return dumps(value, fmt, indent=indent)
+
+
+def _read_values(source: Input, fmt: str | None) -> list[Any]:
+    """The value of the input; or, for binary input that holds several LC-B values one after
+    another, each of them."""
+    if fmt == "json":
+        return [from_json(_text_or_error(source, "hlxl"))]
+    try:
+        return [read_value(source, fmt)[1]]
+    except (HLXError, CLIError) as error:
+        several = _several_binary(source) if fmt in (None, "lc-b", "lc-b-bin") else None
+        if several is not None:
+            return several
+        if isinstance(error, ParseError) and error.line > 1 and _first_line_is_value(source, fmt):
+            raise CLIError(f"{error}\n(the first line is a value by itself: for one value a line, use --lines)") from None
+        raise
+
+
+def _several_binary(source: Input) -> list[Any] | None:
+    """The LC-B binary values one after another in the input, if it holds two or more."""
+    try:
+        values = list(iter_binary(source.data))
+    except HLXError:
+        return None
+    return values if len(values) > 1 else None
+
+
+def _first_line_is_value(source: Input, fmt: str | None) -> bool:
+    """Whether the first line of a text input that failed on a later line is a value alone."""
+    first = (source.text or "").lstrip("\r\n").split("\n", 1)[0]
+    try:
+        read_value(Input(data=first.encode("utf-8"), text=first, source=source.source), fmt)
+    except (HLXError, CLIError):
+        return False
+    return True
+
+
+def _read_lines(source: Input, fmt: str | None) -> list[Any]:
+    """The values of an input read one a line (``lc-b-bin``: binary values one after another)."""
+    if fmt == "lc-b-bin":
+        return list(iter_binary(source.data))
+    if fmt == "lc-b-hex":
+        return list(decode_lines(source.data.split(b"\n"), lambda text: read_binary(_from_hex(text.strip())), "lc-b"))
+    if fmt == "json":
+        return list(decode_lines(source.data.split(b"\n"), from_json, None))
+    return list(iter_load(source.data, fmt))
 
 
 @command

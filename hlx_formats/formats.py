@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from . import hlxl, lcb, lcr, lct  # noqa: F401 - imported to register their codecs in the registry
 from ._encoder import encode, key_text
 from ._fast import repeats_in_prefix
 from .errors import HLXError, ParseError
 from .grammar import FORMAT_TITLES, FORMATS, normalize_format, text_input
-from .lcb import from_lcb
+from .lcb import opens_with_tag, read_binary, text_of_bytes
 from .registry import all_formats, codec_of, get_format
 
 __all__ = [
+    "FormatName",
     "ENCODERS",
     "DECODERS",
     "encode_as",
@@ -25,6 +26,9 @@ __all__ = [
     "convert",
     "repeats_key",
 ]
+
+#: The names of the four formats, for type checkers (``FORMATS`` holds the same at run time).
+FormatName = Literal["hlxl", "lc-t", "lc-r", "lc-b"]
 
 #: Text encoder of each format (LC-B: the text notation), from the registry.
 ENCODERS: dict[str, Callable[[Any], str]] = {record.name: codec_of(record.name)[0] for record in all_formats()}
@@ -77,8 +81,29 @@ def repeats_key(text: str, fmt: str) -> bool:
 def detect_value(data: str | bytes) -> tuple[str, Any]:
     """``(format, value)`` of an input, the format found as :func:`detect_format` finds it."""
     if isinstance(data, (bytes, bytearray, memoryview)):
-        return "lc-b", from_lcb(bytes(data))
-    text = text_input(data, "hlxl")
+        return _detect_bytes(bytes(data))
+    return _detect_text(text_input(data, "hlxl"))
+
+
+def _detect_bytes(data: bytes) -> tuple[str, Any]:
+    """Bytes: UTF-8 text first (as :func:`_detect_text`) when it reads as a value, else LC-B
+    binary. When neither reads, the text's error, or the binary one for bytes no text holds."""
+    text = text_of_bytes(data)
+    if text is None:
+        if not opens_with_tag(data):  # not binary: the text's own error (invalid UTF-8, a control character)
+            return _detect_text(text_input(data, "hlxl"))
+        return "lc-b", read_binary(data)
+    try:
+        return _detect_text(text)
+    except ParseError as text_error:
+        try:
+            return "lc-b", read_binary(data)
+        except ParseError:
+            raise text_error from None
+
+
+def _detect_text(text: str) -> tuple[str, Any]:
+    """``(format, value)`` of a text (see :func:`detect_format`)."""
     stripped = text.strip()
     parsed: list[tuple[str, Any]] = []
     furthest: ParseError | None = None
@@ -112,10 +137,11 @@ def detect_value(data: str | bytes) -> tuple[str, Any]:
 def detect_format(data: str | bytes) -> str:
     """The format of an input: ``"hlxl"``, ``"lc-t"``, ``"lc-r"`` or ``"lc-b"``.
 
-    ``bytes`` are LC-B binary. For text: the first format, in the order HLXL, LC-T, LC-R,
-    LC-B text, in which the input (less surrounding whitespace) is canonical; else the first
-    in that order in which it parses; else a ParseError from the format that read furthest.
-    So ``42`` and ``[1, 2, 3]`` are HLXL, ``[1,2,3]`` is LC-T and ``[[0x01]]`` is LC-B.
+    For text: the first format, in the order HLXL, LC-T, LC-R, LC-B text, in which the input
+    (less surrounding whitespace) is canonical; else the first in that order in which it
+    parses; else a ParseError from the format that read furthest. So ``42`` and ``[1, 2, 3]``
+    are HLXL, ``[1,2,3]`` is LC-T and ``[[0x01]]`` is LC-B. ``bytes`` are read as UTF-8 text
+    first, when they decode to a value so; otherwise they are LC-B binary (``lc-b``).
     """
     return detect_value(data)[0]
 
@@ -124,6 +150,8 @@ def convert(text: str | bytes, to: str, frm: str | None = None) -> str:
     """Rewrite ``text`` in format ``to`` (canonical); the source is detected when ``frm`` is None.
 
     ``to="lc-b"`` gives the LC-B text notation; use :func:`to_lcb` for the binary bytes.
+    ``bytes`` input is read as :func:`detect_format` reads it: UTF-8 text first, else LC-B
+    binary (with ``frm``: that format's decoder, which reads bytes the same way).
     """
     target = normalize_format(to)
     if frm is None:

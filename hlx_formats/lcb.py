@@ -18,7 +18,7 @@ from .grammar import text_input
 from .model import CONTRACT_ID_MAX, IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of, safe_repr
 from .registry import get_format, register_codec
 
-__all__ = ["to_lcb", "from_lcb", "to_lcb_text"]
+__all__ = ["to_lcb", "from_lcb", "to_lcb_text", "read_binary", "read_binary_at", "text_of_bytes", "opens_with_tag", "TruncatedInput"]
 
 # --- tags ----------------------------------------------------------------------------
 NULL, TRUE, FALSE = 0x00, 0x01, 0x02
@@ -188,6 +188,10 @@ def _put_key(key: Any, out: bytearray) -> None:
 # --- binary decoder ------------------------------------------------------------------
 
 
+class TruncatedInput(ParseError):
+    """LC-B binary that ends inside a value: more bytes may complete it (see :mod:`hlx_formats.streams`)."""
+
+
 class _Reader:
     """A cursor over the input that turns every problem into a ParseError at an offset."""
 
@@ -204,7 +208,8 @@ class _Reader:
     def take(self, count: int, what: str) -> bytes:
         end = self.pos + count
         if end > len(self.data):
-            raise self.error(f"truncated input: {what} needs {count} bytes, {len(self.data) - self.pos} left")
+            reason = f"truncated input: {what} needs {count} bytes, {len(self.data) - self.pos} left"
+            raise TruncatedInput("lc-b", reason, line=1, column=self.pos + 1, offset=self.pos, excerpt=_hex_excerpt(self.data, self.pos))
         chunk = self.data[self.pos : end]
         self.pos = end
         return chunk
@@ -320,6 +325,48 @@ def _decode_binary_checked(data: bytes) -> Any:
     return value
 
 
+def read_binary(data: bytes) -> Any:
+    """The value of LC-B binary ``data`` (one value, nothing after it); never the text notation."""
+    return _decode_binary(bytes(data))
+
+
+def read_binary_at(data: bytes, pos: int) -> tuple[Any, int]:
+    """The LC-B binary value that starts at byte ``pos`` of ``data``, and the offset after it:
+    one value of several written one after another. A ParseError's offset is in ``data``."""
+    try:
+        value, end = _fast_get(data, pos, 0)
+        if end <= len(data):
+            return value, end
+    except Exception:  # noqa: BLE001 - anything the fast path does not take, the checked decoder judges
+        pass
+    reader = _Reader(data)
+    reader.pos = pos
+    return _get(reader, 0), reader.pos
+
+
+#: Bytes that no text value holds (controls other than tab, LF and CR): input with one is binary.
+_CONTROL_BYTE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+_TAGS = frozenset((NULL, TRUE, FALSE, *_INTEGER_TAGS, FLOAT32, FLOAT64, STRING, BYTES, HANDLE, CONTRACT, ARRAY, OBJECT))
+
+
+def opens_with_tag(data: bytes) -> bool:
+    """Whether ``data`` starts with an LC-B tag byte (so a failure to read it is best told as binary)."""
+    return bool(data) and data[0] in _TAGS
+
+
+def text_of_bytes(data: bytes) -> str | None:
+    """``data`` as text when it may be a text value (UTF-8 with no control character but tab,
+    LF and CR); None when it can only be LC-B binary. Bytes are read as text first."""
+    if _CONTROL_BYTE.search(data) is not None:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def _get(reader: _Reader, depth: int) -> Any:
     start = reader.pos
     tag = reader.unpack(_U8, "a tag")
@@ -422,13 +469,24 @@ def to_lcb_text(value: Any) -> str:
 
 
 def from_lcb(data: bytes | str, *, strict_reference: bool = False) -> Any:
-    """The value of LC-B input: ``bytes`` are the binary format, ``str`` the text notation.
+    """The value of LC-B input: ``str`` is the text notation; ``bytes`` are the text notation
+    in UTF-8 when they read as one, and the binary format otherwise (:func:`text_of_bytes`).
 
     For the text notation, ``strict_reference=True`` uses the Lark parser only (see
     :func:`~hlx_formats.from_hlxl`); binary input has one decoder.
     """
     if isinstance(data, (bytes, bytearray, memoryview)):
-        return _decode_binary(bytes(data))
+        raw = bytes(data)
+        text = text_of_bytes(raw)
+        if text is None or not text.lstrip(" \t\r\n\ufeff").startswith("["):  # the notation opens with its frame
+            return _decode_binary(raw)
+        try:
+            return decode_text(_FastLCBText, "lc-b", text, strict_reference)
+        except ParseError as text_error:
+            try:
+                return _decode_binary(raw)
+            except ParseError:
+                raise text_error from None
     if isinstance(data, str):
         return decode_text(_FastLCBText, "lc-b", text_input(data, "lc-b"), strict_reference)
     raise HLXError(f"LC-B input must be bytes (binary) or str (text notation), not {type(data).__name__}")

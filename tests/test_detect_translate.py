@@ -89,9 +89,10 @@ def test_bytes_are_lcb_binary(data):
 
 
 def test_bytes_that_are_not_lcb_binary():
-    # Bytes are always read as binary, even when they happen to be valid HLXL text.
+    # Bytes are UTF-8 text first when they read as a value (issue 30); bytes no text holds are binary.
+    assert detect_format(b"42") == "hlxl"
     with pytest.raises(ParseError) as info:
-        detect_format(b"42")
+        detect_format(b"\x10")
     assert info.value.format == "lc-b"
 
 

@@ -1,0 +1,8 @@
+"""``python -m hlx_formats``: the ``hlx`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
