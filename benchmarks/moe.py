@@ -6,7 +6,7 @@ Sections (each prints a Markdown table; ``--json FILE`` also writes the numbers)
 * ``quantization``: the embedded base loaded as nf4 and as none: load time, memory,
   greedy generation speed (the same prompt, 40 new tokens, median of repeats).
 * ``training``: LoRA training steps on the embedded base through the real training code
-  (``hlx_moe.train``): tokens/s and its ratio to the matmul limit, counting 4 x parameters
+  (``hlx_moe.training``): tokens/s and its ratio to the matmul limit, counting 4 x parameters
   FLOPs per token (forward 2N, backward through the activations 2N; LoRA weights are tiny).
 * ``padding``: the share of the training batches' tokens that are padding, per expert, for
   the ``cpu`` and ``gpu`` presets' batch size and length limit, with examples in a random
@@ -60,7 +60,7 @@ def matmul_rate(size: int = 2048, repeats: int = 5) -> dict[str, float]:
 
 
 def _greedy_tokens_per_second(model: Any, tokenizer: Any, new_tokens: int, repeats: int) -> float:
-    from hlx_moe.decoding import Decoder
+    from hlx_moe.decoding.constraints import Decoder
 
     decoder = Decoder(model, tokenizer)
     decoder.generate(PROMPT, max_new_tokens=4)
@@ -89,7 +89,7 @@ def _generate_exactly(decoder: Any, new_tokens: int) -> float:
 
 
 def quantization(quick: bool) -> list[dict[str, Any]]:
-    from hlx_moe.base import load_base
+    from hlx_moe.model.base import load_base
 
     rows = []
     for mode in ("nf4", "none"):
@@ -107,7 +107,7 @@ def quantization(quick: bool) -> list[dict[str, Any]]:
 
 
 def training(quick: bool, rate: dict[str, float]) -> dict[str, Any]:
-    from hlx_moe.train import train_expert
+    from hlx_moe.training.train import train_expert
 
     steps = 2 if quick else 12
     with tempfile.TemporaryDirectory() as output:
@@ -115,7 +115,7 @@ def training(quick: bool, rate: dict[str, float]) -> dict[str, Any]:
             "ascii", preset="cpu", output_dir=Path(output), resume=False, log=lambda message: None,
             overrides={"max_steps": str(steps), "logging_steps": "1", "eval_steps": str(steps), "save_steps": str(10 * steps), "eval_examples": "8"},
         )  # fmt: skip
-    from hlx_moe.base import load_base
+    from hlx_moe.model.base import load_base
 
     parameters = load_base(quantization="none", device="cpu").model.num_parameters()
     flops_per_token = 4 * parameters
@@ -134,11 +134,11 @@ def padding(quick: bool) -> list[dict[str, Any]]:
     import torch
     from transformers.trainer_pt_utils import LengthGroupedSampler
 
-    from hlx_moe.base import load_tokenizer
     from hlx_moe.corpus import EXPERTS, default_root, load
-    from hlx_moe.curriculum import DepthCurriculumSampler
-    from hlx_moe.presets import PRESETS
-    from hlx_moe.train import tokenize_rows
+    from hlx_moe.model.base import load_tokenizer
+    from hlx_moe.training.curriculum import DepthCurriculumSampler
+    from hlx_moe.training.presets import PRESETS
+    from hlx_moe.training.train import tokenize_rows
 
     tokenizer = load_tokenizer()
     results = []

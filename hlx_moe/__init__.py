@@ -13,8 +13,8 @@ Needs the ``[moe]`` extra for models; :func:`grade` and the corpus generator do 
 Importing this package does not import torch.
 """
 
-from .grading import Grade, grade
-from .mixture import HLXMoE, QueryResult, translate_with_moe
-from .router import Route, route_instruction
+from hlx_moe.evaluation.grading import Grade, grade
+from hlx_moe.serving.mixture import HLXMoE, QueryResult, translate_with_moe
+from hlx_moe.serving.router import Route, route_instruction
 
 __all__ = ["HLXMoE", "QueryResult", "Grade", "grade", "Route", "route_instruction", "translate_with_moe"]

@@ -51,7 +51,7 @@ def add_corpus_command(subparsers: Any) -> None:
         ("stats", run_corpus_stats, "measure token lengths and LC-R glyph tokens, and refresh the dataset card"),
     ):
         action = add_command(actions, name, handler, summary=summary)
-        action.add_argument("--root", type=Path, default=None, help="corpus folder (default: corpora/ of the source tree)")
+        action.add_argument("--root", type=Path, default=None, help="corpus folder (default: ./corpora, in the current directory)")
         action.add_argument("--seed", type=int, default=None, help="generator seed (default: the committed one)")
         if name == "stats":
             action.add_argument("--base", default="smollm2-135m", help="whose tokenizer to count with")
@@ -101,7 +101,11 @@ def run_corpus_build(args: argparse.Namespace) -> int:
 def run_corpus_check(args: argparse.Namespace) -> int:
     from . import corpus
 
-    difference = corpus.check(args.root, _spec(args))
+    root = args.root or corpus.default_root()
+    if not root.is_dir():
+        sys.stderr.write(f"hlx: corpus check: no corpus folder {root} (pass --root DIR, or run in the project folder)\n")
+        return 1
+    difference = corpus.check(root, _spec(args))
     if difference is None:
         print("ok: the corpus files are what the generator writes")
         return 0
@@ -110,9 +114,10 @@ def run_corpus_check(args: argparse.Namespace) -> int:
 
 
 def run_corpus_stats(args: argparse.Namespace) -> int:
-    from . import corpus
 
-    path = corpus.write_token_stats(args.root, args.base)
+    from hlx_moe.corpus.stats import write_token_stats
+
+    path = write_token_stats(args.root, args.base)
     print(path.read_text(encoding="utf-8"), end="")
     return 0
 
@@ -142,7 +147,7 @@ def add_moe_command(subparsers: Any) -> None:
     )
     actions = _sub(parser, "actions")
 
-    from . import train as train_module  # light: its heavy imports are inside functions
+    from hlx_moe.training import train as train_module  # light: its heavy imports are inside functions
 
     train = add_command(actions, "train", run_moe_train, summary="train one expert's LoRA adapter")
     train_module.add_arguments(train)
@@ -192,7 +197,9 @@ def add_moe_command(subparsers: Any) -> None:
     evaluate.add_argument("--limit", type=positive_int, default=None, help="examples per file (seeded sample; default: all)")
     evaluate.add_argument("--no-unconstrained", action="store_true", help="skip the unconstrained comparison runs")
     evaluate.add_argument("--output", type=Path, default=Path("eval"), help="report folder (default: eval/)")
-    evaluate.add_argument("--update-cards", action="store_true", help="write each evaluated expert's table into its adapter's model card")
+    evaluate.add_argument(
+        "--update-cards", action="store_true", help="write each evaluated expert's table into its adapter's model card (needs --adapters)"
+    )
     mixture_arguments(evaluate)
 
     regrade = add_command(actions, "regrade", run_moe_regrade, summary="grade an earlier eval.json's answers again (no model)")
@@ -201,7 +208,7 @@ def add_moe_command(subparsers: Any) -> None:
 
 
 def run_moe_train(args: argparse.Namespace) -> int:
-    from . import train
+    from hlx_moe.training import train
 
     return train.run(args)
 
@@ -223,7 +230,7 @@ def _log_to_stderr(args: argparse.Namespace) -> None:
 
 
 def _load_mixture(args: argparse.Namespace) -> Any:
-    from .mixture import HLXMoE
+    from hlx_moe.serving.mixture import HLXMoE
 
     _log_to_stderr(args)
     return HLXMoE.load(
@@ -279,7 +286,7 @@ def run_moe_info(args: argparse.Namespace) -> int:
     import json
 
     if not args.memory:
-        from .mixture import adapter_metadata
+        from hlx_moe.serving.mixture import adapter_metadata
 
         print(json.dumps(adapter_metadata(args.adapters), indent=2))
         return 0
@@ -291,8 +298,12 @@ def run_moe_info(args: argparse.Namespace) -> int:
 def run_moe_eval(args: argparse.Namespace) -> int:
     import platform
 
-    from . import evaluate
+    from hlx_formats.errors import HLXError
+    from hlx_moe.evaluation import evaluate
 
+    if args.update_cards and args.adapters is None:
+        # the cards live in the adapter folders: never rewrite the installed package's own
+        raise HLXError("--update-cards writes into the adapter folders: name them with --adapters DIR")
     moe = _load_mixture(args)
     records = evaluate.evaluate(
         moe, args.files or None, limit=args.limit, unconstrained=not args.no_unconstrained,
@@ -309,8 +320,7 @@ def run_moe_regrade(args: argparse.Namespace) -> int:
     import json
 
     from hlx_formats.errors import HLXError
-
-    from . import evaluate
+    from hlx_moe.evaluation import evaluate
 
     try:
         report = json.loads(args.report.read_text(encoding="utf-8"))
@@ -336,7 +346,7 @@ def _update_cards(moe: Any, records: list[dict[str, Any]], args: argparse.Namesp
 
     import torch
 
-    from .cards import read_training_report, write_model_card
+    from hlx_moe.model.cards import read_training_report, write_model_card
 
     summary = evaluate.summarise(records)
     accelerator = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"

@@ -33,7 +33,7 @@ def show_moe(out: TextIO, instructions: list[str] = MOE_INSTRUCTIONS, moe: Any =
     from hlx_moe.corpus import EXPERTS, default_root, instruction_of, load
 
     try:
-        from hlx_moe.mixture import HLXMoE
+        from hlx_moe.serving.mixture import HLXMoE
 
         moe = moe or HLXMoE.load()
     except HLXError as error:

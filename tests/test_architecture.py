@@ -124,3 +124,26 @@ def test_all_lists_every_name_other_modules_import():
         if missing:
             offenders[module] = missing
     assert not offenders
+
+
+#: The mixture's stages, in the order data flows through them (docs/architecture.md): a
+#: stage imports only from the stages before it; the command, the demo and the package's
+#: own ``__init__`` sit above them all.
+MOE_STAGES = ("model", "corpus", "training", "decoding", "evaluation", "serving")
+
+
+def test_each_stage_of_the_mixture_imports_only_earlier_stages():
+    def stage(module: str) -> str | None:
+        parts = module.split(".")
+        return parts[1] if len(parts) >= 2 and parts[0] == "hlx_moe" and parts[1] in MOE_STAGES else None
+
+    offenders = []
+    for name, targets in import_graph("hlx_moe").items():
+        if (own := stage(name)) is None:
+            continue
+        for target in targets:
+            other = stage(target)
+            if other is not None and MOE_STAGES.index(other) > MOE_STAGES.index(own):
+                offenders.append(f"{name} -> {target}")
+    assert not offenders
+    assert {path.name for path in (ROOT / "hlx_moe").iterdir() if path.is_dir() and (path / "__init__.py").exists()} == set(MOE_STAGES)

@@ -14,6 +14,7 @@ from hlx_formats.api import DECODERS, ENCODERS
 from hlx_formats.grammar import parse_reference
 from hlx_formats.instructions import parse_instruction, route
 from hlx_moe import corpus
+from hlx_moe.corpus import card, examples, values
 
 ROOT = Path(__file__).resolve().parent.parent / "corpora"
 LEGACY = set("🐊🐁🐂🐃🐄")
@@ -245,7 +246,7 @@ def test_drills_follow_the_generated_examples_and_spell_every_byte_value() -> No
         assert "_drill" not in files[f"{expert}/validation.jsonl"] + files[f"{expert}/test.jsonl"]
         for row in rows[expert][-wanted:]:
             assert row["output"] == translate(corpus.instruction_of(row))
-            assert corpus.split_of(_split_key(row)) == "train"
+            assert examples.split_of(_split_key(row)) == "train"
 
     def scalars(expert: str) -> list:
         return [item for row in rows[expert][-drills[expert] :] for item in iter_values(_value_of(corpus.instruction_of(row)))]
@@ -308,18 +309,18 @@ def test_nesting_drills_are_deep_short_self_similar_and_follow_the_scalar_drills
     values = [_value_of(corpus.instruction_of(row)) for row in drills]
     assert {row["depth"] for row in drills} == {3, 4} and sum(row["depth"] == 4 for row in drills) > 100
     assert all(value_depth(value) == row["depth"] for value, row in zip(values, drills))
-    assert all(len(to_hlxl(value)) <= corpus.MAX_VALUE_CHARS for value in values)
+    assert all(len(to_hlxl(value)) <= examples.MAX_VALUE_CHARS for value in values)
     assert sum(map(_repeats_a_shape, values)) > 120  # most (73% here); one-member containers cannot
     for row in drills:
         assert row["output"] == translate(corpus.instruction_of(row))  # canonical input, reference answer
-        assert corpus.split_of(_split_key(row)) == "train"
+        assert examples.split_of(_split_key(row)) == "train"
     assert "_nesting" not in files["runic/validation.jsonl"] + files["runic/test.jsonl"]
     assert files["coordinator/train.jsonl"].count("_nesting") == 10 and "_nesting" not in files["ascii/train.jsonl"]
     assert "Then nesting drills (`_nesting` tasks; 200 for runic, 10 for coordinator)" in files["README.md"]
 
 
 def test_a_nesting_drill_restyles_data_and_keeps_names() -> None:
-    drill = corpus.NestingDrill(random.Random(3))
+    drill = values.NestingDrill(random.Random(3))
     value = [{"id": 1, "tags": ["red"]}, Contract(1000, {0: "search", 1: [Handle("documents")]}), Contract(7, {2: "x"})]
     restyled = [drill.restyled(value) for _ in range(20)]
     assert all(_shape(other) == _shape(value) for other in restyled)  # keys, ids, indices, nesting kept
@@ -329,8 +330,8 @@ def test_a_nesting_drill_restyles_data_and_keeps_names() -> None:
 
 
 def test_byte_rows_count_every_byte_of_every_training_value() -> None:
-    def example(instruction: str, split: str = "train") -> corpus.Example:
-        return corpus.Example(instruction, "", "ascii", "", "hlxl", "lc-t", 1, 1, split, False, instruction)
+    def example(instruction: str, split: str = "train") -> examples.Example:
+        return examples.Example(instruction, "", "ascii", "", "hlxl", "lc-t", 1, 1, split, False, instruction)
 
     rows = {
         "train": [
@@ -342,7 +343,7 @@ def test_byte_rows_count_every_byte_of_every_training_value() -> None:
         "validation": [example('Translate HLXL to LC-T: b"\\x01"', "validation")],
         "test": [],
     }
-    header, rule, row = corpus._byte_rows({"ascii": rows})
+    header, rule, row = card.byte_rows({"ascii": rows})
     assert header.startswith("| expert |") and rule.startswith("|---")
     # bytes a (0x61) x3, 0x00 and 0xff once each; 253 byte values never; validation not counted
     assert row == "| ascii | 2 | 5 | 3 | 0 | 0 | 3 |"

@@ -8,7 +8,7 @@ from hlx_moe import grade
 
 
 def test_reverse_queries_lead_back_to_the_instruction_value() -> None:
-    from hlx_moe.round_trip import reverse_queries
+    from hlx_moe.decoding.round_trip import reverse_queries
 
     assert reverse_queries("Convert to LC-R: {a:  1}", "◇a: 2◆") == [("Parse LC-R: ◇a: 2◆", "HLXL: {a:  1}")]
     assert reverse_queries("Parse LC-B: [0x01]", "HLXL: 1") == [("Convert to LC-B: 1", "[0x01]")]
@@ -44,7 +44,7 @@ def test_grade_any_model_output() -> None:
 
 def test_same_shape_compares_structure_and_scalar_kinds() -> None:
     from hlx_formats import Contract, Handle
-    from hlx_moe.grading import same_shape, wrong_scalars
+    from hlx_moe.evaluation.grading import same_shape, wrong_scalars
 
     value = {"a": [1, "x", Handle("h")], "c": Contract(14, {0: 1.5, 3: b"\x00"})}
     assert same_shape(value, {"a": [9, "y", Handle("other")], "c": Contract(14, {0: -2.0, 3: b""})})

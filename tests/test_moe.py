@@ -26,13 +26,16 @@ pytest.importorskip("llguidance")
 from hlx_formats import HLXError, NotUnderstood, translate  # noqa: E402 - after the importorskips above
 from hlx_formats.api import ENCODERS  # noqa: E402 - after the importorskips above
 from hlx_formats.grammar import parse_reference  # noqa: E402 - after the importorskips above
+from hlx_formats.lcr import GLYPHS  # noqa: E402 - after the importorskips above
 from hlx_formats.strategies import values  # noqa: E402 - after the importorskips above
-from hlx_moe import HLXMoE, corpus, evaluate, grade, route_instruction  # noqa: E402 - after the importorskips above
-from hlx_moe.base import embedded_gguf_path, load_tokenizer  # noqa: E402 - after the importorskips above
+from hlx_moe import HLXMoE, corpus, grade, route_instruction  # noqa: E402 - after the importorskips above
 from hlx_moe.corpus import prompt_of  # noqa: E402 - after the importorskips above
-from hlx_moe.decoding import AnswerConstraint, Decoder, answer_end_ids, answer_grammar  # noqa: E402 - after the importorskips above
-from hlx_moe.source_literals import SourceLiterals, literals_in, literals_in_order  # noqa: E402 - after the importorskips above
-from hlx_moe.train import AnswerOnlyCollator, tokenize_rows, train_expert  # noqa: E402 - after the importorskips above
+from hlx_moe.corpus.stats import glyph_tokens_report  # noqa: E402 - after the importorskips above
+from hlx_moe.decoding.constraints import AnswerConstraint, Decoder, answer_end_ids, answer_grammar  # noqa: E402 - after the importorskips above
+from hlx_moe.decoding.source_literals import SourceLiterals, literals_in, literals_in_order  # noqa: E402 - after the importorskips above
+from hlx_moe.evaluation import evaluate  # noqa: E402 - after the importorskips above
+from hlx_moe.model.base import embedded_gguf_path, load_tokenizer  # noqa: E402 - after the importorskips above
+from hlx_moe.training.train import AnswerOnlyCollator, tokenize_rows, train_expert  # noqa: E402 - after the importorskips above
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
@@ -108,9 +111,9 @@ def test_tokenize_rows_masks_the_prompt(tokenizer) -> None:
 
 
 def test_glyph_tokens_report_measures_the_glyphs_and_the_same_values_in_each_format(tokenizer, small_corpus: Path) -> None:
-    report = corpus.glyph_tokens_report(small_corpus, tokenizer)
+    report = glyph_tokens_report(small_corpus, tokenizer)
     glyph_rows = {line.split(" | ")[0].strip("| "): line for line in report.splitlines() if line.startswith("| ") and " | `" in line}
-    assert set(glyph_rows) == set(corpus.GLYPHS)
+    assert set(glyph_rows) == set(GLYPHS)
     for glyph, line in glyph_rows.items():
         pieces = re.findall(r"`([^`]+)`", line)
         assert int(line.split(" | ")[2]) == len(pieces) >= 1
@@ -153,7 +156,7 @@ def test_training_writes_a_standard_adapter_and_report(adapters: Path, small_cor
 
 
 def corpus_hash(root: Path, expert: str) -> str:
-    from hlx_moe.train import corpus_hash as compute
+    from hlx_moe.training.train import corpus_hash as compute
 
     return compute(root, expert)
 
@@ -269,7 +272,7 @@ def test_distributed_training_runs_the_module_unchanged(tiny_base: Path, small_c
 
 def test_original_preset_is_the_report_and_refuses_cpu() -> None:
     from hlx_formats import HLXError
-    from hlx_moe.presets import get_preset
+    from hlx_moe.training.presets import get_preset
 
     original = get_preset("original")
     assert (original.lora_r, original.lora_alpha, original.lora_dropout) == (16, 32, 0.05)
@@ -287,7 +290,7 @@ def test_original_preset_is_the_report_and_refuses_cpu() -> None:
 
 
 def test_curriculum_sorts_the_part_of_each_pass_the_run_reaches() -> None:
-    from hlx_moe.curriculum import DepthCurriculumSampler
+    from hlx_moe.training.curriculum import DepthCurriculumSampler
 
     depths, lengths = [i % 5 for i in range(40)], [(7 * i) % 13 for i in range(40)]
     key = lambda index: (depths[index], lengths[index])
@@ -311,7 +314,7 @@ def test_training_with_a_depth_curriculum_sees_shallow_examples_first(
     tiny_base: Path, small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from hlx_formats import HLXError
-    from hlx_moe import train
+    from hlx_moe.training import train
 
     batches: list[list[int]] = []
     collate = train.AnswerOnlyCollator.__call__
@@ -337,7 +340,7 @@ def test_training_with_a_depth_curriculum_sees_shallow_examples_first(
 
 def test_gpu_preset_keeps_the_shipping_budget_and_refuses_cpu() -> None:
     from hlx_formats import HLXError
-    from hlx_moe.presets import get_preset
+    from hlx_moe.training.presets import get_preset
 
     gpu = get_preset("gpu")
     # r=16 in float16 on the seven projections: 9.8 MB an adapter, three under 30 MB.
@@ -941,7 +944,7 @@ def test_answer_grammar_draws_the_canonical_line_where_the_parser_does(tokenizer
 
 
 def test_translate_backend_moe_uses_the_mixture(adapters: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hlx_moe import mixture as mixture_module
+    from hlx_moe.serving import mixture as mixture_module
 
     monkeypatch.setenv("HLX_MOE_ADAPTERS", str(adapters))
     monkeypatch.setattr(mixture_module, "_SHARED", None)
@@ -958,7 +961,7 @@ def test_glyph_tokens_are_single_tokens_with_rows_from_their_pieces(tokenizer, t
     from transformers import LlamaForCausalLM
 
     from hlx_formats import HLXError
-    from hlx_moe.glyph_tokens import GLYPH_TOKENS, add_glyph_tokens
+    from hlx_moe.model.glyph_tokens import GLYPH_TOKENS, add_glyph_tokens
 
     model, extended = LlamaForCausalLM.from_pretrained(tiny_base), copy.deepcopy(tokenizer)
     pieces = {glyph: tokenizer(glyph, add_special_tokens=False)["input_ids"] for glyph in GLYPH_TOKENS}
@@ -990,7 +993,7 @@ def test_glyph_rows_for_inference_leave_the_embedding_as_it_was(tokenizer, tiny_
     from transformers import LlamaForCausalLM
 
     from hlx_formats import HLXError
-    from hlx_moe.glyph_tokens import add_glyph_rows, add_glyph_tokens
+    from hlx_moe.model.glyph_tokens import add_glyph_rows, add_glyph_tokens
 
     grown = LlamaForCausalLM.from_pretrained(tiny_base)
     ids = add_glyph_tokens(copy.deepcopy(tokenizer), grown)
@@ -1037,7 +1040,7 @@ def glyph_adapters(tmp_path_factory: pytest.TempPathFactory, adapters: Path, tin
 def test_training_with_glyph_tokens_writes_their_rows_into_a_standard_adapter(glyph_adapters: Path, tokenizer) -> None:
     from safetensors.torch import load_file
 
-    from hlx_moe.glyph_tokens import GLYPH_TOKENS, glyph_rows
+    from hlx_moe.model.glyph_tokens import GLYPH_TOKENS, glyph_rows
 
     folder = glyph_adapters / "runic"
     config = json.loads((folder / "adapter_config.json").read_text())
@@ -1060,7 +1063,7 @@ def test_a_mixture_with_one_glyph_token_expert(glyph_adapters: Path, tiny_base: 
     import peft
     from transformers import LlamaForCausalLM
 
-    from hlx_moe.glyph_tokens import GLYPH_TOKENS, add_glyph_tokens
+    from hlx_moe.model.glyph_tokens import GLYPH_TOKENS, add_glyph_tokens
 
     moe = HLXMoE.load(glyph_adapters, quantization="none")
     assert moe.glyphs is not None and set(moe.glyphs.rows) == {"runic"}
@@ -1115,7 +1118,7 @@ def test_a_plain_adapter_can_gain_glyph_tokens(adapters: Path, tiny_base: Path, 
     from safetensors.torch import load_file
     from transformers import LlamaForCausalLM
 
-    from hlx_moe.glyph_tokens import GLYPH_TOKENS, glyph_rows
+    from hlx_moe.model.glyph_tokens import GLYPH_TOKENS, glyph_rows
 
     messages: list[str] = []
     report = train_expert(
@@ -1146,7 +1149,7 @@ def token_boundaries(tokenizer, ids: list[int]) -> set[int]:
 @settings(max_examples=max(1, 60 * settings.default.max_examples // 100), deadline=None)
 @given(value=values(), fmt=st.sampled_from(sorted(ENCODERS)))
 def test_hex_digit_encoding_gives_every_hex_digit_its_own_token(tokenizer, value, fmt: str) -> None:
-    from hlx_moe.hex_digits import encode, hex_runs
+    from hlx_moe.model.hex_digits import encode, hex_runs
 
     text = ENCODERS[fmt](value)
     plain = encode(tokenizer, text, hex_digits=False)
@@ -1163,7 +1166,7 @@ def test_hex_digit_encoding_gives_every_hex_digit_its_own_token(tokenizer, value
 
 
 def test_hex_runs_are_the_digits_of_each_formats_hex_literals(tokenizer) -> None:
-    from hlx_moe.hex_digits import encode, hex_runs
+    from hlx_moe.model.hex_digits import encode, hex_runs
 
     text = 'HLXL: [b"\\xba\\xc5b[", "\\u00e9x"] ⊠bac5 #59bf74a9 -0x3041ef60 0x0B deaf'
     assert [text[start:end] for start, end in hex_runs(text)] == ["ba", "c5", "00e9", "bac5", "59bf74a9", "3041ef60", "0B"]
@@ -1187,7 +1190,7 @@ def test_hex_runs_are_the_digits_of_each_formats_hex_literals(tokenizer) -> None
 def test_a_mixture_with_one_hex_digit_token_expert(adapters: Path, tiny_base: Path, small_corpus: Path, tmp_path: Path) -> None:
     import shutil
 
-    from hlx_moe.hex_digits import encode
+    from hlx_moe.model.hex_digits import encode
 
     report = train_expert(
         "runic", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path,
@@ -1234,8 +1237,8 @@ def test_an_expert_with_glyph_tokens_and_hex_digit_tokens(
     the glyphs as single tokens and every hex digit as its own token, and the answer parses."""
     import shutil
 
-    from hlx_moe.glyph_tokens import GLYPH_TOKENS
-    from hlx_moe.hex_digits import encode
+    from hlx_moe.model.glyph_tokens import GLYPH_TOKENS
+    from hlx_moe.model.hex_digits import encode
 
     report = train_expert(
         "runic", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path,
@@ -1284,7 +1287,7 @@ def test_an_unreadable_training_report_is_a_clear_error(adapters: Path, tiny_bas
     import shutil
 
     from hlx_formats import HLXError
-    from hlx_moe.cards import read_training_report
+    from hlx_moe.model.cards import read_training_report
 
     for expert in corpus.EXPERTS:
         shutil.copytree(adapters / expert, tmp_path / expert, ignore=shutil.ignore_patterns("checkpoints"))
@@ -1349,7 +1352,7 @@ def test_evaluation_report(mixture: HLXMoE, small_corpus: Path, tmp_path: Path) 
 @pytest.mark.slow
 def test_real_embedded_base_generates_under_constraints(tmp_path_factory: pytest.TempPathFactory) -> None:
     """The real SmolLM2-135M: converted from the GGUF once, loaded, and decoding works."""
-    from hlx_moe.base import load_base
+    from hlx_moe.model.base import load_base
 
     loaded = load_base(quantization="none", device="cpu")
     assert loaded.model.config.model_type == "llama" and loaded.model.num_parameters() > 100_000_000
@@ -1402,9 +1405,9 @@ def test_the_shipped_adapters_were_trained_on_the_committed_corpora() -> None:
     """Each shipped adapter's report holds the SHA-256 of its expert's committed training and
     validation files: a change to the corpora (more drills, say) must come with adapters
     trained on them, or the model cards would describe data the adapters never saw."""
-    from hlx_moe.cards import read_training_report
     from hlx_moe.corpus import default_root
-    from hlx_moe.train import corpus_hash, default_adapter_root
+    from hlx_moe.model.cards import read_training_report
+    from hlx_moe.training.train import corpus_hash, default_adapter_root
 
     for expert in corpus.EXPERTS:
         report = read_training_report(default_adapter_root() / expert)
@@ -1503,8 +1506,8 @@ def test_cli_train_reports_a_bad_preset(capsys: pytest.CaptureFixture[str]) -> N
 def test_the_shipped_cards_loading_snippet_runs_with_plain_peft() -> None:
     """The card's snippet, run as written (the hub id replaced by the embedded base's local
     copy: no network here), loads the shipped adapter; the adapter answers a request."""
-    from hlx_moe.base import embedded_base_folder
-    from hlx_moe.hex_digits import encode
+    from hlx_moe.model.base import embedded_base_folder
+    from hlx_moe.model.hex_digits import encode
 
     card = (Path(__file__).resolve().parent.parent / "hlx_moe" / "adapters" / "runic" / "README.md").read_text("utf-8")
     snippet = card.split("```python\n", 1)[1].split("```", 1)[0]

@@ -13,8 +13,7 @@ from hlx_formats.api import DECODERS
 from hlx_formats.grammar import grammar_text
 from hlx_formats.model import Contract, Handle
 from hlx_moe import corpus
-from hlx_moe.router import route_instruction
-from hlx_moe.source_literals import (
+from hlx_moe.decoding.source_literals import (
     LiteralOrder,
     SourceLiterals,
     integers_in,
@@ -24,6 +23,7 @@ from hlx_moe.source_literals import (
     restrict_literals,
     spelling,
 )
+from hlx_moe.serving.router import route_instruction
 
 
 def test_integers_in_finds_decimal_and_hex_literals_and_nothing_glued_to_them() -> None:
@@ -282,7 +282,7 @@ def test_restrict_literals_replaces_the_terminals_of_the_kinds_it_holds() -> Non
 def lltokenizer():
     pytest.importorskip("transformers")
     llguidance_hf = pytest.importorskip("llguidance.hf")
-    from hlx_moe.base import embedded_gguf_path, load_tokenizer
+    from hlx_moe.model.base import embedded_gguf_path, load_tokenizer
 
     try:
         embedded_gguf_path()
@@ -325,7 +325,7 @@ def _accepts(lltokenizer, grammar: str, text: str) -> bool:
     ],
 )
 def test_the_answer_grammar_allows_only_the_instructions_literals(lltokenizer, instruction, right, wrong) -> None:
-    from hlx_moe.decoding import AnswerConstraint
+    from hlx_moe.decoding.constraints import AnswerConstraint
 
     parsed = route_instruction(instruction).instruction
     grammar = AnswerConstraint(parsed.target_format, parsed.prefix, literals_in(parsed.value_text, parsed.source_format)).grammar
@@ -336,7 +336,7 @@ def test_the_answer_grammar_allows_only_the_instructions_literals(lltokenizer, i
 def test_corpus_reference_answers_fit_their_restricted_grammars(lltokenizer) -> None:
     """Each task of each expert's test split, with the grammar llguidance compiles: the
     reference answer is accepted under the restriction."""
-    from hlx_moe.decoding import AnswerConstraint
+    from hlx_moe.decoding.constraints import AnswerConstraint
 
     seen: set[str] = set()
     for expert in corpus.EXPERTS:

@@ -2,7 +2,7 @@
 
     hlx moe train --expert runic                      # the cpu preset on the embedded base
     hlx moe train --expert ascii --preset original --base Qwen/Qwen2.5-1.5B-Instruct
-    accelerate launch -m hlx_moe.train --expert coordinator --preset original   # many GPUs
+    accelerate launch -m hlx_moe.training --expert coordinator --preset original   # many GPUs
 
 The loss is on the answer tokens only (the prompt's labels are -100). Training resumes from
 the last checkpoint in ``<output>/<expert>/checkpoints`` unless told not to, evaluates on the
@@ -31,13 +31,12 @@ from typing import Any
 
 from hlx_formats._atomic import atomic_write_text
 from hlx_formats.errors import HLXError
-
-from .base import EMBEDDED_BASE, load_base, shipped_adapters_dir
-from .cards import read_training_report
-from .corpus import EXPERTS, default_root, load
-from .glyph_tokens import adapter_config, add_glyph_tokens, embedding_module_name
-from .hex_digits import encode
-from .presets import CURRICULA, Preset, get_preset
+from hlx_moe.corpus import EXPERTS, default_root, load
+from hlx_moe.model.base import EMBEDDED_BASE, load_base, shipped_adapters_dir
+from hlx_moe.model.cards import read_training_report
+from hlx_moe.model.glyph_tokens import adapter_config, add_glyph_tokens, embedding_module_name
+from hlx_moe.model.hex_digits import encode
+from hlx_moe.training.presets import CURRICULA, Preset, get_preset
 
 __all__ = ["tokenize_rows", "AnswerOnlyCollator", "train_expert", "corpus_hash", "default_adapter_root", "DEFAULT_OUTPUT", "main"]
 
@@ -114,7 +113,7 @@ def _trainer_class(settings: Preset) -> Any:
 
     class CurriculumTrainer(Trainer):
         def _get_train_sampler(self, train_dataset: Any = None) -> Any:
-            from .curriculum import DepthCurriculumSampler
+            from hlx_moe.training.curriculum import DepthCurriculumSampler
 
             dataset = train_dataset if train_dataset is not None else self.train_dataset
             args = self.args
@@ -414,7 +413,7 @@ def train_expert(
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
     }
     atomic_write_text(adapter_dir / "training_report.json", json.dumps(report, indent=2) + "\n")
-    from .cards import write_model_card
+    from hlx_moe.model.cards import write_model_card
 
     write_model_card(adapter_dir, report)
     log(
@@ -572,9 +571,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m hlx_moe.train`` (and of ``accelerate launch -m hlx_moe.train``)."""
+    """Entry point of ``python -m hlx_moe.training`` (and of ``accelerate launch -m hlx_moe.training``)."""
     parser = argparse.ArgumentParser(
-        prog="python -m hlx_moe.train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m hlx_moe.training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_arguments(parser)
     args = parser.parse_args(argv)
@@ -583,7 +582,3 @@ def main(argv: list[str] | None = None) -> int:
     except HLXError as error:
         sys.stderr.write(f"hlx moe train: error: {error}\n")
         return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -26,9 +26,8 @@ from hlx_formats.errors import HLXError
 from hlx_formats.grammar import FORMAT_TITLES, grammar_text
 from hlx_formats.instructions import ALL_FORMATS_ORDER
 from hlx_formats.model import MAX_DEPTH
-
-from .hex_digits import encode
-from .source_literals import LiteralOrder, SourceLiterals, open_containers, restrict_literals
+from hlx_moe.decoding.source_literals import LiteralOrder, SourceLiterals, open_containers, restrict_literals
+from hlx_moe.model.hex_digits import encode
 
 __all__ = ["answer_grammar", "answer_end_ids", "AnswerConstraint", "Generation", "Decoder", "MAX_BEAMS", "check_num_beams"]
 

@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from hlx_formats._atomic import atomic_open, atomic_write_text
-
-from .corpus import EXPERTS, default_root, instruction_of, load
-from .grading import grade
+from hlx_moe.corpus import EXPERTS, default_root, instruction_of, load
+from hlx_moe.evaluation.grading import grade
 
 __all__ = ["evaluate", "regrade", "summarise", "markdown_report", "card_table", "plot_accuracy_by_depth", "write_report"]
 

@@ -47,7 +47,7 @@ _QUIETED_LOGGERS = ("transformers", "bitsandbytes", "kernels", "peft", "accelera
 
 def shipped_adapters_dir() -> Path:
     """The adapters shipped inside the package: ``hlx_moe/adapters/<expert>``."""
-    return Path(__file__).resolve().parent / "adapters"
+    return Path(__file__).resolve().parent.parent / "adapters"
 
 
 def verbose() -> bool:

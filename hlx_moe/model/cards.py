@@ -99,7 +99,7 @@ def write_model_card(adapter_dir: Path, report: dict[str, Any], evaluation_table
         f'tokenizer = AutoTokenizer.from_pretrained("{base_id}")',
         *(
             [
-                "from hlx_moe.glyph_tokens import add_glyph_tokens",
+                "from hlx_moe.model.glyph_tokens import add_glyph_tokens",
                 "add_glyph_tokens(tokenizer, base_model)  # the glyph rows the adapter was trained with",
             ]
             if preset.get("glyph_tokens")
@@ -109,7 +109,10 @@ def write_model_card(adapter_dir: Path, report: dict[str, Any], evaluation_table
         "```",
         "",
         *(
-            ["Prompts are tokenised with every hex digit one token (`hlx_moe.hex_digits.encode(tokenizer, prompt, hex_digits=True)`).", ""]
+            [
+                "Prompts are tokenised with every hex digit one token (`hlx_moe.model.hex_digits.encode(tokenizer, prompt, hex_digits=True)`).",
+                "",
+            ]
             if preset.get("hex_digit_tokens")
             else []
         ),

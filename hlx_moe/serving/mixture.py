@@ -23,16 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from hlx_formats.errors import BackendUnavailable, HLXError, NotUnderstood
-
-from .base import EMBEDDED_BASE, LoadedBase, _require, load_base, logger, quiet_dependencies, shipped_adapters_dir
-from .cards import read_training_report
-from .corpus import EXPERTS, prompt_of
-from .decoding import AnswerConstraint, Decoder, Generation, check_num_beams
-from .glyph_tokens import adapter_config, add_glyph_rows, glyph_rows
-from .grading import grade
-from .round_trip import reverse_queries
-from .router import route_instruction
-from .source_literals import literals_in, literals_in_order
+from hlx_moe.corpus import EXPERTS, prompt_of
+from hlx_moe.decoding.constraints import AnswerConstraint, Decoder, Generation, check_num_beams
+from hlx_moe.decoding.round_trip import reverse_queries
+from hlx_moe.decoding.source_literals import literals_in, literals_in_order
+from hlx_moe.evaluation.grading import grade
+from hlx_moe.model.base import EMBEDDED_BASE, LoadedBase, _require, load_base, logger, quiet_dependencies, shipped_adapters_dir
+from hlx_moe.model.cards import read_training_report
+from hlx_moe.model.glyph_tokens import adapter_config, add_glyph_rows, glyph_rows
+from hlx_moe.serving.router import route_instruction
 
 __all__ = [
     "HLXMoE",

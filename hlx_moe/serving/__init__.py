@@ -1,0 +1,1 @@
+"""Answering requests: the router and the mixture (one base, three adapters)."""

@@ -1,0 +1,1 @@
+"""Training one expert's LoRA adapter: presets, the depth curriculum, the Trainer run and its report."""
