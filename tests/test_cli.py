@@ -465,3 +465,69 @@ def test_corpus_build_drills(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["corpus", "build", "--root", str(tmp_path), "--nesting-drills", "-2"]) == 1
     assert "--nesting-drills: expected a count of 0 or more, got -2" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+
+
+# --- convert: several values, the pretty form, JSON (issue 30) ---------------------------
+
+
+def test_convert_lines(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    feed_stdin(monkeypatch, b"[1, 2]\n\n{C:14,0=42}\n")
+    assert run(capsys, "convert", "--lines", "--to", "lc-t") == (0, "[1,2]\n{C:14,0=42}\n", "")
+    feed_stdin(monkeypatch, b"[1, 2]\n[3, 4\n")
+    code, out, err = run(capsys, "convert", "-l", "--to", "lc-t")
+    assert (code, out) == (1, "") and "line 2, column 6" in err
+
+
+def test_convert_without_lines_says_to_use_it(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    feed_stdin(monkeypatch, b"[1, 2]\n[3, 4]\n")
+    code, _, err = run(capsys, "convert", "--to", "lc-t")
+    assert code == 1 and "line 2" in err and "use --lines" in err
+
+
+def test_convert_several_binary_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "values.lcb"
+    path.write_bytes(to_lcb([1, 2]) + CONTRACT_14_BIN + to_lcb("x"))
+    assert run(capsys, "convert", "--to", "hlxl", "-i", str(path)) == (0, '[1, 2]\n{14: {@0: 42}}\n"x"\n', "")
+    assert (
+        run(capsys, "convert", "--lines", "--from", "lc-b-bin", "--to", "lc-b-hex", "-i", str(path))[1]
+        == "60020010011002\n500e000100102a\n30010078\n"
+    )
+    out = tmp_path / "again.lcb"
+    assert run(capsys, "convert", "--lines", "--to", "lc-b-bin", "-i", str(path), "-o", str(out))[0] == 0
+    assert out.read_bytes() == path.read_bytes()
+    path.write_bytes(to_lcb(1) + b"\x99")
+    code, _, err = run(capsys, "convert", "--lines", "--to", "hlxl", "-i", str(path))
+    assert code == 1 and "record 2: unknown tag 0x99" in err
+
+
+def test_convert_lines_of_hex_and_json(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    feed_stdin(monkeypatch, b"500e000100102a\n1001\n")
+    assert run(capsys, "convert", "--lines", "--from", "lc-b-hex", "--to", "hlxl") == (0, "{14: {@0: 42}}\n1\n", "")
+    feed_stdin(monkeypatch, b'{"a": 1.0}\n[{"@handle": "x"}]\n')
+    assert run(capsys, "convert", "--lines", "--from", "json", "--to", "hlxl") == (0, "{a: 1.0}\n[&h_x]\n", "")
+
+
+def test_convert_indent(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "convert", "--to", "hlxl", "--indent", "2", "{C:14,0=[1]}") == (0, "{14: {\n  @0: [\n    1\n  ]\n}}\n", "")
+    assert run(capsys, "convert", "--to", "json", "--indent", "1", "[1]") == (0, "[\n 1\n]\n", "")
+    code, _, err = run(capsys, "convert", "--to", "lc-b", "--indent", "2", "1")
+    assert code == 2 and "--indent applies to" in err
+    code, _, err = run(capsys, "convert", "--to", "hlxl", "--lines", "--indent", "2", "1")
+    assert code == 2 and "give one of them" in err
+    code, _, err = run(capsys, "convert", "--to", "hlxl", "--indent", "99", "1")
+    assert code == 1 and "indent must be" in err
+
+
+def test_convert_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "convert", "--to", "json", '{14: {@0: b"hi"}}') == (
+        0,
+        '{"@contract": 14, "fields": {"0": {"@bytes": "6869"}}}\n',
+        "",
+    )
+    assert run(capsys, "convert", "--from", "JSON", "--to", "lc-t", '{"@@a": [1.0, {"@handle": "h"}]}') == (0, '{"@a":[1.0,@h]}\n', "")
+    code, _, err = run(capsys, "convert", "--from", "json", "--to", "lc-t", "[NaN]")
+    assert code == 1 and "json: line 1, column 2: NaN is not allowed" in err
+    code, _, err = run(capsys, "convert", "--to", "yaml", "1")
+    assert code == 2 and "json" in err
+    code, _, err = run(capsys, "check", "--format", "json", "1")
+    assert code == 2  # json is a format of convert only
