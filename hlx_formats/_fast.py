@@ -4,19 +4,32 @@ A fast decoder reads valid input quickly and gives up on anything else by raisin
 :class:`Reject`; the caller then runs the Lark reference parser, which produces the value or
 the ParseError (with its position and message). So a fast decoder never decides what an
 error says, and the differential tests hold it to the reference on every input.
+
+Where it gave up is not wasted: each container the failure passes through adds a
+:class:`Frame` to the Reject (its place in the text and how many items it had read), so the
+reference need not re-read everything before it. :func:`resume_point` turns the frames into a
+few characters that bring Lark's LALR parser into the state it has at that place (each open
+container's real opening text, and one or two stand-in items spelt by the format's encoder
+where items were already read) and the offset in the real text where Lark goes on. Lark then
+reports the error itself, from its own parse table, at a real offset; nothing here knows
+what the grammar expects (issue 29: a rejection costs what reading up to the error costs).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from . import _lexical as lex
+from ._encoder import Spelling, encode, key_text
 from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, INT_MAX, INT_MIN, MAX_DEPTH, Contract, Handle
 
 __all__ = [
     "Reject",
+    "Frame",
+    "framed",
+    "resume_point",
     "Repeated",
     "TooDeep",
     "check_depth",
@@ -30,7 +43,45 @@ __all__ = [
 
 
 class Reject(Exception):
-    """The fast decoder does not accept this input (the reference parser will say why)."""
+    """The fast decoder does not accept this input (the reference parser will say why).
+
+    ``frames``: the containers open where it gave up, innermost first (see :class:`Frame`);
+    ``top``: where the top-level value starts; ``after_top``: the Lark prefix and offset to
+    go on from when the top-level value was whole and something follows it.
+    """
+
+    frames: ClassVar[list[Frame]] = []  # an instance that passed through a container has its own
+    top = 0
+    after_top: tuple[str, int] | None = None
+
+
+class Frame:
+    """A container open where the fast decoder gave up.
+
+    ``kind``: ``"array"``, ``"object"``, ``"contract"`` or ``"frame"`` (the brackets around
+    an LC-B text); ``content``: where its items begin (after the opener, a contract's id);
+    ``count``: the items read whole; ``start``: where the item it was reading begins (or,
+    ``end`` set, the last whole item, which ends at ``end`` with the value ``last``);
+    ``value_start``: where that item's value begins (after a key and its colon).
+    """
+
+    __slots__ = ("kind", "content", "count", "start", "value_start", "end", "last", "owner")
+
+    def __init__(
+        self, kind: str, content: int, count: int, start: int, value_start: int, end: int | None, last: Any, owner: object
+    ) -> None:
+        self.kind, self.content, self.count, self.start, self.value_start = kind, content, count, start, value_start
+        self.end, self.last, self.owner = end, last, owner
+
+
+def framed(error: BaseException, frame: Frame) -> Reject:
+    """``error`` (a Reject, or what gave up, as a Reject) with ``frame`` added, unless this
+    container's frame is there already (its inner handler put it)."""
+    reject = error if isinstance(error, Reject) else Reject()
+    frames = reject.__dict__.setdefault("frames", [])
+    if not frames or frames[-1].owner is not frame.owner:
+        frames.append(frame)
+    return reject
 
 
 class TooDeep(Reject):
@@ -40,6 +91,41 @@ class TooDeep(Reject):
     def __init__(self, offset: int) -> None:
         super().__init__(offset)
         self.offset = offset
+
+
+def resume_point(parser: type[FastParser], text: str, reject: Reject) -> tuple[str, int]:
+    """Where Lark goes on after the fast decoder gave up with ``reject`` on ``text`` (no
+    byte-order mark): a prefix that leaves Lark's parser in the state it has at an offset of
+    ``text``, and that offset. Lark reads the prefix, then ``text`` from the offset on.
+
+    Each open container, outermost first, gives its real opening text (up to its items) and
+    stand-ins for the items it had read whole (one or two: LALR state after one item and
+    after several differ), then the real text of the item it was reading up to its value.
+    The innermost one gives where its item begins (the item is read again, a scalar is one
+    token) or, when it had read an item whole and failed after it, a stand-in of that item
+    and the offset where it ends.
+    """
+    if reject.after_top is not None:
+        return reject.after_top
+    frames = reject.frames
+    if not frames:
+        return "", reject.top
+    stand = parser(text)
+    parts: list[str] = []
+    opener = reject.top
+    for frame in reversed(frames[1:]):
+        parts += (text[opener : frame.content], stand.stand_in_items(frame.kind, frame.count, True), text[frame.start : frame.value_start])
+        opener = frame.value_start
+    inner = frames[0]
+    parts.append(text[opener : inner.content])
+    if inner.end is None:
+        parts.append(stand.stand_in_items(inner.kind, inner.count, True))
+        return "".join(parts), inner.start
+    parts.append(stand.stand_in_items(inner.kind, inner.count - 1, True))
+    if type(inner.last) in _CONTAINERS:
+        parts += (stand.stand_in_head(inner.kind, inner.count - 1), stand.stand_in(inner.last))
+        return "".join(parts), inner.end
+    return "".join(parts), inner.start
 
 
 def check_depth(depth: int, offset: int) -> None:
@@ -67,6 +153,8 @@ _STRING = re.compile(r'"(?:[^"\\\x00-\x1f\x7f]|\\["\\bfnrt]|\\u[0-9a-fA-F]{4})*"
 _PLAIN_ASCII_STRING = re.compile(r'"([ !#-\[\]-~]*)"')
 _ASCII_STRING = re.compile(r'"(?:[ !#-\[\]-~]|\\["\\bfnrt]|\\u[0-9a-fA-F]{4})*"')
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# A small value of each container kind, for the stand-ins of resume_point.
+_CONTAINERS: dict[type, Any] = {list: [], dict: {}, Contract: Contract(0, {0: None})}
 
 
 def index_value(digits: str, maximum: int) -> int:
@@ -87,17 +175,33 @@ def skip_whitespace(text: str, pos: int) -> int:
 def decode_text(parser: type[FastParser], fmt: str, text: str, strict_reference: bool) -> Any:
     """The value of ``text``: the fast decoder's when it accepts the text, else the Lark
     reference parser's (which also raises every ParseError but one: nesting past MAX_DEPTH,
-    which the fast decoder reports at the same opener the reference would)."""
-    from .grammar import check_reference, error_at, parse_reference, strip_bom
+    which the fast decoder reports at the same opener the reference would).
+
+    Lark starts where the fast decoder gave up (:func:`resume_point`), without a tree: a
+    syntax error there costs a few tokens of Lark, not a pass over everything before it. When
+    Lark reads on to the end without a syntax error, the error is one of the data model's (a
+    number out of range, a reserved key): the reference builds the tree of the text from the
+    same place and finds it there. Only a repeated key or field index (whose first
+    occurrence is before that place), or an error the reference does not find there, makes
+    the reference parse the whole text again.
+    """
+    from .grammar import check_reference, error_at, parse_reference, reference_error, strip_bom
 
     if not strict_reference:
         try:
             return parser.parse(text)
         except TooDeep as too_deep:
             raise error_at(fmt, strip_bom(text), too_deep.offset, f"nesting deeper than {MAX_DEPTH} levels") from None
+        except Reject as reject:
+            resume: tuple[str, int] | None = resume_point(parser, strip_bom(text), reject)
+            repeated = isinstance(reject, Repeated)
         except Exception:  # noqa: BLE001 - anything the fast path does not take, the reference judges
-            pass
-        check_reference(fmt, text)  # a syntax error costs no tree
+            resume, repeated = None, False
+        check_reference(fmt, text, resume)  # a syntax error costs no tree
+        if resume is not None and not repeated:
+            found = reference_error(fmt, text, resume)
+            if found is not None:
+                raise found
     return parse_reference(fmt, text)
 
 
@@ -129,6 +233,7 @@ class FastParser:
 
     ascii_strings = False
     reserved_keys: frozenset[str] = frozenset()
+    spelling: Spelling  # the format's encoder table: it spells the stand-ins of resume_point
 
     __slots__ = ("text", "pos")
 
@@ -142,11 +247,53 @@ class FastParser:
             text = text[1:]
         parser = cls(text)
         parser.skip()
-        value = parser.top()
+        top = parser.pos
+        try:
+            value = parser.top()
+        except Exception as error:  # noqa: BLE001 - whatever gave up, as a Reject that says where
+            reject = error if isinstance(error, Reject) else Reject()
+            reject.top = top
+            raise reject from None
+        end = parser.pos
         parser.skip()
         if parser.pos != len(text):
-            raise Reject
+            reject = Reject()
+            reject.top = top
+            reject.after_top = parser.after_top(value, top, end)
+            raise reject
         return value
+
+    def after_top(self, value: Any, start: int, end: int) -> tuple[str, int]:
+        """The Lark prefix and offset to read on from, after a whole top-level ``value``
+        (from ``start`` to ``end``) that something follows: a single token is read again."""
+        if type(value) in _CONTAINERS:
+            return self.stand_in(value), end
+        return "", start
+
+    def stand_in(self, value: Any) -> str:
+        """The format's text of a small value of the same kind as ``value`` (a container)."""
+        return encode(_CONTAINERS[type(value)], self.spelling)
+
+    def stand_in_head(self, kind: str, number: int) -> str:
+        """What comes before the value of a stand-in item of a ``kind`` container: a key and
+        its colon, a field index, nothing in an array."""
+        spelling = self.spelling
+        if kind == "object":
+            return key_text(f"k{number}", spelling) + spelling.pair_separator
+        if kind == "contract":
+            return spelling.field_open.format(number)
+        return ""
+
+    def stand_in_items(self, kind: str, count: int, trailing: bool) -> str:
+        """Stand-ins for ``count`` whole items of a ``kind`` container (two when there were
+        more), each ``null``, and the separator after them when ``trailing``."""
+        if count <= 0 or kind == "frame":
+            return ""
+        spelling = self.spelling
+        null = encode(None, spelling)
+        separator = spelling.field_separator if kind == "contract" else spelling.separator
+        items = separator.join(self.stand_in_head(kind, number) + null for number in range(min(count, 2)))
+        return items + separator if trailing else items
 
     def top(self) -> Any:
         return self.value(0)
@@ -264,32 +411,40 @@ class FastParser:
             raise Reject
         text = self.text
         result: list[Any] = []
-        pos = self.pos
-        if text[pos] in _WS_CHARS:
-            pos = _WS_MATCH(text, pos).end()
-        if text[pos] in closers:
-            self.pos = pos + 1
-            return result
-        append, value = result.append, self.value
-        while True:
-            self.pos = pos
-            append(value(depth))
-            pos = self.pos
-            char = text[pos]
-            if char in _WS_CHARS:
+        pos = content = start = self.pos
+        try:
+            if text[pos] in _WS_CHARS:
                 pos = _WS_MATCH(text, pos).end()
-                char = text[pos]
-            pos += 1
-            if char == ",":
-                if text[pos] in _WS_CHARS:
-                    pos += 1  # one space (canonical HLXL); more is rare
-                    if text[pos] in _WS_CHARS:
-                        pos = _WS_MATCH(text, pos).end()
-                continue
-            if char in closers:
-                self.pos = pos
+            if text[pos] in closers:
+                self.pos = pos + 1
                 return result
-            raise Reject
+            append, value = result.append, self.value
+            while True:
+                self.pos = start = pos
+                try:
+                    append(value(depth))
+                except Exception as error:  # noqa: BLE001 - given up inside this item
+                    raise framed(error, Frame("array", content, len(result), pos, pos, None, None, result)) from None
+                pos = self.pos
+                char = text[pos]
+                if char in _WS_CHARS:
+                    pos = _WS_MATCH(text, pos).end()
+                    char = text[pos]
+                pos += 1
+                if char == ",":
+                    if text[pos] in _WS_CHARS:
+                        pos += 1  # one space (canonical HLXL); more is rare
+                        if text[pos] in _WS_CHARS:
+                            pos = _WS_MATCH(text, pos).end()
+                    continue
+                if char in closers:
+                    self.pos = pos
+                    return result
+                raise Reject
+        except Exception as error:  # noqa: BLE001 - given up after an item (or before the first)
+            last = result[-1] if result else None
+            end = self.pos if result else None
+            raise framed(error, Frame("array", content, len(result), start, start, end, last, result)) from None
 
     def pairs(self, depth: int, closers: str) -> dict[str, Any]:
         """``key: value`` pairs up to one of ``closers`` (the opener already read)."""
@@ -297,55 +452,67 @@ class FastParser:
             raise Reject
         text = self.text
         result: dict[str, Any] = {}
-        pos = self.pos
-        if text[pos] in _WS_CHARS:
-            pos = _WS_MATCH(text, pos).end()
-        if text[pos] in closers:
-            self.pos = pos + 1
-            return result
-        value, reserved = self.value, self.reserved_keys
-        while True:
-            if text[pos] == '"':
-                self.pos = pos
-                key = self.string()
-                pos = self.pos
-            else:
-                match = _NAME.match(text, pos)
-                if match is None:
-                    raise Reject
-                key = match.group()
-                if key in reserved:
-                    raise Reject
-                pos = match.end()
+        pos = content = start = self.pos
+        key, end = "", -1  # end: where the last whole pair's value ends
+        try:
             if text[pos] in _WS_CHARS:
                 pos = _WS_MATCH(text, pos).end()
-            if text[pos] != ":":
-                raise Reject
-            if key in result:
-                raise Repeated
-            pos += 1
-            if text[pos] in _WS_CHARS:
-                pos += 1  # one space (canonical HLXL); more is rare
+            if text[pos] in closers:
+                self.pos = pos + 1
+                return result
+            value, reserved = self.value, self.reserved_keys
+            while True:
+                start = pos
+                if text[pos] == '"':
+                    self.pos = pos
+                    key = self.string()
+                    pos = self.pos
+                else:
+                    match = _NAME.match(text, pos)
+                    if match is None:
+                        raise Reject
+                    key = match.group()
+                    if key in reserved:
+                        raise Reject
+                    pos = match.end()
                 if text[pos] in _WS_CHARS:
                     pos = _WS_MATCH(text, pos).end()
-            self.pos = pos
-            result[key] = value(depth)
-            pos = self.pos
-            char = text[pos]
-            if char in _WS_CHARS:
-                pos = _WS_MATCH(text, pos).end()
-                char = text[pos]
-            pos += 1
-            if char == ",":
+                if text[pos] != ":":
+                    raise Reject
+                if key in result:
+                    raise Repeated
+                pos += 1
                 if text[pos] in _WS_CHARS:
                     pos += 1  # one space (canonical HLXL); more is rare
                     if text[pos] in _WS_CHARS:
                         pos = _WS_MATCH(text, pos).end()
-                continue
-            if char in closers:
                 self.pos = pos
-                return result
-            raise Reject
+                try:
+                    result[key] = value(depth)
+                except Exception as error:  # noqa: BLE001 - given up inside this pair's value
+                    raise framed(error, Frame("object", content, len(result), start, pos, None, None, result)) from None
+                pos = end = self.pos
+                char = text[pos]
+                if char in _WS_CHARS:
+                    pos = _WS_MATCH(text, pos).end()
+                    char = text[pos]
+                pos += 1
+                if char == ",":
+                    if text[pos] in _WS_CHARS:
+                        pos += 1  # one space (canonical HLXL); more is rare
+                        if text[pos] in _WS_CHARS:
+                            pos = _WS_MATCH(text, pos).end()
+                    continue
+                if char in closers:
+                    self.pos = pos
+                    return result
+                raise Reject
+        except Exception as error:  # noqa: BLE001 - given up in a key, after a pair or before the first
+            if end > start:  # the pair from start is whole
+                frame = Frame("object", content, len(result), start, start, end, result[key], result)
+            else:
+                frame = Frame("object", content, len(result), start, start, None, None, result)
+            raise framed(error, frame) from None
 
     @staticmethod
     def contract(contract_id: int, fields: list[tuple[int, Any]]) -> Contract:

@@ -23,6 +23,8 @@ from typing import Any
 import lark
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lexer import LexerState, LexerThread
+from lark.utils import TextSlice
 
 from . import _lexical as lex
 from .errors import HLXError, ParseError
@@ -33,7 +35,7 @@ LexicalError = lex.LexicalError  # what decode_token raises for a token that bre
 
 __all__ = [
     "FORMATS", "FORMAT_TITLES", "grammar_text", "normalize_format", "lark_parser", "parse_reference", "check_reference",
-    "decode_token", "LexicalError", "error_at", "strip_bom", "text_input",
+    "decode_token", "LexicalError", "error_at", "strip_bom", "text_input", "reference_error",
 ]  # fmt: skip
 
 
@@ -274,11 +276,34 @@ def parse_reference(fmt: str, text: str, canonical: bool = False) -> Any:
     return _build_value(tree.children[0], fmt, text)
 
 
-def check_reference(fmt: str, text: str) -> None:
+def check_reference(fmt: str, text: str, resume: tuple[str, int] | None = None) -> None:
     """Raise the ParseError that the Lark grammar finds in ``text`` (syntax and nesting), if
-    any, without building a tree: memory in the nesting depth, not in the input's length."""
+    any, without building a tree: memory in the nesting depth, not in the input's length.
+
+    ``resume``: ``(prefix, offset)`` -- Lark reads ``prefix`` (text that leaves its parser in
+    the state it has at ``offset`` of ``text``, from ``hlx_formats._fast.resume_point``), then
+    ``text`` from ``offset`` on; so only the part of ``text`` from ``offset`` is read, and
+    every position is one of ``text``. (Without a byte-order mark: ``offset`` counts from
+    the character after one.)"""
     text = strip_bom(text)
-    _run_lark(fmt, text, lark_parser(fmt), build=False)
+    _run_lark(fmt, text, lark_parser(fmt), build=False, resume=resume)
+
+
+def reference_error(fmt: str, text: str, resume: tuple[str, int]) -> ParseError | None:
+    """The data-model error (a number out of range, a reserved key, a bad escape...) that the
+    reference builder finds in ``text``, reading it from ``resume`` (see
+    :func:`check_reference`; the text has no syntax error from there): the first one from
+    that offset on, as :func:`parse_reference` reports it when everything before the offset
+    is valid. None when it finds none there, or only a repeated key or index (whose first
+    occurrence may be before the offset, where the stand-ins are)."""
+    text = strip_bom(text)
+    tree = _run_lark(fmt, text, lark_parser(fmt), build=True, resume=resume)
+    try:
+        _build_value(tree.children[0], fmt, text)
+    except ParseError as error:
+        if error.offset >= resume[1] and not error.reason.startswith("duplicate "):
+            return error
+    return None
 
 
 def strip_bom(text: str) -> str:
@@ -291,10 +316,18 @@ def _discard(children: list[Any]) -> None:
     return None
 
 
-def _run_lark(fmt: str, text: str, parser: Lark, build: bool) -> Any:
+#: How many times Lark read a whole text, and how many times it went on from a resume point
+#: (what tests/test_rejection.py counts: a rejection reads the text once, in the fast decoder).
+LARK_PASSES = {"whole": 0, "resumed": 0}
+
+
+def _run_lark(fmt: str, text: str, parser: Lark, build: bool, resume: tuple[str, int] | None = None) -> Any:
     """Lark's parse of ``text``, token by token, so that nesting past MAX_DEPTH is reported at
-    its first opener and the parse stops there (the rest of the input is never read)."""
-    interactive = parser.parse_interactive(text)
+    its first opener and the parse stops there (the rest of the input is never read).
+
+    With ``resume`` (see :func:`check_reference`) Lark first reads its prefix, then ``text``
+    from its offset; should the prefix not parse (it always does), Lark reads ``text`` whole."""
+    interactive = parser.parse_interactive(text if resume is None else resume[0])
     state = interactive.parser_state
     if not build:  # every rule reduces to None: the value stack holds one item per open rule
         conf = copy.copy(state.parse_conf)
@@ -302,6 +335,18 @@ def _run_lark(fmt: str, text: str, parser: Lark, build: bool) -> Any:
         state.parse_conf = conf
     depth = _DepthCounter(fmt)
     token = None
+    if resume is None:
+        LARK_PASSES["whole"] += 1
+    else:
+        try:
+            for token in interactive.lexer_thread.lex(state):  # type: ignore[no-untyped-call]  # lark does not annotate LexerThread.lex
+                state.feed_token(token)
+                depth.after(token)
+        except LarkError:
+            return _run_lark(fmt, text, parser, build)
+        LARK_PASSES["resumed"] += 1
+        lexer = interactive.lexer_thread.lexer
+        interactive.lexer_thread = LexerThread(lexer, LexerState(TextSlice(text, resume[1], len(text))))
     try:
         for token in interactive.lexer_thread.lex(state):  # type: ignore[no-untyped-call]  # lark does not annotate LexerThread.lex
             state.feed_token(token)

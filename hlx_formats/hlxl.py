@@ -7,7 +7,7 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
-from ._fast import FastParser, Reject, check_depth, decode_text, index_value, new_field_index, skip_whitespace
+from ._fast import FastParser, Frame, Reject, check_depth, decode_text, framed, index_value, new_field_index, skip_whitespace
 from .grammar import text_input
 from .model import CONTRACT_ID_MAX, MAX_DEPTH
 from .registry import get_format, register_codec
@@ -62,6 +62,7 @@ _BYTES = re.compile(r'b"(?:[ !#-\[\]-~]|\\x[0-9a-fA-F]{2}|\\["\\nrt])*"')
 
 class _FastHLXL(FastParser):
     reserved_keys = SPELLING.reserved_keys
+    spelling = SPELLING
     __slots__ = ()
 
     def value(self, depth: int) -> Any:
@@ -108,16 +109,33 @@ class _FastHLXL(FastParser):
         contract_id = index_value(match.group(1), CONTRACT_ID_MAX)
         fields: list[tuple[int, Any]] = []
         seen: set[int] = set()
-        match = _FIELD.match(text, match.end())
-        while match is not None:
-            self.pos = match.end()
-            fields.append((new_field_index(match.group(1), seen), self.value(depth)))
-            match = _NEXT_FIELD.match(text, self.pos)
-        end = _CONTRACT_END.match(text, self.pos)
-        if end is None:
-            raise Reject
-        self.pos = end.end()
-        return self.contract(contract_id, fields)
+        content, end = match.end(), -1  # end: where the last whole field's value ends
+        field = match = _FIELD.match(text, content)
+        try:
+            while match is not None:
+                field = match
+                self.pos = match.end()
+                index = new_field_index(match.group(1), seen)
+                try:
+                    fields.append((index, self.value(depth)))
+                except Exception as error:  # noqa: BLE001 - given up inside this field's value
+                    frame = Frame("contract", content, len(fields), match.start(1) - 1, match.end(), None, None, fields)
+                    raise framed(error, frame) from None
+                end = self.pos
+                match = _NEXT_FIELD.match(text, end)
+            close = _CONTRACT_END.match(text, self.pos)
+            if close is None:
+                raise Reject
+            self.pos = close.end()
+            return self.contract(contract_id, fields)
+        except Exception as error:  # noqa: BLE001 - given up in a field's index or after a field
+            if field is None:
+                frame = Frame("contract", content, 0, content, content, None, None, fields)
+            elif end < field.end():  # in this field's index
+                frame = Frame("contract", content, len(fields), field.start(1) - 1, field.end(), None, None, fields)
+            else:
+                frame = Frame("contract", content, len(fields), field.start(1) - 1, field.end(), end, fields[-1][1], fields)
+            raise framed(error, frame) from None
 
 
 register_codec("hlxl", spelling=SPELLING, encode=to_hlxl, decode=from_hlxl, fast_parser=_FastHLXL)

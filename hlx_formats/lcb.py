@@ -12,7 +12,7 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import _ARRAY, _CONTRACT, _OBJECT, Spelling, at_path, encode, plain_value
-from ._fast import FastParser, Reject, check_depth, decode_text, index_value, new_field_index, skip_whitespace
+from ._fast import FastParser, Frame, Reject, check_depth, decode_text, framed, index_value, new_field_index, skip_whitespace
 from .errors import EncodeError, HLXError, ParseError
 from .grammar import text_input
 from .model import CONTRACT_ID_MAX, IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of, safe_repr
@@ -503,20 +503,36 @@ _CONTRACT_START = re.compile(r"[ \t\r\n]*-?(?:0x[0-9a-fA-F]+|[0-9]+)[ \t\r\n]*\|
 class _FastLCBText(FastParser):
     ascii_strings = True
     reserved_keys = _TEXT.reserved_keys
-    __slots__ = ()
+    spelling = _TEXT
+    __slots__ = ("framed",)  # framed: the top-level value is in brackets (not a contract, its own)
 
     def top(self) -> Any:
         text = self.text
         if text[self.pos] != "[":
             raise Reject
         self.pos += 1
-        if _CONTRACT_START.match(text, self.pos):
+        self.framed = not _CONTRACT_START.match(text, self.pos)
+        if not self.framed:
             self.skip()
             return self.contract_body(1)
         self.skip()
-        value = self.value(0)
-        self.expect("]")
+        content = self.pos
+        try:
+            value = self.value(0)
+        except Exception as error:  # noqa: BLE001 - given up inside the framed value
+            raise framed(error, Frame("frame", content, 0, content, content, None, None, self)) from None
+        end = self.pos
+        try:
+            self.expect("]")
+        except Exception as error:  # noqa: BLE001 - given up after it
+            raise framed(error, Frame("frame", content, 1, content, content, end, value, self)) from None
         return value
+
+    def after_top(self, value: Any, start: int, end: int) -> tuple[str, int]:
+        if not self.framed:  # a contract, its own frame
+            return self.stand_in(value), end
+        inner = self.stand_in(value) if type(value) in (list, dict, Contract) else "_"
+        return f"[{inner}]", end
 
     def value(self, depth: int) -> Any:
         text, pos = self.text, self.pos
@@ -566,22 +582,35 @@ class _FastLCBText(FastParser):
         if match is None:
             raise Reject
         contract_id = index_value(match.group(), CONTRACT_ID_MAX)
-        pos = match.end()
+        pos = content = start = match.end()  # pos: where the next field begins
+        if text.startswith("x", pos):
+            raise Reject  # a hex id: the token goes on past the digits
         fields: list[tuple[int, Any]] = []
         seen: set[int] = set()
-        while True:
-            pos = skip_whitespace(text, pos)
-            char = text[pos]
-            if char == "]" and fields:
-                self.pos = pos + 1
-                return self.contract(contract_id, fields)
-            match = _FIELD.match(text, pos)
-            if match is None:
-                raise Reject
-            self.pos = match.end()
-            index = new_field_index(match.group(1), seen)
-            fields.append((index, self.value(depth)))
-            pos = self.pos
+        field = None
+        try:
+            while True:
+                pos = skip_whitespace(text, pos)
+                char = text[pos]
+                if char == "]" and fields:
+                    self.pos = pos + 1
+                    return self.contract(contract_id, fields)
+                field = _FIELD.match(text, pos)
+                if field is None:
+                    raise Reject
+                self.pos = field.end()
+                index = new_field_index(field.group(1), seen)
+                try:
+                    fields.append((index, self.value(depth)))
+                except Exception as error:  # noqa: BLE001 - given up inside this field's value
+                    raise framed(error, Frame("contract", content, len(fields), pos, field.end(), None, None, fields)) from None
+                start, pos = pos, self.pos
+        except Exception as error:  # noqa: BLE001 - given up in a field's index or after a field
+            if not fields or (field is not None and pos < field.end()):  # before a field, or in its index
+                frame = Frame("contract", content, len(fields), pos, pos, None, None, fields)
+            else:
+                frame = Frame("contract", content, len(fields), start, start, pos, fields[-1][1], fields)
+            raise framed(error, frame) from None
 
 
 register_codec("lc-b", spelling=_TEXT, encode=to_lcb_text, decode=from_lcb, fast_parser=_FastLCBText)

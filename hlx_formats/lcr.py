@@ -7,7 +7,7 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
-from ._fast import FastParser, Reject, check_depth, decode_text, new_field_index
+from ._fast import FastParser, Frame, Reject, check_depth, decode_text, framed, new_field_index
 from .grammar import text_input
 from .model import MAX_DEPTH
 from .registry import get_format, register_codec
@@ -76,6 +76,7 @@ _ASCII_DIGITS = frozenset("0123456789")
 
 
 class _FastLCR(FastParser):
+    spelling = SPELLING
     __slots__ = ()
 
     def value(self, depth: int) -> Any:
@@ -120,18 +121,32 @@ class _FastLCR(FastParser):
         text = self.text
         fields: list[tuple[int, Any]] = []
         seen: set[int] = set()
-        while True:
-            match = _FIELD.match(text, self.pos)
-            if match is None:
-                end = _CONTRACT_END.match(text, self.pos)
-                if end is None:
-                    raise Reject
-                self.pos = end.end()
-                return self.contract(contract_id, fields)
-            if match.end(1) == len(text):
-                raise Reject  # the digits may go on: the index is not complete yet
-            self.pos = match.end()
-            fields.append((new_field_index(match.group(1), seen), self.value(depth)))
+        pos = content = start = self.pos  # pos: where the next field begins
+        match = None
+        try:
+            while True:
+                match = _FIELD.match(text, pos)
+                if match is None:
+                    end = _CONTRACT_END.match(text, pos)
+                    if end is None:
+                        raise Reject
+                    self.pos = end.end()
+                    return self.contract(contract_id, fields)
+                if match.end(1) == len(text):
+                    raise Reject  # the digits may go on: the index is not complete yet
+                self.pos = match.end()
+                index = new_field_index(match.group(1), seen)
+                try:
+                    fields.append((index, self.value(depth)))
+                except Exception as error:  # noqa: BLE001 - given up inside this field's value
+                    raise framed(error, Frame("contract", content, len(fields), pos, match.end(), None, None, fields)) from None
+                start, pos = pos, self.pos
+        except Exception as error:  # noqa: BLE001 - given up in a field's index or after a field
+            if not fields or (match is not None and pos < match.end()):  # before a field, or in its index
+                frame = Frame("contract", content, len(fields), pos, pos, None, None, fields)
+            else:
+                frame = Frame("contract", content, len(fields), start, start, pos, fields[-1][1], fields)
+            raise framed(error, frame) from None
 
 
 register_codec("lc-r", spelling=SPELLING, encode=to_lcr, decode=from_lcr, fast_parser=_FastLCR)

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
-from ._fast import FastParser, Reject, check_depth, decode_text, index_value, new_field_index, skip_whitespace
+from ._fast import FastParser, Frame, Reject, check_depth, decode_text, framed, index_value, new_field_index, skip_whitespace
 from .grammar import text_input
 from .model import CONTRACT_ID_MAX, MAX_DEPTH
 from .registry import get_format, register_codec
@@ -61,6 +61,7 @@ _CONTRACT_END = re.compile(r"[ \t\r\n]*\}")
 class _FastLCT(FastParser):
     ascii_strings = True
     reserved_keys = SPELLING.reserved_keys
+    spelling = SPELLING
     __slots__ = ()
 
     def value(self, depth: int) -> Any:
@@ -97,20 +98,31 @@ class _FastLCT(FastParser):
         if depth > MAX_DEPTH:
             raise Reject
         contract_id = index_value(head.group(1), CONTRACT_ID_MAX)
-        pos = head.end()
+        pos = content = head.end()
         fields: list[tuple[int, Any]] = []
         seen: set[int] = set()
-        while True:
-            match = _FIELD.match(text, pos)
-            if match is None:
-                end = _CONTRACT_END.match(text, pos)
-                if end is None or not fields:
-                    raise Reject
-                self.pos = end.end()
-                return self.contract(contract_id, fields)
-            self.pos = match.end()
-            fields.append((new_field_index(match.group(1), seen), self.value(depth)))
-            pos = self.pos
+        try:
+            while True:
+                match = _FIELD.match(text, pos)
+                if match is None:
+                    end = _CONTRACT_END.match(text, pos)
+                    if end is None or not fields:
+                        raise Reject
+                    self.pos = end.end()
+                    return self.contract(contract_id, fields)
+                self.pos = match.end()
+                index = new_field_index(match.group(1), seen)
+                try:
+                    fields.append((index, self.value(depth)))
+                except Exception as error:  # noqa: BLE001 - given up inside this field's value
+                    raise framed(error, Frame("contract", content, len(fields), pos, match.end(), None, None, fields)) from None
+                start, pos = pos, self.pos
+        except Exception as error:  # noqa: BLE001 - given up in a field's index or after a field
+            if pos == content or (match is not None and pos < match.end()):  # before a field, or in its index
+                frame = Frame("contract", content, len(fields), pos, pos, None, None, fields)
+            else:
+                frame = Frame("contract", content, len(fields), start, start, pos, fields[-1][1], fields)
+            raise framed(error, frame) from None
 
 
 register_codec("lc-t", spelling=SPELLING, encode=to_lct, decode=from_lct, fast_parser=_FastLCT)
