@@ -210,6 +210,7 @@ def add_moe_command(subparsers: Any) -> None:
 def run_moe_train(args: argparse.Namespace) -> int:
     from hlx_moe.training import train
 
+    _log_to_stderr(args)  # the training's messages and progress (the hlx_moe.training loggers)
     return train.run(args)
 
 

@@ -99,7 +99,7 @@ def test_a_time_limit_ends_training_with_the_adapter_saved(tiny_base: Path, smal
         f"1 steps ({report['epochs']} epochs; stopped by the time limit of 1e-06 s, of 50 planned)"
         in (tmp_path / "runic" / "README.md").read_text()
     )
-    with pytest.raises(HLXError, match="time_limit_s: 'soon' is not a float"):
+    with pytest.raises(HLXError, match="preset field time_limit_s: invalid float value: 'soon'"):
         train_expert("runic", base=str(tiny_base), corpus_dir=small_corpus, output_dir=tmp_path, overrides={"time_limit_s": "soon"})
 
 
@@ -160,7 +160,7 @@ def test_training_can_start_from_a_trained_adapter(adapters: Path, tiny_base: Pa
 
 @pytest.mark.slow
 def test_distributed_training_runs_the_module_unchanged(tiny_base: Path, small_corpus: Path, tmp_path: Path) -> None:
-    """``python -m hlx_moe.train`` under torch's launcher, two CPU processes (gloo): what
+    """``python -m hlx_moe.training`` under torch's launcher, two CPU processes (gloo): what
     ``accelerate launch --multi_gpu`` does on GPUs, with the same entry point."""
     import subprocess
     import sys
@@ -168,7 +168,7 @@ def test_distributed_training_runs_the_module_unchanged(tiny_base: Path, small_c
     # a time limit it does not reach: the processes share their elapsed time every step (all-reduce)
     overrides = [f"--set={key}={value}" for key, value in {**TRAIN_OVERRIDES, "time_limit_s": "3600"}.items()]
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "-m", "hlx_moe.train",
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "-m", "hlx_moe.training",
         "--expert=ascii", f"--base={tiny_base}", f"--corpus={small_corpus}", f"--output={tmp_path}", *overrides,
     ]  # fmt: skip
     environment = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
@@ -180,7 +180,6 @@ def test_distributed_training_runs_the_module_unchanged(tiny_base: Path, small_c
 
 
 def test_original_preset_is_the_report_and_refuses_cpu() -> None:
-    from hlx_formats import HLXError
     from hlx_moe.training.presets import get_preset
 
     original = get_preset("original")
@@ -190,12 +189,110 @@ def test_original_preset_is_the_report_and_refuses_cpu() -> None:
     assert (original.optimizer, original.fp16, original.gradient_checkpointing) == ("paged_adamw_8bit", True, True)
     assert (original.max_grad_norm, original.weight_decay, original.quantization) == (0.3, 0.01, "nf4")
     assert len(original.target_modules) == 7
-    assert original.with_overrides({"learning_rate": "1e-3", "fp16": "false"}).learning_rate == 1e-3
-    with pytest.raises(HLXError):
-        original.with_overrides({"no_such_field": "1"})
+    changed = original.settings({"learning_rate": "1e-3", "fp16": "false"})
+    assert changed.training.learning_rate == 1e-3 and changed.get("fp16") is False
+    with pytest.raises(HLXError, match="unknown preset field 'no_such_field'"):
+        original.settings({"no_such_field": "1"})
     if not torch.cuda.is_available():
         with pytest.raises(HLXError, match="needs a CUDA GPU"):
             train_expert("runic", preset="original")
+
+
+# Each preset's effective settings, as train_expert passed them to TrainingArguments and
+# peft.LoraConfig before the presets became argument dataclasses (fp16 and bf16 as on the
+# preset's own device: CUDA for original and gpu), and its record in training_report.json.
+_TRAINER_FIXED = {
+    "eval_strategy": "steps", "save_strategy": "steps", "save_total_limit": 2, "report_to": [], "disable_tqdm": True,
+    "include_num_input_tokens_seen": "non_padding", "dataloader_num_workers": 0, "remove_unused_columns": False,
+    "train_sampling_strategy": "group_by_length",
+}  # fmt: skip
+_SEVEN = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+PINNED_PRESETS = {
+    "original": (
+        {"num_train_epochs": 50.0, "max_steps": -1, "per_device_train_batch_size": 4, "per_device_eval_batch_size": 4,
+         "gradient_accumulation_steps": 4, "learning_rate": 0.0002, "lr_scheduler_type": "cosine", "warmup_steps": 0.1,
+         "weight_decay": 0.01, "max_grad_norm": 0.3, "optim": "paged_adamw_8bit", "fp16": True, "bf16": False,
+         "activation_checkpointing": True, "logging_steps": 10, "eval_steps": 200, "save_steps": 200, "seed": 42},
+        {"r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "target_modules": _SEVEN},
+        {"glyph_tokens": False, "hex_digit_tokens": False, "quantization": "nf4", "adapter_dtype": "float32",
+         "gradient_checkpointing": True, "max_length": 512, "curriculum": "none", "request_phrasings": True,
+         "eval_examples": 360, "time_limit_s": 0.0},
+    ),
+    "cpu": (
+        {"num_train_epochs": 1.0, "max_steps": 450, "per_device_train_batch_size": 8, "per_device_eval_batch_size": 8,
+         "gradient_accumulation_steps": 1, "learning_rate": 0.001, "lr_scheduler_type": "cosine", "warmup_steps": 0.05,
+         "weight_decay": 0.01, "max_grad_norm": 0.3, "optim": "adamw_torch", "fp16": False, "bf16": False,
+         "activation_checkpointing": False, "logging_steps": 10, "eval_steps": 150, "save_steps": 50, "seed": 42},
+        {"r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "target_modules": _SEVEN},
+        {"glyph_tokens": False, "hex_digit_tokens": False, "quantization": "none", "adapter_dtype": "float16",
+         "gradient_checkpointing": False, "max_length": 256, "curriculum": "none", "request_phrasings": True,
+         "eval_examples": 120, "time_limit_s": 0.0},
+    ),
+    "gpu": (
+        {"num_train_epochs": 1.0, "max_steps": 1550, "per_device_train_batch_size": 32, "per_device_eval_batch_size": 32,
+         "gradient_accumulation_steps": 1, "learning_rate": 0.001, "lr_scheduler_type": "cosine", "warmup_steps": 0.05,
+         "weight_decay": 0.01, "max_grad_norm": 0.3, "optim": "adamw_torch_fused", "fp16": False, "bf16": True,
+         "activation_checkpointing": False, "logging_steps": 50, "eval_steps": 500, "save_steps": 500, "seed": 42},
+        {"r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "target_modules": _SEVEN},
+        {"glyph_tokens": False, "hex_digit_tokens": False, "quantization": "none", "adapter_dtype": "float16",
+         "gradient_checkpointing": False, "max_length": 512, "curriculum": "none", "request_phrasings": True,
+         "eval_examples": 360, "time_limit_s": 0.0},
+    ),
+}  # fmt: skip
+# The report's preset record, in its order (the shipped adapters' training_report.json has these fields).
+REPORT_PRESET_FIELDS = [
+    "name", "description", "lora_r", "lora_alpha", "lora_dropout", "target_modules", "glyph_tokens", "hex_digit_tokens",
+    "epochs", "max_steps", "time_limit_s", "batch_size", "gradient_accumulation", "learning_rate", "lr_scheduler",
+    "warmup_ratio", "weight_decay", "max_grad_norm", "optimizer", "fp16", "bf16", "gradient_checkpointing",
+    "quantization", "adapter_dtype", "max_length", "length_bucketing", "curriculum", "request_phrasings",
+    "logging_steps", "eval_steps", "save_steps", "eval_examples", "seed", "extra",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["original", "cpu", "gpu"])
+def test_each_preset_gives_the_settings_it_gave_before_the_argument_dataclasses(name: str, tmp_path: Path) -> None:
+    from hlx_moe.training.presets import get_preset
+    from hlx_moe.training.train import resolve_settings
+
+    trainer, lora, other = PINNED_PRESETS[name]
+    settings = get_preset(name).settings(output_dir=tmp_path)
+    arguments = settings.training
+    effective = {key: getattr(getattr(arguments, key), "value", getattr(arguments, key)) for key in {**trainer, **_TRAINER_FIXED}}
+    assert effective == {**trainer, **_TRAINER_FIXED}
+    assert arguments.output_dir == str(tmp_path) and arguments.use_cpu is True
+    adapter = settings.adapter
+    assert {"r": adapter.lora_r, "lora_alpha": adapter.lora_alpha, "lora_dropout": adapter.lora_dropout,
+            "target_modules": adapter.target_modules} == lora  # fmt: skip
+    assert {key: settings.get(key) for key in other} == other
+    record = settings.as_dict()
+    assert list(record) == REPORT_PRESET_FIELDS and record["extra"] == {} and record["name"] == name
+    assert record["batch_size"] == trainer["per_device_train_batch_size"] and record["optimizer"] == trainer["optim"]
+    if name == "cpu":
+        assert resolve_settings(name, None, tmp_path, "cpu").as_dict() == record
+    shipped = json.loads((Path(__file__).resolve().parent.parent / "hlx_moe/adapters/runic/training_report.json").read_text())
+    assert set(shipped["preset"]) <= set(REPORT_PRESET_FIELDS)  # (trained before request_phrasings was a field)
+
+
+def test_overrides_take_preset_names_and_trainer_field_names(tmp_path: Path) -> None:
+    """``--set FIELD=VALUE`` and ``python -m hlx_moe.training --FIELD VALUE``: the report's names
+    (``batch_size`` sets the evaluation's too) or the Trainer's, typed as the field."""
+    from hlx_moe.training.presets import get_preset
+    from hlx_moe.training.train import _field_pairs, parse_overrides
+
+    overrides = {
+        **parse_overrides(["batch_size=2", "target_modules=q_proj, v_proj", "glyph_tokens=yes"]),
+        **_field_pairs(["--weight_decay", "0", "--lr-scheduler-type=linear", "--length_bucketing", "false"]),
+    }
+    settings = get_preset("cpu").settings(overrides, output_dir=tmp_path)
+    assert (settings.training.per_device_train_batch_size, settings.training.per_device_eval_batch_size) == (2, 2)
+    assert settings.adapter.target_modules == ["q_proj", "v_proj"] and settings.adapter.glyph_tokens is True
+    assert settings.training.weight_decay == 0.0 and settings.get("lr_scheduler") == "linear"
+    assert settings.data.length_bucketing is False and settings.training.train_sampling_strategy == "random"
+    assert get_preset("cpu").settings(output_dir=tmp_path).training.per_device_train_batch_size == 8  # the preset is unchanged
+    with pytest.raises(HLXError, match="preset field fp16: Truthy value expected"):
+        get_preset("cpu").settings({"fp16": "maybe"})
+    with pytest.raises(HLXError, match="--set expects FIELD=VALUE"):
+        parse_overrides(["fp16"])
 
 
 def test_curriculum_sorts_the_part_of_each_pass_the_run_reaches() -> None:
@@ -248,7 +345,6 @@ def test_training_with_a_depth_curriculum_sees_shallow_examples_first(
 
 
 def test_gpu_preset_keeps_the_shipping_budget_and_refuses_cpu() -> None:
-    from hlx_formats import HLXError
     from hlx_moe.training.presets import get_preset
 
     gpu = get_preset("gpu")

@@ -1,101 +1,91 @@
-"""Named training presets: every hyper-parameter of an expert's training, in one place.
+"""Named training presets: every hyper-parameter of an expert's training, as data.
 
-``original`` reproduces the original report's QLoRA settings for a CUDA machine exactly.
-``cpu`` is tuned for the project's 2-core CPU machine, ``gpu`` for one CUDA GPU. Any field can be overridden
-(``hlx moe train --set learning_rate=1e-3 --set epochs=2``).
+A preset is values for the fields of the argument dataclasses (:mod:`hlx_moe.training.arguments`:
+the adapter's, the data's, the run's and ``TrainingArguments``), over :data:`COMMON`, the values the
+three presets share (written once). ``original`` reproduces the original report's QLoRA
+settings for a CUDA machine exactly. ``cpu`` is tuned for the project's 2-core CPU machine,
+``gpu`` for one CUDA GPU; what those two share is :data:`ONE_DEVICE`. Any field can be
+overridden (``hlx moe train --set learning_rate=1e-3 --set epochs=2``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hlx_formats.errors import HLXError
+from hlx_moe.training.arguments import CURRICULA, SEVEN_PROJECTIONS, TrainingSettings, parse_settings
 
-__all__ = ["Preset", "PRESETS", "CURRICULA", "get_preset"]
+__all__ = ["Preset", "PRESETS", "CURRICULA", "COMMON", "ONE_DEVICE", "TRAINER_FIXED", "get_preset"]
 
-CURRICULA = ("none", "depth")  # hlx_moe.curriculum: the order of the training examples
-SEVEN_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+#: The values of every preset (the original report's): a preset lists what it changes.
+COMMON: dict[str, Any] = {
+    # LoRA adapter
+    "lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "target_modules": SEVEN_PROJECTIONS,
+    "glyph_tokens": False, "hex_digit_tokens": False,
+    # Schedule
+    "epochs": 50.0, "max_steps": -1, "time_limit_s": 0.0, "batch_size": 4, "gradient_accumulation": 4,
+    "learning_rate": 2e-4, "lr_scheduler": "cosine", "warmup_ratio": 0.1, "weight_decay": 0.01, "max_grad_norm": 0.3,
+    # Numerics and memory
+    "optimizer": "paged_adamw_8bit", "fp16": True, "bf16": False, "gradient_checkpointing": True,
+    "quantization": "nf4", "adapter_dtype": "float32",
+    # Data
+    "max_length": 512, "length_bucketing": True, "curriculum": "none", "request_phrasings": True,
+    # Bookkeeping
+    "logging_steps": 10, "eval_steps": 200, "save_steps": 200, "eval_examples": 360, "seed": 42,
+}  # fmt: skip
+
+#: What ``cpu`` and ``gpu`` share: the embedded 135M base unquantised, one pass's schedule
+#: cut by max_steps, lr 1e-3 cosine with 5% warm-up, adapters saved in float16.
+ONE_DEVICE: dict[str, Any] = {
+    "adapter_dtype": "float16", "epochs": 1.0, "gradient_accumulation": 1, "learning_rate": 1e-3, "warmup_ratio": 0.05,
+    "fp16": False, "gradient_checkpointing": False, "quantization": "none",
+}  # fmt: skip
+
+#: The Trainer's settings that no preset changes: evaluation and checkpoints every few steps,
+#: no reporting service, no progress bar (the training's own log lines instead), the examples'
+#: ``depth`` column kept for the curriculum.
+TRAINER_FIXED: dict[str, Any] = {
+    "eval_strategy": "steps", "save_strategy": "steps", "save_total_limit": 2, "report_to": "none", "disable_tqdm": True,
+    "include_num_input_tokens_seen": "non_padding", "dataloader_num_workers": 0, "remove_unused_columns": False,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Preset:
+    """A named set of values (report names, as in ``training_report.json``, or field names)."""
+
     name: str
     description: str
-    # LoRA adapter
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    target_modules: tuple[str, ...] = SEVEN_PROJECTIONS
-    glyph_tokens: bool = False  # the LC-R glyphs as new single tokens with trained embedding rows
-    hex_digit_tokens: bool = False  # every hex digit of a hex literal one token (hlx_moe.hex_digits)
-    # Schedule
-    epochs: float = 50.0
-    max_steps: int = -1  # > 0 overrides epochs
-    time_limit_s: float = 0.0  # > 0: stop after this many seconds of training and save the adapter reached
-    batch_size: int = 4
-    gradient_accumulation: int = 4
-    learning_rate: float = 2e-4
-    lr_scheduler: str = "cosine"
-    warmup_ratio: float = 0.1
-    weight_decay: float = 0.01
-    max_grad_norm: float = 0.3
-    # Numerics and memory
-    optimizer: str = "paged_adamw_8bit"
-    fp16: bool = True
-    bf16: bool = False
-    gradient_checkpointing: bool = True
-    quantization: str = "nf4"  # of the base during training: "nf4" or "none"
-    adapter_dtype: str = "float32"  # dtype of the saved adapter weights: "float32" or "float16"
-    # Data
-    max_length: int = 512  # tokens of prompt plus answer; longer examples are dropped
-    length_bucketing: bool = True  # batches of similar length: little padding
-    curriculum: str = "none"  # "depth": each pass from shallow to deep values (hlx_moe.curriculum)
-    # the expert's rows of corpora/requests/train.jsonl (request phrasings answered directly)
-    # added to its training split, when that file exists
-    request_phrasings: bool = True
-    # Bookkeeping
-    logging_steps: int = 10
-    eval_steps: int = 200
-    save_steps: int = 200
-    eval_examples: int = 360  # of the validation split, evaluated every eval_steps
-    seed: int = 42
-    extra: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
 
-    def with_overrides(self, overrides: dict[str, str]) -> Preset:
-        """A copy with fields replaced from ``name=value`` strings (typed as the field)."""
-        values: dict[str, Any] = {}
-        fields = {f.name: f for f in dataclasses.fields(self)}
-        for key, text in overrides.items():
-            if key not in fields or key in ("name", "extra"):
-                raise HLXError(f"unknown preset field {key!r}; fields: {', '.join(sorted(set(fields) - {'name', 'extra'}))}")
-            current = getattr(self, key)
-            values[key] = _parse_like(current, text, key)
-        return dataclasses.replace(self, **values)
+    def settings(
+        self, overrides: dict[str, str] | None = None, *, output_dir: Path | str = "hlx-runs", use_cpu: bool = True
+    ) -> TrainingSettings:
+        """The preset over :data:`COMMON`, with ``overrides`` (``FIELD=VALUE`` strings), parsed
+        into the argument dataclasses; the Trainer writes its checkpoints to ``output_dir``."""
+        values = {**COMMON, **self.values, **TRAINER_FIXED, "output_dir": str(output_dir), "use_cpu": use_cpu}
+        return parse_settings(self.name, self.description, values, overrides)
 
-    def as_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["target_modules"] = list(self.target_modules)
-        return data
+    def __getattr__(self, key: str) -> Any:
+        """A value of the preset by its report name (``PRESETS["cpu"].batch_size``)."""
+        if key.startswith("__"):
+            raise AttributeError(key)
+        values = {**COMMON, **self.values}
+        if key not in values:
+            raise AttributeError(key)
+        return values[key]
 
 
-def _parse_like(current: Any, text: str, key: str) -> Any:
-    try:
-        if isinstance(current, bool):
-            if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError(text)
-            return text.lower() in ("true", "1", "yes")
-        if isinstance(current, int):
-            return int(text)
-        if isinstance(current, float):
-            return float(text)
-        if isinstance(current, tuple):
-            return tuple(part.strip() for part in text.split(",") if part.strip())
-    except ValueError:
-        raise HLXError(f"preset field {key}: {text!r} is not a {type(current).__name__}") from None
-    return text
-
+_CPU = {
+    **ONE_DEVICE, "max_steps": 450, "batch_size": 8, "optimizer": "adamw_torch", "max_length": 256,
+    "eval_steps": 150, "save_steps": 50, "eval_examples": 120,
+}  # fmt: skip
+_GPU = {
+    **ONE_DEVICE, "max_steps": 1550, "batch_size": 32, "optimizer": "adamw_torch_fused", "bf16": True,
+    "logging_steps": 50, "eval_steps": 500, "save_steps": 500,
+}  # fmt: skip
 
 PRESETS: dict[str, Preset] = {
     "original": Preset(
@@ -110,25 +100,7 @@ PRESETS: dict[str, Preset] = {
         description="For a 2-core CPU: the embedded 135M base unquantised (no k-bit preparation, no "
         "paged optimiser), length-bucketed batches of 8, plain AdamW, a higher learning rate, 450 steps "
         "(about 40 minutes per expert here), adapters saved in float16 (10 MB each).",
-        lora_r=16,
-        lora_alpha=32,
-        lora_dropout=0.05,
-        adapter_dtype="float16",
-        epochs=1.0,
-        max_steps=450,
-        batch_size=8,
-        gradient_accumulation=1,
-        learning_rate=1e-3,
-        warmup_ratio=0.05,
-        optimizer="adamw_torch",
-        fp16=False,
-        gradient_checkpointing=False,
-        quantization="none",
-        max_length=256,
-        logging_steps=10,
-        eval_steps=150,
-        save_steps=50,
-        eval_examples=120,
+        values=_CPU,
     ),
     "gpu": Preset(
         name="gpu",
@@ -137,26 +109,7 @@ PRESETS: dict[str, Preset] = {
         "keeps the three adapters inside the 30 MB shipping budget), batches of 32 up to 512 tokens, "
         "fused AdamW, lr 1e-3 cosine with 5% warm-up, 1,550 steps (the shipped adapters: one run each, "
         "with glyph_tokens, and hex_digit_tokens for ascii and runic; `make gpu-train`, docs/moe.md).",
-        lora_r=16,
-        lora_alpha=32,
-        lora_dropout=0.05,
-        adapter_dtype="float16",
-        epochs=1.0,
-        max_steps=1550,
-        batch_size=32,
-        gradient_accumulation=1,
-        learning_rate=1e-3,
-        warmup_ratio=0.05,
-        optimizer="adamw_torch_fused",
-        fp16=False,
-        bf16=True,
-        gradient_checkpointing=False,
-        quantization="none",
-        max_length=512,
-        logging_steps=50,
-        eval_steps=500,
-        save_steps=500,
-        eval_examples=360,
+        values=_GPU,
     ),
 }
 
