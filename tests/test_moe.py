@@ -24,6 +24,7 @@ pytest.importorskip("peft")
 pytest.importorskip("llguidance")
 
 from moe_fixtures import TRAIN_OVERRIDES  # noqa: E402 - after the importorskips above
+from test_moe_offline import ROUTES  # noqa: E402 - after the importorskips above
 
 from hlx_formats import HLXError, NotUnderstood, translate  # noqa: E402 - after the importorskips above
 from hlx_formats.api import ENCODERS  # noqa: E402 - after the importorskips above
@@ -89,21 +90,6 @@ def test_mixture_shares_one_base(mixture: HLXMoE) -> None:
     assert len(base_modules) > 0
 
 
-ROUTES = {
-    "Convert to LC-R: [1, 2]": "runic",
-    "Parse LC-R: 🜃1🜄": "runic",
-    "Convert this to Runic glyphs: [1,2]": "runic",
-    "Convert to LC-T: null": "ascii",
-    "Parse LC-T: {C:14,0=42}": "ascii",
-    "Convert this to text-safe format: 🜃1🜄": "ascii",
-    "Convert to LC-B: 42": "coordinator",
-    "Translate HLXL to all formats: null": "coordinator",
-    "What is contract 900?": "coordinator",
-    "Search for documents": "coordinator",
-    "Tell me a joke": "coordinator",
-}
-
-
 def test_lean_lora_forward_matches_peft(mixture: HLXMoE) -> None:
     from peft.tuners.lora.layer import LoraLayer
 
@@ -138,19 +124,6 @@ def test_demo_section_answers_through_the_mixture(mixture: HLXMoE) -> None:
     text = out.getvalue()
     assert "Instructions answered by the mixture of experts" in text and "expert runic" in text
     assert "of 2 answers match the reference exactly" in text
-
-
-def test_router() -> None:
-    for instruction, expert in ROUTES.items():
-        decision = route_instruction(instruction)
-        assert decision.expert == expert, instruction
-        assert decision.reason
-    # requests in other words go to their expert as their canonical instruction
-    decision = route_instruction("please translate {a: 1} into runic")
-    assert decision.expert == "runic" and decision.instruction.text == "Convert to LC-R: {a: 1}"
-    assert route_instruction("Convert [1, 2] to LC-T and LC-R").instruction is None  # a task not trained
-    with pytest.raises(HLXError, match="hlxl: line 1"):  # a value that does not parse: refused, like the reference
-        route_instruction("Convert to LC-R: [1, 2,")
 
 
 @pytest.mark.parametrize("instruction", list(ROUTES))
@@ -394,16 +367,17 @@ def test_greedy_decoding_gives_the_order_up_at_a_dead_end_or_after_its_steers(to
     the model's choice stands."""
     decoder = Decoder(ScriptedModel(tokenizer), tokenizer)
     constraint = AnswerConstraint("hlxl", order=literals_in_order("[1, 2]", "hlxl"))
-    generated = tokenizer("[1, ", add_special_tokens=False)["input_ids"]
+    state = decoder._state(constraint, tokenizer("[1, ", add_special_tokens=False)["input_ids"])
+    checks = constraint.checks()
     logits = torch.full((len(tokenizer),), float("-inf"))
     two, three, close = (tokenizer.convert_tokens_to_ids(piece) for piece in ("2", "3", "]"))
     logits[three], logits[close] = 1.0, 2.0
-    assert decoder._best_allowed(logits.clone(), generated, constraint, 16) == (close, 0)
+    assert decoder._best_allowed(logits.clone(), state, checks, 16) == (close, 0)
     logits[two] = 0.0
-    assert decoder._best_allowed(logits.clone(), generated, constraint, 16) == (two, 15)
-    assert decoder._best_allowed(logits.clone(), generated, constraint, 0) == (close, 0)
+    assert decoder._best_allowed(logits.clone(), state, checks, 16) == (two, 15)
+    assert decoder._best_allowed(logits.clone(), state, checks, 0) == (close, 0)
     logits[two] = 3.0  # the model's own choice keeps to the order: no steer spent
-    assert decoder._best_allowed(logits.clone(), generated, constraint, 1) == (two, 1)
+    assert decoder._best_allowed(logits.clone(), state, checks, 1) == (two, 1)
 
 
 def test_the_mixture_draws_literals_from_the_instruction_by_default(mixture: HLXMoE, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -968,13 +942,6 @@ def test_a_decoder_never_chooses_a_token_its_tokenizer_lacks(tokenizer) -> None:
         assert generation.text.startswith("[1, 2]"), generation
 
 
-def test_missing_adapters_is_a_clear_error(tmp_path: Path) -> None:
-    from hlx_formats import BackendUnavailable
-
-    with pytest.raises(BackendUnavailable, match="hlx moe train"):
-        HLXMoE.load(tmp_path)
-
-
 def test_evaluation_report(mixture: HLXMoE, small_corpus: Path, tmp_path: Path) -> None:
     files = [small_corpus / expert / "test.jsonl" for expert in corpus.EXPERTS]
     records = evaluate.evaluate(mixture, files, limit=3)
@@ -1054,7 +1021,7 @@ SHIPPED_NUM_BEAMS = 4
 
 
 @pytest.mark.slow
-def test_shipped_experts_on_a_fixed_sample_of_the_test_split() -> None:
+def test_shipped_experts_on_a_fixed_sample_of_the_test_split(shipped_mixture: HLXMoE) -> None:
     from hlx_moe.corpus import default_root
 
     rows = []
@@ -1063,25 +1030,11 @@ def test_shipped_experts_on_a_fixed_sample_of_the_test_split() -> None:
             row for row in corpus.load(default_root() / expert / "test.jsonl") if not row["ood"] and row["target_format"] != "text"
         ]
         rows += answers_in_format[:SHIPPED_SAMPLE_PER_EXPERT]
-    moe = HLXMoE.load(num_beams=SHIPPED_NUM_BEAMS)  # the adapters shipped in the package, on the embedded base
-    results = [moe.query(corpus.instruction_of(row)) for row in rows]
+    # the adapters shipped in the package, on the embedded base: the run's one load of them
+    results = [shipped_mixture.query(corpus.instruction_of(row), num_beams=SHIPPED_NUM_BEAMS) for row in rows]
     assert all(result.constrained and result.parses for result in results), [r.answer for r in results if not r.parses]
     exact = sum(bool(result.matches_reference) for result in results) / len(results)
     assert exact >= SHIPPED_EXACT_FLOOR, exact
-
-
-def test_the_shipped_adapters_were_trained_on_the_committed_corpora() -> None:
-    """Each shipped adapter's report holds the SHA-256 of its expert's committed training and
-    validation files: a change to the corpora (more drills, say) must come with adapters
-    trained on them, or the model cards would describe data the adapters never saw."""
-    from hlx_moe.corpus import default_root
-    from hlx_moe.model.cards import read_training_report
-    from hlx_moe.training.train import corpus_hash, default_adapter_root
-
-    for expert in corpus.EXPERTS:
-        report = read_training_report(default_adapter_root() / expert)
-        assert report is not None, expert
-        assert report["corpus_sha256"] == corpus_hash(default_root(), expert), expert
 
 
 def test_cli_query_info_chat_eval(

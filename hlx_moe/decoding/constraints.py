@@ -3,11 +3,11 @@
 The constraint for an answer is built from the same ``grammars/*.lark`` files as the
 parsers, in canonical mode: a top grammar names the prefix (``HLXL: ``, or the four labels
 of an all-formats answer) and pulls each format in as a sub-grammar. What a context-free
-grammar cannot say -- no key or field index twice in one object or contract -- is checked
-after every token with :func:`hlx_formats.repeats_key`, and a token that would repeat one is
-passed over for the next best; so is one that would nest deeper than any value may, and,
-with the instruction's :class:`LiteralOrder`, one that would leave the order of its
-literals (for at most ``_ORDER_STEERS`` steps of an answer). An answer that runs out of
+grammar cannot say is checked by the answer's checks (:mod:`hlx_moe.decoding.state`: no
+key or field index twice in one object or contract, no deeper than any value may nest and,
+with the instruction's :class:`LiteralOrder`, its literals in order, the last for at most
+``_ORDER_STEERS`` steps of an answer), each reading the hypothesis's :class:`AnswerState`;
+a token one of them refuses is passed over for the next best. An answer that runs out of
 tokens is closed by the shortest pieces the grammar allows. So every constrained answer
 parses.
 """
@@ -21,12 +21,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from hlx_formats import repeats_key
 from hlx_formats.errors import HLXError
 from hlx_formats.grammar import FORMAT_TITLES, grammar_text
 from hlx_formats.instructions import ALL_FORMATS_ORDER
 from hlx_formats.model import MAX_DEPTH
-from hlx_moe.decoding.source_literals import LiteralOrder, SourceLiterals, open_containers, restrict_literals
+from hlx_moe.decoding.source_literals import LiteralOrder, SourceLiterals, restrict_literals
+from hlx_moe.decoding.state import AnswerCheck, AnswerState, AnswerView, DepthLimit, InLiteralOrder, NoRepeatedKey
 from hlx_moe.model.hex_digits import encode
 
 __all__ = ["answer_grammar", "answer_end_ids", "AnswerConstraint", "Generation", "Decoder", "MAX_BEAMS", "check_num_beams"]
@@ -80,30 +80,30 @@ class AnswerConstraint:
         """The llguidance grammar (JSON)."""
         return answer_grammar(self.target, self.prefix, self.literals)
 
-    def _values(self, text: str) -> list[tuple[str, str, bool]]:
-        """(format, value so far, whether it is on the answer's last line) of each value the
-        answer holds so far: one after the prefix, or one per labelled line of an all-formats
-        answer (values never hold a raw newline: one line each)."""
-        if self.target != "all":
-            return [(self.target, text[len(self.prefix) :], True)] if text.startswith(self.prefix) else []
-        lines = text.split("\n")
-        values = []
-        for number, line in enumerate(lines):
-            for fmt in ALL_FORMATS_ORDER:
-                label = f"{FORMAT_TITLES[fmt]}: "
-                if line.startswith(label):
-                    values.append((fmt, line[len(label) :], number == len(lines) - 1))
-        return values
+    def checks(self) -> tuple[AnswerCheck, ...]:
+        """The checks beyond the grammar: no repeated key, no deeper than any value may nest,
+        and (steering, where there is an order) the literals in order."""
+        hard: tuple[AnswerCheck, ...] = (NoRepeatedKey(), DepthLimit())
+        return hard + ((InLiteralOrder(self.order),) if self.order is not None else ())
+
+    def state(self, token_bytes: Any) -> AnswerState:
+        """A fresh answer state for a hypothesis; ``token_bytes`` gives a token's UTF-8 bytes."""
+        return AnswerState(self.target, self.prefix, self.order, token_bytes)
+
+    def read(self, text: str) -> AnswerView:
+        """The answer ``text`` as the checks see it."""
+        state = self.state(_no_tokens)
+        state.advance_text(text)
+        return state.view()
 
     def repeats(self, text: str) -> bool:
         """Whether the answer so far repeats a key or field index (beyond the grammar)."""
-        return any(repeats_key(value, fmt) for fmt, value, last in self._values(text) if last)
+        return NoRepeatedKey().refuses(self.read(text))
 
     def too_deep(self, text: str) -> bool:
         """Whether the answer so far leaves more than ``MAX_DEPTH`` containers open (as
-        written: an HLXL contract counts two), more than any value may nest; a model that
-        opens containers without end is stopped there, so the finisher can close them all."""
-        return any(open_containers(value, fmt) > MAX_DEPTH for fmt, value, last in self._values(text) if last)
+        written: an HLXL contract counts two), more than any value may nest."""
+        return DepthLimit().refuses(self.read(text))
 
     def departs(self, text: str, *, complete: bool = False) -> bool:
         """Whether the answer so far (or the whole answer, with ``complete``) departs from
@@ -111,7 +111,13 @@ class AnswerConstraint:
         before its last literal. Always False without an order."""
         if self.order is None:
             return False
-        return any(self.order.departs(value, fmt, complete=complete or not last) for fmt, value, last in self._values(text))
+        check = InLiteralOrder(self.order)
+        # A token may end inside a character's UTF-8 bytes (U+FFFD): judged on what comes before.
+        return check.refuses_end(self.read(text)) if complete else check.refuses(self.read(text.rstrip("\ufffd")))
+
+
+def _no_tokens(token: int) -> bytes:
+    raise AssertionError("a state read from text has no tokens")
 
 
 @dataclass
@@ -227,6 +233,7 @@ class _Beam:
     score: float
     matcher: Any
     stop_reason: str = ""
+    state: AnswerState | None = None  # under a constraint: what the checks read
 
 
 def answer_end_ids(tokenizer: Any) -> set[int]:
@@ -260,20 +267,26 @@ class Decoder:
         self.tokenizer_size = len(tokenizer)
         self._ll_tokenizer: Any = None
         self._finishing: list[list[int]] | None = None
+        self._bytes_of: dict[int, bytes] = {}
         forward = inspect.signature(type(getattr(model, "get_base_model", lambda: model)()).forward).parameters
         self._cache_argument = "cache" if "cache" in forward else "past_key_values"
 
     def matcher(self, constraint: AnswerConstraint) -> Any:
         """A fresh llguidance matcher for ``constraint``."""
         import llguidance
-        import llguidance.hf
 
-        if self._ll_tokenizer is None:
-            self._ll_tokenizer = llguidance.hf.from_tokenizer(self.tokenizer, n_vocab=self._vocab_size())
-        matcher = llguidance.LLMatcher(self._ll_tokenizer, constraint.grammar, log_level=0)
+        matcher = llguidance.LLMatcher(self._llg_tokenizer(), constraint.grammar, log_level=0)
         if matcher.is_error():
             raise RuntimeError(f"llguidance rejected the grammar: {matcher.get_error()}")
         return matcher
+
+    def _llg_tokenizer(self) -> Any:
+        """The llguidance view of the tokenizer (built once, about a second)."""
+        if self._ll_tokenizer is None:
+            import llguidance.hf
+
+            self._ll_tokenizer = llguidance.hf.from_tokenizer(self.tokenizer, n_vocab=self._vocab_size())
+        return self._ll_tokenizer
 
     def _vocab_size(self) -> int:
         output = self.model.get_output_embeddings()
@@ -286,6 +299,19 @@ class Decoder:
 
     def _text(self, tokens: list[int]) -> str:
         return self.tokenizer.decode(tokens, skip_special_tokens=True)
+
+    def token_bytes(self, token: int) -> bytes:
+        """A token's UTF-8 bytes as the answer's text holds them (none for a special token)."""
+        found = self._bytes_of.get(token)
+        if found is None:
+            tokenizer = self._llg_tokenizer()
+            found = self._bytes_of[token] = b"" if tokenizer.is_special_token(token) else tokenizer.decode_bytes([token])
+        return found
+
+    def _state(self, constraint: AnswerConstraint, tokens: list[int]) -> AnswerState:
+        state = constraint.state(self.token_bytes)
+        state.advance(tokens)
+        return state
 
     def generate(
         self,
@@ -321,8 +347,10 @@ class Decoder:
         steers_left = _ORDER_STEERS if constraint is not None and constraint.order is not None else 0
         cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
         pending = list(prompt_ids)  # tokens the model has not read yet
-        if matcher is not None:
-            generated = self._forced(matcher, generated, constraint, max_new_tokens)  # type: ignore[arg-type]  # constraint is set whenever a matcher is
+        state = constraint.state(self.token_bytes) if constraint is not None else None
+        checks = constraint.checks() if constraint is not None else ()
+        if matcher is not None and state is not None:
+            generated = self._forced(matcher, state, max_new_tokens)
             pending += generated
         with torch.inference_mode():
             while len(generated) < max_new_tokens and stop_reason == "max_tokens":
@@ -336,7 +364,8 @@ class Decoder:
                 else:
                     mask_started = time.perf_counter()
                     self._apply_grammar(logits, [matcher], bitmask)
-                    token, steers_left = self._best_allowed(logits[0], generated, constraint, steers_left)  # type: ignore[arg-type]  # constraint is set whenever a matcher is
+                    assert state is not None  # a matcher comes with a constraint
+                    token, steers_left = self._best_allowed(logits[0], state, checks, steers_left)
                     mask_seconds += time.perf_counter() - mask_started
                     if token is None:
                         stop_reason = "repeat"
@@ -351,19 +380,20 @@ class Decoder:
                     if loop is not None:
                         generated, stop_reason = generated[:loop], "loop"
                         break
-                if matcher is not None:
+                if matcher is not None and state is not None:
                     mask_started = time.perf_counter()
                     matcher.consume_token(token)
+                    state.advance([token])
                     if not (matcher.is_stopped() or matcher.is_error()):
-                        forced = self._forced(matcher, generated, constraint, max_new_tokens)  # type: ignore[arg-type]  # constraint is set whenever a matcher is
-                        pending += forced[len(generated) :]
-                        generated = forced
+                        forced = self._forced(matcher, state, max_new_tokens)
+                        pending += forced
+                        generated += forced
                     mask_seconds += time.perf_counter() - mask_started
                     if matcher.is_stopped() or matcher.is_error():
                         stop_reason = "grammar"
         if matcher is not None and stop_reason in ("max_tokens", "repeat") and not matcher.is_accepting():
             finish_started = time.perf_counter()
-            generated = self.finish(matcher, generated, constraint)  # type: ignore[arg-type]  # constraint is set whenever a matcher is
+            generated = self.finish(matcher, generated, constraint, state=state)  # type: ignore[arg-type]  # constraint is set whenever a matcher is
             mask_seconds += time.perf_counter() - finish_started
             stop_reason = "budget" if stop_reason == "max_tokens" else stop_reason
         return Generation(
@@ -431,9 +461,11 @@ class Decoder:
             bitmask = llguidance.torch.allocate_token_bitmask(num_beams, self._vocab_size())
         mask_seconds = 0.0
         steers_left = _ORDER_STEERS if constraint is not None and constraint.order is not None else 0
-        start = self._forced(root, [], constraint, max_new_tokens) if root is not None else []  # type: ignore[arg-type]  # constraint is set whenever root is
+        state = constraint.state(self.token_bytes) if constraint is not None else None
+        checks = constraint.checks() if constraint is not None else ()
+        start = self._forced(root, state, max_new_tokens) if root is not None and state is not None else []
         cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
-        beams: list[_Beam] = [_Beam(start, 0.0, root)]
+        beams: list[_Beam] = [_Beam(start, 0.0, root, state=state)]
         finished: list[_Beam] = []
         pending = torch.tensor([prompt_ids + start], device=device)
         with torch.inference_mode():
@@ -441,12 +473,12 @@ class Decoder:
                 output = self.model(input_ids=pending, use_cache=True, logits_to_keep=1, **{self._cache_argument: cache})
                 mask_started = time.perf_counter()
                 log_probs = self._beam_log_probs(output.logits[:, -1, :].float(), beams, bitmask)
-                candidates = self._beam_candidates(beams, log_probs, constraint, 2 * num_beams)
+                candidates = self._beam_candidates(beams, log_probs, checks, 2 * num_beams)
                 if steers_left and candidates:
                     ordered = [
                         candidate
                         for candidate in candidates
-                        if not self._refused(beams[candidate[1]].tokens, candidate[2], constraint, in_order=True)  # type: ignore[arg-type]  # steers_left > 0 needs a constraint
+                        if not self._refused(beams[candidate[1]].state, candidate[2], checks, steering=True)  # type: ignore[arg-type]  # steers_left > 0 needs a constraint, so a state
                     ]
                     if not ordered:  # no beam can keep to the order: it is given up
                         steers_left = 0
@@ -476,7 +508,7 @@ class Decoder:
             stop_reason = "max_tokens" if len(best.tokens) >= max_new_tokens else "repeat"
             if best.matcher is not None and not best.matcher.is_accepting():
                 finish_started = time.perf_counter()
-                best = _Beam(self.finish(best.matcher, best.tokens, constraint), best.score, best.matcher)  # type: ignore[arg-type]  # constraint is set whenever a matcher is
+                best = _Beam(self.finish(best.matcher, best.tokens, constraint, state=best.state), best.score, best.matcher)  # type: ignore[arg-type]  # constraint is set whenever a matcher is
                 mask_seconds += time.perf_counter() - finish_started
                 stop_reason = "budget" if stop_reason == "max_tokens" else stop_reason
         text = self._text(best.tokens)
@@ -532,7 +564,7 @@ class Decoder:
         return torch.log_softmax(logits, dim=-1)
 
     def _beam_candidates(
-        self, beams: list[_Beam], log_probs: Any, constraint: AnswerConstraint | None, per_beam: int
+        self, beams: list[_Beam], log_probs: Any, checks: tuple[AnswerCheck, ...], per_beam: int
     ) -> list[tuple[float, int, int]]:
         """(score, beam, token) for each beam's best tokens that repeat no key (nor nest too
         deep), best first."""
@@ -542,7 +574,7 @@ class Decoder:
             for log_prob, token in zip(top.values[row].tolist(), top.indices[row].tolist()):
                 if log_prob == float("-inf"):
                     break
-                if constraint is None or not self._refused(beam.tokens, token, constraint, in_order=False):
+                if beam.state is None or not self._refused(beam.state, token, checks, steering=False):
                     candidates.append((beam.score + log_prob, row, token))
         return sorted(candidates, key=lambda candidate: -candidate[0])
 
@@ -556,18 +588,20 @@ class Decoder:
         for score, row, token in candidates:
             parent = beams[row]
             if token in self.eos_ids:
-                finished.append(_Beam(parent.tokens, score, parent.matcher, "eos"))
+                finished.append(_Beam(parent.tokens, score, parent.matcher, "eos", parent.state))
                 continue
             if len(next_beams) == num_beams:
                 continue
-            matcher = None
-            if parent.matcher is not None:
+            matcher = state = None
+            if parent.matcher is not None and parent.state is not None:
                 matcher = parent.matcher.deep_copy()
                 matcher.consume_token(token)
+                state = parent.state.copy()
+                state.advance([token])
                 if matcher.is_stopped():  # the grammar's last token: nothing can follow
-                    finished.append(_Beam(parent.tokens + [token], score, matcher, "grammar"))
+                    finished.append(_Beam(parent.tokens + [token], score, matcher, "grammar", state))
                     continue
-            next_beams.append(_Beam(parent.tokens + [token], score, matcher))
+            next_beams.append(_Beam(parent.tokens + [token], score, matcher, state=state))
             parents.append(row)
         best_of: dict[tuple[int, ...], _Beam] = {}  # one answer ended by two end tokens counts once
         for beam in finished:
@@ -576,51 +610,52 @@ class Decoder:
         finished[:] = sorted(best_of.values(), key=lambda beam: -beam.score)[:num_beams]
         return next_beams, parents
 
-    def _forced(self, matcher: Any, generated: list[int], constraint: AnswerConstraint, max_new_tokens: int) -> list[int]:
-        """``generated`` plus the tokens the grammar now forces (a prefix such as ``HLXL: ``,
-        the rest of a glyph), consumed by ``matcher``: the model reads them in one step
-        instead of choosing them one by one. Not taken if they would repeat a key or pass
+    def _forced(self, matcher: Any, state: AnswerState, max_new_tokens: int) -> list[int]:
+        """The tokens the grammar now forces (a prefix such as ``HLXL: ``, the rest of a
+        glyph), consumed by ``matcher`` and ``state``: the model reads them in one step
+        instead of choosing them one by one. None are taken if they would repeat a key or pass
         the budget; the usual step then meets the same choice."""
         forced = matcher.compute_ff_tokens()
-        if not forced or len(generated) + len(forced) > max_new_tokens:
-            return generated
-        extended = generated + forced
-        if constraint.repeats(self._text(extended)) or not matcher.consume_tokens(forced):
-            return generated
-        return extended
+        if not forced or len(state.tokens) + len(forced) > max_new_tokens:
+            return []
+        if NoRepeatedKey().refuses(state.view(forced)) or not matcher.consume_tokens(forced):
+            return []
+        state.advance(forced)
+        return list(forced)
 
-    def _best_allowed(self, logits: Any, generated: list[int], constraint: AnswerConstraint, steers_left: int) -> tuple[int | None, int]:
-        """The best token the mask left that repeats no key (and, while ``steers_left``, keeps
-        to the order of the literals), None if there is none; and the steers left: one fewer
-        where the order overruled the model's choice, none where no token keeps to the order
-        (the answer has left it, and every literal from here on would be refused)."""
-        free = self._best_token(logits.clone(), generated, constraint, in_order=False)
-        if steers_left and free is not None and not self._refused(generated, free, constraint, in_order=True):
+    def _best_allowed(self, logits: Any, state: AnswerState, checks: tuple[AnswerCheck, ...], steers_left: int) -> tuple[int | None, int]:
+        """The best token the mask left that no check refuses (the steering ones only while
+        ``steers_left``), None if there is none; and the steers left: one fewer where a
+        steering check overruled the model's choice, none where no token satisfies it (the
+        answer has left the order, and every literal from here on would be refused)."""
+        free = self._best_token(logits.clone(), state, checks, steering=False)
+        if steers_left and free is not None and not self._refused(state, free, checks, steering=True):
             return free, steers_left
         if steers_left:
-            token = self._best_token(logits, generated, constraint, in_order=True)
+            token = self._best_token(logits, state, checks, steering=True)
             if token is not None:
                 return token, steers_left - 1
         return free, 0
 
-    def _best_token(self, logits: Any, generated: list[int], constraint: AnswerConstraint, *, in_order: bool) -> int | None:
+    def _best_token(self, logits: Any, state: AnswerState, checks: tuple[AnswerCheck, ...], *, steering: bool) -> int | None:
         for _ in range(_MAX_CANDIDATES):
             token = int(logits.argmax())
             if logits[token] == float("-inf"):
                 return None
-            if not self._refused(generated, token, constraint, in_order=in_order):
+            if not self._refused(state, token, checks, steering=steering):
                 return token
             logits[token] = float("-inf")
         return None
 
-    def _refused(self, tokens: list[int], token: int, constraint: AnswerConstraint, *, in_order: bool) -> bool:
-        """Whether ``token`` after ``tokens`` would repeat a key or (``in_order``) depart
-        from the order of the literals; an end token, whether the answer is short of
-        literals."""
+    def _refused(self, state: AnswerState, token: int, checks: tuple[AnswerCheck, ...], *, steering: bool) -> bool:
+        """Whether a check refuses ``token`` after the answer so far (the steering checks only
+        with ``steering``); an end token, whether a check refuses the answer ending there."""
+        active = [check for check in checks if steering or not check.steers]
         if token in self.eos_ids:
-            return in_order and constraint.departs(self._text(tokens), complete=True)
-        text = self._text(tokens + [token])
-        return constraint.repeats(text) or constraint.too_deep(text) or (in_order and constraint.departs(text))
+            view = state.view()
+            return any(check.refuses_end(view) for check in active)
+        view = state.view([token])
+        return any(check.refuses(view) for check in active)
 
     def _finishing_candidates(self) -> list[list[int]]:
         """Token sequences for the finishing pieces, and for the tail bytes of each glyph (a
@@ -635,16 +670,31 @@ class Decoder:
             self._finishing = candidates
         return self._finishing
 
-    def finish(self, matcher: Any, tokens: list[int], constraint: AnswerConstraint, limit: int = MAX_DEPTH + 64) -> list[int]:
+    def finish(
+        self,
+        matcher: Any,
+        tokens: list[int],
+        constraint: AnswerConstraint,
+        limit: int = MAX_DEPTH + 64,
+        *,
+        state: AnswerState | None = None,
+    ) -> list[int]:
         """``tokens`` (already consumed by ``matcher``) completed so that the answer parses.
 
         A depth-first search over the finishing pieces: forced tokens when the grammar allows
         nothing else, else the first piece that the grammar allows and that repeats no key;
         at a dead end the last piece -- or the model's last token -- is taken back and the next
         piece tried. At most ``limit`` tokens are added; past that the answer is left as it is
-        (and will not parse).
+        (and will not parse). ``state`` is the answer state after ``tokens``, where the
+        caller has it.
         """
         tokens = list(tokens)
+        # The pieces are judged on the state after the model's tokens (read again only where
+        # the search takes one of those back) plus the pieces added since.
+        base = state if state is not None and state.tokens == tokens else None
+        if base is None:
+            base = self._state(constraint, tokens)
+        repeats = NoRepeatedKey()
         # Each step taken: (tokens it added, index of the option taken); -1 for the model's
         # tokens, whose alternatives are all the pieces.
         steps: list[tuple[int, int]] = [(1, -1)] * len(tokens)
@@ -658,7 +708,11 @@ class Decoder:
             for index in range(first_option, len(options)):
                 option = options[index]
                 fits = len(tokens) + len(option) <= model_tokens + limit
-                if fits and matcher.validate_tokens(option) == len(option) and not constraint.repeats(self._text(tokens + option)):
+                if (
+                    fits
+                    and matcher.validate_tokens(option) == len(option)
+                    and not repeats.refuses(base.view(tokens[len(base.tokens) :] + option))
+                ):
                     matcher.consume_tokens(option)
                     tokens += option
                     steps.append((len(option), index))
@@ -671,6 +725,8 @@ class Decoder:
                 matcher.rollback(count)
                 del tokens[len(tokens) - count :]
                 model_tokens = min(model_tokens, len(tokens))
+                if len(tokens) < len(base.tokens):
+                    base = self._state(constraint, tokens)
                 first_option = index + 1
         return tokens
 

@@ -54,6 +54,7 @@ __all__ = [
     "open_containers",
     "integers_in",
     "restrict_literals",
+    "PartialScan",
     "spelling",
     "key_spelling",
 ]
@@ -299,90 +300,299 @@ def _constant_words(fmt: str) -> dict[str, Any]:
 
 @dataclass
 class _Scan:
-    """What :func:`_scan` read: each literal's text and whether the text may still go on
-    with it, whether the outermost container has closed, and whether every contract's
-    field indices rose."""
+    """What a :class:`PartialScan` read: each literal's text and whether the text may still
+    go on with it, how many containers are open, whether the outermost one has closed,
+    whether every contract's field indices rose, and whether a key or field index repeats."""
 
-    literals: list[tuple[str, str, bool]]  # (kind, text, unfinished)
+    literals: list[tuple[str, str, bool]]  # (kind, text, unfinished), after the first ``offset``
     depth: int = 0  # containers open at the end (an HLXL contract's two braces count two)
     closed: bool = False
     fields_in_order: bool = True
     balanced: bool = True
+    repeated: bool = False  # a key or field index written twice in one object or contract
+    offset: int = 0  # literals read before ``literals`` (committed by an incremental reader)
+    departed: bool = False  # whether those left the expected order (see PartialScan)
+
+
+class _Frame:
+    """One open container: whether it is a contract, its last field index, and the keys (or
+    field indices) already complete in it."""
+
+    __slots__ = ("contract", "last_field", "seen", "base")
+
+    def __init__(self, contract: bool = False, last_field: int = -1, seen: set[Any] | None = None) -> None:
+        self.contract = contract
+        self.last_field = last_field
+        self.seen: set[Any] = seen if seen is not None else set()
+        self.base: set[Any] = set()  # a committed frame's keys, read but never changed through this one
+
+    def copy(self) -> _Frame:
+        return _Frame(self.contract, self.last_field, set(self.seen))
+
+    def overlay(self) -> _Frame:
+        """A frame to change in place of this one: its additions apart, its keys shared."""
+        frame = _Frame(self.contract, self.last_field)
+        frame.base = self.seen
+        return frame
+
+    def has(self, key: Any) -> bool:
+        return key in self.seen or key in self.base
+
+
+class _Tail:
+    """The containers a scan has open, as the pieces after its committed text change them,
+    without changing the committed frames (so that a candidate token is judged at the cost
+    of its own text): frames the tail opened, how many committed frames are still open, and
+    the tail's changes to those."""
+
+    def __init__(self, committed: list[_Frame]) -> None:
+        self.committed = committed
+        self.open_committed = len(committed)
+        self.opened: list[_Frame] = []
+        self.changed: dict[int, _Frame] = {}  # committed frame index -> its changed copy
+        self.closed_any = False
+        self.unbalanced = False
+        self.fields_in_order = True
+        self.repeated = False
+        self.literals: list[tuple[str, str, bool]] = []
+
+    @property
+    def depth(self) -> int:
+        return self.open_committed + len(self.opened)
+
+    def top(self) -> _Frame | None:
+        """The innermost open container, a copy where it is a committed one (changes go there)."""
+        if self.opened:
+            return self.opened[-1]
+        if not self.open_committed:
+            return None
+        index = self.open_committed - 1
+        if index not in self.changed:
+            self.changed[index] = self.committed[index].overlay()
+        return self.changed[index]
+
+    def peek_top(self) -> _Frame | None:
+        if self.opened:
+            return self.opened[-1]
+        if not self.open_committed:
+            return None
+        index = self.open_committed - 1
+        return self.changed.get(index, self.committed[index])
+
+    def push(self, contract: bool) -> None:
+        self.opened.append(_Frame(contract))
+
+    def pop(self) -> bool:
+        """Close the innermost container; False where none is open."""
+        if self.opened:
+            self.opened.pop()
+        elif self.open_committed:
+            self.open_committed -= 1
+            self.changed.pop(self.open_committed, None)
+        else:
+            return False
+        return True
+
+    def complete(self, key: Any) -> None:
+        """A key or field index whose separator is written: a repeat where its container has it."""
+        frame = self.top()
+        if frame is None:
+            return
+        if frame.has(key):
+            self.repeated = True
+        frame.seen.add(key)
+
+    def apply(self) -> list[_Frame]:
+        """The committed frames with the tail's changes made to them (the committed scan's own)."""
+        stack = self.committed
+        for index, frame in self.changed.items():
+            committed = stack[index]
+            committed.contract, committed.last_field = frame.contract, frame.last_field
+            committed.seen |= frame.seen
+        del stack[self.open_committed :]
+        stack.extend(self.opened)
+        return stack
+
+
+class PartialScan:
+    """A value in ``fmt`` read piece by piece as an answer is written: its literals (contract
+    ids and field indices among them) in order, the containers open, and keys or field
+    indices written twice (a key counts once the separator after it is written).
+
+    :meth:`feed` commits text; :meth:`peek` reads the text so far plus more without
+    committing it, and returns the literals after the committed ones. Both cost the length
+    of the new text plus the few characters not yet committed (the last two pieces, whose
+    kind more text may change), not the length of the whole value, so that a decoder can
+    judge every candidate token of every step. With ``expected`` (a :class:`LiteralOrder`
+    spelled in ``fmt``), committed literals are compared with it as they are committed.
+    Punctuation is passed over; text that is not in the format is read as far as it goes.
+    """
+
+    _CONTEXT = 16  # characters kept before the uncommitted text, for look-behinds
+
+    def __init__(self, fmt: str, expected: tuple[str, ...] | None = None) -> None:
+        self.fmt = fmt
+        self.expected = expected
+        self.departed = False  # a committed literal is not the expected one
+        self._pattern = _order_scanner(fmt)
+        self._constants = _constant_words(fmt)
+        self.stack: list[_Frame] = []
+        self.literals: list[tuple[str, str, bool]] = []  # committed
+        self.closed = False
+        self.fields_in_order = True
+        self.balanced = True
+        self.repeated = False
+        self._context = ""  # up to _CONTEXT characters before _pending
+        self._before = ""  # the last non-space character before _context
+        self._pending = ""  # text read but not committed
+
+    def copy(self) -> PartialScan:
+        twin = object.__new__(PartialScan)
+        twin.__dict__.update(self.__dict__)
+        twin.stack = [frame.copy() for frame in self.stack]
+        twin.literals = list(self.literals)
+        return twin
+
+    def feed(self, text: str) -> None:
+        """Read ``text`` after what was read, committing all but its last two pieces."""
+        window = self._context + self._pending + text
+        start = len(self._context)
+        matches = list(self._pattern.finditer(window, start))
+        if len(matches) <= 2:
+            self._pending = window[start:]
+            return
+        cut = matches[-2].start()
+        tail = self._read(window, matches[:-2])
+        self.stack = tail.apply()
+        if self.expected is not None and not self.departed:
+            for position, (_, written, _) in enumerate(tail.literals, start=len(self.literals)):
+                if position >= len(self.expected) or written != self.expected[position]:
+                    self.departed = True
+                    break
+        self.literals += tail.literals
+        self.closed = self.closed or tail.closed_any
+        self.fields_in_order = self.fields_in_order and tail.fields_in_order
+        self.balanced = self.balanced and not tail.unbalanced
+        self.repeated = self.repeated or tail.repeated
+        context_start = max(0, cut - self._CONTEXT)
+        skipped = window[:context_start].rstrip()
+        if skipped:
+            self._before = skipped[-1]
+        self._context, self._pending = window[context_start:cut], window[cut:]
+
+    def peek(self, text: str = "") -> _Scan:
+        """What the text read so far plus ``text`` holds, ``text`` not committed: the
+        literals after the committed ones (``offset`` of them)."""
+        window = self._context + self._pending + text
+        tail = self._read(window, list(self._pattern.finditer(window, len(self._context))))
+        return _Scan(
+            tail.literals,
+            depth=tail.depth,
+            closed=self.closed or tail.closed_any,
+            fields_in_order=self.fields_in_order and tail.fields_in_order,
+            balanced=self.balanced and not tail.unbalanced and not tail.depth,
+            repeated=self.repeated or tail.repeated,
+            offset=len(self.literals),
+            departed=self.departed,
+        )
+
+    def _read(self, window: str, matches: list[re.Match[str]]) -> _Tail:
+        tail = _Tail(self.stack)
+        for match in matches:
+            self._piece(window, match, tail)
+        return tail
+
+    def _piece(self, text: str, match: re.Match[str], tail: _Tail) -> None:
+        kind, piece = match.lastgroup, match.group()
+        assert kind is not None  # every alternative of the pattern is a named group
+        at_end = match.end() == len(text)
+        fmt = self.fmt
+        if kind == "contract":
+            tail.push(True)
+            _number("id", piece, at_end, tail)
+        elif kind == "open":
+            tail.push(False)
+        elif kind == "close":
+            if not tail.pop():
+                tail.unbalanced = True
+                return
+            tail.closed_any = tail.closed_any or not tail.depth
+        elif kind == "mark":
+            if fmt == "lc-t":  # "C:14": the object just opened is a contract
+                frame = tail.top()
+                if frame is not None:
+                    frame.contract = True
+                _number("id", piece, at_end, tail)
+                return
+            _field_index(piece, at_end, tail)
+        elif fmt == "lc-t" and kind in ("integer", "number_so_far") and self._is_lct_index(text, match, tail):
+            _field_index(piece, at_end, tail)
+        elif kind == "word":
+            if _KEY_FOLLOWS.match(text, match.end()):
+                tail.literals.append(("key", piece, False))
+                tail.complete(("key", piece))
+            elif piece in self._constants or at_end:
+                tail.literals.append(("constant", piece, at_end))
+        else:
+            if kind == "string" and _KEY_FOLLOWS.match(text, match.end()):
+                kind = "key"
+                tail.complete(("key", _key_value(piece, fmt)))
+            unfinished = at_end or kind in ("open_string", "number_so_far")
+            tail.literals.append((kind, piece, unfinished))
+
+    def _is_lct_index(self, text: str, match: re.Match[str], tail: _Tail) -> bool:
+        """Whether the digits ``match`` found in LC-T text are a field index: ``0=`` in a
+        contract, or digits at the end of the text after a contract's comma."""
+        if _INDEX_FOLLOWS.match(text, match.end()):
+            return True
+        if match.end() != len(text):
+            return False
+        frame = tail.peek_top()
+        if frame is None or not frame.contract:
+            return False
+        before = text[: match.start()].rstrip() or self._before
+        return before.endswith(",")
+
+
+def _key_value(piece: str, fmt: str) -> Any:
+    """A quoted key's value (so that a key spelled two ways is one key); its text where it
+    does not read."""
+    try:
+        return decode_token(Token("STRING", piece), fmt)
+    except (LexicalError, ValueError):
+        return piece
 
 
 def _scan(text: str, fmt: str) -> _Scan:
     """The literals of ``text`` (a value in ``fmt``, or its beginning) in order, contract ids
     and field indices among them; punctuation is passed over."""
-    scan = _Scan([])
-    stack: list[list[Any]] = []  # per open container: [is a contract, the last field index]
-    for match in _order_scanner(fmt).finditer(text):
-        kind, piece = match.lastgroup, match.group()
-        assert kind is not None  # every alternative of the pattern is a named group
-        at_end = match.end() == len(text)
-        if kind == "contract":
-            stack.append([True, -1])
-            _number("id", piece, at_end, scan)
-        elif kind == "open":
-            stack.append([False, -1])
-        elif kind == "close":
-            if not stack:
-                scan.balanced = False
-                continue
-            stack.pop()
-            scan.closed = scan.closed or not stack
-        elif kind == "mark":
-            if fmt == "lc-t":  # "C:14": the object just opened is a contract
-                if stack:
-                    stack[-1][0] = True
-                _number("id", piece, at_end, scan)
-                continue
-            _field_index(piece, at_end, stack, scan)
-        elif fmt == "lc-t" and kind in ("integer", "number_so_far") and _is_lct_index(text, match, stack):
-            _field_index(piece, at_end, stack, scan)
-        elif kind == "word":
-            if _KEY_FOLLOWS.match(text, match.end()):
-                scan.literals.append(("key", piece, False))
-            elif piece in _constant_words(fmt) or at_end:
-                scan.literals.append(("constant", piece, at_end))
-        else:
-            if kind == "string" and _KEY_FOLLOWS.match(text, match.end()):
-                kind = "key"
-            unfinished = at_end or kind in ("open_string", "number_so_far")
-            scan.literals.append((kind, piece, unfinished))
-    scan.depth = len(stack)
-    scan.balanced = scan.balanced and not stack
-    return scan
+    return PartialScan(fmt).peek(text)
 
 
-def _is_lct_index(text: str, match: re.Match[str], stack: list[list[Any]]) -> bool:
-    """Whether the digits ``match`` found in LC-T text are a field index: ``0=`` in a
-    contract, or digits at the end of the text after a contract's comma."""
-    if _INDEX_FOLLOWS.match(text, match.end()):
-        return True
-    before = text[: match.start()].rstrip()
-    return match.end() == len(text) and bool(stack) and stack[-1][0] and before.endswith(",")
-
-
-def _number(kind: str, piece: str, at_end: bool, scan: _Scan) -> int | None:
+def _number(kind: str, piece: str, at_end: bool, tail: _Tail) -> int | None:
     """Record the contract id or field index written in ``piece`` (``{14``, ``@0``,
     ``|0x0e``, ``C:14``) as a literal of ``kind`` (its digits), and return it; None where the
     piece has no digits yet."""
     digits = _ID_DIGITS.search(piece)
     if digits is None:
         return None
-    scan.literals.append((kind, digits.group(), at_end))
+    tail.literals.append((kind, digits.group(), at_end))
     return _integer(digits.group())
 
 
-def _field_index(piece: str, at_end: bool, stack: list[list[Any]], scan: _Scan) -> None:
+def _field_index(piece: str, at_end: bool, tail: _Tail) -> None:
     """Record a field index of the innermost contract; a field not above the one before it
-    means the canonical answer will sort them (so the order of the literals changes)."""
-    index = _number("field", piece, at_end, scan)
-    if index is None or not stack:
+    means the canonical answer will sort them (so the order of the literals changes). Once
+    text follows it (its separator), it is complete: a repeat where the contract has it."""
+    index = _number("field", piece, at_end, tail)
+    frame = tail.top()
+    if index is None or frame is None:
         return
-    if index <= stack[-1][1]:
-        scan.fields_in_order = False
-    stack[-1][1] = index
+    if index <= frame.last_field:
+        tail.fields_in_order = False
+    frame.last_field = index
+    if not at_end:
+        tail.complete(("field", index))
 
 
 @dataclass(frozen=True)
@@ -402,19 +612,23 @@ class LiteralOrder:
         it, with ``complete``), already departs from this order: a literal that is not the
         next one, one too many, or the outermost container closed (or the answer complete)
         before the last literal."""
-        expected = self.spelled(fmt)
         # A token may end in the middle of a character's UTF-8 bytes, which decode to U+FFFD:
         # the text is judged on what comes before them.
-        scan = _scan(text if complete else text.rstrip("\ufffd"), fmt)
-        if len(scan.literals) > len(expected):
+        return self.departs_scan(_scan(text if complete else text.rstrip("\ufffd"), fmt), fmt, complete=complete)
+
+    def departs_scan(self, scan: _Scan, fmt: str, *, complete: bool = False) -> bool:
+        """:meth:`departs` for what a :class:`PartialScan` read (a decoder's incremental reader)."""
+        expected = self.spelled(fmt)
+        total = scan.offset + len(scan.literals)
+        if scan.departed or total > len(expected):
             return True
-        for position, (_, written, unfinished) in enumerate(scan.literals):
+        for position, (_, written, unfinished) in enumerate(scan.literals, start=scan.offset):
             if unfinished and not complete:
                 if not expected[position].startswith(written):
                     return True
             elif written != expected[position]:
                 return True
-        return (scan.closed or complete) and len(scan.literals) < len(expected)
+        return (scan.closed or complete) and total < len(expected)
 
 
 @functools.lru_cache(maxsize=256)
