@@ -13,8 +13,9 @@ Needs the ``[moe]`` extra for models; :func:`grade` and the corpus generator do 
 Importing this package does not import torch.
 """
 
+from hlx_moe.decoding.options import DecodingOptions
 from hlx_moe.evaluation.grading import Grade, grade
 from hlx_moe.serving.mixture import HLXMoE, QueryResult, translate_with_moe
 from hlx_moe.serving.router import Route, route_instruction
 
-__all__ = ["HLXMoE", "QueryResult", "Grade", "grade", "Route", "route_instruction", "translate_with_moe"]
+__all__ = ["HLXMoE", "QueryResult", "DecodingOptions", "Grade", "grade", "Route", "route_instruction", "translate_with_moe"]

@@ -231,18 +231,15 @@ def _log_to_stderr(args: argparse.Namespace) -> None:
 
 
 def _load_mixture(args: argparse.Namespace) -> Any:
+    from hlx_moe.decoding.options import DecodingOptions
     from hlx_moe.serving.mixture import HLXMoE
 
-    _log_to_stderr(args)
-    return HLXMoE.load(
-        args.adapters,
-        base=args.base,
-        quantization=args.quantization,
-        num_beams=args.beams,
-        round_trip=args.round_trip,
-        source_literals=args.source_literals,
-        literal_order=args.literal_order,
+    # checked before anything loads: a bad combination fails at once
+    options = DecodingOptions(
+        num_beams=args.beams, round_trip=args.round_trip, source_literals=args.source_literals, literal_order=args.literal_order
     )
+    _log_to_stderr(args)
+    return HLXMoE.load(args.adapters, base=args.base, quantization=args.quantization, options=options)
 
 
 def _print_result(result: Any) -> None:

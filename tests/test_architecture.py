@@ -147,3 +147,17 @@ def test_each_stage_of_the_mixture_imports_only_earlier_stages():
                 offenders.append(f"{name} -> {target}")
     assert not offenders
     assert {path.name for path in (ROOT / "hlx_moe").iterdir() if path.is_dir() and (path / "__init__.py").exists()} == set(MOE_STAGES)
+
+
+def test_the_wheel_lists_every_package():
+    """``[tool.setuptools] packages`` names packages one by one: a subpackage left out of it
+    is missing from the wheel (and from the installed command) though every test here passes."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["packages"])
+    found = {
+        _module_name(path.parent / "__init__.py")
+        for package in ("hlx_formats", "hlx_moe")
+        for path in (ROOT / package).rglob("__init__.py")
+    }
+    assert found <= listed, sorted(found - listed)

@@ -4,6 +4,7 @@ key or field index exactly where the codecs' own ``repeats_key`` does."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -102,3 +103,26 @@ def test_a_repeat_counts_once_its_separator_is_written(fmt, text, first_repeat):
         seen.append(scan.peek().repeated)
         assert seen[-1] == repeats_key(text[:end], fmt)
     assert seen.index(True) + 1 == first_repeat
+
+
+def test_decoding_options_are_checked_when_made_and_replaced_field_by_field():
+    from hlx_formats import HLXError
+    from hlx_moe import DecodingOptions
+
+    options = DecodingOptions()
+    assert (options.num_beams, options.constrained, options.source_literals, options.literal_order) == (1, True, True, True)
+    wider = options.replace(num_beams=4, round_trip=True, literal_order=None)
+    assert (wider.num_beams, wider.round_trip, wider.literal_order) == (4, True, True) and options.num_beams == 1
+    for bad, message in (
+        (dict(num_beams=0), "num_beams must be an integer from 1 to 16"),
+        (dict(num_beams=17), "num_beams must be an integer from 1 to 16"),
+        (dict(round_trip=True), "needs num_beams of 2 or more"),
+        (dict(source_literals="yes"), "source_literals must be True or False"),
+        (dict(max_new_tokens=0), "max_new_tokens must be a positive integer"),
+    ):
+        with pytest.raises(HLXError, match=message):
+            DecodingOptions(**bad)
+    with pytest.raises(HLXError, match="unknown decoding option 'beams'"):
+        options.replace(beams=2)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.num_beams = 2  # type: ignore[misc]  # assigning a frozen field is what is tested

@@ -25,11 +25,12 @@ from hlx_formats.errors import HLXError
 from hlx_formats.grammar import FORMAT_TITLES, grammar_text
 from hlx_formats.instructions import ALL_FORMATS_ORDER
 from hlx_formats.model import MAX_DEPTH
+from hlx_moe.decoding.options import check_num_beams
 from hlx_moe.decoding.source_literals import LiteralOrder, SourceLiterals, restrict_literals
 from hlx_moe.decoding.state import AnswerCheck, AnswerState, AnswerView, DepthLimit, InLiteralOrder, NoRepeatedKey
 from hlx_moe.model.hex_digits import encode
 
-__all__ = ["answer_grammar", "answer_end_ids", "AnswerConstraint", "Generation", "Decoder", "MAX_BEAMS", "check_num_beams"]
+__all__ = ["answer_grammar", "answer_end_ids", "AnswerConstraint", "Generation", "Decoder"]
 
 _SUBGRAMMAR = {"hlxl": "hlxl", "lc-t": "lct", "lc-r": "lcr", "lc-b": "lcb"}
 
@@ -206,17 +207,9 @@ _MAX_CANDIDATES = 64  # tokens tried at one step before the answer is handed to 
 # that keeps leaving the order is not translating the value, and pushed on, it may open
 # containers without end; past this many the order is given up.
 _ORDER_STEERS = 16
-MAX_BEAMS = 16  # the widest beam search Decoder.generate accepts
 
 
 _LOOP_MIN_SPAN, _LOOP_MAX_SPAN = 4, 48  # tokens of a run that free text repeats when it loops
-
-
-def check_num_beams(num_beams: Any) -> int:
-    """``num_beams`` if it is a beam width decoding accepts (1 to ``MAX_BEAMS``), else an HLXError."""
-    if not isinstance(num_beams, int) or isinstance(num_beams, bool) or not 1 <= num_beams <= MAX_BEAMS:
-        raise HLXError(f"num_beams must be an integer from 1 to {MAX_BEAMS}, not {num_beams!r}")
-    return num_beams
 
 
 def _check_n_best(n_best: Any, num_beams: int) -> None:

@@ -55,6 +55,7 @@ __all__ = [
     "integers_in",
     "restrict_literals",
     "PartialScan",
+    "departs_from",
     "spelling",
     "key_spelling",
 ]
@@ -618,17 +619,22 @@ class LiteralOrder:
 
     def departs_scan(self, scan: _Scan, fmt: str, *, complete: bool = False) -> bool:
         """:meth:`departs` for what a :class:`PartialScan` read (a decoder's incremental reader)."""
-        expected = self.spelled(fmt)
-        total = scan.offset + len(scan.literals)
-        if scan.departed or total > len(expected):
-            return True
-        for position, (_, written, unfinished) in enumerate(scan.literals, start=scan.offset):
-            if unfinished and not complete:
-                if not expected[position].startswith(written):
-                    return True
-            elif written != expected[position]:
+        return departs_from(self.spelled(fmt), scan, complete=complete)
+
+
+def departs_from(expected: tuple[str, ...], scan: _Scan, *, complete: bool = False) -> bool:
+    """Whether what ``scan`` read departs from the literals ``expected`` (a :class:`LiteralOrder`
+    spelled in the scan's format), as :meth:`LiteralOrder.departs` tells."""
+    total = scan.offset + len(scan.literals)
+    if scan.departed or total > len(expected):
+        return True
+    for position, (_, written, unfinished) in enumerate(scan.literals, start=scan.offset):
+        if unfinished and not complete:
+            if not expected[position].startswith(written):
                 return True
-        return (scan.closed or complete) and total < len(expected)
+        elif written != expected[position]:
+            return True
+    return (scan.closed or complete) and total < len(expected)
 
 
 @functools.lru_cache(maxsize=256)

@@ -18,7 +18,7 @@ from typing import Protocol
 from hlx_formats.grammar import FORMAT_TITLES
 from hlx_formats.instructions import ALL_FORMATS_ORDER
 from hlx_formats.model import MAX_DEPTH
-from hlx_moe.decoding.source_literals import LiteralOrder, PartialScan, _Scan
+from hlx_moe.decoding.source_literals import LiteralOrder, PartialScan, _Scan, departs_from
 
 __all__ = ["AnswerState", "AnswerView", "AnswerCheck", "NoRepeatedKey", "DepthLimit", "InLiteralOrder", "LABELS"]
 
@@ -127,8 +127,7 @@ class AnswerState:
         line.head += text
         fmt, start = self._value_start(line.head)
         if fmt is not None:
-            expected = self.order.spelled(fmt) if self.order is not None else None
-            line.fmt, line.scan = fmt, PartialScan(fmt, expected)
+            line.fmt, line.scan = fmt, PartialScan(fmt, self._expected(fmt))
             line.scan.feed(line.head[start:])
             line.head = line.head[:start]
 
@@ -140,8 +139,7 @@ class AnswerState:
         fmt, start = self._value_start(head)
         if fmt is None:
             return None, None
-        expected = self.order.spelled(fmt) if self.order is not None else None
-        return fmt, PartialScan(fmt, expected).peek(head[start:])
+        return fmt, PartialScan(fmt, self._expected(fmt)).peek(head[start:])
 
     def _line_view(self, line: _Line, text: str, earlier: bool) -> AnswerView:
         fmt, scan = self._read_line(line, text)
@@ -151,7 +149,10 @@ class AnswerState:
         if self.order is None:
             return False
         fmt, scan = self._read_line(line, text)
-        return fmt is not None and scan is not None and self.order.departs_scan(scan, fmt, complete=complete)
+        return fmt is not None and scan is not None and departs_from(self.order.spelled(fmt), scan, complete=complete)
+
+    def _expected(self, fmt: str) -> tuple[str, ...] | None:
+        return self.order.spelled(fmt) if self.order is not None else None
 
 
 class AnswerCheck(Protocol):
@@ -206,6 +207,7 @@ class InLiteralOrder:
 
     def __init__(self, order: LiteralOrder) -> None:
         self.order = order
+        self._expected = {fmt: order.spelled(fmt) for fmt in LABELS}  # spelled once, not per candidate
 
     def refuses(self, view: AnswerView) -> bool:
         return view.earlier_departs or self._departs(view, complete=False)
@@ -214,4 +216,4 @@ class InLiteralOrder:
         return view.earlier_departs or self._departs(view, complete=True)
 
     def _departs(self, view: AnswerView, *, complete: bool) -> bool:
-        return view.fmt is not None and view.value is not None and self.order.departs_scan(view.value, view.fmt, complete=complete)
+        return view.fmt is not None and view.value is not None and departs_from(self._expected[view.fmt], view.value, complete=complete)

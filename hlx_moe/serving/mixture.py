@@ -24,7 +24,8 @@ from typing import Any
 
 from hlx_formats.errors import BackendUnavailable, HLXError, NotUnderstood
 from hlx_moe.corpus import EXPERTS, prompt_of
-from hlx_moe.decoding.constraints import AnswerConstraint, Decoder, Generation, check_num_beams
+from hlx_moe.decoding.constraints import AnswerConstraint, Decoder, Generation
+from hlx_moe.decoding.options import DecodingOptions
 from hlx_moe.decoding.round_trip import reverse_queries
 from hlx_moe.decoding.source_literals import literals_in, literals_in_order
 from hlx_moe.evaluation.grading import grade
@@ -159,10 +160,7 @@ class HLXMoE:
                 by_tokenisation[key] = Decoder(model, tokenizer, hex_digits=key[1])
             self.decoders[expert] = by_tokenisation[key]
         self.lean_lora_layers = 0  # LoRA layers running the lean inference forward
-        self.num_beams = 1  # the default of query(): 1 is greedy decoding
-        self.round_trip = False  # the default of query(): rerank a beam search's answers by the way back
-        self.source_literals = True  # the default of query(): literals only from the instruction's value
-        self.literal_order = True  # the default of query(): literals in the order the value writes them
+        self.options = DecodingOptions()  # query()'s defaults
         self._lock = threading.Lock()  # one query at a time: the active adapter is shared state
 
     @classmethod
@@ -173,25 +171,25 @@ class HLXMoE:
         base: str | None = None,
         quantization: str = "auto",
         device: str | None = None,
-        num_beams: int = 1,
-        round_trip: bool = False,
-        source_literals: bool = True,
-        literal_order: bool = True,
+        options: DecodingOptions | None = None,
+        num_beams: int | None = None,
+        round_trip: bool | None = None,
+        source_literals: bool | None = None,
+        literal_order: bool | None = None,
     ) -> HLXMoE:
         """Load the base once and the three adapters onto it.
 
         ``adapters``: a folder holding ``coordinator/``, ``ascii/`` and ``runic/`` (default:
         ``$HLX_MOE_ADAPTERS``, else the adapters shipped in the package), or a mapping from
         expert to adapter folder. ``base`` defaults to the base the adapters were trained on
-        (their ``adapter_config.json``), else the embedded ``smollm2-135m``. ``num_beams``
-        is the default width of ``query``'s decoding (1: greedy), ``round_trip`` the default
-        of its round-trip reranking (which needs ``num_beams`` of 2 or more),
-        ``source_literals`` the default of its literal restriction, ``literal_order`` the
-        default of its literal order.
+        (their ``adapter_config.json``), else the embedded ``smollm2-135m``. ``options``
+        are ``query``'s default :class:`DecodingOptions` (default: greedy, constrained,
+        literals from the instruction's value in its order); ``num_beams``,
+        ``round_trip``, ``source_literals`` and ``literal_order`` change single fields of them.
         """
-        _check_round_trip(round_trip, check_num_beams(num_beams))
-        _check_flag("source_literals", source_literals)
-        _check_flag("literal_order", literal_order)
+        options = (options or DecodingOptions()).replace(
+            num_beams=num_beams, round_trip=round_trip, source_literals=source_literals, literal_order=literal_order
+        )
         for module in ("torch", "transformers", "peft", "llguidance"):
             _require(module, "the mixture")
         folders = cls._adapter_folders(adapters)
@@ -202,6 +200,9 @@ class HLXMoE:
             loaded = load_base(base, quantization, device)
             base_bytes = _resident_bytes() - before
             glyphs = GlyphTokens.for_adapters(loaded, folders)
+            modules = dict(loaded.model.named_modules())
+            for expert in EXPERTS:
+                check_adapter_shapes(modules, folders[expert], loaded.name)
             model = None
             for expert in EXPERTS:
                 model = _load_adapter(model or loaded.model, folders[expert], expert)
@@ -217,10 +218,7 @@ class HLXMoE:
         }
         mixture = cls(loaded, model, folders, memory, glyphs, _hex_digit_experts(reports))
         mixture.lean_lora_layers = lean_layers
-        mixture.num_beams = num_beams
-        mixture.round_trip = round_trip
-        mixture.source_literals = source_literals
-        mixture.literal_order = literal_order
+        mixture.options = options
         logger.info(
             "loaded the mixture: base %s (%s, %s), adapters %s from %s, in %.1f s",
             loaded.name, loaded.quantization, loaded.device, ", ".join(EXPERTS),
@@ -251,6 +249,26 @@ class HLXMoE:
             raise HLXError(f"the adapters were trained on different bases: {sorted(names)}")
         return names.pop() if names else EMBEDDED_BASE
 
+    @property
+    def num_beams(self) -> int:
+        """The default beam width of :meth:`query` (``options.num_beams``)."""
+        return self.options.num_beams
+
+    @property
+    def round_trip(self) -> bool:
+        """Whether :meth:`query` reranks by the way back by default (``options.round_trip``)."""
+        return self.options.round_trip
+
+    @property
+    def source_literals(self) -> bool:
+        """Whether :meth:`query` draws literals from the instruction by default (``options.source_literals``)."""
+        return self.options.source_literals
+
+    @property
+    def literal_order(self) -> bool:
+        """Whether :meth:`query` keeps the literals' order by default (``options.literal_order``)."""
+        return self.options.literal_order
+
     def footprint(self) -> dict[str, Any]:
         """Memory of the mixture: base and adapter parameters, and resident memory measured at load."""
         return {
@@ -272,8 +290,9 @@ class HLXMoE:
     def query(
         self,
         instruction: str,
+        options: DecodingOptions | None = None,
         *,
-        constrained: bool = True,
+        constrained: bool | None = None,
         max_new_tokens: int | None = None,
         num_beams: int | None = None,
         round_trip: bool | None = None,
@@ -281,55 +300,44 @@ class HLXMoE:
         literal_order: bool | None = None,
     ) -> QueryResult:
         """Route, generate once with the chosen adapter (under the answer's grammar when the
-        answer is a format and ``constrained``), and grade against the reference.
-        ``num_beams`` (default: the mixture's ``num_beams``, 1) > 1 decodes with a beam search
-        of that width instead of greedily (``Decoder.beam_search``). ``round_trip`` (default:
-        the mixture's, False) takes, of the beam search's ``num_beams`` best answers, the one
-        with the highest sum of its own log-probability and those of the ways back to the
-        instruction's value (:mod:`hlx_moe.round_trip`); it needs ``num_beams`` of 2 or more.
-        ``source_literals`` (default: the mixture's, True) lets a constrained answer's
-        integers, floats, strings, byte strings, handles and keys be only those written in the
-        instruction's value, in the answer format's spelling (:mod:`hlx_moe.source_literals`;
-        nothing is restricted where the router reads no value). ``literal_order`` (default:
-        the mixture's, True) steers a constrained answer to write those literals and keys in
-        the order the value writes them, one for one (:class:`LiteralOrder`), for as long as
-        the model can keep to it.
+        answer is a format and constrained), and grade against the reference.
+
+        ``options`` (default: the mixture's ``options``) say how to decode
+        (:class:`~hlx_moe.decoding.options.DecodingOptions`: greedy or a beam search, round-trip
+        reranking, literals from the instruction's value and their order, the token budget);
+        the keyword arguments change single fields of them.
 
         A request is read with ``hlx_formats.parse_request``: one it does not read (or reads
         two ways), or whose task the experts were not trained on, raises ``NotUnderstood``
         (an HLXError that says why); one whose value does not parse raises its ParseError."""
         check_request(instruction)
-        num_beams = check_num_beams(self.num_beams if num_beams is None else num_beams)
-        round_trip = self.round_trip if round_trip is None else round_trip
-        _check_round_trip(round_trip, num_beams)
-        source_literals = self.source_literals if source_literals is None else source_literals
-        _check_flag("source_literals", source_literals)
-        literal_order = self.literal_order if literal_order is None else literal_order
-        _check_flag("literal_order", literal_order)
+        options = (options or self.options).replace(
+            constrained=constrained, max_new_tokens=max_new_tokens, num_beams=num_beams,
+            round_trip=round_trip, source_literals=source_literals, literal_order=literal_order,
+        )  # fmt: skip
         decision = route_instruction(instruction)
         parsed = decision.instruction
         if parsed is None:
             # Nothing to answer it with that could be checked: say so rather than free text.
             raise NotUnderstood(f"the mixture does not answer {instruction.strip()[:60]!r}: {decision.reason}")
         constraint = None
-        if constrained and parsed is not None and parsed.answers_in_format:
+        if options.constrained and parsed.answers_in_format:
             literals = order = None
-            if source_literals and parsed.value_text is not None and parsed.source_format is not None:
+            if options.source_literals and parsed.value_text is not None and parsed.source_format is not None:
                 literals = literals_in(parsed.value_text, parsed.source_format)
-            if literal_order and parsed.value_text is not None and parsed.source_format is not None:
+            if options.literal_order and parsed.value_text is not None and parsed.source_format is not None:
                 order = literals_in_order(parsed.value_text, parsed.source_format)
             constraint = AnswerConstraint(parsed.target_format, parsed.prefix, literals, order)
-        text = parsed.text if parsed is not None else instruction.strip()
-        if max_new_tokens is None:
-            max_new_tokens = self._token_budget(parsed, self.decoders[decision.expert])
+        text = parsed.text
+        max_new_tokens = options.max_new_tokens or self._token_budget(parsed, self.decoders[decision.expert])
         with self._lock, quiet_dependencies():
             self.activate(decision.expert)
             generation = self.decoders[decision.expert].generate(
-                prompt_of(text), constraint=constraint, max_new_tokens=max_new_tokens, num_beams=num_beams,
-                n_best=num_beams if round_trip else 1,
+                prompt_of(text), constraint=constraint, max_new_tokens=max_new_tokens, num_beams=options.num_beams,
+                n_best=options.num_beams if options.round_trip else 1,
             )  # fmt: skip
             reranked, beam_answer = None, generation.text
-            if round_trip and parsed is not None:
+            if options.round_trip:
                 reranked = self._rerank_by_round_trip(parsed, generation, self.decoders[decision.expert])
                 generation = reranked or generation
         graded = grade(parsed, generation.text) if parsed is not None else None
@@ -485,15 +493,49 @@ def _hex_digit_experts(reports: dict[str, dict[str, Any]]) -> set[str]:
     return {expert for expert, report in reports.items() if report.get("preset", {}).get("hex_digit_tokens")}
 
 
-def _check_flag(name: str, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise HLXError(f"{name} must be True or False, not {value!r}")
+def check_adapter_shapes(modules: dict[str, Any], folder: Path, base_name: str) -> None:
+    """An HLXError unless every tensor of the adapter in ``folder`` fits the base whose
+    modules are ``modules`` (its ``named_modules()``): each LoRA matrix its layer's
+    input and output sizes, each added token row the embedding width. The base an adapter
+    loads onto is named by its own files, so a wrong one is told apart here, by name and
+    tensor, before any adapter weight is loaded."""
+    from safetensors import SafetensorError, safe_open
+
+    path = folder / "adapter_model.safetensors"
+    try:
+        weights = safe_open(str(path), framework="pt")
+        shapes = {key: list(weights.get_slice(key).get_shape()) for key in weights.keys()}
+    except (OSError, SafetensorError) as error:
+        raise HLXError(f"{path}: not a readable adapter ({error})") from None
+    for key, shape in shapes.items():
+        name = key.removeprefix("base_model.model.")
+        module_name, _, kind = name.rpartition(".")[0].rpartition(".")
+        if kind not in ("lora_A", "lora_B") and not name.endswith("trainable_tokens_delta"):
+            continue
+        if name.endswith("trainable_tokens_delta"):
+            module_name, kind = name.split(".token_adapter.")[0], "tokens"
+        module = modules.get(module_name)
+        expected = _expected_shape(module, kind, shape)
+        if expected is None or expected != shape:
+            found = "no such module" if module is None else f"expected {expected}"
+            raise HLXError(
+                f"{folder}: the adapter does not fit the base {base_name}: {key} has shape {shape}, {found} "
+                "(the adapter was trained on another base; pass --base or fix its training_report.json)"
+            )
 
 
-def _check_round_trip(round_trip: Any, num_beams: int) -> None:
-    _check_flag("round_trip", round_trip)
-    if round_trip and num_beams < 2:
-        raise HLXError("round_trip reranks the answers of a beam search: it needs num_beams of 2 or more, not 1")
+def _expected_shape(module: Any, kind: str, shape: list[int]) -> list[int] | None:
+    """The shape ``module`` of the base gives a LoRA matrix (``lora_A``: rank x input,
+    ``lora_B``: output x rank) or the added token rows (rows x embedding width)."""
+    if module is None or len(shape) != 2:
+        return None
+    if kind == "tokens":
+        width = getattr(module, "embedding_dim", None)
+        return [shape[0], width] if isinstance(width, int) else None
+    inputs, outputs = getattr(module, "in_features", None), getattr(module, "out_features", None)
+    if not isinstance(inputs, int) or not isinstance(outputs, int):
+        return None
+    return [shape[0], inputs] if kind == "lora_A" else [outputs, shape[1]]
 
 
 def _load_adapter(model: Any, folder: Path, expert: str) -> Any:
