@@ -316,9 +316,9 @@ def _discard(children: list[Any]) -> None:
     return None
 
 
-#: How many times Lark read a whole text, and how many times it went on from a resume point
-#: (what tests/test_rejection.py counts: a rejection reads the text once, in the fast decoder).
-LARK_PASSES = {"whole": 0, "resumed": 0}
+#: How many times Lark read a whole text, went on from a resume point, or could not read a
+#: resume point's prefix (never expected); tests/test_rejection.py counts them.
+LARK_PASSES = {"whole": 0, "resumed": 0, "prefix failed": 0}
 
 
 def _run_lark(fmt: str, text: str, parser: Lark, build: bool, resume: tuple[str, int] | None = None) -> Any:
@@ -343,6 +343,7 @@ def _run_lark(fmt: str, text: str, parser: Lark, build: bool, resume: tuple[str,
                 state.feed_token(token)
                 depth.after(token)
         except LarkError:
+            LARK_PASSES["prefix failed"] += 1
             return _run_lark(fmt, text, parser, build)
         LARK_PASSES["resumed"] += 1
         lexer = interactive.lexer_thread.lexer

@@ -96,6 +96,19 @@ def test_agree_on_random_text(fmt: str, text: str) -> None:
     agree(fmt, text)
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+@settings(max_examples=examples(60), deadline=None)
+@given(items=st.lists(values(max_depth=3), min_size=4, max_size=10), data=st.data())
+def test_agree_on_errors_at_the_end_of_long_inputs(fmt: str, items, data: st.DataObject) -> None:
+    """The error the public function reports from where the fast decoder gave up (Lark goes
+    on from there, after stand-ins for what was read) is the reference's, whole-text one."""
+    text = _lenient(ENCODERS[fmt](items), data)
+    for _ in range(2):
+        end = data.draw(st.integers(max(0, len(text) - 12), len(text)))
+        agree(fmt, text[:end] + _mutate(text[end:], data))  # a mutation in the last 12 characters
+        agree(fmt, text[:end])  # the text cut short
+
+
 CASES = [
     ("hlxl", "{14: {@0: 42}}"), ("hlxl", "{ 14 : { @0 : 42 } }"), ("hlxl", "{14: {@0: 42, @0: 1}}"),
     ("hlxl", "{01: {@0: 1}}"), ("hlxl", "{14: {@01: 1}}"), ("hlxl", "{14: {@ 0: 1}}"), ("hlxl", "{null: 1}"),
