@@ -12,9 +12,57 @@ from hlx_formats.api import DECODERS
 from hlx_formats.instructions import parse_instruction
 
 from .examples import LENIENT_SHARE, MAX_PROMPT_CHARS, MAX_VALUE_CHARS, Example
-from .spec import SPLITS, CorpusSpec, prompt_of
+from .spec import EXPERTS, SPLITS, CorpusSpec, prompt_of
 
-__all__ = ["byte_rows", "dataset_card", "percentiles", "requests_card"]
+__all__ = ["byte_rows", "card_metadata", "card_metadata_yaml", "dataset_card", "percentiles", "requests_card"]
+
+# The configurations of the dataset card: one per expert, and the request phrasings.
+_CONFIGS = (*EXPERTS, "requests")
+
+
+def card_metadata() -> dict[str, Any]:
+    """The dataset card's metadata (Hugging Face's dataset card fields): license, language,
+    task, size and one ``configs`` entry per expert (and the request phrasings), each with its
+    three splits, so that ``datasets.load_dataset("corpora", "runic")`` reads one expert."""
+    return {
+        "language": ["en"],
+        "license": "mit",
+        "size_categories": ["10K<n<100K"],
+        "task_categories": ["text-generation"],
+        "pretty_name": "HLX expert corpora",
+        "tags": ["hlx", "serialization", "translation", "synthetic"],
+        "configs": [
+            {"config_name": name, "data_files": [{"split": split, "path": f"{name}/{split}.jsonl"} for split in SPLITS]}
+            for name in _CONFIGS
+        ],
+    }
+
+
+def card_metadata_yaml() -> str:
+    """:func:`card_metadata` as YAML, written by ``huggingface_hub``'s ``DatasetCardData`` where
+    it is installed; else the same text, spelled here (``tests/test_cards.py`` holds them equal),
+    so that the card is the same bytes on every machine."""
+    try:
+        from huggingface_hub import DatasetCardData
+    except ImportError:
+        return _metadata_yaml_by_hand(card_metadata())
+    return str(DatasetCardData(**card_metadata()).to_yaml())
+
+
+def _metadata_yaml_by_hand(metadata: dict[str, Any]) -> str:
+    lines = []
+    for key, value in metadata.items():
+        if key == "configs":
+            lines.append("configs:")
+            for config in value:
+                lines += [f"- config_name: {config['config_name']}", "  data_files:"]
+                for item in config["data_files"]:
+                    lines += [f"  - split: {item['split']}", f"    path: {item['path']}"]
+        elif isinstance(value, list):
+            lines += [f"{key}:", *(f"- {item}" for item in value)]
+        else:
+            lines.append(f"{key}: {value}")
+    return "\n".join(lines)
 
 
 def percentiles(lengths: list[int]) -> dict[str, int]:
@@ -89,6 +137,10 @@ def _nesting_drill_lines(spec: CorpusSpec) -> list[str]:
 
 def dataset_card(corpora: dict[str, dict[str, list[Example]]], spec: CorpusSpec, token_stats: str | None = None) -> str:
     lines = [
+        "---",
+        card_metadata_yaml(),
+        "---",
+        "",
         "# HLX expert corpora",
         "",
         "Training, validation and test examples for the three experts of the HLX mixture, generated",
@@ -114,6 +166,9 @@ def dataset_card(corpora: dict[str, dict[str, list[Example]]], spec: CorpusSpec,
         "| `depth`, `size` | nesting depth and number of values of the value (null for questions) |",
         "| `split` | `train`, `validation` or `test` |",
         "| `ood` | true for the out-of-distribution test slice |",
+        "",
+        'With `datasets`: `load_dataset("corpora", "runic")` gives one expert\'s three splits (the',
+        "configurations of the header: `runic`, `ascii`, `coordinator`, `requests`).",
         "",
         "## How they are made",
         "",

