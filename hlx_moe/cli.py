@@ -143,6 +143,7 @@ def add_moe_command(subparsers: Any) -> None:
             ("hlx moe info", "base, adapters, memory"),
             ("hlx moe eval --limit 50 --output eval/", "test splits, 50 examples each"),
             ("hlx moe regrade eval/eval.json", "the same answers, graded by today's grader"),
+            ("hlx moe export served/ [--merged]", "folders for vLLM: base + LoRA adapters, or merged models; grammars"),
         ),
     )
     actions = _sub(parser, "actions")
@@ -201,6 +202,18 @@ def add_moe_command(subparsers: Any) -> None:
         "--update-cards", action="store_true", help="write each evaluated expert's table into its adapter's model card (needs --adapters)"
     )
     mixture_arguments(evaluate)
+
+    export = add_command(
+        actions, "export", run_moe_export,
+        summary="write the mixture as folders vLLM serves: a base and plain LoRA adapters, or (--merged) one full model per expert",
+    )  # fmt: skip
+    export.add_argument("out", type=Path, help="output folder")
+    export.add_argument("--merged", action="store_true", help="one full model per expert, its LoRA merged into the weights")
+    export.add_argument("--adapters", type=Path, default=None, help="adapter root (default: $HLX_MOE_ADAPTERS, else the shipped adapters)")
+    export.add_argument(
+        "--glyph-rows", default=None, metavar="EXPERT",
+        help="whose glyph rows the shared base holds, an expert or 'mean' (default: runic; not with --merged)",
+    )  # fmt: skip
 
     regrade = add_command(actions, "regrade", run_moe_regrade, summary="grade an earlier eval.json's answers again (no model)")
     regrade.add_argument("report", type=Path, help="an eval.json written by hlx moe eval")
@@ -314,6 +327,21 @@ def run_moe_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_moe_export(args: argparse.Namespace) -> int:
+    import json
+
+    from hlx_formats.errors import HLXError
+    from hlx_moe.serving import export
+
+    if args.merged and args.glyph_rows is not None:
+        raise HLXError("--glyph-rows chooses the shared base's rows; with --merged each expert keeps its own")
+    _log_to_stderr(args)
+    written = export.export(args.out, args.adapters, merged=args.merged, glyph_rows_from=args.glyph_rows or export.GLYPH_ROWS_DEFAULT)
+    print(json.dumps(written, indent=2))
+    sys.stderr.write(f"wrote {args.out} (see {args.out / 'README.md'})\n")
+    return 0
+
+
 def run_moe_regrade(args: argparse.Namespace) -> int:
     import json
 
@@ -344,7 +372,7 @@ def _update_cards(moe: Any, records: list[dict[str, Any]], args: argparse.Namesp
 
     import torch
 
-    from hlx_moe.model.cards import read_training_report, write_model_card
+    from hlx_moe.model.cards import card_eval_results, read_training_report, write_model_card
 
     summary = evaluate.summarise(records)
     accelerator = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
@@ -362,5 +390,5 @@ def _update_cards(moe: Any, records: list[dict[str, Any]], args: argparse.Namesp
             f"Measured with `hlx moe eval` ({sample}; constrained decoding{decoding}; {os.cpu_count()} CPU cores ({platform.machine()}), {accelerator}), "
             f"{datetime.date.today().isoformat()}. Same shape: right structure, some scalar wrong.\n\n"
         )
-        write_model_card(Path(folder), report, note + table)
+        write_model_card(Path(folder), report, note + table, card_eval_results(summary, expert, sample=sample))
         sys.stderr.write(f"updated {Path(folder) / 'README.md'}\n")
