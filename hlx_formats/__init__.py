@@ -15,7 +15,7 @@ Contract(14, {0: 42})
 from importlib import metadata as _metadata
 
 from ._encoder import UnsupportedTypeError
-from .api import convert, decode_as, detect_format, encode_as, repeats_key, translate
+from .api import convert, decode_as, detect_format, encode_as, repeats_key, translate, translate_many
 from .codec import dump, dumps, load, loads
 from .errors import BackendUnavailable, EncodeError, HLXError, NotUnderstood, ParseError
 from .formats import FormatName
@@ -67,6 +67,7 @@ __all__ = [
     "detect_format",
     "convert",
     "translate",
+    "translate_many",
     "parse_request",
     "Request",
     "repeats_key",

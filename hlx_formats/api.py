@@ -4,6 +4,8 @@ or with a backend another package installs (:mod:`hlx_formats.plugins`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .errors import HLXError, ParseError
 from .formats import DECODERS, ENCODERS, convert, decode_as, detect_format, detect_value, encode_as, repeats_key
 from .grammar import FORMAT_TITLES
@@ -13,7 +15,7 @@ from .plugins import load_backend
 from .requests import Request, parse_request, render_instruction
 
 __all__ = [
-    "ENCODERS", "DECODERS", "encode_as", "decode_as", "detect_format", "detect_value", "convert", "translate",
+    "ENCODERS", "DECODERS", "encode_as", "decode_as", "detect_format", "detect_value", "convert", "translate", "translate_many",
     "answer_instruction", "repeats_key",
 ]  # fmt: skip
 
@@ -45,6 +47,31 @@ def _with_hint(error: ParseError, request: Request) -> ParseError:
     return ParseError(error.format, hint, line=error.line, column=error.column, offset=error.offset, excerpt=error.excerpt)
 
 
+def translate_many(texts: Iterable[str], to: str | None = None, *, backend: str = "reference") -> list[str]:
+    """:func:`translate` for several texts, the answers in their order. A backend that answers
+    in batches (its callable has a ``many(texts, to)`` method, as ``moe`` has) gets them all at
+    once; any other answers them one by one. Every text is checked against
+    ``MAX_INPUT_SIZE`` first."""
+    texts = list(texts)
+    for text in texts:
+        _check_size(text)
+    if backend == "reference":
+        return [translate(text, to) for text in texts]
+    if not isinstance(backend, str):
+        raise HLXError(f"unknown backend {backend!r}; expected a name such as 'reference' or 'moe'")
+    answer_one = load_backend(backend)
+    many = getattr(answer_one, "many", None)
+    if callable(many):
+        answers: list[str] = many(texts, to)
+        return answers
+    return [answer_one(text, to) for text in texts]
+
+
+def _check_size(text: object) -> None:
+    if isinstance(text, (str, bytes)) and len(text) > MAX_INPUT_SIZE:
+        raise HLXError(f"the input is {len(text):,} characters; translate() reads at most {MAX_INPUT_SIZE:,} (MAX_INPUT_SIZE)")
+
+
 def translate(text: str, to: str | None = None, *, backend: str = "reference") -> str:
     """Translate between the formats.
 
@@ -57,8 +84,7 @@ def translate(text: str, to: str | None = None, *, backend: str = "reference") -
     ``backend="reference"`` answers with the deterministic codecs; ``backend="moe"`` with
     the mixture of experts of ``hlx_moe`` (needs the ``[moe]`` extra).
     """
-    if isinstance(text, (str, bytes)) and len(text) > MAX_INPUT_SIZE:
-        raise HLXError(f"the input is {len(text):,} characters; translate() reads at most {MAX_INPUT_SIZE:,} (MAX_INPUT_SIZE)")
+    _check_size(text)
     if backend == "reference":
         return convert(text, to) if to is not None else answer_instruction(text)
     if not isinstance(backend, str):
