@@ -31,12 +31,17 @@ def test_codec_benchmark_quick(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_moe_benchmark_quick(tmp_path: Path) -> None:
+def test_moe_benchmark_quick(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Every section's code on the suite's tiny stand-in model (``--base``) and the adapters
+    trained on it (``--adapters``): the real model's load and decoding are tested once, with
+    the run's one shipped mixture (``shipped_mixture``), not in a second process here."""
     pytest.importorskip("torch")
     pytest.importorskip("peft")
+    tiny_base, adapters = request.getfixturevalue("tiny_base"), request.getfixturevalue("adapters")
     output = tmp_path / "moe.json"
-    # no tight limit: alone it takes a few minutes; beside other CPU-heavy jobs, many more
-    done = run_module("benchmarks.moe", "--quick", "--json", str(output), timeout=3600)
+    # no tight limit: 5.5 minutes measured on the 2-core machine beside several other CPU-heavy jobs
+    arguments = ["--quick", "--base", str(tiny_base), "--adapters", str(adapters), "--json", str(output)]
+    done = run_module("benchmarks.moe", *arguments, timeout=3600)
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(output.read_text())
     assert results["matmul"]["gflops"] > 0
