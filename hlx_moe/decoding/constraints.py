@@ -14,6 +14,7 @@ parses.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import json
@@ -229,6 +230,27 @@ class _Beam:
     state: AnswerState | None = None  # under a constraint: what the checks read
 
 
+@dataclass
+class _Row:
+    """One answer of a batch: its prompt, constraint and budget, and as it is decoded its
+    grammar matcher, answer state and checks, the tokens chosen and those the grammar forced
+    that the model has still to read (one a step)."""
+
+    prompt_ids: list[int]
+    constraint: AnswerConstraint | None
+    max_new_tokens: int
+    matcher: Any = None
+    state: AnswerState | None = None
+    checks: tuple[AnswerCheck, ...] = ()
+    steers_left: int = 0
+    generated: list[int] = dataclasses.field(default_factory=list)
+    queue: list[int] = dataclasses.field(default_factory=list)
+    next_input: int = 0
+    stop_reason: str = "max_tokens"
+    mask_seconds: float = 0.0
+    done: bool = False
+
+
 def answer_end_ids(tokenizer: Any) -> set[int]:
     """The tokens that end an answer: the tokenizer's EOS and, in a ChatML vocabulary, the
     start of the next turn (``<|im_start|>``).
@@ -392,6 +414,119 @@ class Decoder:
         return Generation(
             self._text(generated), len(prompt_ids), len(generated), time.perf_counter() - started,
             matcher is not None, stop_reason, mask_seconds,
+        )  # fmt: skip
+
+    def generate_batch(self, prompts: list[str], constraints: list[AnswerConstraint | None], max_new_tokens: list[int]) -> list[Generation]:
+        """Greedy answers to several prompts in one batch: the prompts left-padded, one KV
+        cache, and for each row its own grammar matcher, answer state, checks and budget;
+        rows finish independently and leave the batch. The same choices as :meth:`generate`
+        row by row, except that tokens the grammar forces are read one a step (so that every
+        row reads one token a step). Each answer's ``seconds`` is the batch's time."""
+        import torch
+        from transformers import DynamicCache
+
+        started = time.perf_counter()
+        rows = [_Row(self.encode(prompt), constraint, budget) for prompt, constraint, budget in zip(prompts, constraints, max_new_tokens)]
+        for row in rows:
+            if row.constraint is not None:
+                row.matcher, row.state, row.checks = (
+                    self.matcher(row.constraint),
+                    row.constraint.state(self.token_bytes),
+                    row.constraint.checks(),
+                )
+                row.steers_left = _ORDER_STEERS if row.constraint.order is not None else 0
+                row.generated = self._forced(row.matcher, row.state, row.max_new_tokens)
+        device = next(self.model.parameters()).device
+        pad = next(iter(self.eos_ids), 0)
+        width = max(len(row.prompt_ids) + len(row.generated) for row in rows)
+        inputs = [[pad] * (width - len(row.prompt_ids) - len(row.generated)) + row.prompt_ids + row.generated for row in rows]
+        mask = torch.tensor(
+            [[int(index >= width - len(row.prompt_ids) - len(row.generated)) for index in range(width)] for row in rows], device=device
+        )
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        input_ids = torch.tensor(inputs, device=device)
+        cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
+        live = [row for row in rows if len(row.generated) < row.max_new_tokens]
+        for row in rows:
+            row.done = row not in live
+        with torch.inference_mode():
+            while live:
+                output = self.model(
+                    input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1,
+                    **{self._cache_argument: cache},
+                )  # fmt: skip
+                logits = output.logits[:, -1, :].float()
+                logits[:, self.tokenizer_size :] = float("-inf")
+                for index, row in enumerate(live):
+                    if row.queue:
+                        row.next_input = row.queue.pop(0)
+                    else:
+                        self._choose(row, logits[index : index + 1])
+                keep = [index for index, row in enumerate(live) if not row.done]
+                if not keep:
+                    break
+                if len(keep) < len(live):
+                    cache.reorder_cache(torch.tensor(keep, device=device))
+                    mask, positions = mask[keep], positions[keep]
+                live = [live[index] for index in keep]
+                input_ids = torch.tensor([[row.next_input] for row in live], device=device)
+                mask = torch.cat([mask, torch.ones((len(live), 1), dtype=mask.dtype, device=device)], dim=-1)
+                positions = positions[:, -1:] + 1
+        seconds = time.perf_counter() - started
+        return [self._finished_row(row, seconds) for row in rows]
+
+    def _choose(self, row: _Row, logits: Any) -> None:
+        """One greedy step of ``row`` (what :meth:`generate`'s loop does for its one row)."""
+        token: int | None
+        if row.matcher is None:
+            token = int(logits.argmax(dim=-1))
+        else:
+            import llguidance.torch
+
+            mask_started = time.perf_counter()
+            bitmask = llguidance.torch.allocate_token_bitmask(1, self._vocab_size())
+            self._apply_grammar(logits, [row.matcher], bitmask)
+            assert row.state is not None  # a matcher comes with a constraint
+            token, row.steers_left = self._best_allowed(logits[0], row.state, row.checks, row.steers_left)
+            row.mask_seconds += time.perf_counter() - mask_started
+            if token is None:
+                row.stop_reason, row.done = "repeat", True
+                return
+        if token in self.eos_ids:
+            row.stop_reason, row.done = "eos", True
+            return
+        row.generated.append(token)
+        row.next_input = token
+        if row.matcher is None:
+            loop = self._loop_start(row.generated)
+            if loop is not None:
+                row.generated, row.stop_reason, row.done = row.generated[:loop], "loop", True
+                return
+        else:
+            assert row.state is not None
+            mask_started = time.perf_counter()
+            row.matcher.consume_token(token)
+            row.state.advance([token])
+            if not (row.matcher.is_stopped() or row.matcher.is_error()):
+                forced = self._forced(row.matcher, row.state, row.max_new_tokens)
+                row.generated += forced
+                row.queue += forced
+            row.mask_seconds += time.perf_counter() - mask_started
+            if row.matcher.is_stopped() or row.matcher.is_error():
+                row.stop_reason, row.done = "grammar", True
+                return
+        if len(row.generated) >= row.max_new_tokens:
+            row.done = True
+
+    def _finished_row(self, row: _Row, seconds: float) -> Generation:
+        if row.matcher is not None and row.stop_reason in ("max_tokens", "repeat") and not row.matcher.is_accepting():
+            finish_started = time.perf_counter()
+            row.generated = self.finish(row.matcher, row.generated, row.constraint, state=row.state)  # type: ignore[arg-type]  # constraint is set whenever a matcher is
+            row.mask_seconds += time.perf_counter() - finish_started
+            row.stop_reason = "budget" if row.stop_reason == "max_tokens" else row.stop_reason
+        return Generation(
+            self._text(row.generated), len(row.prompt_ids), len(row.generated), seconds,
+            row.matcher is not None, row.stop_reason, row.mask_seconds,
         )  # fmt: skip
 
     def _loop_start(self, tokens: list[int]) -> int | None:

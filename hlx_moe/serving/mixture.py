@@ -130,6 +130,41 @@ def install_lean_lora_forward(model: Any) -> int:
     return len(layers)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """How one request is answered, before decoding."""
+
+    expert: str
+    route_reason: str
+    parsed: Any  # the canonical Instruction
+    constraint: AnswerConstraint | None
+    max_new_tokens: int
+
+    def result(self, generation: Generation, *, round_trip: bool = False, beam_answer: str | None = None) -> QueryResult:
+        """The answer, graded against the reference."""
+        graded = grade(self.parsed, generation.text)
+        known = graded.reference is not None
+        return QueryResult(
+            instruction=self.parsed.text,
+            answer=generation.text,
+            expert=self.expert,
+            route_reason=self.route_reason,
+            constrained=self.constraint is not None,
+            parses=graded.parses,
+            matches_reference=graded.exact if known else None,
+            same_value=graded.same_value if known else None,
+            same_shape=graded.same_shape if known else None,
+            wrong_scalars=graded.wrong_scalars,
+            reference=graded.reference,
+            prompt_tokens=generation.prompt_tokens,
+            new_tokens=generation.new_tokens,
+            latency_seconds=generation.seconds,
+            stop_reason=generation.stop_reason,
+            round_trip=round_trip,
+            beam_answer=beam_answer,
+        )
+
+
 class HLXMoE:
     """One base model with the coordinator, ascii and runic LoRA adapters (PEFT multi-adapter)."""
 
@@ -310,11 +345,60 @@ class HLXMoE:
         A request is read with ``hlx_formats.parse_request``: one it does not read (or reads
         two ways), or whose task the experts were not trained on, raises ``NotUnderstood``
         (an HLXError that says why); one whose value does not parse raises its ParseError."""
-        check_request(instruction)
         options = (options or self.options).replace(
             constrained=constrained, max_new_tokens=max_new_tokens, num_beams=num_beams,
             round_trip=round_trip, source_literals=source_literals, literal_order=literal_order,
         )  # fmt: skip
+        plan = self._plan(instruction, options)
+        decoder = self.decoders[plan.expert]
+        with self._lock, quiet_dependencies():
+            self.activate(plan.expert)
+            generation = decoder.generate(
+                prompt_of(plan.parsed.text), constraint=plan.constraint, max_new_tokens=plan.max_new_tokens,
+                num_beams=options.num_beams, n_best=options.num_beams if options.round_trip else 1,
+            )  # fmt: skip
+            reranked, beam_answer = None, generation.text
+            if options.round_trip:
+                reranked = self._rerank_by_round_trip(plan.parsed, generation, decoder)
+                generation = reranked or generation
+        return plan.result(generation, round_trip=reranked is not None, beam_answer=beam_answer if reranked is not None else None)
+
+    def query_batch(self, instructions: list[str], options: DecodingOptions | None = None, *, batch_size: int = 8) -> list[QueryResult]:
+        """:meth:`query` for several requests, answered in batches: the requests are grouped by
+        expert (an expert's glyph rows are the model's for the whole batch) and each group is
+        decoded ``batch_size`` at a time (:meth:`Decoder.generate_batch`). The results come in
+        the order of ``instructions``, each the answer greedy :meth:`query` gives. Every
+        request is read first, so a bad one raises before any decoding; a beam search or
+        round-trip reranking in ``options`` answers one at a time. ``latency_seconds`` is the
+        time of the batch an answer was in."""
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise HLXError(f"batch_size must be a positive integer, not {batch_size!r}")
+        options = options or self.options
+        if options.num_beams > 1:
+            return [self.query(instruction, options) for instruction in instructions]
+        plans = [self._plan(instruction, options) for instruction in instructions]
+        results: list[QueryResult | None] = [None] * len(plans)
+        for expert in EXPERTS:
+            indices = [index for index, plan in enumerate(plans) if plan.expert == expert]
+            decoder = self.decoders.get(expert)
+            for first in range(0, len(indices), batch_size):
+                batch = indices[first : first + batch_size]
+                assert decoder is not None  # a plan's expert is one of the mixture's
+                with self._lock, quiet_dependencies():
+                    self.activate(expert)
+                    generations = decoder.generate_batch(
+                        [prompt_of(plans[index].parsed.text) for index in batch],
+                        [plans[index].constraint for index in batch],
+                        [plans[index].max_new_tokens for index in batch],
+                    )
+                for index, generation in zip(batch, generations):
+                    results[index] = plans[index].result(generation)
+        return [result for result in results if result is not None]
+
+    def _plan(self, instruction: str, options: DecodingOptions) -> _Plan:
+        """How ``instruction`` is answered: its expert, canonical instruction, constraint and
+        token budget; NotUnderstood or the value's ParseError where it cannot be."""
+        check_request(instruction)
         decision = route_instruction(instruction)
         parsed = decision.instruction
         if parsed is None:
@@ -328,38 +412,8 @@ class HLXMoE:
             if options.literal_order and parsed.value_text is not None and parsed.source_format is not None:
                 order = literals_in_order(parsed.value_text, parsed.source_format)
             constraint = AnswerConstraint(parsed.target_format, parsed.prefix, literals, order)
-        text = parsed.text
-        max_new_tokens = options.max_new_tokens or self._token_budget(parsed, self.decoders[decision.expert])
-        with self._lock, quiet_dependencies():
-            self.activate(decision.expert)
-            generation = self.decoders[decision.expert].generate(
-                prompt_of(text), constraint=constraint, max_new_tokens=max_new_tokens, num_beams=options.num_beams,
-                n_best=options.num_beams if options.round_trip else 1,
-            )  # fmt: skip
-            reranked, beam_answer = None, generation.text
-            if options.round_trip:
-                reranked = self._rerank_by_round_trip(parsed, generation, self.decoders[decision.expert])
-                generation = reranked or generation
-        graded = grade(parsed, generation.text) if parsed is not None else None
-        return QueryResult(
-            instruction=text,
-            answer=generation.text,
-            expert=decision.expert,
-            route_reason=decision.reason,
-            constrained=constraint is not None,
-            parses=graded.parses if graded else None,
-            matches_reference=graded.exact if graded and graded.reference is not None else None,
-            same_value=graded.same_value if graded and graded.reference is not None else None,
-            same_shape=graded.same_shape if graded and graded.reference is not None else None,
-            wrong_scalars=graded.wrong_scalars if graded else (),
-            reference=graded.reference if graded else None,
-            prompt_tokens=generation.prompt_tokens,
-            new_tokens=generation.new_tokens,
-            latency_seconds=generation.seconds,
-            stop_reason=generation.stop_reason,
-            round_trip=reranked is not None,
-            beam_answer=beam_answer if reranked is not None else None,
-        )
+        budget = options.max_new_tokens or self._token_budget(parsed, self.decoders[decision.expert])
+        return _Plan(decision.expert, decision.reason, parsed, constraint, budget)
 
     def _rerank_by_round_trip(self, parsed: Any, generation: Generation, decoder: Decoder) -> Generation | None:
         """``generation`` with the text of the candidate with the highest sum of its own
@@ -423,6 +477,19 @@ class HLXMoE:
                 return self.translate(self.translate(text, "hlxl"), to)
             return self.query(instruction).answer.removeprefix("HLXL: ")
         return self.query(text).answer
+
+    def translate_many(self, texts: list[str], to: str | None = None, *, batch_size: int = 8) -> list[str]:
+        """:meth:`translate` for several texts, answered in batches (:meth:`query_batch`)."""
+        if to is None:
+            return [result.answer for result in self.query_batch(texts, batch_size=batch_size)]
+        from hlx_formats import detect_format
+        from hlx_formats.instructions import instruction_for
+
+        instructions = [instruction_for(detect_format(check_request(text)), to, text) for text in texts]
+        if any(instruction is None for instruction in instructions):  # no single instruction goes there: through HLXL
+            return self.translate_many(self.translate_many(texts, "hlxl", batch_size=batch_size), to, batch_size=batch_size)
+        results = self.query_batch([instruction for instruction in instructions if instruction is not None], batch_size=batch_size)
+        return [result.answer.removeprefix("HLXL: ") for result in results]
 
 
 #: Longest request (characters) that the mixture reads; it is checked before any routing or
@@ -610,5 +677,15 @@ def shared_mixture() -> HLXMoE:
         return _SHARED
 
 
-def translate_with_moe(text: str, to: str | None = None) -> str:
-    return shared_mixture().translate(text, to)
+class _MoEBackend:
+    """The ``moe`` backend of ``hlx_formats.translate`` (entry point ``hlx.backends``): a call
+    answers one text, ``many`` several in batches (``hlx_formats.translate_many``)."""
+
+    def __call__(self, text: str, to: str | None = None) -> str:
+        return shared_mixture().translate(text, to)
+
+    def many(self, texts: list[str], to: str | None = None) -> list[str]:
+        return shared_mixture().translate_many(texts, to)
+
+
+translate_with_moe = _MoEBackend()
