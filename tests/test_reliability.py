@@ -329,7 +329,7 @@ def test_cli_output_file_is_replaced_atomically(tmp_path):
 
 
 def test_moe_requests_are_checked_before_tokenisation():
-    mixture = pytest.importorskip("hlx_moe.mixture")
+    mixture = pytest.importorskip("hlx_moe.serving.mixture")
     for text in ("", "   ", "x" * (mixture.MAX_REQUEST_CHARS + 1), "Convert to LC-T: [\ud800]", 42, None):
         with pytest.raises(HLXError):
             mixture.check_request(text)

@@ -287,6 +287,8 @@ def train_expert(
     """
     if expert not in EXPERTS:
         raise HLXError(f"unknown expert {expert!r}; experts: {', '.join(EXPERTS)}")
+    if isinstance(preset, str):
+        get_preset(preset)  # an unknown name is an HLXError before torch is imported
     corpus_dir = corpus_dir or default_root()
     adapter_dir = (output_dir or DEFAULT_OUTPUT) / expert
     checkpoint_dir = adapter_dir / "checkpoints"
