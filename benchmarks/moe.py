@@ -17,6 +17,9 @@ Sections (each prints a Markdown table; ``--json FILE`` also writes the numbers)
   of constrained decoding (same queries with and without the grammar) and of drawing the
   literals from the instruction and of keeping them in its order (same queries with and
   without each, whole answers).
+* ``batching``: 32 mixed requests answered one at a time (``query``) and in batches
+  (``query_batch``, batch sizes 1, 4, 8, 16, 32): requests/s, tokens/s, the most memory above
+  the loaded mixture, and how many answers equal the one-at-a-time ones.
 
 ``--quick`` runs each section small (a smoke run for CI, not a measurement). ``--base`` runs
 the quantization and training sections on another base than the embedded one, and
@@ -37,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["matmul_rate", "quantization", "training", "padding", "mixture", "main"]
+__all__ = ["matmul_rate", "quantization", "training", "padding", "mixture", "batching", "main"]
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -249,12 +252,69 @@ def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
     }
 
 
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _timed_peak(function: Any) -> tuple[Any, float, int]:
+    """``function()``'s result, its seconds, and the most resident memory above the start
+    seen while it ran (sampled every 20 ms)."""
+    import threading
+
+    start, peak, running = _resident_bytes(), [0], [True]
+
+    def sample() -> None:
+        while running[0]:
+            peak[0] = max(peak[0], _resident_bytes() - start)
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    try:
+        result = function()
+    finally:
+        seconds = time.perf_counter() - started
+        running[0] = False
+        sampler.join()
+    return result, seconds, peak[0]
+
+
+def batching(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
+    """Mixed requests (the three experts' test splits in turn) answered one at a time with
+    ``query`` and in batches with ``query_batch``: requests/s, tokens/s, the most memory
+    above the loaded mixture, and how many answers equal the one-at-a-time ones."""
+    from hlx_formats import BackendUnavailable
+    from hlx_moe import HLXMoE
+    from hlx_moe.corpus import EXPERTS, default_root, instruction_of, load
+
+    try:
+        moe = HLXMoE.load(adapters)
+    except BackendUnavailable as error:
+        return {"skipped": str(error)}
+    count = 4 if quick else 32
+    splits = [[row for row in load(default_root() / expert / "test.jsonl") if not row["ood"]] for expert in EXPERTS]
+    requests = [instruction_of(splits[index % len(splits)][index // len(splits)]) for index in range(count)]
+    one_by_one, seconds, peak = _timed_peak(lambda: [moe.query(request) for request in requests])
+    tokens = sum(result.new_tokens for result in one_by_one)
+    rows = [{"mode": "query, one at a time", "batch_size": 1, "seconds": round(seconds, 2), "requests_per_second": round(count / seconds, 3),
+             "tokens_per_second": round(tokens / seconds, 1), "peak_extra_mb": round(peak / 1e6, 1), "same_answers": count}]  # fmt: skip
+    for batch_size in (1, 4) if quick else (1, 4, 8, 16, 32):
+        batch, seconds, peak = _timed_peak(lambda size=batch_size: moe.query_batch(requests, batch_size=size))
+        same = sum(a.answer == b.answer for a, b in zip(batch, one_by_one))
+        rows.append({"mode": "query_batch", "batch_size": batch_size, "seconds": round(seconds, 2), "requests_per_second": round(count / seconds, 3),
+                     "tokens_per_second": round(sum(r.new_tokens for r in batch) / seconds, 1), "peak_extra_mb": round(peak / 1e6, 1),
+                     "same_answers": same})  # fmt: skip
+    return {"requests": count, "rows": rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.moe", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="small smoke run (for CI)")
-    parser.add_argument("--sections", default="matmul,quantization,training,padding,mixture")
+    parser.add_argument("--sections", default="matmul,quantization,training,padding,mixture,batching")
     parser.add_argument("--base", default=None, help="the base of the quantization and training sections (default: the embedded one)")
     parser.add_argument("--adapters", type=Path, default=None, help="the mixture section's adapters (default: the shipped ones)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -284,6 +344,18 @@ def main(argv: list[str] | None = None) -> int:
     if "mixture" in sections:
         results["mixture"] = mixture(args.quick, args.adapters)
         print("\nmixture:", json.dumps(results["mixture"], indent=2))
+    if "batching" in sections:
+        results["batching"] = batching(args.quick, args.adapters)
+        rows = (results["batching"] or {}).get("rows", [])
+        print(
+            f"\nbatching ({(results['batching'] or {}).get('requests')} mixed requests): {(results['batching'] or {}).get('skipped', '')}"
+        )
+        print("| mode | batch size | s | requests/s | tokens/s | peak extra MB | same answers |\n|---|---|---|---|---|---|---|")
+        for row in rows:
+            print(
+                f"| {row['mode']} | {row['batch_size']} | {row['seconds']} | {row['requests_per_second']} | {row['tokens_per_second']} "
+                f"| {row['peak_extra_mb']} | {row['same_answers']} |"
+            )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0

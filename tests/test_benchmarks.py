@@ -51,6 +51,15 @@ def test_moe_benchmark_quick(tmp_path: Path, request: pytest.FixtureRequest) -> 
     assert len(shares) == 18 and all(0 <= share < 1 for share in shares.values())
     assert all(shares[expert, "gpu", "length-bucketed"] < shares[expert, "gpu", "random"] for expert in ("ascii", "runic", "coordinator"))
     assert "mixture" in results
+    batching = results["batching"]["rows"]
+    assert [row["batch_size"] for row in batching] == [1, 1, 4]
+    assert all(row["same_answers"] == results["batching"]["requests"] for row in batching)
+
+
+def test_decoding_benchmark_quick() -> None:
+    done = run_module("benchmarks.decoding", "--quick", timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "| one candidate, incremental state (us) |" in done.stdout
 
 
 def test_requests_benchmark_quick() -> None:

@@ -37,50 +37,67 @@ def evaluate(
     limit: int | None = None,
     unconstrained: bool = True,
     seed: int = 0,
+    batch_size: int = 8,
     log: Callable[[str], object] = lambda message: None,
 ) -> list[dict[str, Any]]:
-    """Answer every example of ``files`` (default: each expert's test split) with ``moe``.
+    """Answer every example of ``files`` (default: each expert's test split) with ``moe``,
+    ``batch_size`` requests at a time (``HLXMoE.query_batch``; the same answers as one at a
+    time), and with ``unconstrained`` each format answer once more without the constraint.
 
     ``limit`` samples that many examples per file (seeded). Returns one record per example.
     """
     files = list(files) if files is not None else [default_root() / expert / "test.jsonl" for expert in EXPERTS]
-    records = []
+    records: list[dict[str, Any]] = []
+    chunk = max(32, 4 * batch_size)  # rows between progress lines
     for path in files:
         rows = _sample(load(path), limit, seed)
-        for number, row in enumerate(rows, start=1):
-            instruction = instruction_of(row)
-            result = moe.query(instruction)
-            record = {
-                "file": str(path),
-                "instruction": instruction,
-                "expected": row["output"],
-                "answer": result.answer,
-                "expert": result.expert,
-                "corpus_expert": row.get("expert"),
-                "task": row.get("task"),
-                "depth": row.get("depth"),
-                "ood": bool(row.get("ood")),
-                "exact": result.answer == row["output"],
-                "first_difference": first_difference(result.answer, row["output"]),
-                "same_value": bool(result.same_value),
-                "same_shape": bool(result.same_shape),
-                "wrong_scalars": list(result.wrong_scalars),
-                "parses": result.parses,
-                "latency_seconds": result.latency_seconds,
-                "new_tokens": result.new_tokens,
-                "parses_unconstrained": None,
-            }
-            if result.round_trip:
-                record["beam_answer_exact"] = result.beam_answer == row["output"]
-            if unconstrained and result.constrained:
-                free = moe.query(instruction, constrained=False)
-                record["parses_unconstrained"] = free.parses
-                record["exact_unconstrained"] = free.answer == row["output"]
-            records.append(record)
-            if number % 25 == 0 or number == len(rows):
-                done = [r for r in records if r["file"] == str(path)]
-                log(f"{path}: {number}/{len(rows)}, exact so far {sum(r['exact'] for r in done) / len(done):.1%}")
+        done: list[dict[str, Any]] = []
+        for first in range(0, len(rows), chunk):
+            part = rows[first : first + chunk]
+            instructions = [instruction_of(row) for row in part]
+            results = moe.query_batch(instructions, batch_size=batch_size)
+            free_results: dict[int, Any] = {}
+            if unconstrained:
+                constrained = [index for index, result in enumerate(results) if result.constrained]
+                free = moe.query_batch(
+                    [instructions[index] for index in constrained], moe.options.replace(constrained=False), batch_size=batch_size
+                )
+                free_results = dict(zip(constrained, free))
+            for index, (row, instruction, result) in enumerate(zip(part, instructions, results)):
+                done.append(_record(path, row, instruction, result, free_results.get(index)))
+            log(f"{path}: {len(done)}/{len(rows)}, exact so far {sum(r['exact'] for r in done) / len(done):.1%}")
+        records += done
     return records
+
+
+def _record(path: Path, row: dict[str, Any], instruction: str, result: Any, free: Any | None) -> dict[str, Any]:
+    """One example's record: the answer, how it grades, and the unconstrained answer's."""
+    record = {
+        "file": str(path),
+        "instruction": instruction,
+        "expected": row["output"],
+        "answer": result.answer,
+        "expert": result.expert,
+        "corpus_expert": row.get("expert"),
+        "task": row.get("task"),
+        "depth": row.get("depth"),
+        "ood": bool(row.get("ood")),
+        "exact": result.answer == row["output"],
+        "first_difference": first_difference(result.answer, row["output"]),
+        "same_value": bool(result.same_value),
+        "same_shape": bool(result.same_shape),
+        "wrong_scalars": list(result.wrong_scalars),
+        "parses": result.parses,
+        "latency_seconds": result.latency_seconds,
+        "new_tokens": result.new_tokens,
+        "parses_unconstrained": None,
+    }
+    if result.round_trip:
+        record["beam_answer_exact"] = result.beam_answer == row["output"]
+    if free is not None:
+        record["parses_unconstrained"] = free.parses
+        record["exact_unconstrained"] = free.answer == row["output"]
+    return record
 
 
 def regrade(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
