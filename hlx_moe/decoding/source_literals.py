@@ -362,17 +362,16 @@ class _Tail:
         return self.open_committed + len(self.opened)
 
     def top(self) -> _Frame | None:
-        """The innermost open container, a copy where it is a committed one (changes go there)."""
-        if self.opened:
-            return self.opened[-1]
-        if not self.open_committed:
-            return None
+        """The innermost open container, an overlay where it is a committed one (changes go there)."""
+        if self.opened or not self.open_committed:
+            return self.peek_top()
         index = self.open_committed - 1
         if index not in self.changed:
             self.changed[index] = self.committed[index].overlay()
         return self.changed[index]
 
     def peek_top(self) -> _Frame | None:
+        """The innermost open container, to read."""
         if self.opened:
             return self.opened[-1]
         if not self.open_committed:
