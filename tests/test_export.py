@@ -109,7 +109,7 @@ def test_exported_folders_reproduce_the_mixture(exported: dict[str, Any]) -> Non
     """Greedy, under the exported grammars, with plain transformers: the merged models give
     the mixture's answers (float32, without its literal checks: --no-source-literals
     --no-literal-order) on all 20 requests; the adapters on the shared base (runic's glyph
-    rows) on at least 18 (measured: docs/moe.md, "Serving")."""
+    rows) on at least 18 (measured 20: docs/moe.md, "Serving")."""
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
