@@ -419,9 +419,10 @@ class Decoder:
     def generate_batch(self, prompts: list[str], constraints: list[AnswerConstraint | None], max_new_tokens: list[int]) -> list[Generation]:
         """Greedy answers to several prompts in one batch: the prompts left-padded, one KV
         cache, and for each row its own grammar matcher, answer state, checks and budget;
-        rows finish independently and leave the batch. The same choices as :meth:`generate`
-        row by row, except that tokens the grammar forces are read one a step (so that every
-        row reads one token a step). Each answer's ``seconds`` is the batch's time."""
+        rows finish independently and leave the batch. The choices of :meth:`generate` row by
+        row, except that tokens the grammar forces are read one a step (so that every row
+        reads one token a step), and that a near tie may go the other way (padding changes
+        the order of float sums). Each answer's ``seconds`` is the batch's time."""
         import torch
         from transformers import DynamicCache
 

@@ -367,7 +367,8 @@ class HLXMoE:
         """:meth:`query` for several requests, answered in batches: the requests are grouped by
         expert (an expert's glyph rows are the model's for the whole batch) and each group is
         decoded ``batch_size`` at a time (:meth:`Decoder.generate_batch`). The results come in
-        the order of ``instructions``, each the answer greedy :meth:`query` gives. Every
+        the order of ``instructions``, each the answer greedy :meth:`query` gives but where a near
+        tie goes the other way (a padded batch sums in another order). Every
         request is read first, so a bad one raises before any decoding; a beam search or
         round-trip reranking in ``options`` answers one at a time. ``latency_seconds`` is the
         time of the batch an answer was in."""
