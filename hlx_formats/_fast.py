@@ -29,6 +29,7 @@ __all__ = [
     "Reject",
     "Frame",
     "framed",
+    "contract_frame",
     "resume_point",
     "Repeated",
     "TooDeep",
@@ -82,6 +83,14 @@ def framed(error: BaseException, frame: Frame) -> Reject:
     if not frames or frames[-1].owner is not frame.owner:
         frames.append(frame)
     return reject
+
+
+def contract_frame(content: int, fields: list[Any], start: int, pos: int, *, in_field: bool) -> Frame:
+    """The frame of a contract given up at ``pos``: before a field or in its index
+    (``in_field``), or after its last whole field, which began at ``start``."""
+    if in_field:
+        return Frame("contract", content, len(fields), pos, pos, None, None, fields)
+    return Frame("contract", content, len(fields), start, start, pos, fields[-1][1], fields)
 
 
 class TooDeep(Reject):

@@ -12,7 +12,18 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import _ARRAY, _CONTRACT, _OBJECT, Spelling, at_path, encode, plain_value
-from ._fast import FastParser, Frame, Reject, check_depth, decode_text, framed, index_value, new_field_index, skip_whitespace
+from ._fast import (
+    FastParser,
+    Frame,
+    Reject,
+    check_depth,
+    contract_frame,
+    decode_text,
+    framed,
+    index_value,
+    new_field_index,
+    skip_whitespace,
+)
 from .errors import EncodeError, HLXError, ParseError
 from .grammar import text_input
 from .model import CONTRACT_ID_MAX, IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of, safe_repr
@@ -606,11 +617,8 @@ class _FastLCBText(FastParser):
                     raise framed(error, Frame("contract", content, len(fields), pos, field.end(), None, None, fields)) from None
                 start, pos = pos, self.pos
         except Exception as error:  # noqa: BLE001 - given up in a field's index or after a field
-            if not fields or (field is not None and pos < field.end()):  # before a field, or in its index
-                frame = Frame("contract", content, len(fields), pos, pos, None, None, fields)
-            else:
-                frame = Frame("contract", content, len(fields), start, start, pos, fields[-1][1], fields)
-            raise framed(error, frame) from None
+            in_field = not fields or (field is not None and pos < field.end())  # before a field, or in its index
+            raise framed(error, contract_frame(content, fields, start, pos, in_field=in_field)) from None
 
 
 register_codec("lc-b", spelling=_TEXT, encode=to_lcb_text, decode=from_lcb, fast_parser=_FastLCBText)

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
-from ._fast import FastParser, Frame, Reject, check_depth, decode_text, framed, new_field_index
+from ._fast import FastParser, Frame, Reject, check_depth, contract_frame, decode_text, framed, new_field_index
 from .grammar import text_input
 from .model import MAX_DEPTH
 from .registry import get_format, register_codec
@@ -142,11 +142,8 @@ class _FastLCR(FastParser):
                     raise framed(error, Frame("contract", content, len(fields), pos, match.end(), None, None, fields)) from None
                 start, pos = pos, self.pos
         except Exception as error:  # noqa: BLE001 - given up in a field's index or after a field
-            if not fields or (match is not None and pos < match.end()):  # before a field, or in its index
-                frame = Frame("contract", content, len(fields), pos, pos, None, None, fields)
-            else:
-                frame = Frame("contract", content, len(fields), start, start, pos, fields[-1][1], fields)
-            raise framed(error, frame) from None
+            in_field = not fields or (match is not None and pos < match.end())  # before a field, or in its index
+            raise framed(error, contract_frame(content, fields, start, pos, in_field=in_field)) from None
 
 
 register_codec("lc-r", spelling=SPELLING, encode=to_lcr, decode=from_lcr, fast_parser=_FastLCR)

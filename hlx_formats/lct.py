@@ -7,7 +7,18 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
-from ._fast import FastParser, Frame, Reject, check_depth, decode_text, framed, index_value, new_field_index, skip_whitespace
+from ._fast import (
+    FastParser,
+    Frame,
+    Reject,
+    check_depth,
+    contract_frame,
+    decode_text,
+    framed,
+    index_value,
+    new_field_index,
+    skip_whitespace,
+)
 from .grammar import text_input
 from .model import CONTRACT_ID_MAX, MAX_DEPTH
 from .registry import get_format, register_codec
@@ -98,7 +109,7 @@ class _FastLCT(FastParser):
         if depth > MAX_DEPTH:
             raise Reject
         contract_id = index_value(head.group(1), CONTRACT_ID_MAX)
-        pos = content = head.end()
+        pos = content = start = head.end()  # pos: where the next field begins
         fields: list[tuple[int, Any]] = []
         seen: set[int] = set()
         try:
@@ -118,11 +129,8 @@ class _FastLCT(FastParser):
                     raise framed(error, Frame("contract", content, len(fields), pos, match.end(), None, None, fields)) from None
                 start, pos = pos, self.pos
         except Exception as error:  # noqa: BLE001 - given up in a field's index or after a field
-            if pos == content or (match is not None and pos < match.end()):  # before a field, or in its index
-                frame = Frame("contract", content, len(fields), pos, pos, None, None, fields)
-            else:
-                frame = Frame("contract", content, len(fields), start, start, pos, fields[-1][1], fields)
-            raise framed(error, frame) from None
+            in_field = pos == content or (match is not None and pos < match.end())  # before a field, or in its index
+            raise framed(error, contract_frame(content, fields, start, pos, in_field=in_field)) from None
 
 
 register_codec("lc-t", spelling=SPELLING, encode=to_lct, decode=from_lct, fast_parser=_FastLCT)
