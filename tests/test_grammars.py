@@ -6,6 +6,7 @@ import math
 import random
 import re
 import sys
+from pathlib import Path
 
 import lark
 import pytest
@@ -105,14 +106,25 @@ def test_grammar_text_names_and_files():
         grammar_text("json")
 
 
-def test_grammar_files_are_found_in_a_source_tree_that_is_not_installed(monkeypatch, tmp_path):
-    # On sys.path without installing, hlx_formats.grammars does not exist (setuptools maps it
-    # to grammars/ at install time): the grammars are read from the repository instead.
+def test_grammar_files_are_package_data_read_through_importlib_resources():
     import importlib.resources
 
     from hlx_formats import grammar
 
-    installed = {fmt: grammar._grammar_file_text(fmt) for fmt in FORMATS}
+    folder = grammar._grammar_folder()
+    assert folder == importlib.resources.files("hlx_formats.grammars")
+    assert {fmt: grammar._grammar_file_text(fmt) for fmt in FORMATS}  # every format's file is there
+    assert folder.joinpath("common.lark").is_file()
+
+
+def test_grammar_files_are_not_read_from_the_source_tree_when_not_installed(monkeypatch):
+    # Without the package data (a source tree put on sys.path without installing it), the
+    # grammars are missing: nothing falls back to the repository's grammars/ folder, which
+    # exists beside this test.
+    import importlib.resources
+
+    from hlx_formats import grammar
+
     real_files = importlib.resources.files
 
     def files(package):
@@ -122,14 +134,16 @@ def test_grammar_files_are_found_in_a_source_tree_that_is_not_installed(monkeypa
 
     monkeypatch.setattr(importlib.resources, "files", files)
     grammar._grammar_file_text.cache_clear()
+    grammar._shared_terminals.cache_clear()
     try:
-        assert {fmt: grammar._grammar_file_text(fmt) for fmt in FORMATS} == installed
-        grammar._grammar_file_text.cache_clear()
-        monkeypatch.setattr(grammar, "__file__", str(tmp_path / "hlx_formats" / "grammar.py"))
+        assert (Path(grammar.__file__).resolve().parent.parent / "grammars" / "lct.lark").is_file()
         with pytest.raises(HLXError, match=r"the grammar files are missing: hlx_formats\.grammars is not installed"):
             grammar._grammar_file_text("lc-t")
+        with pytest.raises(HLXError, match=r"the grammar files are missing"):
+            grammar._shared_terminals()
     finally:
         grammar._grammar_file_text.cache_clear()
+        grammar._shared_terminals.cache_clear()
 
 
 # --- canonical grammars accept every encoding ------------------------------------------------
