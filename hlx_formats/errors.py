@@ -81,4 +81,12 @@ class BackendUnavailable(HLXError):
 
 class NotUnderstood(HLXError):
     """A request that is read no way, or two ways with different answers, or that a backend
-    does not answer: the message says what was understood and the closest canonical phrasing."""
+    does not answer: the message says what was understood and the closest canonical phrasing.
+
+    A learned backend that rewrote the request sets ``rewrite`` (the best canonical
+    instruction it considered) and ``confidence`` (0 to 1); both are None otherwise."""
+
+    def __init__(self, message: str, *, rewrite: str | None = None, confidence: float | None = None) -> None:
+        super().__init__(message)
+        self.rewrite = rewrite
+        self.confidence = confidence

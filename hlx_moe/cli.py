@@ -183,7 +183,10 @@ def add_moe_command(subparsers: Any) -> None:
     query.add_argument("--json", action="store_true", help="print the whole result as JSON")
     mixture_arguments(query)
 
-    chat = add_command(actions, "chat", run_moe_chat, summary="interactive: one instruction per line, 'quit' to leave")
+    chat = add_command(
+        actions, "chat", run_moe_chat,
+        summary="interactive: one instruction per line, 'quit' to leave (exit status 1 if one was not answered)",
+    )  # fmt: skip
     mixture_arguments(chat)
 
     info = add_command(
@@ -202,6 +205,20 @@ def add_moe_command(subparsers: Any) -> None:
     evaluate.add_argument(
         "--update-cards", action="store_true", help="write each evaluated expert's table into its adapter's model card (needs --adapters)"
     )
+    evaluate.add_argument(
+        "--rewrites", action="store_true",
+        help="evaluate the rewrite step on corpora/rewrites/<--split>.jsonl (or the given files) instead",
+    )  # fmt: skip
+    evaluate.add_argument(
+        "--split", default="test", choices=("train", "validation", "test"), help="with --rewrites: the split (default: test)"
+    )
+    evaluate.add_argument(
+        "--answers", type=int, default=0, metavar="N", help="with --rewrites: also answer a seeded sample of N requests end to end"
+    )
+    evaluate.add_argument(
+        "--write-threshold", action="store_true",
+        help="with --rewrites: choose the confidence threshold on these requests and write it into the coordinator adapter (needs --adapters)",
+    )  # fmt: skip
     mixture_arguments(evaluate)
 
     export = add_command(
@@ -260,9 +277,17 @@ def _print_result(result: Any) -> None:
     print(result.answer)
     verdict = {True: "matches the reference", False: "differs from the reference", None: "no reference answer"}[result.matches_reference]
     parses = {True: "parses", False: "does not parse", None: "free text"}[result.parses]
+    rewrite = ""
+    if result.rewrite is not None:
+        rewrite = f"rewritten as {result.instruction!r} (confidence {result.rewrite['confidence']:.2f}); "
     sys.stderr.write(
-        f"[{result.expert}: {result.route_reason}; {parses}; {verdict}; {result.new_tokens} tokens in {result.latency_seconds:.2f} s]\n"
+        f"[{rewrite}{result.expert}: {result.route_reason}; {parses}; {verdict}; {result.new_tokens} tokens in {result.latency_seconds:.2f} s]\n"
     )
+
+
+def _print_refusal(error: Any) -> None:
+    """A refused request: why, and the best rewrite considered (stderr)."""
+    sys.stderr.write(f"not answered: {error}\n")
 
 
 def run_moe_query(args: argparse.Namespace) -> int:
@@ -278,7 +303,10 @@ def run_moe_query(args: argparse.Namespace) -> int:
 
 
 def run_moe_chat(args: argparse.Namespace) -> int:
+    from hlx_formats.errors import HLXError
+
     moe = _load_mixture(args)
+    refused = 0
     interactive = sys.stdin.isatty()
     if interactive:
         print("HLX mixture: type an instruction (e.g. 'Convert to LC-R: [1, 2]'); 'quit' to leave.")
@@ -290,8 +318,12 @@ def run_moe_chat(args: argparse.Namespace) -> int:
         if line.strip().lower() in ("quit", "exit", "q"):
             break
         if line.strip():
-            _print_result(moe.query(line))
-    return 0
+            try:
+                _print_result(moe.query(line))
+            except HLXError as error:  # said, and the session goes on; the exit status records it
+                _print_refusal(error)
+                refused += 1
+    return 1 if refused else 0
 
 
 def run_moe_info(args: argparse.Namespace) -> int:
@@ -313,9 +345,15 @@ def run_moe_eval(args: argparse.Namespace) -> int:
     from hlx_formats.errors import HLXError
     from hlx_moe.evaluation import evaluate
 
-    if args.update_cards and args.adapters is None:
+    if (args.update_cards or args.write_threshold) and args.adapters is None:
         # the cards live in the adapter folders: never rewrite the installed package's own
-        raise HLXError("--update-cards writes into the adapter folders: name them with --adapters DIR")
+        raise HLXError("--update-cards and --write-threshold write into the adapter folders: name them with --adapters DIR")
+    if args.write_threshold and not args.rewrites:
+        raise HLXError("--write-threshold chooses the rewrite step's threshold: use it with --rewrites")
+    if args.answers < 0:
+        raise HLXError(f"--answers must be 0 or more, not {args.answers}")
+    if args.rewrites:
+        return _evaluate_rewrites(args)
     moe = _load_mixture(args)
     records = evaluate.evaluate(
         moe, args.files or None, limit=args.limit, unconstrained=not args.no_unconstrained, batch_size=args.batch_size,
@@ -325,6 +363,43 @@ def run_moe_eval(args: argparse.Namespace) -> int:
     _write_and_show(evaluate, records, args.output, meta)
     if args.update_cards:
         _update_cards(moe, records, args, evaluate)
+    return 0
+
+
+def _evaluate_rewrites(args: argparse.Namespace) -> int:
+    """``hlx moe eval --rewrites``: the rewrite step on a split of corpora/rewrites/."""
+    import json
+
+    from hlx_moe.corpus import default_root, load
+    from hlx_moe.evaluation import rewrites
+    from hlx_moe.serving.rewrite import write_threshold
+
+    files = args.files or [default_root() / "rewrites" / f"{args.split}.jsonl"]
+    rows = [row for path in files for row in load(path)]
+    if args.limit is not None and args.limit < len(rows):
+        import random
+
+        rows = random.Random(0).sample(rows, args.limit)
+    moe = _load_mixture(args)
+    records = rewrites.evaluate_rewrites(moe, rows, answers=args.answers)
+    threshold = moe.rewrite_threshold
+    if args.write_threshold:
+        chosen = rewrites.choose_threshold(records)
+        chosen["chosen_on"] = [str(path) for path in files]
+        path = write_threshold(Path(args.adapters) / "coordinator", chosen)
+        threshold = chosen["threshold"]
+        sys.stderr.write(f"wrote {path}: threshold {threshold:.4f} (precision {chosen['precision']}, recall {chosen['recall']})\n")
+    summary = rewrites.summarise_rewrites(records, threshold)
+    args.output.mkdir(parents=True, exist_ok=True)
+    from hlx_formats._atomic import atomic_write_text
+
+    atomic_write_text(
+        args.output / "rewrites.json", json.dumps({"summary": summary, "records": records}, ensure_ascii=False, indent=1) + "\n"
+    )
+    table = rewrites.rewrite_table(summary)
+    atomic_write_text(args.output / "rewrites.md", table + "\n")
+    print(table)
+    sys.stderr.write(f"wrote {args.output / 'rewrites.json'} and {args.output / 'rewrites.md'}\n")
     return 0
 
 

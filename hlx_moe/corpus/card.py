@@ -14,10 +14,10 @@ from hlx_formats.instructions import parse_instruction
 from .examples import LENIENT_SHARE, MAX_PROMPT_CHARS, MAX_VALUE_CHARS, Example
 from .spec import EXPERTS, SPLITS, CorpusSpec, prompt_of
 
-__all__ = ["byte_rows", "card_metadata", "card_metadata_yaml", "dataset_card", "percentiles", "requests_card"]
+__all__ = ["byte_rows", "card_metadata", "card_metadata_yaml", "dataset_card", "percentiles", "requests_card", "rewrites_card"]
 
 # The configurations of the dataset card: one per expert, and the request phrasings.
-_CONFIGS = (*EXPERTS, "requests")
+_CONFIGS = (*EXPERTS, "requests", "rewrites")
 
 
 def card_metadata() -> dict[str, Any]:
@@ -168,7 +168,7 @@ def dataset_card(corpora: dict[str, dict[str, list[Example]]], spec: CorpusSpec,
         "| `ood` | true for the out-of-distribution test slice |",
         "",
         'With `datasets`: `load_dataset("corpora", "runic")` gives one expert\'s three splits (the',
-        "configurations of the header: `runic`, `ascii`, `coordinator`, `requests`).",
+        "configurations of the header: `runic`, `ascii`, `coordinator`, `requests`, `rewrites`).",
         "",
         "## How they are made",
         "",
@@ -252,5 +252,33 @@ def requests_card(rows: dict[str, list[dict[str, Any]]]) -> str:
         lines.append(f"| {split} | {len(rows[split])} | {sum(row['held_out_phrasing'] for row in rows[split])} |")
     lines += ["", "| family | rows |", "|---|---|"]
     lines += [f"| {family} | {count} |" for family, count in sorted(families.items())]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def rewrites_card(rows: dict[str, list[dict[str, Any]]]) -> str:
+    """The dataset card's section on the coordinator's rewrite task."""
+    variations = Counter(row["variation"] for split in SPLITS for row in rows[split])
+    lines = [
+        "",
+        "## Rewrites (`rewrites/`)",
+        "",
+        "The coordinator's rewrite task (`hlx_moe.corpus.rewrites`): the input is `Rewrite as an",
+        "instruction: <request>` for a request written freely, the output the canonical instruction",
+        "it means (or `Not an HLX request.`), one of the rewrites `hlx_formats.rewrites.rewrite_space`",
+        "allows for it, so the value is always copied from the request. `variation` says how the",
+        "request was made (a template of the request description, the same with a typo or extra",
+        "words, free word orders, other languages' verbs, questions, off-topic requests);",
+        "`held_out_phrasing` rows (verbs, format spellings, patterns and templates no training row",
+        "has) are only in the test split. Split by the value's canonical HLXL (questions: by the",
+        "phrasing).",
+        "",
+        "| split | rows | held-out phrasings |",
+        "|---|---|---|",
+    ]
+    for split in SPLITS:
+        lines.append(f"| {split} | {len(rows[split])} | {sum(row['held_out_phrasing'] for row in rows[split])} |")
+    lines += ["", "| variation | rows |", "|---|---|"]
+    lines += [f"| {variation} | {count} |" for variation, count in sorted(variations.items())]
     lines.append("")
     return "\n".join(lines)

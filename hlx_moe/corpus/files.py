@@ -9,9 +9,10 @@ from typing import Any
 from hlx_formats import _atomic
 from hlx_formats.errors import HLXError
 
-from .card import dataset_card, requests_card
+from .card import dataset_card, requests_card, rewrites_card
 from .examples import ExampleBuilder
 from .phrasings import request_rows
+from .rewrites import rewrite_rows
 from .spec import DEFAULT_SPEC, SPLITS, CorpusSpec
 
 __all__ = ["build", "check", "default_root", "instruction_of", "load", "write"]
@@ -30,7 +31,11 @@ def build(spec: CorpusSpec = DEFAULT_SPEC, token_stats: str | None = None) -> di
     for split in SPLITS:
         lines = [json.dumps(row, ensure_ascii=False) for row in requests[split]]
         files[f"requests/{split}.jsonl"] = "\n".join(lines) + "\n"
-    files["README.md"] = dataset_card(corpora, spec, token_stats) + requests_card(requests)
+    rewrites = rewrite_rows(spec)
+    for split in SPLITS:
+        lines = [json.dumps(row, ensure_ascii=False) for row in rewrites[split]]
+        files[f"rewrites/{split}.jsonl"] = "\n".join(lines) + "\n"
+    files["README.md"] = dataset_card(corpora, spec, token_stats) + requests_card(requests) + rewrites_card(rewrites)
     return files
 
 

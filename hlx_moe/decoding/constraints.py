@@ -249,6 +249,7 @@ class _Row:
     stop_reason: str = "max_tokens"
     mask_seconds: float = 0.0
     done: bool = False
+    stop: str | None = None  # free text ends where it writes this
 
 
 def answer_end_ids(tokenizer: Any) -> set[int]:
@@ -336,10 +337,12 @@ class Decoder:
         max_new_tokens: int = 256,
         num_beams: int = 1,
         n_best: int = 1,
+        stop: str | None = None,
     ) -> Generation:
         """Greedy continuation of ``prompt``, under ``constraint`` if given; with
         ``num_beams`` > 1, the most probable answer a beam search of that width finds (and
-        its ``n_best`` best, see :meth:`beam_search`)."""
+        its ``n_best`` best, see :meth:`beam_search`). Free text (no constraint) ends before
+        ``stop`` when it writes it (stop reason ``"stop"``): a one-line answer at its newline."""
         check_num_beams(num_beams)
         _check_n_best(n_best, num_beams)
         if num_beams > 1:
@@ -390,6 +393,9 @@ class Decoder:
                     break
                 generated.append(token)
                 pending = [token]
+                if matcher is None and stop is not None and self._writes(stop, generated, token):
+                    stop_reason = "stop"
+                    break
                 if matcher is None:
                     loop = self._loop_start(generated)
                     if loop is not None:
@@ -411,23 +417,37 @@ class Decoder:
             generated = self.finish(matcher, generated, constraint, state=state)  # type: ignore[arg-type]  # constraint is set whenever a matcher is
             mask_seconds += time.perf_counter() - finish_started
             stop_reason = "budget" if stop_reason == "max_tokens" else stop_reason
+        text = self._text(generated)
+        if stop_reason == "stop":
+            assert stop is not None  # the reason is set only with a stop
+            text = text[: text.index(stop)]
         return Generation(
-            self._text(generated), len(prompt_ids), len(generated), time.perf_counter() - started,
-            matcher is not None, stop_reason, mask_seconds,
-        )  # fmt: skip
+            text, len(prompt_ids), len(generated), time.perf_counter() - started, matcher is not None, stop_reason, mask_seconds
+        )
 
-    def generate_batch(self, prompts: list[str], constraints: list[AnswerConstraint | None], max_new_tokens: list[int]) -> list[Generation]:
+    def generate_batch(
+        self,
+        prompts: list[str],
+        constraints: list[AnswerConstraint | None],
+        max_new_tokens: list[int],
+        stops: list[str | None] | None = None,
+    ) -> list[Generation]:
         """Greedy answers to several prompts in one batch: the prompts left-padded, one KV
         cache, and for each row its own grammar matcher, answer state, checks and budget;
         rows finish independently and leave the batch. The choices of :meth:`generate` row by
         row, except that tokens the grammar forces are read one a step (so that every row
         reads one token a step), and that a near tie may go the other way (padding changes
-        the order of float sums). Each answer's ``seconds`` is the batch's time."""
+        the order of float sums). Each answer's ``seconds`` is the batch's time; ``stops``
+        are the rows' ``stop`` (see :meth:`generate`)."""
         import torch
         from transformers import DynamicCache
 
         started = time.perf_counter()
-        rows = [_Row(self.encode(prompt), constraint, budget) for prompt, constraint, budget in zip(prompts, constraints, max_new_tokens)]
+        stops = stops or [None] * len(prompts)
+        rows = [
+            _Row(self.encode(prompt), constraint, budget, stop=stop)
+            for prompt, constraint, budget, stop in zip(prompts, constraints, max_new_tokens, stops)
+        ]
         for row in rows:
             if row.constraint is not None:
                 row.matcher, row.state, row.checks = (
@@ -498,6 +518,9 @@ class Decoder:
             return
         row.generated.append(token)
         row.next_input = token
+        if row.matcher is None and row.stop is not None and self._writes(row.stop, row.generated, token):
+            row.stop_reason, row.done = "stop", True
+            return
         if row.matcher is None:
             loop = self._loop_start(row.generated)
             if loop is not None:
@@ -525,10 +548,20 @@ class Decoder:
             row.generated = self.finish(row.matcher, row.generated, row.constraint, state=row.state)  # type: ignore[arg-type]  # constraint is set whenever a matcher is
             row.mask_seconds += time.perf_counter() - finish_started
             row.stop_reason = "budget" if row.stop_reason == "max_tokens" else row.stop_reason
+        text = self._text(row.generated)
+        if row.stop_reason == "stop":
+            assert row.stop is not None  # the reason is set only with a stop
+            text = text[: text.index(row.stop)]
         return Generation(
-            self._text(row.generated), len(row.prompt_ids), len(row.generated), seconds,
-            row.matcher is not None, row.stop_reason, row.mask_seconds,
-        )  # fmt: skip
+            text, len(row.prompt_ids), len(row.generated), seconds, row.matcher is not None, row.stop_reason, row.mask_seconds
+        )
+
+    def _writes(self, stop: str, tokens: list[int], token: int) -> bool:
+        """Whether free text, with ``token`` just written, now holds ``stop`` (a text is decoded
+        only when the token's bytes could end it)."""
+        if stop.encode("utf-8")[-1:] not in self.token_bytes(token):
+            return False
+        return stop in self._text(tokens)
 
     def _loop_start(self, tokens: list[int]) -> int | None:
         """Where free text that has started to loop should end: before a line it already
@@ -666,6 +699,43 @@ class Decoder:
             answer_part = log_probs[torch.arange(len(answer_ids)), torch.tensor(answer_ids, dtype=torch.long, device=device)].sum()
             end_part = torch.logsumexp(log_probs[-1, sorted(self.eos_ids)], dim=0)
         return float(answer_part + end_part)
+
+    def score_many(self, prompt: str, answers: list[str], *, batch_size: int = 16) -> list[tuple[float, int]]:
+        """:meth:`score` of each of ``answers`` after one ``prompt``, with the number of tokens
+        scored (the answer's and the end's): the prompt is read once into a KV cache that
+        every answer continues, ``batch_size`` answers a forward pass (padded on the right,
+        which no real token attends to). Exact scoring of a finite set of answers: what
+        decoding under a grammar that allows only them would choose, without a search."""
+        import copy
+
+        import torch
+        from transformers import DynamicCache
+
+        prompt_ids = self.encode(prompt)
+        rows = [self.encode(answer) for answer in answers]
+        device = next(self.model.parameters()).device
+        ends = sorted(self.eos_ids)
+        pad = ends[0] if ends else 0
+        results: list[tuple[float, int]] = []
+        with torch.inference_mode():
+            cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
+            if len(prompt_ids) > 1:  # all of the prompt but its last token, once
+                self.model(input_ids=torch.tensor([prompt_ids[:-1]], device=device), use_cache=True, **{self._cache_argument: cache})
+            for first in range(0, len(rows), batch_size):
+                chunk = rows[first : first + batch_size]
+                width = 1 + max(len(row) for row in chunk)
+                inputs = [[prompt_ids[-1], *row] + [pad] * (width - 1 - len(row)) for row in chunk]
+                chunk_cache = copy.deepcopy(cache)
+                chunk_cache.batch_repeat_interleave(len(chunk))
+                output = self.model(input_ids=torch.tensor(inputs, device=device), use_cache=True, **{self._cache_argument: chunk_cache})
+                logits = output.logits.float()
+                logits[..., self.tokenizer_size :] = float("-inf")
+                log_probs = torch.log_softmax(logits, dim=-1)
+                for index, row in enumerate(chunk):
+                    answer_part = log_probs[index, torch.arange(len(row)), torch.tensor(row, dtype=torch.long)].sum()
+                    end_part = torch.logsumexp(log_probs[index, len(row), ends], dim=0)
+                    results.append((float(answer_part + end_part), len(row) + 1))
+        return results
 
     def _apply_grammar(self, logits: Any, matchers: list[Any], bitmask: Any) -> None:
         """Mask row ``i`` of ``logits`` to what ``matchers[i]`` allows; where its answer is

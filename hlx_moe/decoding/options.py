@@ -33,7 +33,11 @@ class DecodingOptions:
     * ``source_literals`` (True): a constrained answer's literals and keys only from those
       written in the instruction's value (:mod:`hlx_moe.decoding.source_literals`).
     * ``literal_order`` (True): steer a constrained answer to write them in the value's order.
-    * ``max_new_tokens`` (None): the token budget; None sizes it from the value's length.
+    * ``max_new_tokens`` (None): the token budget; None sizes it from the value's length
+      (a format answer) or from the longest answer of its task in the corpora (a text answer).
+    * ``rewrite_threshold`` (None): the confidence (0 to 1) below which a rewritten request is
+      refused (``NotUnderstood``); None: the coordinator adapter's, chosen on the validation
+      split (:func:`hlx_moe.serving.rewrite.rewrite_threshold`).
     """
 
     constrained: bool = True
@@ -42,6 +46,7 @@ class DecodingOptions:
     source_literals: bool = True
     literal_order: bool = True
     max_new_tokens: int | None = None
+    rewrite_threshold: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("constrained", "round_trip", "source_literals", "literal_order"):
@@ -53,6 +58,9 @@ class DecodingOptions:
         budget = self.max_new_tokens
         if budget is not None and (not isinstance(budget, int) or isinstance(budget, bool) or budget < 1):
             raise HLXError(f"max_new_tokens must be a positive integer or None, not {budget!r}")
+        threshold = self.rewrite_threshold
+        if threshold is not None and (not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 <= threshold <= 1):
+            raise HLXError(f"rewrite_threshold must be a number from 0 to 1 or None, not {threshold!r}")
 
     def replace(self, **changes: Any) -> DecodingOptions:
         """These options with ``changes`` (those given as None keep their value)."""

@@ -5,14 +5,17 @@
     result = moe.query("Convert to LC-R: [1, 2, 3]")
     result.answer, result.expert, result.matches_reference, result.latency_seconds
 
-One generation per query: the router picks the adapter from the instruction's formats
-without running a model, and the grammar of the answer's format constrains decoding.
+A request the request description reads goes, as its canonical instruction, to its expert:
+one generation, under the grammar of the answer's format. Any other request is first
+rewritten by the coordinator into a canonical instruction (:mod:`hlx_moe.serving.rewrite`),
+or refused with ``NotUnderstood`` when that rewrite is not confident enough.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import re
 import resource
@@ -23,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from hlx_formats.errors import BackendUnavailable, HLXError, NotUnderstood
+from hlx_formats.instructions import Instruction, instruction_for
+from hlx_formats.requests import parse_request
+from hlx_formats.rewrites import rewrite_prompt, rewrite_space
 from hlx_moe.corpus import EXPERTS, prompt_of
 from hlx_moe.decoding.constraints import AnswerConstraint, Decoder, Generation
 from hlx_moe.decoding.options import DecodingOptions
@@ -32,12 +38,14 @@ from hlx_moe.evaluation.grading import grade
 from hlx_moe.model.base import EMBEDDED_BASE, LoadedBase, _require, load_base, logger, quiet_dependencies, shipped_adapters_dir
 from hlx_moe.model.cards import read_training_report
 from hlx_moe.model.glyph_tokens import adapter_config, add_glyph_rows, glyph_rows
-from hlx_moe.serving.router import route_instruction
+from hlx_moe.serving.rewrite import Rewrite, choose_rewrite, rewrite_threshold
+from hlx_moe.serving.router import Route, route_instruction
 
 __all__ = [
     "HLXMoE",
     "QueryResult",
     "MAX_REQUEST_CHARS",
+    "TEXT_ANSWER_TOKENS",
     "check_request",
     "shipped_adapters_dir",
     "adapters_dir_from_env",
@@ -76,6 +84,13 @@ class QueryResult:
     # the beam search's own best answer, which the round trip kept or overruled.
     round_trip: bool = False
     beam_answer: str | None = None
+    # How the request reached its expert: "direct" (the request description read it),
+    # "rewrite" (the coordinator rewrote it into ``instruction``: ``rewrite`` holds that
+    # rewrite's log-probability and confidence), with "+hops" when it was answered in two
+    # steps through HLXL (a pair of formats no single instruction converts between).
+    request: str = ""
+    route: str = "direct"
+    rewrite: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -130,6 +145,20 @@ def install_lean_lora_forward(model: Any) -> int:
     return len(layers)
 
 
+#: Tokens a one-line text answer may take, by task: the longest answer of the task in the
+#: corpora, in the base tokenizer's tokens (tests/test_rewrite_mixture.py holds the table to the
+#: committed corpora); the budget is a quarter more, plus 4. Any other text answer: 80.
+TEXT_ANSWER_TOKENS = {"glyph_meaning": 39, "glyph_for": 22, "contract_info": 59, "format_info": 49, "expert_info": 35, "routing": 13}  # fmt: skip
+#: Tasks answered in two steps through HLXL: the value to HLXL, then HLXL to the target(s).
+TWO_HOP_TASKS = ("translate_pair", "all_formats_from")
+
+
+def text_answer_budget(task: str) -> int:
+    """The token budget of a one-line text answer of ``task`` (see :data:`TEXT_ANSWER_TOKENS`)."""
+    longest = TEXT_ANSWER_TOKENS.get(task)
+    return 80 if longest is None else math.ceil(1.25 * longest) + 4
+
+
 @dataclass(frozen=True)
 class _Plan:
     """How one request is answered, before decoding."""
@@ -139,6 +168,14 @@ class _Plan:
     parsed: Any  # the canonical Instruction
     constraint: AnswerConstraint | None
     max_new_tokens: int
+    request: str = ""
+    rewrite: Rewrite | None = None
+    stop: str | None = None  # where free text ends: a text answer is one line
+    first_hop: Instruction | None = None  # a two-step answer: this instruction's answer (HLXL) first
+
+    @property
+    def route(self) -> str:
+        return ("rewrite" if self.rewrite is not None else "direct") + ("+hops" if self.first_hop is not None else "")
 
     def result(self, generation: Generation, *, round_trip: bool = False, beam_answer: str | None = None) -> QueryResult:
         """The answer, graded against the reference."""
@@ -162,6 +199,9 @@ class _Plan:
             stop_reason=generation.stop_reason,
             round_trip=round_trip,
             beam_answer=beam_answer,
+            request=self.request,
+            route=self.route,
+            rewrite=self.rewrite.as_dict() if self.rewrite is not None else None,
         )
 
 
@@ -196,6 +236,8 @@ class HLXMoE:
             self.decoders[expert] = by_tokenisation[key]
         self.lean_lora_layers = 0  # LoRA layers running the lean inference forward
         self.options = DecodingOptions()  # query()'s defaults
+        # the confidence below which a rewrite is refused (the coordinator adapter's, chosen on the validation split)
+        self.rewrite_threshold = rewrite_threshold(adapters["coordinator"]) if "coordinator" in adapters else 1.0
         self._lock = threading.Lock()  # one query at a time: the active adapter is shared state
 
     @classmethod
@@ -350,18 +392,61 @@ class HLXMoE:
             round_trip=round_trip, source_literals=source_literals, literal_order=literal_order,
         )  # fmt: skip
         plan = self._plan(instruction, options)
+        if plan.first_hop is not None:
+            return self._answer_in_two_hops(plan, options)
+        return self._answer(plan, options)
+
+    def _answer(self, plan: _Plan, options: DecodingOptions) -> QueryResult:
+        """Decode and grade the answer ``plan`` describes (one generation, reranked by round
+        trip when ``options`` say so)."""
         decoder = self.decoders[plan.expert]
         with self._lock, quiet_dependencies():
             self.activate(plan.expert)
             generation = decoder.generate(
                 prompt_of(plan.parsed.text), constraint=plan.constraint, max_new_tokens=plan.max_new_tokens,
-                num_beams=options.num_beams, n_best=options.num_beams if options.round_trip else 1,
+                num_beams=options.num_beams, n_best=options.num_beams if options.round_trip else 1, stop=plan.stop,
             )  # fmt: skip
             reranked, beam_answer = None, generation.text
             if options.round_trip:
                 reranked = self._rerank_by_round_trip(plan.parsed, generation, decoder)
                 generation = reranked or generation
         return plan.result(generation, round_trip=reranked is not None, beam_answer=beam_answer if reranked is not None else None)
+
+    def _answer_in_two_hops(self, plan: _Plan, options: DecodingOptions) -> QueryResult:
+        """A conversion no single instruction makes (LC-B to LC-R, LC-T to all formats):
+        the value to HLXL first, then that HLXL to the target, each by its expert; the
+        answer is graded as the answer of the whole instruction."""
+        assert plan.first_hop is not None  # only two-step plans come here
+        first = self._answer(self._plan_for(plan.first_hop, route_instruction(plan.first_hop.text), options), options)
+        hlxl = first.answer.removeprefix(plan.first_hop.prefix)
+        if not first.parses:
+            raise HLXError(
+                f"the first step of {plan.parsed.text[:60]!r} ({plan.first_hop.text[:60]!r}) answered {hlxl[:60]!r}, which does not parse"
+            )
+        second_text = _second_hop(plan.parsed, hlxl)
+        second_plan = self._plan_for(parse_request(second_text).instruction, route_instruction(second_text), options)
+        second = self._answer(second_plan, options)
+        generation = Generation(
+            second.answer, second.prompt_tokens, first.new_tokens + second.new_tokens, first.latency_seconds + second.latency_seconds,
+            plan.constraint is not None, second.stop_reason,
+        )  # fmt: skip
+        return plan.result(generation)
+
+    def rewrite(self, request: str) -> Rewrite:
+        """The coordinator's rewrite of ``request`` into a canonical instruction: every
+        rewrite :func:`hlx_formats.rewrites.rewrite_space` allows, scored, the best with its
+        confidence. A value the request opens but that parses in no format raises its
+        ParseError (as the reference refuses it); a request over
+        ``hlx_formats.rewrites.MAX_REWRITE_CHARS`` raises HLXError."""
+        space = rewrite_space(check_request(request))
+        if space.broken is not None:
+            raise space.broken
+        decoder = self.decoders["coordinator"]
+        started = time.perf_counter()
+        with self._lock, quiet_dependencies():
+            self.activate("coordinator")
+            scores = decoder.score_many(prompt_of(rewrite_prompt(space.request)), list(space.candidates))
+        return choose_rewrite(space, scores, time.perf_counter() - started)
 
     def query_batch(self, instructions: list[str], options: DecodingOptions | None = None, *, batch_size: int = 8) -> list[QueryResult]:
         """:meth:`query` for several requests, answered in batches: the requests are grouped by
@@ -379,8 +464,11 @@ class HLXMoE:
             return [self.query(instruction, options) for instruction in instructions]
         plans = [self._plan(instruction, options) for instruction in instructions]
         results: list[QueryResult | None] = [None] * len(plans)
+        for index, plan in enumerate(plans):
+            if plan.first_hop is not None:
+                results[index] = self._answer_in_two_hops(plan, options)
         for expert in EXPERTS:
-            indices = [index for index, plan in enumerate(plans) if plan.expert == expert]
+            indices = [index for index, plan in enumerate(plans) if plan.expert == expert and plan.first_hop is None]
             decoder = self.decoders.get(expert)
             for first in range(0, len(indices), batch_size):
                 batch = indices[first : first + batch_size]
@@ -391,6 +479,7 @@ class HLXMoE:
                         [prompt_of(plans[index].parsed.text) for index in batch],
                         [plans[index].constraint for index in batch],
                         [plans[index].max_new_tokens for index in batch],
+                        [plans[index].stop for index in batch],
                     )
                 for index, generation in zip(batch, generations):
                     results[index] = plans[index].result(generation)
@@ -398,13 +487,55 @@ class HLXMoE:
 
     def _plan(self, instruction: str, options: DecodingOptions) -> _Plan:
         """How ``instruction`` is answered: its expert, canonical instruction, constraint and
-        token budget; NotUnderstood or the value's ParseError where it cannot be."""
+        token budget, through the rewrite step when the request description does not read
+        it; NotUnderstood or the value's ParseError where it cannot be answered."""
         check_request(instruction)
         decision = route_instruction(instruction)
+        rewrite = None
+        if not decision.read:
+            rewrite = self.rewrite(instruction)
+            threshold = options.rewrite_threshold if options.rewrite_threshold is not None else self.rewrite_threshold
+            shown = instruction.strip()[:60]
+            if not rewrite.is_request:
+                raise NotUnderstood(
+                    f"{shown!r} reads as no HLX request (confidence {rewrite.confidence:.2f}); "
+                    f"the next best reading was {rewrite.runner_up!r}",
+                    rewrite=rewrite.instruction, confidence=rewrite.confidence,
+                )  # fmt: skip
+            if rewrite.confidence < threshold:
+                raise NotUnderstood(
+                    f"not sure what {shown!r} asks: the best reading, {rewrite.instruction!r}, has confidence "
+                    f"{rewrite.confidence:.2f}, below the threshold {threshold:.2f}; write it as that instruction if it is what you mean",
+                    rewrite=rewrite.instruction, confidence=rewrite.confidence,
+                )  # fmt: skip
+            decision = route_instruction(rewrite.instruction)
         parsed = decision.instruction
         if parsed is None:
+            two_hops = self._two_hop_instruction(rewrite.instruction if rewrite else instruction)
+            if two_hops is not None:
+                plan = self._plan_for(two_hops, Route("coordinator", "two steps through HLXL", two_hops), options)
+                return dataclasses.replace(
+                    plan, request=instruction, rewrite=rewrite, first_hop=parse_request(_first_hop(two_hops)).instruction
+                )
             # Nothing to answer it with that could be checked: say so rather than free text.
-            raise NotUnderstood(f"the mixture does not answer {instruction.strip()[:60]!r}: {decision.reason}")
+            understood = f" (understood as {rewrite.instruction!r})" if rewrite else ""
+            raise NotUnderstood(
+                f"the mixture does not answer {instruction.strip()[:60]!r}{understood}: {decision.reason}",
+                rewrite=rewrite.instruction if rewrite else None, confidence=rewrite.confidence if rewrite else None,
+            )  # fmt: skip
+        return dataclasses.replace(self._plan_for(parsed, decision, options), request=instruction, rewrite=rewrite)
+
+    @staticmethod
+    def _two_hop_instruction(text: str) -> Instruction | None:
+        """The instruction of ``text`` when it is a conversion answered in two steps."""
+        try:
+            parsed = parse_request(text).instruction
+        except HLXError:
+            return None
+        return parsed if parsed.form.task in TWO_HOP_TASKS else None
+
+    def _plan_for(self, parsed: Instruction, decision: Route, options: DecodingOptions) -> _Plan:
+        """The constraint (a format answer) or stop and budget (a text answer) of ``parsed``."""
         constraint = None
         if options.constrained and parsed.answers_in_format:
             literals = order = None
@@ -413,6 +544,9 @@ class HLXMoE:
             if options.literal_order and parsed.value_text is not None and parsed.source_format is not None:
                 order = literals_in_order(parsed.value_text, parsed.source_format)
             constraint = AnswerConstraint(parsed.target_format, parsed.prefix, literals, order)
+        if not parsed.answers_in_format:
+            budget = options.max_new_tokens or text_answer_budget(parsed.form.task)
+            return _Plan(decision.expert, decision.reason, parsed, None, budget, stop="\n")
         budget = options.max_new_tokens or self._token_budget(parsed, self.decoders[decision.expert])
         return _Plan(decision.expert, decision.reason, parsed, constraint, budget)
 
@@ -476,13 +610,13 @@ class HLXMoE:
             instruction = instruction_for(detect_format(text), to, text)
             if instruction is None:  # no single instruction goes there: through HLXL, as two queries
                 return self.translate(self.translate(text, "hlxl"), to)
-            return self.query(instruction).answer.removeprefix("HLXL: ")
-        return self.query(text).answer
+            return _checked_answer(self.query(instruction)).removeprefix("HLXL: ")
+        return _checked_answer(self.query(text))
 
     def translate_many(self, texts: list[str], to: str | None = None, *, batch_size: int = 8) -> list[str]:
         """:meth:`translate` for several texts, answered in batches (:meth:`query_batch`)."""
         if to is None:
-            return [result.answer for result in self.query_batch(texts, batch_size=batch_size)]
+            return [_checked_answer(result) for result in self.query_batch(texts, batch_size=batch_size)]
         from hlx_formats import detect_format
         from hlx_formats.instructions import instruction_for
 
@@ -490,7 +624,32 @@ class HLXMoE:
         if any(instruction is None for instruction in instructions):  # no single instruction goes there: through HLXL
             return self.translate_many(self.translate_many(texts, "hlxl", batch_size=batch_size), to, batch_size=batch_size)
         results = self.query_batch([instruction for instruction in instructions if instruction is not None], batch_size=batch_size)
-        return [result.answer.removeprefix("HLXL: ") for result in results]
+        return [_checked_answer(result).removeprefix("HLXL: ") for result in results]
+
+
+def _checked_answer(result: QueryResult) -> str:
+    """``result.answer``, unless it is a format answer that does not parse (possible only
+    when decoding was unconstrained): then an HLXError, never a wrong answer as if right."""
+    if result.parses is False:
+        raise HLXError(f"the {result.expert} expert's answer to {result.instruction[:60]!r} does not parse: {result.answer[:80]!r}")
+    return result.answer
+
+
+def _first_hop(parsed: Instruction) -> str:
+    """The first step of a two-step conversion: the value to HLXL."""
+    assert parsed.source_format is not None and parsed.value_text is not None  # a conversion has a value
+    found = instruction_for(parsed.source_format, "hlxl", parsed.value_text)
+    assert found is not None  # every format has a "Parse F:" instruction
+    return found
+
+
+def _second_hop(parsed: Instruction, hlxl: str) -> str:
+    """The second step of a two-step conversion: the first step's HLXL to the target(s)."""
+    if parsed.target_format == "all":
+        return f"Translate HLXL to all formats: {hlxl}"
+    found = instruction_for("hlxl", parsed.target_format, hlxl)
+    assert found is not None  # from HLXL, every format has one instruction
+    return found
 
 
 #: Longest request (characters) that the mixture reads; it is checked before any routing or

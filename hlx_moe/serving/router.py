@@ -14,11 +14,14 @@ __all__ = ["Route", "route_instruction"]
 
 @dataclass(frozen=True)
 class Route:
-    """The router's decision: the expert, why, and the parsed instruction (None if free text)."""
+    """The router's decision: the expert, why, and the parsed instruction (None if free text).
+    ``read`` is False when the request description does not read the request at all (the
+    rewrite step's case), True when it reads it (even as a task the experts do not learn)."""
 
     expert: str
     reason: str
     instruction: Instruction | None
+    read: bool = True
 
 
 #: The instruction tasks the experts are trained on (the corpora's tasks).
@@ -39,7 +42,7 @@ def route_instruction(text: str) -> Route:
     except ParseError:
         raise  # a request whose value does not parse is refused, as the reference refuses it
     except HLXError as error:
-        return Route("coordinator", str(error).split("\n")[0], None)
+        return Route("coordinator", str(error).split("\n")[0], None, read=False)
     if parsed.value_text is not None and parsed.source_format is not None:
         decode_as(parsed.value_text, parsed.source_format)  # ParseError: refused, as the reference refuses it
     if parsed.form.task not in LEARNED_TASKS:

@@ -64,6 +64,14 @@ class DataArguments:
     request_phrasings: bool = field(
         default=True, metadata={"help": "add the expert's rows of corpora/requests/train.jsonl to its training split"}
     )
+    rewrites: bool = field(
+        default=True, metadata={"help": "add corpora/rewrites/train.jsonl (the rewrite task) to the coordinator's training split"}
+    )
+    own_examples: int = field(
+        default=0,
+        metadata={"help": "> 0: a seeded sample of this many of the expert's own training rows (a run --init-from an adapter "
+                  "keeps its earlier tasks in the mix without a whole pass over them)"},
+    )  # fmt: skip
     eval_examples: int = field(default=360, metadata={"help": "of the validation split, evaluated every eval_steps"})
 
 
@@ -85,7 +93,7 @@ REPORT_FIELDS = (
     "epochs", "max_steps", "time_limit_s", "batch_size", "gradient_accumulation", "learning_rate", "lr_scheduler",
     "warmup_ratio", "weight_decay", "max_grad_norm", "optimizer", "fp16", "bf16", "gradient_checkpointing",
     "quantization", "adapter_dtype", "max_length", "length_bucketing", "curriculum", "request_phrasings",
-    "logging_steps", "eval_steps", "save_steps", "eval_examples", "seed",
+    "rewrites", "own_examples", "logging_steps", "eval_steps", "save_steps", "eval_examples", "seed",
 )  # fmt: skip
 
 

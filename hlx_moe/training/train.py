@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import os
+import random
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -225,23 +226,34 @@ class ExpertData:
     train: list[dict[str, Any]]
     validation: list[dict[str, Any]]
     phrasings: Path | None
+    rewrites: Path | None = None
 
 
 def prepare_data(expert: str, corpus_dir: Path, settings: TrainingSettings, tokenizer: Any) -> ExpertData:
-    """Step 3: the expert's training split (with its request phrasings) and the first
-    ``eval_examples`` of its validation split, tokenised."""
+    """Step 3: the expert's training split (a seeded sample of ``own_examples`` of it when that
+    is set; with its request phrasings, and for the coordinator the rewrite task) and the first
+    ``eval_examples`` of its validation split (and of the rewrites'), tokenised."""
     data, hex_digits = settings.data, settings.adapter.hex_digit_tokens
     train_rows = load(corpus_dir / expert / "train.jsonl")
+    if 0 < data.own_examples < len(train_rows):
+        train_rows = random.Random(settings.training.seed).sample(train_rows, data.own_examples)
     phrasings: Path | None = corpus_dir / "requests" / "train.jsonl"
     if data.request_phrasings and phrasings is not None and phrasings.exists():
         train_rows += [row for row in load(phrasings) if row["expert"] == expert and not row["held_out_phrasing"]]
     else:
         phrasings = None
     validation_rows = load(corpus_dir / expert / "validation.jsonl")[: data.eval_examples]
+    rewrites: Path | None = corpus_dir / "rewrites"
+    if expert == "coordinator" and data.rewrites and rewrites is not None and (rewrites / "train.jsonl").exists():
+        train_rows += load(rewrites / "train.jsonl")
+        validation_rows += load(rewrites / "validation.jsonl")[: data.eval_examples // 2]
+    else:
+        rewrites = None
     return ExpertData(
         tokenize_rows(train_rows, tokenizer, data.max_length, hex_digits=hex_digits),
         tokenize_rows(validation_rows, tokenizer, data.max_length, hex_digits=hex_digits),
         phrasings,
+        rewrites,
     )
 
 
@@ -366,6 +378,7 @@ def write_report(
         "preset": settings.as_dict(),
         "corpus_sha256": corpus_hash(run.corpus_dir, run.expert),
         "request_phrasings_sha256": hashlib.sha256(run.data.phrasings.read_bytes()).hexdigest() if run.data.phrasings else None,
+        **({"rewrites_sha256": _rewrites_hash(run.data.rewrites)} if run.data.rewrites else {}),
         "train_examples": len(run.data.train),
         "validation_examples": len(run.data.validation),
         "steps": state.global_step,
@@ -396,6 +409,14 @@ def write_report(
         report["final_train_loss"], report["final_validation_loss"],
     )  # fmt: skip
     return report
+
+
+def _rewrites_hash(folder: Path) -> str:
+    """SHA-256 of the rewrite task's training and validation files, in that order."""
+    digest = hashlib.sha256()
+    for split in ("train", "validation"):
+        digest.update((folder / f"{split}.jsonl").read_bytes())
+    return digest.hexdigest()
 
 
 @contextlib.contextmanager

@@ -1,0 +1,212 @@
+"""The rewrite step's language: the canonical instructions a free-form request may become.
+
+A request that the request description (:mod:`hlx_formats.requests`) does not read is
+rewritten by a learned model into one canonical instruction (:mod:`hlx_formats.instructions`).
+The model only chooses: :func:`rewrite_space` lists every instruction it may choose for a
+request, a finite grammar in which the value part is always a value written in the request,
+copied as written. So a rewrite can name the wrong task or format, but it cannot invent,
+alter or drop a value. :data:`NOT_A_REQUEST` is the choice for a request that asks for none
+of the tasks.
+
+Values are found by :func:`values_in`: spans that open like a value (a bracket, a brace, a
+quote, a digit, a glyph, ``&``, ``@``, ``#``, ``b"``, a literal word) and parse in at least one
+format, the longest first. A span that opens a container or a string but parses in no format
+is a broken value (:attr:`RewriteSpace.broken`): the request is refused with its error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from . import facts
+from .errors import HLXError, ParseError
+from .formats import detect_value
+from .instructions import ALL_FORMATS_ORDER, first_form, match_instruction, render
+from .lcr import GLYPHS, LEGACY_GLYPHS
+from .registry import all_formats
+from .requests import render_instruction
+
+__all__ = [
+    "MAX_REWRITE_CHARS", "NOT_A_REQUEST", "REWRITE_PREFIX", "RewriteSpace", "ValueSpan", "rewrite_grammar",
+    "rewrite_prompt", "rewrite_space", "values_in",
+]  # fmt: skip
+
+REWRITE_PREFIX = "Rewrite as an instruction: "
+#: The rewrite of a request that asks for none of the tasks (weather, a poem, miles to km).
+NOT_A_REQUEST = "Not an HLX request."
+#: Longest request (characters) the rewrite step reads: every corpus request is shorter, and
+#: finding the values costs a parse per opening and ending position.
+MAX_REWRITE_CHARS = 400
+
+_GLYPH_CHARS = frozenset(GLYPHS) | frozenset(LEGACY_GLYPHS)
+_OPENERS = frozenset('[{"-0123456789&#@') | _GLYPH_CHARS
+_CONTAINER_OPENERS = frozenset('[{"') | frozenset("🜃◇🜊🐃🐊")
+_WORD_VALUES = re.compile(r"(?:null|true|false|NULL|TRUE|FALSE)(?![\w-])")
+_BEFORE_VALUE = frozenset(" \t\r\n:(`'=")  # what may stand just before a value
+_AFTER_VALUE = frozenset(" \t\r\n,.?!;:`')")  # what may stand just after one
+_INTEGER = re.compile(r"(?<![\w.-])#?([0-9]{1,6})(?![\w.])")
+#: The glyph names a glyph_for rewrite may ask for: each glyph's canonical name.
+_GLYPH_NAMES = tuple(dict.fromkeys(name.removeprefix("the ") for name in facts.GLYPH_NAMES.values()))
+#: The tasks a rewrite may choose besides conversions, as their first canonical forms.
+_EXPERTS = ("coordinator", "ascii", "runic")
+
+
+@dataclass(frozen=True)
+class ValueSpan:
+    """A value written in a request: ``text`` at ``start:end``, and the formats it parses
+    in (the one :func:`~hlx_formats.detect_format` picks first)."""
+
+    start: int
+    end: int
+    text: str
+    formats: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RewriteSpace:
+    """What a request may be rewritten as: ``candidates`` (canonical instructions, then
+    :data:`NOT_A_REQUEST`), the ``values`` they copy, and ``broken``: the error of a value the
+    request opens but that parses in no format (None when there is none)."""
+
+    request: str
+    values: tuple[ValueSpan, ...]
+    candidates: tuple[str, ...]
+    broken: ParseError | None = None
+
+
+def rewrite_prompt(request: str) -> str:
+    """The rewrite task's instruction for ``request`` (the model input, inside the prompt wrapper)."""
+    return REWRITE_PREFIX + " ".join(request.split())
+
+
+def _parses_in(text: str) -> tuple[str, ...]:
+    """The formats whose fast decoder accepts ``text``, the detected one first."""
+    formats = []
+    for record in all_formats():
+        assert record.fast_parser is not None  # every built-in format registers its decoder
+        try:
+            record.fast_parser.parse(text)
+        except Exception:  # noqa: BLE001 - any rejection: not this format
+            continue
+        formats.append(record.name)
+    if len(formats) > 1:
+        try:
+            detected = detect_value(text)[0]
+        except HLXError:
+            detected = formats[0]
+        formats.sort(key=lambda fmt: fmt != detected)
+    return tuple(formats)
+
+
+def _opens_value(text: str, index: int) -> bool:
+    if index > 0 and text[index - 1] not in _BEFORE_VALUE:
+        return False
+    char = text[index]
+    if char in _GLYPH_CHARS and text[index + 1 : index + 2] in ("", " ", "?", ".", "!", ","):
+        return char in "∅⊤⊥⊠"  # a glyph on its own is named, not a value opened (but null, true, false, empty bytes)
+    if char in _OPENERS:
+        return True
+    if char == "b" and text[index + 1 : index + 2] == '"':
+        return True
+    return _WORD_VALUES.match(text, index) is not None
+
+
+def _ends(text: str, start: int) -> list[int]:
+    """Where a value starting at ``start`` may end, the furthest first."""
+    ends = [end for end in range(start + 1, len(text)) if text[end] in _AFTER_VALUE]
+    ends.append(len(text))
+    return sorted(set(ends), reverse=True)
+
+
+def values_in(request: str) -> tuple[list[ValueSpan], ParseError | None]:
+    """The values written in ``request`` (the longest span from each opening position that
+    parses in some format, not overlapping), and the error of the first span that opens a
+    container or a string but parses in no format (None when there is none)."""
+    spans: list[ValueSpan] = []
+    broken: ParseError | None = None
+    index = 0
+    while index < len(request):
+        if not _opens_value(request, index):
+            index += 1
+            continue
+        found = None
+        for end in _ends(request, index):
+            span = request[index:end]
+            formats = _parses_in(span)
+            if formats:
+                found = ValueSpan(index, end, span, formats)
+                break
+        if found is None:
+            if broken is None and request[index] in _CONTAINER_OPENERS and not spans:
+                broken = _error_of(request[index:].rstrip(" \t\r\n?.!"))
+            index += 1
+            continue
+        spans.append(found)
+        index = found.end
+    return spans, broken
+
+
+def _error_of(text: str) -> ParseError | None:
+    try:
+        detect_value(text)
+    except ParseError as error:
+        return error
+    return None  # the full decoders read what the fast ones gave up on: not broken
+
+
+def _conversions(value: ValueSpan) -> list[str]:
+    """Every instruction that converts, validates or explains ``value``, for each format it
+    parses in."""
+    found = []
+    for source in value.formats:
+        for target in (*ALL_FORMATS_ORDER, "all"):
+            targets = "all" if target == "all" else (target,)
+            found.append(render_instruction("convert", value_text=value.text, source=source, targets=targets))
+        found.append(render_instruction("validate", value_text=value.text, source=source))
+        found.append(render_instruction("explain", value_text=value.text, source=source))
+    return found
+
+
+def _questions(request: str) -> list[str]:
+    """Every question a request may be asking: about each format, each expert, each glyph
+    name, each glyph and each number (as a contract id) it writes."""
+    found = []
+    for fmt in ALL_FORMATS_ORDER:
+        found.append(render_instruction("format_info", format=fmt))
+        found.append(render_instruction("expert_info", format=fmt))
+    found += [render_instruction("expert_use", expert=expert) for expert in _EXPERTS]
+    found += [render(first_form("glyph_for"), name=name) for name in _GLYPH_NAMES]
+    found += [render(first_form("glyph_meaning"), glyph=glyph) for glyph in dict.fromkeys(c for c in request if c in GLYPHS)]
+    found += [render(first_form("contract_info"), id=str(int(m.group(1)))) for m in _INTEGER.finditer(request)]
+    return found
+
+
+def rewrite_space(request: str) -> RewriteSpace:
+    """Every canonical instruction ``request`` may be rewritten as (HLXError when it is
+    longer than :data:`MAX_REWRITE_CHARS` or empty)."""
+    if not isinstance(request, str):
+        raise HLXError(f"a request must be str, not {type(request).__name__}")
+    text = " ".join(request.split())
+    if not text:
+        raise HLXError("the request is empty")
+    if len(text) > MAX_REWRITE_CHARS:
+        raise HLXError(f"the request has {len(text)} characters; the rewrite step reads at most {MAX_REWRITE_CHARS}")
+    values, broken = values_in(text)
+    candidates: list[str] = []
+    for value in values:
+        candidates += _conversions(value)
+    candidates += _questions(text)
+    candidates = [candidate for candidate in dict.fromkeys(candidates) if match_instruction(candidate) is not None]
+    candidates.append(NOT_A_REQUEST)
+    return RewriteSpace(text, tuple(values), tuple(candidates), broken)
+
+
+def rewrite_grammar(space: RewriteSpace) -> str:
+    """The rewrite's grammar for one request, in Lark syntax: one alternative per candidate."""
+    alternatives = "\n    | ".join(_lark_string(candidate) for candidate in space.candidates)
+    return f"start: {alternatives}\n"
+
+
+def _lark_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'

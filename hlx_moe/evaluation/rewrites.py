@@ -1,0 +1,203 @@
+"""Evaluating the rewrite step on ``corpora/rewrites/``: is each free-form request
+understood as its intended instruction, answered, refused, or answered wrongly?
+
+A request the request description reads is routed directly (its canonical instruction); any
+other is rewritten by the coordinator. A rewrite is *right* when the reference answers it
+exactly as it answers the intended instruction (two spellings of one conversion are both
+right; for an off-topic request only :data:`~hlx_formats.rewrites.NOT_A_REQUEST` is), and it
+is *refused* below the confidence threshold. :func:`choose_threshold` picks the threshold on
+the validation split; with ``answers``, the mixture also answers a seeded sample end to end,
+and that final answer is compared with the intended instruction's reference answer.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import defaultdict
+from typing import Any
+
+from hlx_formats.errors import HLXError, NotUnderstood, ParseError
+from hlx_formats.rewrites import NOT_A_REQUEST
+
+__all__ = ["evaluate_rewrites", "same_meaning", "choose_threshold", "summarise_rewrites", "rewrite_table", "wilson"]
+
+#: The largest share of wrong answers (of all requests) a chosen threshold may leave on the
+#: validation split: half the 2% the project allows on the test split, as a margin.
+MAX_WRONG_SHARE = 0.01
+
+
+def _reference(instruction: str) -> str | None:
+    from hlx_formats import translate
+
+    if instruction == NOT_A_REQUEST:
+        return None
+    try:
+        return translate(instruction)
+    except HLXError:
+        return None
+
+
+def same_meaning(chosen: str, intended: str) -> bool:
+    """Whether ``chosen`` asks what ``intended`` asks: the same text, or the same reference answer."""
+    if chosen == intended:
+        return True
+    if NOT_A_REQUEST in (chosen, intended):
+        return False
+    expected = _reference(intended)
+    return expected is not None and _reference(chosen) == expected
+
+
+def evaluate_rewrites(moe: Any, rows: list[dict[str, Any]], *, answers: int = 0, seed: int = 0) -> list[dict[str, Any]]:
+    """One record per row: the route, the chosen instruction, its confidence, and whether it
+    is right; for a seeded sample of ``answers`` rows also the mixture's final answer
+    (``answer_right``: it equals the intended instruction's reference answer; ``refused``)."""
+    from hlx_moe.serving.router import route_instruction
+
+    answered = set(random.Random(seed).sample(range(len(rows)), min(answers, len(rows))))
+    records = []
+    for index, row in enumerate(rows):
+        request, intended = row["request"], row["output"]
+        record: dict[str, Any] = {
+            "request": request, "intended": intended, "variation": row.get("variation"), "family": row.get("family"),
+            "held_out_phrasing": bool(row.get("held_out_phrasing")),
+        }  # fmt: skip
+        try:
+            route = route_instruction(request)
+        except ParseError:
+            route = None
+        if route is not None and route.read:
+            from hlx_formats.requests import parse_request
+
+            record.update(route="direct", chosen=parse_request(request).render(), confidence=1.0, seconds=0.0)
+        else:
+            try:
+                rewrite = moe.rewrite(request)
+            except HLXError as error:
+                record.update(route="rewrite", chosen=None, confidence=0.0, seconds=0.0, error=str(error).split("\n")[0])
+            else:
+                record.update(route="rewrite", chosen=rewrite.instruction, confidence=rewrite.confidence, seconds=rewrite.seconds)
+        record["right"] = record["chosen"] is not None and same_meaning(record["chosen"], intended)
+        if index in answered:
+            record.update(_final_answer(moe, request, intended))
+        records.append(record)
+    return records
+
+
+def _final_answer(moe: Any, request: str, intended: str) -> dict[str, Any]:
+    """The mixture's answer to ``request``, against the intended instruction's reference."""
+    expected = _reference(intended)
+    try:
+        result = moe.query(request)
+    except NotUnderstood:
+        return {"answered": True, "refused": True, "answer_right": intended == NOT_A_REQUEST, "answer_seconds": None}
+    except HLXError as error:
+        return {"answered": True, "refused": True, "answer_right": False, "answer_error": str(error).split("\n")[0], "answer_seconds": None}
+    text = result.answer
+    return {
+        "answered": True, "refused": False, "answer": text, "answer_right": expected is not None and text == expected,
+        "answer_parses": result.parses, "answer_seconds": result.latency_seconds + ((result.rewrite or {}).get("seconds") or 0.0),
+    }  # fmt: skip
+
+
+def _decide(record: dict[str, Any], threshold: float) -> str:
+    """``right``, ``wrong`` or ``refused`` for a record at ``threshold``."""
+    off_topic = record["intended"] == NOT_A_REQUEST
+    if record["chosen"] is None or (record["route"] == "rewrite" and record["confidence"] < threshold) or record["chosen"] == NOT_A_REQUEST:
+        return "right" if off_topic else "refused"
+    return "right" if record["right"] else "wrong"
+
+
+def choose_threshold(records: list[dict[str, Any]], max_wrong_share: float = MAX_WRONG_SHARE) -> dict[str, Any]:
+    """The lowest confidence threshold that leaves at most ``max_wrong_share`` of the requests
+    answered wrongly, with the precision (right of answered) and recall (right of all) it gives."""
+    options = sorted({0.0, *(record["confidence"] for record in records if record["route"] == "rewrite")})
+    for threshold in options:
+        outcome = _outcomes(records, threshold)
+        if outcome["wrong"] <= max_wrong_share * len(records):
+            return {"threshold": threshold, "max_wrong_share": max_wrong_share, **_rates(outcome, len(records))}
+    outcome = _outcomes(records, 1.01)
+    return {"threshold": 1.0, "max_wrong_share": max_wrong_share, **_rates(outcome, len(records))}
+
+
+def _outcomes(records: list[dict[str, Any]], threshold: float) -> dict[str, int]:
+    counts = {"right": 0, "wrong": 0, "refused": 0}
+    for record in records:
+        counts[_decide(record, threshold)] += 1
+    return counts
+
+
+def _rates(outcome: dict[str, int], total: int) -> dict[str, Any]:
+    answered = outcome["right"] + outcome["wrong"]
+    return {
+        "requests": total, **outcome,
+        "precision": round(outcome["right"] / answered, 4) if answered else None,
+        "recall": round(outcome["right"] / total, 4) if total else None,
+    }  # fmt: skip
+
+
+def wilson(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of a rate."""
+    if total == 0:
+        return (0.0, 1.0)
+    rate = successes / total
+    centre = (rate + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(rate * (1 - rate) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def summarise_rewrites(records: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
+    """Right / wrong / refused at ``threshold``, overall, by held-out phrasing, variation and
+    route; and the end-to-end answers of the sampled rows."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        groups["all"].append(record)
+        groups["held-out phrasing" if record["held_out_phrasing"] else "seen phrasing families"].append(record)
+        groups[f"variation: {record['variation']}"].append(record)
+        groups[f"route: {record['route']}"].append(record)
+    summary: dict[str, Any] = {"threshold": threshold, "groups": {}}
+    for name, members in groups.items():
+        outcome = _outcomes(members, threshold)
+        low, high = wilson(outcome["right"], len(members))
+        summary["groups"][name] = {**_rates(outcome, len(members)), "right_ci95": [round(low, 4), round(high, 4)]}
+    answered = [record for record in records if record.get("answered")]
+    if answered:
+        seconds = sorted(record["answer_seconds"] for record in answered if record.get("answer_seconds") is not None)
+        summary["answers"] = {
+            "requests": len(answered),
+            "right": sum(record["answer_right"] and not record["refused"] for record in answered),
+            "refused": sum(record["refused"] for record in answered),
+            "wrong": sum(not record["answer_right"] and not record["refused"] for record in answered),
+            "unparsed_returned": sum(record.get("answer_parses") is False for record in answered),
+            "p50_seconds": seconds[len(seconds) // 2] if seconds else None,
+        }
+    rewritten = sorted(record["seconds"] for record in records if record["route"] == "rewrite" and record.get("seconds"))
+    summary["rewrite_p50_seconds"] = rewritten[len(rewritten) // 2] if rewritten else None
+    return summary
+
+
+def rewrite_table(summary: dict[str, Any]) -> str:
+    """The summary as a Markdown table."""
+    lines = [
+        f"Threshold {summary['threshold']:.4f}.",
+        "",
+        "| requests | n | right | 95% CI | wrong | refused |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, group in sorted(summary["groups"].items(), key=lambda item: (item[0] != "all", item[0])):
+        n = group["requests"]
+        low, high = group["right_ci95"]
+        lines.append(
+            f"| {name} | {n} | {group['right'] / n:.1%} | {low:.1%}-{high:.1%} | {group['wrong'] / n:.1%} | {group['refused'] / n:.1%} |"
+        )
+    if "answers" in summary:
+        a = summary["answers"]
+        lines += [
+            "",
+            f"End to end (the mixture's final answer against the intended instruction's reference answer), {a['requests']} "
+            f"requests: {a['right']} right, {a['wrong']} wrong, {a['refused']} refused, {a['unparsed_returned']} "
+            f"unparseable answers returned; p50 {a['p50_seconds']:.2f} s."
+            if a["p50_seconds"] is not None
+            else "",
+        ]
+    return "\n".join(lines)

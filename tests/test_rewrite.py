@@ -1,0 +1,190 @@
+"""The rewrite step without a model: the rewrites a request allows, the corpus of rewrites,
+the choice and its confidence, the threshold, and the evaluation's arithmetic."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hlx_formats import HLXError, ParseError
+from hlx_formats.api import ENCODERS
+from hlx_formats.instructions import match_instruction
+from hlx_formats.rewrites import MAX_REWRITE_CHARS, NOT_A_REQUEST, rewrite_grammar, rewrite_prompt, rewrite_space, values_in
+from hlx_formats.strategies import values
+from hlx_moe.corpus.rewrites import HELD_OUT_ALIASES, HELD_OUT_VERBS, REWRITE_COUNTS
+from hlx_moe.evaluation.rewrites import choose_threshold, same_meaning, summarise_rewrites, wilson
+from hlx_moe.serving.rewrite import DEFAULT_REWRITE_THRESHOLD, choose_rewrite, rewrite_threshold, write_threshold
+
+CORPORA = Path(__file__).resolve().parent.parent / "corpora" / "rewrites"
+
+
+def _value_parts(space) -> set[str]:
+    """The value part of every candidate that has one."""
+    found = set()
+    for candidate in space.candidates:
+        parsed = match_instruction(candidate)
+        if parsed is not None and parsed.value_text is not None:
+            found.add(parsed.value_text)
+    return found
+
+
+@pytest.mark.parametrize(
+    "request_text, expected_values",
+    [
+        ("convert [1,2,3] to LC-R", ["[1,2,3]"]),
+        ("please translate {a: 1} into runic", ["{a: 1}"]),
+        ("Please translate this into LCR: 4678", ["4678"]),
+        ("turn 🜃1, 2🜄 into lct pls", ["🜃1, 2🜄"]),
+        ("translate {C:14,0=42} to hlxl", ["{C:14,0=42}"]),
+        ("what is LC-T?", []),
+        ("what does 🜊 mean", []),  # a glyph on its own is named, not a value
+        ('show me `{"two words": 1}` as LC-B', ['{"two words": 1}']),
+    ],
+)
+def test_the_values_of_a_request_are_found_and_copied(request_text: str, expected_values: list[str]) -> None:
+    space = rewrite_space(request_text)
+    assert [value.text for value in space.values] == expected_values
+    assert space.broken is None
+    assert _value_parts(space) <= set(expected_values)  # no candidate holds a value the request does not write
+    assert space.candidates[-1] == NOT_A_REQUEST
+    assert all(match_instruction(candidate) is not None for candidate in space.candidates[:-1])
+
+
+def test_every_candidate_is_one_alternative_of_the_rewrite_grammar() -> None:
+    from lark import Lark
+
+    space = rewrite_space('convert {a: "x"} to runes')
+    parser = Lark(rewrite_grammar(space), parser="lalr")
+    for candidate in space.candidates:
+        parser.parse(candidate)
+    with pytest.raises(Exception):  # noqa: B017 - any Lark error: a changed value is no alternative
+        parser.parse('Convert to LC-R: {a: "y"}')
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    value=values(max_leaves=6),
+    fmt=st.sampled_from(["hlxl", "lc-t", "lc-r", "lc-b"]),
+    words=st.sampled_from(["turn", "pls convert", "gimme"]),
+)
+def test_a_written_value_is_found_and_no_other_is_invented(value, fmt: str, words: str) -> None:
+    text = ENCODERS[fmt](value)
+    request = f"{words} {text} into the runic thing"
+    if len(" ".join(request.split())) > MAX_REWRITE_CHARS or "\n" in text:
+        return
+    space = rewrite_space(request)
+    written = " ".join(text.split())
+    assert written in {span.text for span in space.values}
+    for part in _value_parts(space):
+        assert part in space.request  # every value part is copied from the request
+
+
+def test_a_broken_value_is_reported_with_its_parse_error() -> None:
+    _spans, broken = values_in("Convert to LC-R: [1, 2,")
+    assert isinstance(broken, ParseError) and "not valid HLXL, LC-T, LC-R or LC-B" in str(broken)
+    assert rewrite_space("translate {a: 1 into runic").broken is not None
+
+
+def test_the_rewrite_space_limits_its_input() -> None:
+    with pytest.raises(HLXError, match=f"reads at most {MAX_REWRITE_CHARS}"):
+        rewrite_space("convert " + "x" * MAX_REWRITE_CHARS)
+    with pytest.raises(HLXError, match="empty"):
+        rewrite_space("  \n ")
+    with pytest.raises(HLXError, match="must be str"):
+        rewrite_space(b"convert 1")  # type: ignore[arg-type]
+    assert rewrite_prompt("convert\n 1   to lcr") == "Rewrite as an instruction: convert 1 to lcr"
+
+
+def test_the_choice_and_its_confidence() -> None:
+    space = rewrite_space("what is LC-T?")
+    scores = [(-10.0, 5)] * len(space.candidates)
+    best = space.candidates.index("What is LC-T?")
+    scores[best] = (-1.0, 4)
+    rewrite = choose_rewrite(space, scores, 0.5)
+    assert rewrite.instruction == "What is LC-T?" and rewrite.is_request
+    assert rewrite.mean_log_probability == pytest.approx(-0.25)
+    expected = 1 / (1 + (len(scores) - 1) * math.exp(-9.0))
+    assert rewrite.confidence == pytest.approx(expected, abs=1e-4)
+    tie = choose_rewrite(space, [(-3.0, 2)] * len(space.candidates))
+    assert tie.instruction == space.candidates[0] and tie.confidence == pytest.approx(1 / len(space.candidates), abs=1e-4)
+    with pytest.raises(HLXError, match="scores for"):
+        choose_rewrite(space, scores[:-1])
+
+
+def test_the_threshold_file(tmp_path: Path) -> None:
+    assert rewrite_threshold(tmp_path) == DEFAULT_REWRITE_THRESHOLD
+    write_threshold(tmp_path, {"threshold": 0.73, "precision": 0.99})
+    assert rewrite_threshold(tmp_path) == 0.73
+    (tmp_path / "rewrite_threshold.json").write_text('{"threshold": 7}')
+    with pytest.raises(HLXError, match="from 0 to 1"):
+        rewrite_threshold(tmp_path)
+    (tmp_path / "rewrite_threshold.json").write_text("{")
+    with pytest.raises(HLXError, match="not a threshold file"):
+        rewrite_threshold(tmp_path)
+
+
+def test_decoding_options_check_the_threshold() -> None:
+    from hlx_moe.decoding.options import DecodingOptions
+
+    assert DecodingOptions(rewrite_threshold=0.2).rewrite_threshold == 0.2
+    for bad in (-0.1, 1.5, True, "0.5"):
+        with pytest.raises(HLXError, match="rewrite_threshold"):
+            DecodingOptions(rewrite_threshold=bad)  # type: ignore[arg-type]
+
+
+def _record(confidence: float, right: bool, intended: str = "Convert to LC-R: 1", chosen: str | None = None) -> dict:
+    return {
+        "route": "rewrite", "confidence": confidence, "right": right, "intended": intended,
+        "chosen": chosen or (intended if right else "Convert to LC-T: 1"), "held_out_phrasing": False, "variation": "free",
+    }  # fmt: skip
+
+
+def test_the_threshold_is_the_lowest_that_keeps_wrong_answers_under_the_limit() -> None:
+    records = [_record(0.9, True)] * 97 + [_record(0.4, False), _record(0.5, False), _record(0.95, True)]
+    chosen = choose_threshold(records, max_wrong_share=0.01)
+    assert chosen["threshold"] == 0.5  # at 0.5 one wrong answer is left: 1% of 100
+    assert (chosen["right"], chosen["wrong"], chosen["refused"]) == (98, 1, 1)
+    assert chosen["precision"] == pytest.approx(98 / 99, abs=1e-4) and chosen["recall"] == 0.98
+    off_topic = [_record(0.9, False, intended=NOT_A_REQUEST, chosen=NOT_A_REQUEST), _record(0.3, False, intended=NOT_A_REQUEST)]
+    summary = summarise_rewrites(off_topic, 0.5)
+    assert summary["groups"]["all"]["right"] == 2  # an off-topic request is right when it is refused
+
+
+def test_same_meaning_compares_reference_answers() -> None:
+    assert same_meaning("Convert to LC-R: 42", "Convert to LC-R: 42")
+    assert same_meaning("Convert this to Runic glyphs: 42", "Convert to LC-R: 42")  # LC-T 42 and HLXL 42: one value
+    assert not same_meaning("Convert to LC-T: [1, 2]", "Convert to LC-R: [1, 2]")
+    assert not same_meaning(NOT_A_REQUEST, "Convert to LC-R: 42")
+
+
+def test_wilson_interval() -> None:
+    low, high = wilson(90, 100)
+    assert 0.82 < low < 0.84 and 0.94 < high < 0.95
+    assert wilson(0, 0) == (0.0, 1.0)
+
+
+def _rows(split: str) -> list[dict]:
+    return [json.loads(line) for line in (CORPORA / f"{split}.jsonl").read_text("utf-8").splitlines()]
+
+
+def test_the_committed_rewrite_corpus() -> None:
+    splits = {split: _rows(split) for split in ("train", "validation", "test")}
+    assert {split: len(rows) for split, rows in splits.items()} == REWRITE_COUNTS
+    assert len(splits["train"]) >= 4000
+    assert not any(row["held_out_phrasing"] for row in splits["train"] + splits["validation"])
+    held_out = [row for row in splits["test"] if row["held_out_phrasing"]]
+    assert len(held_out) >= 300
+    trained = " ".join(row["request"].lower() for row in splits["train"])
+    for word in HELD_OUT_VERBS + tuple(alias for aliases in HELD_OUT_ALIASES.values() for alias in aliases):
+        assert re.search(rf"(?<![\w-]){re.escape(word.lower())}(?![\w-])", trained) is None, word
+    for rows in splits.values():
+        for row in rows[::7]:  # every seventh row: the whole check is the generator's own
+            space = rewrite_space(row["request"])
+            assert row["output"] in space.candidates and space.broken is None
+    assert sum(row["output"] == NOT_A_REQUEST for row in splits["train"]) >= 50
