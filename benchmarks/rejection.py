@@ -3,10 +3,11 @@
 For each text format (LC-B: its text notation), one valid text of about ``--size`` bytes
 (a flat list of small objects, each with a nested array, and one integer at its end), and
 invalid texts of the same size: a stray character as its last one (a syntax error), an
-integer out of range at its end, and a float out of range in its first object (data-model
-errors). Each is decoded by the public ``from_*`` function; the time is the median of
-``--repeats`` runs, the peak memory (``tracemalloc``, in a separate run) is per MB of text,
-and each rejection is given as a ratio to the acceptance.
+integer out of range at its end, a float out of range in its first object and a repeated key
+in its first object (data-model errors), and the same float with a stray last character (the
+syntax error is the one reported). Each is decoded by the public ``from_*`` function; the time
+is the median of ``--repeats`` runs, the peak memory (``tracemalloc``, in a separate run) is
+per MB of text, and each rejection is given as a ratio to the acceptance.
 
     python -m benchmarks.rejection                 # 1 MB texts, 3 runs each
     python -m benchmarks.rejection --quick         # a smoke run: 50 kB, one run
@@ -35,6 +36,7 @@ CODECS: dict[str, tuple[str, Callable[..., Any], Callable[[Any], str]]] = {
 }
 _MARK = {"hlxl": "7777777", "lc-t": "7777777", "lc-r": "7777777", "lc-b": "0x76adf1"}
 _HUGE = {"hlxl": "99999999999999999999999", "lc-t": "99999999999999999999999", "lc-r": "99999999999999999999999"}
+_PAIR = {"hlxl": ": ", "lc-t": ":", "lc-r": ": ", "lc-b": ":"}  # between a key and its value
 
 
 def texts(fmt: str, size: int) -> dict[str, str]:
@@ -43,11 +45,14 @@ def texts(fmt: str, size: int) -> dict[str, str]:
     item = {"a": 123456, "b": "xy", "c": [1.5, True, None]}
     count = max(1, size // len(encode(item)))
     good = encode([item] * count + [7777777])
+    float_at_start = good.replace("1.5", "1e999", 1)
     return {
         "accept": good,
         "syntax error at the end": good[:-1] + "\x01",
         "integer out of range at the end": good.replace(_MARK[fmt], _HUGE.get(fmt, "0x1ffffffffffffffffff")),
-        "float out of range at the start": good.replace("1.5", "1e999", 1),
+        "float out of range at the start": float_at_start,
+        "repeated key at the start": good.replace("b" + _PAIR[fmt], "a" + _PAIR[fmt], 1),
+        "float out of range at the start, syntax error at the end": float_at_start[:-1] + "\x01",
     }
 
 

@@ -1,8 +1,8 @@
 """Shared parts of the fast decoders (one per format, beside each format's Lark parser).
 
 A fast decoder reads valid input quickly and gives up on anything else by raising
-:class:`Reject`; the caller then runs the Lark reference parser, which produces the value or
-the ParseError (with its position and message). So a fast decoder never decides what an
+:class:`Reject`; the reference (the Lark parser and its tree builder) then says what is wrong
+(the ParseError, with its position and message). So a fast decoder never decides what an
 error says, and the differential tests hold it to the reference on every input.
 
 Where it gave up is not wasted: each container the failure passes through adds a
@@ -13,20 +13,35 @@ container's real opening text, and one or two stand-in items spelt by the format
 where items were already read) and the offset in the real text where Lark goes on. Lark then
 reports the error itself, from its own parse table, at a real offset; nothing here knows
 what the grammar expects (issue 29: a rejection costs what reading up to the error costs).
+
+A token that the grammar reads but the data model refuses (a number out of range, a reserved
+key, a repeated key...) is not a syntax error: the reference reports the first such token
+only when the whole text is valid syntax. So :func:`decode_text` runs the fast decoder in its
+checking mode (``parse(text, checking=True)``): it reads past such a token, notes the first
+(:meth:`FastParser.refuse`; a repeat counts where its container closes, as the reference
+counts it), and goes on to the end. A syntax error after it is Lark's to report, from where
+the decoder gave up; when there is none, :func:`noted_error` has the reference's own builder
+word the noted token's error (no Lark pass at all). Either way a rejection costs at most one
+fast read of the whole text, and a syntax error a few Lark tokens more.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, cast
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode, key_text
+from .errors import ParseError
 from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, INT_MAX, INT_MIN, MAX_DEPTH, Contract, Handle
 
 __all__ = [
     "Reject",
+    "Invalid",
+    "Refused",
+    "Note",
+    "noted_error",
     "Frame",
     "framed",
     "contract_frame",
@@ -54,6 +69,23 @@ class Reject(Exception):
     frames: ClassVar[list[Frame]] = []  # an instance that passed through a container has its own
     top = 0
     after_top: tuple[str, int] | None = None
+    notes: Sequence[Note] = ()  # a checking scan's notes (FastParser.refuse) before it gave up
+
+
+#: A token of the text that the data model refuses, as a checking scan notes it (see
+#: :meth:`FastParser.refuse`): what it is (``"value"``, ``"key"``, ``"contract id"``,
+#: ``"field index"``, ``"duplicate key"``, ``"duplicate field index"``), the grammar's terminal
+#: (``"INT"``, ``"FLOAT"``, ``"STRING"``, ``"BYTES"``, ``"NAME"``; any for an id or index), and
+#: where the token starts and ends.
+Note = tuple[str, str, int, int]
+
+
+class Invalid(Reject):
+    """A token the grammar reads whole, but the data model refuses: no syntax error (yet).
+
+    ``notes``: from a checking scan that read the whole text, the refused tokens it noted
+    (the first is the reference's error); empty from a strict scan, which stops at the first.
+    """
 
 
 class Frame:
@@ -143,7 +175,11 @@ def check_depth(depth: int, offset: int) -> None:
         raise TooDeep(offset)
 
 
-class Repeated(Reject):
+class Refused(Invalid):
+    """A checking scan read the whole text: no syntax error, but the tokens in ``notes``."""
+
+
+class Repeated(Invalid):
     """A key or field index repeats. Raised as soon as the repeat's separator is read, so the
     beginning of a text shows it (constrained decoding steers away from it that way)."""
 
@@ -167,12 +203,13 @@ _CONTAINERS: dict[type, Any] = {list: [], dict: {}, Contract: Contract(0, {0: No
 
 
 def index_value(digits: str, maximum: int) -> int:
-    """A contract id or field index from its digits: no sign, no leading zero, in range."""
+    """A contract id or field index from its digits: no sign, no leading zero, in range
+    (Invalid if not: the grammar reads any digits there; hex digits the same)."""
     if digits[0] == "-" or (len(digits) > 1 and digits[0] == "0") or len(digits) > 5:
-        raise Reject
+        raise Invalid
     value = int(digits)
     if value > maximum:
-        raise Reject
+        raise Invalid
     return value
 
 
@@ -183,35 +220,76 @@ def skip_whitespace(text: str, pos: int) -> int:
 
 def decode_text(parser: type[FastParser], fmt: str, text: str, strict_reference: bool) -> Any:
     """The value of ``text``: the fast decoder's when it accepts the text, else the Lark
-    reference parser's (which also raises every ParseError but one: nesting past MAX_DEPTH,
-    which the fast decoder reports at the same opener the reference would).
+    reference parser's error (nesting past MAX_DEPTH and the data model's errors are worded
+    by the reference's code, at the place the fast decoder found).
 
-    Lark starts where the fast decoder gave up (:func:`resume_point`), without a tree: a
-    syntax error there costs a few tokens of Lark, not a pass over everything before it. When
-    Lark reads on to the end without a syntax error, the error is one of the data model's (a
-    number out of range, a reserved key): the reference builds the tree of the text from the
-    same place and finds it there. Only a repeated key or field index (whose first
-    occurrence is before that place), or an error the reference does not find there, makes
-    the reference parse the whole text again.
+    The fast decoder reads in its checking mode: past a token the data model refuses, to the
+    end of the text or to its first syntax error. A syntax error: Lark starts where the fast
+    decoder gave up (:func:`resume_point`), without a tree, and reports it (a few tokens of
+    Lark, not a pass over everything before it). No syntax error: the first noted token is the
+    error (:func:`noted_error`, no Lark pass). Should Lark read on to the end without a syntax
+    error (a token the fast decoder refuses but does not note, never expected), the reference
+    builds the tree from the same place; only what it does not find there (a repeat, or no
+    error) makes it parse the whole text.
     """
     from .grammar import check_reference, error_at, parse_reference, reference_error, strip_bom
 
     if not strict_reference:
+        body = strip_bom(text)
+        resume: tuple[str, int] | None = None
         try:
-            return parser.parse(text)
+            return parser.parse(text, checking=True)
         except TooDeep as too_deep:
-            raise error_at(fmt, strip_bom(text), too_deep.offset, f"nesting deeper than {MAX_DEPTH} levels") from None
+            raise error_at(fmt, body, too_deep.offset, f"nesting deeper than {MAX_DEPTH} levels") from None
+        except Refused as refused:  # read to the end: no syntax error, only refused tokens
+            notes = refused.notes
         except Reject as reject:
-            resume: tuple[str, int] | None = resume_point(parser, strip_bom(text), reject)
-            repeated = isinstance(reject, Repeated)
+            notes = reject.notes
+            resume = resume_point(parser, body, reject)
         except Exception:  # noqa: BLE001 - anything the fast path does not take, the reference judges
-            resume, repeated = None, False
-        check_reference(fmt, text, resume)  # a syntax error costs no tree
-        if resume is not None and not repeated:
+            notes = ()
+        if resume is not None:  # out of the handler: what the fast decoder read is freed
+            check_reference(fmt, text, resume)  # a syntax error costs no tree
+        if notes:
+            found = noted_error(fmt, body, notes[0])
+            if found is not None:
+                raise found
+        elif resume is not None:
             found = reference_error(fmt, text, resume)
             if found is not None:
                 raise found
     return parse_reference(fmt, text)
+
+
+def noted_error(fmt: str, text: str, note: Note) -> ParseError | None:
+    """The reference's ParseError for the refused token a checking scan noted in ``text``
+    (no byte-order mark), when the text has no syntax error: the reference's tree builder
+    reads a small tree that holds the token (in a pair, a field or a contract, twice for a
+    repeat) at its place in ``text``, so the message and position are its own. None when the
+    builder finds nothing wrong there (never expected: the reference then judges)."""
+    from lark import Token, Tree
+
+    from .grammar import _build_value
+
+    what, terminal, start, end = note
+    token = Token(terminal, text[start:end], start_pos=start)
+    null = Token("NULL", "")
+    root: Tree[Token] | Token
+    if what == "value":
+        root = token
+    elif what in ("key", "duplicate key"):
+        root = Tree("object", [Tree("pair", [token, null])] * (2 if what == "duplicate key" else 1))
+    elif what == "contract id":
+        root = Tree("contract", [token, Tree("field", [Token("FIELD", "0", start_pos=start), null])])
+    else:
+        fields = [Tree("field", [token, null])] * (2 if what == "duplicate field index" else 1)
+        root = Tree("contract", [Token("ID", "0", start_pos=start), *fields])
+    try:
+        _build_value(root, fmt, text)
+    except ParseError as error:
+        if start <= error.offset <= end:
+            return error
+    return None
 
 
 def repeats_in_prefix(parse: Callable[[str], Any], text: str) -> bool:
@@ -229,7 +307,7 @@ def repeats_in_prefix(parse: Callable[[str], Any], text: str) -> bool:
 
 def new_field_index(digits: str, seen: set[int]) -> int:
     """A field index from its digits (no sign, no leading zero, 0..255), recorded in ``seen``;
-    :class:`Repeated` if it is there already."""
+    :class:`Repeated` if it is there already (a strict scan's :meth:`FastParser.new_field`)."""
     index = index_value(digits, FIELD_INDEX_MAX)
     if index in seen:
         raise Repeated
@@ -242,19 +320,33 @@ class FastParser:
 
     ascii_strings = False
     reserved_keys: frozenset[str] = frozenset()
+    #: Reserved keys that, first in an object, the grammar reads as a contract's opening
+    #: (LC-T's ``{C:``): there, without the rest of a contract, a syntax error.
+    contract_keys: frozenset[str] = frozenset()
+    #: Whether the grammar reads a sign before a field index (an invalid one), or stops there.
+    signed_fields = True
+    #: How many characters of a field index's token come before its digits (``@`` in HLXL).
+    field_prefix = 0
     spelling: Spelling  # the format's encoder table: it spells the stand-ins of resume_point
 
-    __slots__ = ("text", "pos")
+    __slots__ = ("text", "pos", "found", "pending")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.found: list[Note] | None = None  # a checking scan's notes (None: a strict scan)
+        self.pending: dict[int, Note] = {}  # per open container (by id): its first repeat
 
     @classmethod
-    def parse(cls, text: str) -> Any:
+    def parse(cls, text: str, checking: bool = False) -> Any:
+        """The value of ``text``, or Reject. ``checking``: read past tokens the data model
+        refuses, to the end (Invalid, with its notes) or to a syntax error (Reject, with the
+        notes before it); a strict scan stops at the first (Invalid, no notes)."""
         if text.startswith("\ufeff"):  # a byte-order mark, read as the reference reads it
             text = text[1:]
         parser = cls(text)
+        if checking:
+            parser.found = []
         parser.skip()
         top = parser.pos
         try:
@@ -262,6 +354,7 @@ class FastParser:
         except Exception as error:  # noqa: BLE001 - whatever gave up, as a Reject that says where
             reject = error if isinstance(error, Reject) else Reject()
             reject.top = top
+            reject.notes = parser.found or ()
             raise reject from None
         end = parser.pos
         parser.skip()
@@ -269,8 +362,68 @@ class FastParser:
             reject = Reject()
             reject.top = top
             reject.after_top = parser.after_top(value, top, end)
+            reject.notes = parser.found or ()
             raise reject
+        if parser.found:
+            refused = Refused()
+            refused.top = top
+            refused.notes = parser.found
+            raise refused
         return value
+
+    # --- tokens the data model refuses -----------------------------------------------
+
+    def refuse(self, what: str, terminal: str, start: int, end: int) -> None:
+        """The token ``text[start:end]`` (the grammar's ``terminal``) is ``what`` the data
+        model refuses: Invalid in a strict scan; a checking scan notes it (the first only: the
+        reference reports the first it finds, in the order it finds them) and reads on."""
+        found = self.found
+        if found is None:
+            raise Invalid
+        if not found:
+            found.append((what, terminal, start, end))
+
+    def repeated(self, container: object, what: str, terminal: str, start: int, end: int) -> None:
+        """A key or field index of ``container`` (its dict, or its set of indices) that it
+        has already: Repeated in a strict scan. A checking scan notes the first of each
+        container when it closes (:meth:`closed`), where the reference finds it."""
+        if self.found is None:
+            raise Repeated
+        self.pending.setdefault(id(container), (what, terminal, start, end))
+
+    def closed(self, container: object) -> None:
+        """``container`` closes: its first repeat, if any, is noted now."""
+        note = self.pending.pop(id(container), None)
+        if note is not None:
+            self.refuse(*note)
+
+    def reserved_key(self, key: str, start: int, end: int, first: bool) -> None:
+        """A bare key the format reserves, at ``start``..``end``; ``first`` in its object."""
+        if first and key in self.contract_keys:
+            raise Reject  # the grammar reads a contract's opening: a syntax error
+        self.refuse("key", "NAME", start, end)
+
+    def index_at(self, digits: str, maximum: int, what: str, start: int, end: int) -> int:
+        """A contract id or field index (``what``) from its digits, whose token is
+        ``text[start:end]``: refused when out of range, signed or with a leading zero."""
+        try:
+            return index_value(digits, maximum)
+        except Invalid:
+            self.refuse(what, "INT", start, end)
+            return 0
+
+    def new_field(self, match: re.Match[str], seen: set[int]) -> int:
+        """The field index of ``match`` (its digits in group 1), recorded in ``seen``;
+        refused when invalid, :meth:`repeated` when ``seen`` has it."""
+        digits = match.group(1)
+        if digits[0] == "-" and not self.signed_fields:
+            raise Reject  # the grammar's field token has no sign: a syntax error
+        start, end = match.start(1) - self.field_prefix, match.end(1)
+        index = self.index_at(digits, FIELD_INDEX_MAX, "field index", start, end)
+        if index in seen:
+            self.repeated(seen, "duplicate field index", "INT", start, end)
+        seen.add(index)
+        return index
 
     def after_top(self, value: Any, start: int, end: int) -> tuple[str, int]:
         """The Lark prefix and offset to read on from, after a whole top-level ``value``
@@ -339,13 +492,13 @@ class FastParser:
             try:
                 value = lex.read_decimal(match.group())
             except lex.LexicalError:
-                raise Reject from None
+                return self.refuse("value", "INT", match.start(), match.end())
             if not INT_MIN <= value <= INT_MAX:
-                raise Reject
+                return self.refuse("value", "INT", match.start(), match.end())
             return value
         result = float(match.group())
         if result in (float("inf"), float("-inf")):
-            raise Reject
+            return self.refuse("value", "FLOAT", match.start(), match.end())
         return result
 
     def string(self) -> str:
@@ -355,7 +508,8 @@ class FastParser:
             self.pos = plain.end()
             body = plain.group(1)
             if not body.isascii() and _SURROGATE.search(body):
-                raise Reject
+                self.refuse("value", "STRING", pos, plain.end())
+                return ""
             return body
         match = (_ASCII_STRING if self.ascii_strings else _STRING).match(text, pos)
         if match is None:
@@ -364,7 +518,8 @@ class FastParser:
         try:
             return lex.unquote_string(match.group())
         except lex.LexicalError:
-            raise Reject from None
+            self.refuse("value", "STRING", pos, match.end())
+            return ""
 
     def name(self) -> str:
         match = _NAME.match(self.text, self.pos)
@@ -381,36 +536,23 @@ class FastParser:
         return Handle._from_checked(match.group())
 
     def hex_bytes(self, prefix_length: int) -> bytes:
-        self.pos += prefix_length
-        match = _HEX_MATCH(self.text, self.pos)
+        start = self.pos
+        match = _HEX_MATCH(self.text, start + prefix_length)
         digits = match.group()
-        if len(digits) % 2:
-            raise Reject
         self.pos = match.end()
+        if len(digits) % 2:
+            self.refuse("value", "BYTES", start, self.pos)
+            return b""
         return bytes.fromhex(digits)
 
-    def index(self, maximum: int) -> int:
-        """A contract id or field index: decimal digits, no sign, no leading zero."""
-        match = _DIGITS.match(self.text, self.pos)
-        if match is None:
-            raise Reject
-        value = index_value(match.group(), maximum)
-        self.pos = match.end()
-        return value
-
     def contract_id(self) -> int:
-        return self.index(CONTRACT_ID_MAX)
-
-    def field_index(self) -> int:
-        return self.index(FIELD_INDEX_MAX)
-
-    def key(self) -> str:
-        if self.text.startswith('"', self.pos):
-            return self.string()
-        name = self.name()
-        if name in self.reserved_keys:
+        """A contract id behind a one-character glyph (the token's start): decimal digits,
+        no sign (the grammar's token has none), no leading zero."""
+        match = _DIGITS.match(self.text, self.pos)
+        if match is None or match.group().startswith("-"):
             raise Reject
-        return name
+        self.pos = match.end()
+        return self.index_at(match.group(), CONTRACT_ID_MAX, "contract id", match.start() - 1, match.end())
 
     # --- containers ----------------------------------------------------------------
 
@@ -481,15 +623,16 @@ class FastParser:
                     if match is None:
                         raise Reject
                     key = match.group()
-                    if key in reserved:
-                        raise Reject
                     pos = match.end()
+                    if key in reserved:
+                        self.reserved_key(key, start, pos, not result)
+                key_end = pos
                 if text[pos] in _WS_CHARS:
                     pos = _WS_MATCH(text, pos).end()
                 if text[pos] != ":":
                     raise Reject
                 if key in result:
-                    raise Repeated
+                    self.repeated(result, "duplicate key", "STRING" if text[start] == '"' else "NAME", start, key_end)
                 pos += 1
                 if text[pos] in _WS_CHARS:
                     pos += 1  # one space (canonical HLXL); more is rare
@@ -514,6 +657,8 @@ class FastParser:
                     continue
                 if char in closers:
                     self.pos = pos
+                    if self.pending:
+                        self.closed(result)
                     return result
                 raise Reject
         except Exception as error:  # noqa: BLE001 - given up in a key, after a pair or before the first

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
-from ._fast import FastParser, Frame, Reject, check_depth, decode_text, framed, index_value, new_field_index, skip_whitespace
+from ._fast import FastParser, Frame, Reject, check_depth, decode_text, framed, skip_whitespace
 from .grammar import text_input
 from .model import CONTRACT_ID_MAX, MAX_DEPTH
 from .registry import get_format, register_codec
@@ -45,7 +45,7 @@ def from_hlxl(text: str | bytes, *, strict_reference: bool = False) -> Any:
     """The value of an HLXL text (lenient spelling accepted); ParseError if invalid.
 
     The fast decoder reads it; ``strict_reference=True`` uses the Lark parser only (the two
-    agree on every input; errors always come from the Lark parser).
+    agree on every input; errors are always worded by the reference).
     """
     return decode_text(_FastHLXL, "hlxl", text_input(text, "hlxl"), strict_reference)
 
@@ -63,6 +63,7 @@ _BYTES = re.compile(r'b"(?:[ !#-\[\]-~]|\\x[0-9a-fA-F]{2}|\\["\\nrt])*"')
 class _FastHLXL(FastParser):
     reserved_keys = SPELLING.reserved_keys
     spelling = SPELLING
+    field_prefix = 1  # the field token is "@" and its digits
     __slots__ = ()
 
     def value(self, depth: int) -> Any:
@@ -106,7 +107,7 @@ class _FastHLXL(FastParser):
         match = _CONTRACT_OPEN.match(text, self.pos)
         if match is None:
             raise Reject
-        contract_id = index_value(match.group(1), CONTRACT_ID_MAX)
+        contract_id = self.index_at(match.group(1), CONTRACT_ID_MAX, "contract id", match.start(1), match.end(1))
         fields: list[tuple[int, Any]] = []
         seen: set[int] = set()
         content, end = match.end(), -1  # end: where the last whole field's value ends
@@ -115,7 +116,7 @@ class _FastHLXL(FastParser):
             while match is not None:
                 field = match
                 self.pos = match.end()
-                index = new_field_index(match.group(1), seen)
+                index = self.new_field(match, seen)
                 try:
                     fields.append((index, self.value(depth)))
                 except Exception as error:  # noqa: BLE001 - given up inside this field's value
@@ -127,6 +128,8 @@ class _FastHLXL(FastParser):
             if close is None:
                 raise Reject
             self.pos = close.end()
+            if self.pending:
+                self.closed(seen)
             return self.contract(contract_id, fields)
         except Exception as error:  # noqa: BLE001 - given up in a field's index or after a field
             if field is None:

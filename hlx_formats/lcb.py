@@ -20,8 +20,6 @@ from ._fast import (
     contract_frame,
     decode_text,
     framed,
-    index_value,
-    new_field_index,
     skip_whitespace,
 )
 from .errors import EncodeError, HLXError, ParseError
@@ -506,7 +504,7 @@ def from_lcb(data: bytes | str, *, strict_reference: bool = False) -> Any:
 # --- fast decoder of the text notation -----------------------------------------------
 
 _ID = re.compile(r"-?[0-9]+")
-_FIELD = re.compile(r"\|[ \t\r\n]*(-?[0-9]+)[ \t\r\n]*:[ \t\r\n]*")
+_FIELD = re.compile(r"\|[ \t\r\n]*(-?(?:0x[0-9a-fA-F]+|[0-9]+))[ \t\r\n]*:[ \t\r\n]*")  # a hex index is invalid
 _HEX_INT = re.compile(r"-?0x([0-9a-fA-F]+)")
 _CONTRACT_START = re.compile(r"[ \t\r\n]*-?(?:0x[0-9a-fA-F]+|[0-9]+)[ \t\r\n]*\|")
 
@@ -568,7 +566,7 @@ class _FastLCBText(FastParser):
             self.pos = match.end()
             value = int(match.group(), 16)
             if not -(2**63) <= value <= 2**64 - 1:
-                raise Reject
+                return self.refuse("value", "INT", match.start(), match.end())
             return value
         if char == "_":
             self.pos = pos + 1
@@ -592,10 +590,20 @@ class _FastLCBText(FastParser):
         match = _ID.match(text, self.pos)
         if match is None:
             raise Reject
-        contract_id = index_value(match.group(), CONTRACT_ID_MAX)
-        pos = content = start = match.end()  # pos: where the next field begins
-        if text.startswith("x", pos):
-            raise Reject  # a hex id: the token goes on past the digits
+        pos = match.end()
+        if text.startswith("x", pos):  # a hex id: the grammar's integer token goes on past the digits
+            hex_id = _HEX_INT.match(text, match.start())
+            if hex_id is None:
+                raise Reject
+            pos = hex_id.end()
+            self.refuse("contract id", "INT", match.start(), pos)
+            contract_id = 0
+        else:
+            digits = match.group().lstrip("-")
+            if len(digits) > 1 and digits[0] == "0":
+                raise Reject  # the grammar's integer token ends at a leading zero
+            contract_id = self.index_at(match.group(), CONTRACT_ID_MAX, "contract id", match.start(), pos)
+        content = start = pos  # pos: where the next field begins
         fields: list[tuple[int, Any]] = []
         seen: set[int] = set()
         field = None
@@ -605,12 +613,14 @@ class _FastLCBText(FastParser):
                 char = text[pos]
                 if char == "]" and fields:
                     self.pos = pos + 1
+                    if self.pending:
+                        self.closed(seen)
                     return self.contract(contract_id, fields)
                 field = _FIELD.match(text, pos)
                 if field is None:
                     raise Reject
                 self.pos = field.end()
-                index = new_field_index(field.group(1), seen)
+                index = self.new_field(field, seen)
                 try:
                     fields.append((index, self.value(depth)))
                 except Exception as error:  # noqa: BLE001 - given up inside this field's value

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import _lexical as lex
 from ._encoder import Spelling, encode
-from ._fast import FastParser, Frame, Reject, check_depth, contract_frame, decode_text, framed, new_field_index
+from ._fast import FastParser, Frame, Reject, check_depth, contract_frame, decode_text, framed
 from .grammar import text_input
 from .model import MAX_DEPTH
 from .registry import get_format, register_codec
@@ -77,6 +77,8 @@ _ASCII_DIGITS = frozenset("0123456789")
 
 class _FastLCR(FastParser):
     spelling = SPELLING
+    signed_fields = False  # the field token is the glyph and its digits
+    field_prefix = 1
     __slots__ = ()
 
     def value(self, depth: int) -> Any:
@@ -131,11 +133,13 @@ class _FastLCR(FastParser):
                     if end is None:
                         raise Reject
                     self.pos = end.end()
+                    if self.pending:
+                        self.closed(seen)
                     return self.contract(contract_id, fields)
                 if match.end(1) == len(text):
                     raise Reject  # the digits may go on: the index is not complete yet
                 self.pos = match.end()
-                index = new_field_index(match.group(1), seen)
+                index = self.new_field(match, seen)
                 try:
                     fields.append((index, self.value(depth)))
                 except Exception as error:  # noqa: BLE001 - given up inside this field's value

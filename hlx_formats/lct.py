@@ -15,8 +15,6 @@ from ._fast import (
     contract_frame,
     decode_text,
     framed,
-    index_value,
-    new_field_index,
     skip_whitespace,
 )
 from .grammar import text_input
@@ -72,6 +70,7 @@ _CONTRACT_END = re.compile(r"[ \t\r\n]*\}")
 class _FastLCT(FastParser):
     ascii_strings = True
     reserved_keys = SPELLING.reserved_keys
+    contract_keys = frozenset({"C"})  # "{C:" opens a contract
     spelling = SPELLING
     __slots__ = ()
 
@@ -108,7 +107,7 @@ class _FastLCT(FastParser):
             return self.pairs(depth, "}")
         if depth > MAX_DEPTH:
             raise Reject
-        contract_id = index_value(head.group(1), CONTRACT_ID_MAX)
+        contract_id = self.index_at(head.group(1), CONTRACT_ID_MAX, "contract id", head.start(1), head.end(1))
         pos = content = start = head.end()  # pos: where the next field begins
         fields: list[tuple[int, Any]] = []
         seen: set[int] = set()
@@ -120,9 +119,11 @@ class _FastLCT(FastParser):
                     if end is None or not fields:
                         raise Reject
                     self.pos = end.end()
+                    if self.pending:
+                        self.closed(seen)
                     return self.contract(contract_id, fields)
                 self.pos = match.end()
-                index = new_field_index(match.group(1), seen)
+                index = self.new_field(match, seen)
                 try:
                     fields.append((index, self.value(depth)))
                 except Exception as error:  # noqa: BLE001 - given up inside this field's value
