@@ -20,6 +20,10 @@ Sections (each prints a Markdown table; ``--json FILE`` also writes the numbers)
 * ``batching``: 32 mixed requests answered one at a time (``query``) and in batches
   (``query_batch``, batch sizes 1, 4, 8, 16, 32): requests/s, tokens/s, the most memory above
   the loaded mixture, and how many answers equal the one-at-a-time ones.
+* ``rewriting``: requests of the rewrite test split that the request description does not
+  read and whose answer is a format (up to 40 tokens): the latency of ``query`` through the
+  rewrite step (p50, p95; the rewrite's own share), beside the same requests written as their
+  canonical instructions (one generation, no rewrite).
 
 ``--quick`` runs each section small (a smoke run for CI, not a measurement). ``--base`` runs
 the quantization and training sections on another base than the embedded one, and
@@ -309,12 +313,56 @@ def batching(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
     return {"requests": count, "rows": rows}
 
 
+def rewriting(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
+    """Latency of requests that need the rewrite step, against their canonical instructions."""
+    from hlx_formats import BackendUnavailable, HLXError
+    from hlx_formats.requests import parse_request
+    from hlx_moe import HLXMoE
+    from hlx_moe.corpus import default_root, load
+
+    try:
+        moe = HLXMoE.load(adapters)
+    except BackendUnavailable as error:
+        return {"skipped": str(error)}
+    wanted = 2 if quick else 30
+    chosen = []
+    for row in load(default_root() / "rewrites" / "test.jsonl"):
+        try:
+            parse_request(row["request"])
+            continue  # read directly: no rewrite
+        except HLXError:
+            pass
+        if row["output"].startswith(("Convert", "Parse", "Translate HLXL to L")) and len(moe.decoder.encode(row["output"])) <= 40:
+            chosen.append(row)
+        if len(chosen) == wanted:
+            break
+    rewritten, canonical, rewrite_only, answered = [], [], [], 0
+    for row in chosen:
+        started = time.perf_counter()
+        try:
+            result = moe.query(row["request"])
+            answered += 1
+            rewrite_only.append((result.rewrite or {}).get("seconds", 0.0))
+        except HLXError:
+            pass  # refused: timed all the same
+        rewritten.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        moe.query(row["output"])
+        canonical.append(time.perf_counter() - started)
+    median = lambda values: round(statistics.median(values), 3) if values else None
+    return {
+        "requests": len(chosen), "answered": answered,
+        "rewrite_p50_seconds": median(rewritten), "rewrite_p95_seconds": round(_p95(rewritten), 3) if rewritten else None,
+        "rewrite_step_p50_seconds": median(rewrite_only), "canonical_p50_seconds": median(canonical),
+    }  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.moe", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="small smoke run (for CI)")
-    parser.add_argument("--sections", default="matmul,quantization,training,padding,mixture,batching")
+    parser.add_argument("--sections", default="matmul,quantization,training,padding,mixture,batching,rewriting")
     parser.add_argument("--base", default=None, help="the base of the quantization and training sections (default: the embedded one)")
     parser.add_argument("--adapters", type=Path, default=None, help="the mixture section's adapters (default: the shipped ones)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -356,6 +404,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {row['mode']} | {row['batch_size']} | {row['seconds']} | {row['requests_per_second']} | {row['tokens_per_second']} "
                 f"| {row['peak_extra_mb']} | {row['same_answers']} |"
             )
+    if "rewriting" in sections:
+        results["rewriting"] = rewriting(args.quick, args.adapters)
+        print("\nrewriting:", json.dumps(results["rewriting"], indent=2))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -129,9 +129,10 @@ def test_demo_section_answers_through_the_mixture(mixture: HLXMoE) -> None:
 @pytest.mark.parametrize("instruction", list(ROUTES))
 def test_query_routes_constrains_and_grades(mixture: HLXMoE, instruction: str) -> None:
     parsed = route_instruction(instruction).instruction
-    if parsed is None:  # read no way: refused, never answered with unchecked free text
-        with pytest.raises(NotUnderstood, match="the mixture does not answer 'Tell me a joke': unrecognised request"):
-            mixture.query(instruction)
+    if parsed is None:  # read no way: rewritten, and refused unless the rewrite is confident
+        with pytest.raises(NotUnderstood, match="'Tell me a joke'") as refused:
+            mixture.query(instruction, mixture.options.replace(rewrite_threshold=1.0))
+        assert refused.value.rewrite is not None and refused.value.confidence is not None
         return
     result = mixture.query(instruction)
     assert result.expert == ROUTES[instruction]

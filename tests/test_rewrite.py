@@ -18,8 +18,9 @@ from hlx_formats.instructions import match_instruction
 from hlx_formats.rewrites import MAX_REWRITE_CHARS, NOT_A_REQUEST, rewrite_grammar, rewrite_prompt, rewrite_space, values_in
 from hlx_formats.strategies import values
 from hlx_moe.corpus.rewrites import HELD_OUT_ALIASES, HELD_OUT_VERBS, REWRITE_COUNTS
+from hlx_moe.decoding.constraints import Choice
 from hlx_moe.evaluation.rewrites import choose_threshold, same_meaning, summarise_rewrites, wilson
-from hlx_moe.serving.rewrite import DEFAULT_REWRITE_THRESHOLD, choose_rewrite, rewrite_threshold, write_threshold
+from hlx_moe.serving.rewrite import DEFAULT_REWRITE_THRESHOLD, rewrite_of, rewrite_threshold, write_threshold
 
 CORPORA = Path(__file__).resolve().parent.parent / "corpora" / "rewrites"
 
@@ -101,20 +102,14 @@ def test_the_rewrite_space_limits_its_input() -> None:
     assert rewrite_prompt("convert\n 1   to lcr") == "Rewrite as an instruction: convert 1 to lcr"
 
 
-def test_the_choice_and_its_confidence() -> None:
+def test_a_choice_becomes_a_rewrite_with_its_confidence() -> None:
     space = rewrite_space("what is LC-T?")
-    scores = [(-10.0, 5)] * len(space.candidates)
-    best = space.candidates.index("What is LC-T?")
-    scores[best] = (-1.0, 4)
-    rewrite = choose_rewrite(space, scores, 0.5)
-    assert rewrite.instruction == "What is LC-T?" and rewrite.is_request
-    assert rewrite.mean_log_probability == pytest.approx(-0.25)
-    expected = 1 / (1 + (len(scores) - 1) * math.exp(-9.0))
-    assert rewrite.confidence == pytest.approx(expected, abs=1e-4)
-    tie = choose_rewrite(space, [(-3.0, 2)] * len(space.candidates))
-    assert tie.instruction == space.candidates[0] and tie.confidence == pytest.approx(1 / len(space.candidates), abs=1e-4)
-    with pytest.raises(HLXError, match="scores for"):
-        choose_rewrite(space, scores[:-1])
+    rewrite = rewrite_of(space, Choice("What is LC-T?", math.log(0.8), 5, 2, 0.5))
+    assert rewrite.instruction == "What is LC-T?" and rewrite.is_request and rewrite.candidates == len(space.candidates)
+    assert rewrite.confidence == pytest.approx(0.8) and rewrite.mean_log_probability == pytest.approx(math.log(0.8) / 5, abs=1e-4)
+    assert not rewrite_of(space, Choice(NOT_A_REQUEST, -0.1, 6, 1, 0.1)).is_request
+    with pytest.raises(HLXError, match="none of the"):
+        rewrite_of(space, Choice("Convert to LC-R: 7", -0.1, 6, 1, 0.1))  # a value the request does not write
 
 
 def test_the_threshold_file(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from hlx_moe.decoding.source_literals import LiteralOrder, SourceLiterals, restr
 from hlx_moe.decoding.state import AnswerCheck, AnswerState, AnswerView, DepthLimit, InLiteralOrder, NoRepeatedKey
 from hlx_moe.model.hex_digits import encode
 
-__all__ = ["answer_grammar", "answer_end_ids", "AnswerConstraint", "Generation", "Decoder"]
+__all__ = ["answer_grammar", "answer_end_ids", "AnswerConstraint", "Choice", "Generation", "Decoder"]
 
 _SUBGRAMMAR = {"hlxl": "hlxl", "lc-t": "lct", "lc-r": "lcr", "lc-b": "lcb"}
 
@@ -120,6 +120,18 @@ class AnswerConstraint:
 
 def _no_tokens(token: int) -> bytes:
     raise AssertionError("a state read from text has no tokens")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What :meth:`Decoder.choose` chose: the text, its log-probability under the grammar,
+    its tokens, the model's forward passes (choices) and the seconds it took."""
+
+    text: str
+    log_probability: float
+    tokens: int
+    choices: int
+    seconds: float
 
 
 @dataclass
@@ -700,42 +712,51 @@ class Decoder:
             end_part = torch.logsumexp(log_probs[-1, sorted(self.eos_ids)], dim=0)
         return float(answer_part + end_part)
 
-    def score_many(self, prompt: str, answers: list[str], *, batch_size: int = 16) -> list[tuple[float, int]]:
-        """:meth:`score` of each of ``answers`` after one ``prompt``, with the number of tokens
-        scored (the answer's and the end's): the prompt is read once into a KV cache that
-        every answer continues, ``batch_size`` answers a forward pass (padded on the right,
-        which no real token attends to). Exact scoring of a finite set of answers: what
-        decoding under a grammar that allows only them would choose, without a search."""
-        import copy
-
+    def choose(self, prompt: str, grammar: str, *, max_new_tokens: int = 256) -> Choice:
+        """Greedy decoding of ``prompt`` under ``grammar`` (a Lark grammar, read by
+        llguidance): at each step the most probable token the grammar allows, the tokens it
+        forces read in one step. ``Choice.log_probability`` is the answer's log-probability
+        under the grammar (each choice's probability among the tokens the grammar allowed
+        there, a forced token 1, the end included): 0 when the grammar left one answer."""
+        import llguidance.torch
         import torch
         from transformers import DynamicCache
 
+        started = time.perf_counter()
+        matcher = llguidance.LLMatcher(self._llg_tokenizer(), json.dumps({"grammars": [{"lark_grammar": grammar}]}), log_level=0)
+        if matcher.is_error():
+            raise HLXError(f"llguidance rejected the grammar: {matcher.get_error()}")
         prompt_ids = self.encode(prompt)
-        rows = [self.encode(answer) for answer in answers]
         device = next(self.model.parameters()).device
-        ends = sorted(self.eos_ids)
-        pad = ends[0] if ends else 0
-        results: list[tuple[float, int]] = []
+        bitmask = llguidance.torch.allocate_token_bitmask(1, self._vocab_size())
+        cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
+        pending, generated = list(prompt_ids), list[int]()
+        log_probability, steps = 0.0, 0
         with torch.inference_mode():
-            cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
-            if len(prompt_ids) > 1:  # all of the prompt but its last token, once
-                self.model(input_ids=torch.tensor([prompt_ids[:-1]], device=device), use_cache=True, **{self._cache_argument: cache})
-            for first in range(0, len(rows), batch_size):
-                chunk = rows[first : first + batch_size]
-                width = 1 + max(len(row) for row in chunk)
-                inputs = [[prompt_ids[-1], *row] + [pad] * (width - 1 - len(row)) for row in chunk]
-                chunk_cache = copy.deepcopy(cache)
-                chunk_cache.batch_repeat_interleave(len(chunk))
-                output = self.model(input_ids=torch.tensor(inputs, device=device), use_cache=True, **{self._cache_argument: chunk_cache})
-                logits = output.logits.float()
-                logits[..., self.tokenizer_size :] = float("-inf")
-                log_probs = torch.log_softmax(logits, dim=-1)
-                for index, row in enumerate(chunk):
-                    answer_part = log_probs[index, torch.arange(len(row)), torch.tensor(row, dtype=torch.long)].sum()
-                    end_part = torch.logsumexp(log_probs[index, len(row), ends], dim=0)
-                    results.append((float(answer_part + end_part), len(row) + 1))
-        return results
+            while len(generated) < max_new_tokens and not matcher.is_stopped():
+                forced = matcher.compute_ff_tokens()
+                if forced and matcher.consume_tokens(forced):
+                    generated += forced
+                    pending += forced
+                    if matcher.is_stopped():
+                        break
+                output = self.model(
+                    input_ids=torch.tensor([pending], device=device), use_cache=True, logits_to_keep=1, **{self._cache_argument: cache}
+                )
+                logits = output.logits[:, -1, :].float()
+                logits[:, self.tokenizer_size :] = float("-inf")
+                self._apply_grammar(logits, [matcher], bitmask)
+                log_probs = torch.log_softmax(logits[0], dim=-1)
+                token = int(log_probs.argmax())
+                steps += 1
+                if token in self.eos_ids:  # the answer ends: every end token's probability
+                    log_probability += float(torch.logsumexp(log_probs[sorted(self.eos_ids)], dim=0))
+                    break
+                log_probability += float(log_probs[token])
+                matcher.consume_token(token)
+                generated.append(token)
+                pending = [token]
+        return Choice(self._text(generated), min(0.0, log_probability), len(generated), steps, time.perf_counter() - started)
 
     def _apply_grammar(self, logits: Any, matchers: list[Any], bitmask: Any) -> None:
         """Mask row ``i`` of ``logits`` to what ``matchers[i]`` allows; where its answer is

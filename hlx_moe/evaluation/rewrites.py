@@ -52,7 +52,7 @@ def evaluate_rewrites(moe: Any, rows: list[dict[str, Any]], *, answers: int = 0,
     """One record per row: the route, the chosen instruction, its confidence, and whether it
     is right; for a seeded sample of ``answers`` rows also the mixture's final answer
     (``answer_right``: it equals the intended instruction's reference answer; ``refused``)."""
-    from hlx_moe.serving.router import route_instruction
+    from hlx_formats.requests import parse_request
 
     answered = set(random.Random(seed).sample(range(len(rows)), min(answers, len(rows))))
     records = []
@@ -62,14 +62,14 @@ def evaluate_rewrites(moe: Any, rows: list[dict[str, Any]], *, answers: int = 0,
             "request": request, "intended": intended, "variation": row.get("variation"), "family": row.get("family"),
             "held_out_phrasing": bool(row.get("held_out_phrasing")),
         }  # fmt: skip
-        try:
-            route = route_instruction(request)
+        try:  # what the router does: a request the description reads goes directly
+            direct: str | None = parse_request(request).render()
         except ParseError:
-            route = None
-        if route is not None and route.read:
-            from hlx_formats.requests import parse_request
-
-            record.update(route="direct", chosen=parse_request(request).render(), confidence=1.0, seconds=0.0)
+            direct = None  # refused with its value's error (the rewrite step says the same)
+        except HLXError:
+            direct = None
+        if direct is not None:
+            record.update(route="direct", chosen=direct, confidence=1.0, seconds=0.0)
         else:
             try:
                 rewrite = moe.rewrite(request)

@@ -25,10 +25,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from hlx_formats.errors import BackendUnavailable, HLXError, NotUnderstood
+from hlx_formats.errors import BackendUnavailable, HLXError, NotUnderstood, ParseError
 from hlx_formats.instructions import Instruction, instruction_for
 from hlx_formats.requests import parse_request
-from hlx_formats.rewrites import rewrite_prompt, rewrite_space
+from hlx_formats.rewrites import rewrite_grammar, rewrite_prompt, rewrite_space
 from hlx_moe.corpus import EXPERTS, prompt_of
 from hlx_moe.decoding.constraints import AnswerConstraint, Decoder, Generation
 from hlx_moe.decoding.options import DecodingOptions
@@ -38,7 +38,7 @@ from hlx_moe.evaluation.grading import grade
 from hlx_moe.model.base import EMBEDDED_BASE, LoadedBase, _require, load_base, logger, quiet_dependencies, shipped_adapters_dir
 from hlx_moe.model.cards import read_training_report
 from hlx_moe.model.glyph_tokens import adapter_config, add_glyph_rows, glyph_rows
-from hlx_moe.serving.rewrite import Rewrite, choose_rewrite, rewrite_threshold
+from hlx_moe.serving.rewrite import Rewrite, rewrite_of, rewrite_threshold
 from hlx_moe.serving.router import Route, route_instruction
 
 __all__ = [
@@ -433,20 +433,19 @@ class HLXMoE:
         return plan.result(generation)
 
     def rewrite(self, request: str) -> Rewrite:
-        """The coordinator's rewrite of ``request`` into a canonical instruction: every
-        rewrite :func:`hlx_formats.rewrites.rewrite_space` allows, scored, the best with its
-        confidence. A value the request opens but that parses in no format raises its
-        ParseError (as the reference refuses it); a request over
+        """The coordinator's rewrite of ``request`` into a canonical instruction: decoded
+        greedily under the grammar of the rewrites :func:`hlx_formats.rewrites.rewrite_space`
+        allows, with its confidence. A value the request opens but that parses in no format
+        raises its ParseError (as the reference refuses it); a request over
         ``hlx_formats.rewrites.MAX_REWRITE_CHARS`` raises HLXError."""
         space = rewrite_space(check_request(request))
         if space.broken is not None:
             raise space.broken
         decoder = self.decoders["coordinator"]
-        started = time.perf_counter()
         with self._lock, quiet_dependencies():
             self.activate("coordinator")
-            scores = decoder.score_many(prompt_of(rewrite_prompt(space.request)), list(space.candidates))
-        return choose_rewrite(space, scores, time.perf_counter() - started)
+            choice = decoder.choose(prompt_of(rewrite_prompt(space.request)), rewrite_grammar(space))
+        return rewrite_of(space, choice)
 
     def query_batch(self, instructions: list[str], options: DecodingOptions | None = None, *, batch_size: int = 8) -> list[QueryResult]:
         """:meth:`query` for several requests, answered in batches: the requests are grouped by
@@ -490,7 +489,12 @@ class HLXMoE:
         token budget, through the rewrite step when the request description does not read
         it; NotUnderstood or the value's ParseError where it cannot be answered."""
         check_request(instruction)
-        decision = route_instruction(instruction)
+        try:
+            decision = route_instruction(instruction)
+        except ParseError as error:
+            if not _words_read_as_value(error):
+                raise  # a value that does not parse is refused, as the reference refuses it
+            decision = Route("coordinator", "words were read as a value", None, read=False)
         rewrite = None
         if not decision.read:
             rewrite = self.rewrite(instruction)
@@ -498,8 +502,7 @@ class HLXMoE:
             shown = instruction.strip()[:60]
             if not rewrite.is_request:
                 raise NotUnderstood(
-                    f"{shown!r} reads as no HLX request (confidence {rewrite.confidence:.2f}); "
-                    f"the next best reading was {rewrite.runner_up!r}",
+                    f"{shown!r} reads as no HLX request (confidence {rewrite.confidence:.2f})",
                     rewrite=rewrite.instruction, confidence=rewrite.confidence,
                 )  # fmt: skip
             if rewrite.confidence < threshold:
@@ -625,6 +628,14 @@ class HLXMoE:
             return self.translate_many(self.translate_many(texts, "hlxl", batch_size=batch_size), to, batch_size=batch_size)
         results = self.query_batch([instruction for instruction in instructions if instruction is not None], batch_size=batch_size)
         return [_checked_answer(result).removeprefix("HLXL: ") for result in results]
+
+
+def _words_read_as_value(error: ParseError) -> bool:
+    """Whether the request description read words as the value (``what is contrct 14``:
+    "contrct 14"): the value fails at its first character, a letter that starts no literal.
+    Such a request goes to the rewrite step; any other value that does not parse is refused."""
+    written = error.excerpt.split("\n")[0].strip()
+    return error.offset == 0 and written[:1].isalpha() and re.match(r'(?:null|true|false|NULL|TRUE|FALSE|b")', written) is None
 
 
 def _checked_answer(result: QueryResult) -> str:

@@ -1,10 +1,10 @@
 """The rewrite step: a free-form request becomes one canonical instruction, chosen by the
 coordinator among those :func:`hlx_formats.rewrites.rewrite_space` allows, with a confidence.
 
-The coordinator scores every allowed rewrite (its log-probability of answering ``Rewrite as
-an instruction: <request>`` with it, :meth:`Decoder.score_many`): exactly what decoding
-under the finite grammar of the allowed rewrites would choose. The confidence is the best
-rewrite's share of the probability of all of them (a softmax over their scores); below the
+The coordinator answers ``Rewrite as an instruction: <request>`` decoded greedily under the
+finite grammar of the allowed rewrites (:meth:`Decoder.choose`). The confidence is the
+probability of the rewrite under that grammar: the product, over the tokens the model chose,
+of each one's share of the probability of the tokens the grammar allowed there. Below the
 threshold (:func:`rewrite_threshold`) the request is refused rather than guessed.
 """
 
@@ -18,8 +18,9 @@ from typing import Any
 
 from hlx_formats.errors import HLXError
 from hlx_formats.rewrites import NOT_A_REQUEST, RewriteSpace
+from hlx_moe.decoding.constraints import Choice
 
-__all__ = ["DEFAULT_REWRITE_THRESHOLD", "THRESHOLD_FILE", "Rewrite", "choose_rewrite", "rewrite_threshold", "write_threshold"]
+__all__ = ["DEFAULT_REWRITE_THRESHOLD", "THRESHOLD_FILE", "Rewrite", "rewrite_of", "rewrite_threshold", "write_threshold"]
 
 #: The coordinator adapter's file that records the threshold chosen on the validation split.
 THRESHOLD_FILE = "rewrite_threshold.json"
@@ -30,16 +31,14 @@ DEFAULT_REWRITE_THRESHOLD = 0.5
 @dataclass(frozen=True)
 class Rewrite:
     """The rewrite chosen for a request: ``instruction`` (canonical, or ``NOT_A_REQUEST``),
-    its total and mean token log-probability, its ``confidence`` (its share of the
-    probability of every allowed rewrite, 0 to 1), the second-best rewrite and how many
-    rewrites were allowed."""
+    its log-probability under the grammar of the allowed rewrites (total and per token), its
+    ``confidence`` (that probability, 0 to 1) and how many rewrites were allowed."""
 
     request: str
     instruction: str
     log_probability: float
     mean_log_probability: float
     confidence: float
-    runner_up: str | None
     candidates: int
     seconds: float = 0.0
 
@@ -52,25 +51,18 @@ class Rewrite:
         return asdict(self)
 
 
-def choose_rewrite(space: RewriteSpace, scores: list[tuple[float, int]], seconds: float = 0.0) -> Rewrite:
-    """The best of ``space.candidates`` by ``scores`` (total log-probability and tokens, one
-    per candidate, in order); the first of equals wins."""
-    if len(scores) != len(space.candidates) or not scores:
-        raise HLXError(f"{len(scores)} scores for {len(space.candidates)} rewrites")
-    order = sorted(range(len(scores)), key=lambda index: -scores[index][0])
-    best = order[0]
-    top = scores[best][0]
-    total = sum(math.exp(score - top) for score, _ in scores)
-    runner_up = space.candidates[order[1]] if len(order) > 1 else None
+def rewrite_of(space: RewriteSpace, choice: Choice) -> Rewrite:
+    """The :class:`Rewrite` of a choice decoded under ``rewrite_grammar(space)``."""
+    if choice.text not in space.candidates:
+        raise HLXError(f"the rewrite {choice.text[:80]!r} is none of the {len(space.candidates)} allowed")
     return Rewrite(
         request=space.request,
-        instruction=space.candidates[best],
-        log_probability=round(top, 4),
-        mean_log_probability=round(top / max(1, scores[best][1]), 4),
-        confidence=round(1.0 / total, 4),
-        runner_up=runner_up,
-        candidates=len(scores),
-        seconds=round(seconds, 4),
+        instruction=choice.text,
+        log_probability=round(choice.log_probability, 4),
+        mean_log_probability=round(choice.log_probability / max(1, choice.tokens), 4),
+        confidence=round(math.exp(choice.log_probability), 4),
+        candidates=len(space.candidates),
+        seconds=round(choice.seconds, 4),
     )
 
 

@@ -1,0 +1,161 @@
+"""The rewrite step in the mixture, on the tiny stand-in experts (tests/moe_fixtures.py) and
+scripted stand-in models: the rewrite is one of the allowed ones, so it copies the request's
+value; a rewrite below the threshold is refused with what it was; free text ends at its line;
+a format answer that does not parse is never returned as an answer."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("peft")
+pytest.importorskip("llguidance")
+
+from test_moe import ScriptedModel  # noqa: E402 - after the importorskips above
+
+from hlx_formats import HLXError, NotUnderstood, ParseError  # noqa: E402 - after the importorskips above
+from hlx_formats.instructions import match_instruction  # noqa: E402 - after the importorskips above
+from hlx_formats.rewrites import NOT_A_REQUEST, rewrite_space  # noqa: E402 - after the importorskips above
+from hlx_moe import HLXMoE  # noqa: E402 - after the importorskips above
+from hlx_moe.corpus import prompt_of  # noqa: E402 - after the importorskips above
+from hlx_moe.decoding.constraints import Decoder  # noqa: E402 - after the importorskips above
+from hlx_moe.serving.mixture import TEXT_ANSWER_TOKENS, text_answer_budget  # noqa: E402 - after the importorskips above
+from hlx_moe.serving.rewrite import Rewrite  # noqa: E402 - after the importorskips above
+
+CORPORA = Path(__file__).resolve().parent.parent / "corpora"
+UNREAD = ["gimme [1,2,3] as runes thx", "pls {a: 1} -> runic", "gimme 🜃1, 2🜄 in lct", "what is contrct 14"]
+
+
+@pytest.fixture(scope="module")
+def moe(adapters: Path) -> HLXMoE:
+    return HLXMoE.load(adapters)
+
+
+def _fixed(instruction: str, confidence: float):
+    def rewrite(request: str) -> Rewrite:
+        return Rewrite(request, instruction, -1.0, -0.1, confidence, 2)
+
+    return rewrite
+
+
+def test_choosing_under_a_grammar(moe: HLXMoE) -> None:
+    from hlx_formats.rewrites import rewrite_grammar
+
+    decoder = moe.decoders["coordinator"]
+    moe.activate("coordinator")
+    prompt = prompt_of("Rewrite as an instruction: what is lct")
+    space = rewrite_space("what is lct")
+    choice = decoder.choose(prompt, rewrite_grammar(space))
+    assert choice.text in space.candidates and choice.log_probability <= 0 and choice.tokens > 0
+    only = decoder.choose(prompt, 'start: "What is LC-T?"')
+    assert only.text == "What is LC-T?" and only.log_probability == 0.0 and only.choices == 0  # the grammar chose alone
+    two = decoder.choose(prompt, 'start: "What is LC-T?" | "What is LC-R?"')
+    assert two.text in ("What is LC-T?", "What is LC-R?") and math.log(0.5) <= two.log_probability < 0  # the likelier of two
+    with pytest.raises(HLXError, match="llguidance rejected"):
+        decoder.choose(prompt, "start: (")
+
+
+@pytest.mark.parametrize("request_text", UNREAD)
+def test_the_rewrite_is_an_allowed_one_and_copies_the_value(moe: HLXMoE, request_text: str) -> None:
+    rewrite = moe.rewrite(request_text)
+    space = rewrite_space(request_text)
+    assert rewrite.instruction in space.candidates and rewrite.candidates == len(space.candidates)
+    assert 0.0 < rewrite.confidence <= 1.0 and rewrite.log_probability < 0
+    parsed = match_instruction(rewrite.instruction)
+    if parsed is not None and parsed.value_text is not None:
+        assert parsed.value_text in request_text
+
+
+def test_a_confident_rewrite_is_answered_and_recorded(moe: HLXMoE, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(moe, "rewrite", _fixed("Convert this to Runic glyphs: [1,2,3]", 0.9))
+    result = moe.query("gimme [1,2,3] as runes thx")
+    assert result.route == "rewrite" and result.instruction == "Convert this to Runic glyphs: [1,2,3]"
+    assert result.rewrite is not None and result.rewrite["confidence"] == 0.9 and result.request == "gimme [1,2,3] as runes thx"
+    monkeypatch.setattr(moe, "rewrite", _fixed("What is contract 14?", 0.9))
+    assert moe.query("what is contrct 14").route == "rewrite"  # words read as a value: rewritten, not refused
+    assert result.parses is True  # a format answer is always constrained
+    direct = moe.query("Convert to LC-R: [1, 2, 3]")
+    assert direct.route == "direct" and direct.rewrite is None
+
+
+def test_a_rewrite_below_the_threshold_is_refused_with_what_it_was(moe: HLXMoE, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(moe, "rewrite", _fixed("Convert to LC-T: [1,2,3]", 0.3))
+    with pytest.raises(NotUnderstood, match=r"'Convert to LC-T: \[1,2,3\]', has confidence 0.30, below the threshold") as refused:
+        moe.query("[1,2,3] into the ascii one")
+    assert refused.value.rewrite == "Convert to LC-T: [1,2,3]" and refused.value.confidence == 0.3
+    lower = dataclasses.replace(moe.options, rewrite_threshold=0.2)
+    assert moe.query("[1,2,3] into the ascii one", lower).route == "rewrite"
+    monkeypatch.setattr(moe, "rewrite", _fixed(NOT_A_REQUEST, 0.99))
+    with pytest.raises(NotUnderstood, match="reads as no HLX request"):
+        moe.query("what's the weather in Paris")
+
+
+def test_a_request_with_a_broken_value_is_refused_with_its_parse_error(moe: HLXMoE) -> None:
+    with pytest.raises(ParseError, match="not valid HLXL, LC-T, LC-R or LC-B"):
+        moe.query("turn [1, 2, into runes")
+
+
+def test_a_conversion_no_single_instruction_makes_goes_through_hlxl(moe: HLXMoE) -> None:
+    result = moe.query("Translate LC-B to LC-R: [[0x01,0x02]]")
+    assert result.route == "direct+hops" and result.parses is True
+    assert result.instruction == "Translate LC-B to LC-R: [[0x01,0x02]]"
+
+
+def test_translate_never_returns_a_format_answer_that_does_not_parse(moe: HLXMoE, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = moe.query("Convert to LC-T: [1, 2]", constrained=False)
+    broken = dataclasses.replace(real, answer="{C:", parses=False)
+    monkeypatch.setattr(moe, "query", lambda *args, **kwargs: broken)
+    with pytest.raises(HLXError, match="does not parse"):
+        moe.translate("Convert to LC-T: [1, 2]")
+    monkeypatch.setattr(moe, "query_batch", lambda *args, **kwargs: [broken])
+    with pytest.raises(HLXError, match="does not parse"):
+        moe.translate_many(["Convert to LC-T: [1, 2]"])
+
+
+def test_free_text_ends_at_the_end_of_its_line(tokenizer) -> None:
+    decoder = Decoder(ScriptedModel(tokenizer, "runic: one\nrunic: two\n"), tokenizer)
+    answer = decoder.generate("Q", max_new_tokens=60, stop="\n")
+    assert answer.stop_reason == "stop" and answer.text == "runic: one"
+    batch = decoder.generate_batch(["Q", "Q"], [None, None], [60, 60], ["\n", None])
+    assert batch[0].text == "runic: one" and batch[0].stop_reason == "stop"
+    assert batch[1].stop_reason == "loop"  # without a stop, the repetition guard still ends it
+
+
+def test_a_text_answer_is_one_line_within_its_task_budget(moe: HLXMoE) -> None:
+    plan = moe._plan("What is LC-T?", moe.options)
+    assert plan.stop == "\n" and plan.constraint is None and plan.max_new_tokens == text_answer_budget("format_info")
+    result = moe.query("What is LC-T?")
+    assert "\n" not in result.answer and result.new_tokens <= text_answer_budget("format_info")
+
+
+def test_the_text_budgets_hold_every_corpus_answer(tokenizer) -> None:
+    longest: dict[str, int] = {}
+    for expert in ("coordinator", "ascii", "runic"):
+        for split in ("train", "validation", "test"):
+            for line in (CORPORA / expert / f"{split}.jsonl").read_text("utf-8").splitlines():
+                row = json.loads(line)
+                if row["target_format"] == "text":
+                    tokens = len(tokenizer(row["output"], add_special_tokens=False)["input_ids"])
+                    longest[row["task"]] = max(longest.get(row["task"], 0), tokens)
+    assert longest == TEXT_ANSWER_TOKENS
+
+
+def test_the_cli_prints_a_refusal_and_exits_non_zero(moe: HLXMoE, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import io
+
+    from hlx_formats.cli import main
+
+    monkeypatch.setattr("hlx_moe.cli._load_mixture", lambda args: moe)
+    monkeypatch.setattr(moe, "rewrite", _fixed("Convert to LC-T: [1]", 0.1))
+    assert main(["moe", "query", "[1] in the ascii one"]) != 0
+    assert "Convert to LC-T: [1]" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("[1] in the ascii one\nConvert to LC-T: [1]\n"))
+    assert main(["moe", "chat"]) == 1
+    out, err = capsys.readouterr()
+    assert "not answered" in err and "confidence 0.10" in err and len(out.strip().splitlines()) == 1  # the second line answered
