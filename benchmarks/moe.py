@@ -194,13 +194,21 @@ def _length_bucket(tokens: int) -> str:
     return "81-"
 
 
+def _quick_options(quick: bool) -> Any:
+    """The mixture's decoding options: the defaults, or for a smoke run a budget of a few
+    tokens per answer (a stand-in model's answers run to any budget)."""
+    from hlx_moe import DecodingOptions
+
+    return DecodingOptions(max_new_tokens=8) if quick else None
+
+
 def mixture(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
     from hlx_formats import BackendUnavailable
     from hlx_moe import HLXMoE
     from hlx_moe.corpus import EXPERTS, default_root, instruction_of, load
 
     try:
-        moe = HLXMoE.load(adapters)
+        moe = HLXMoE.load(adapters, options=_quick_options(quick))
     except BackendUnavailable as error:
         return {"skipped": str(error)}
     per_expert = 1 if quick else 20
@@ -294,7 +302,7 @@ def batching(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
     from hlx_moe.corpus import EXPERTS, default_root, instruction_of, load
 
     try:
-        moe = HLXMoE.load(adapters)
+        moe = HLXMoE.load(adapters, options=_quick_options(quick))
     except BackendUnavailable as error:
         return {"skipped": str(error)}
     count = 4 if quick else 32

@@ -398,6 +398,8 @@ def _evaluate_rewrites(args: argparse.Namespace) -> int:
     )
     table = rewrites.rewrite_table(summary)
     atomic_write_text(args.output / "rewrites.md", table + "\n")
+    if args.update_cards:  # the coordinator's card shows it from the next `hlx moe eval --update-cards` on
+        atomic_write_text(Path(args.adapters) / "coordinator" / "rewrite_eval.md", table + "\n")
     print(table)
     sys.stderr.write(f"wrote {args.output / 'rewrites.json'} and {args.output / 'rewrites.md'}\n")
     return 0

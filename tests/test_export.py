@@ -50,10 +50,15 @@ def test_answer_grammars_accept_the_reference_answers() -> None:
     }
 
 
+# The requests answered three ways (merged models, adapters on the shared base, the mixture),
+# per expert: each answer is a greedy decoding of the real model, so the sample stays small.
+SAMPLE = {"runic": 4, "ascii": 4, "coordinator": 4}
+
+
 def _sample() -> list[str]:
-    """20 test requests, seeded: 7 runic, 7 ascii, 6 coordinator format tasks, in distribution."""
+    """12 test requests, seeded: 4 runic, 4 ascii, 4 coordinator format tasks, in distribution."""
     requests = []
-    for expert, count in (("runic", 7), ("ascii", 7), ("coordinator", 6)):
+    for expert, count in SAMPLE.items():
         rows = [json.loads(line) for line in (ROOT / "corpora" / expert / "test.jsonl").read_text("utf-8").splitlines()]
         rows = [row for row in rows if not row["ood"] and row["target_format"] != "text"]
         for row in random.Random(28).sample(rows, count):
@@ -108,8 +113,9 @@ def _answers(
 def test_exported_folders_reproduce_the_mixture(exported: dict[str, Any]) -> None:
     """Greedy, under the exported grammars, with plain transformers: the merged models give
     the mixture's answers (float32, without its literal checks: --no-source-literals
-    --no-literal-order) on all 20 requests; the adapters on the shared base (runic's glyph
-    rows) on at least 18 (measured 20: docs/moe.md, "Serving")."""
+    --no-literal-order) on every request of the sample; the adapters on the shared base
+    (runic's glyph rows) on all but at most one (measured: all 20 of a larger sample,
+    docs/moe.md, "Serving")."""
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
@@ -145,10 +151,10 @@ def test_exported_folders_reproduce_the_mixture(exported: dict[str, Any]) -> Non
     started = time.perf_counter()
     mixture = {index: moe.query(request).answer for index, (request, _, _) in enumerate(plan)}
     print(
-        f"per token: merged {merged_per_token:.4f} s, adapters {adapter_per_token:.4f} s; mixture {time.perf_counter() - started:.1f} s for 20"
+        f"per token: merged {merged_per_token:.4f} s, adapters {adapter_per_token:.4f} s; mixture {time.perf_counter() - started:.1f} s for {len(plan)}"
     )
     assert [merged[i] for i in range(len(plan))] == [mixture[i] for i in range(len(plan))]
-    assert sum(adapters[i] == mixture[i] for i in range(len(plan))) >= 18
+    assert len(plan) == sum(SAMPLE.values()) and sum(adapters[i] == mixture[i] for i in range(len(plan))) >= len(plan) - 1
 
 
 def test_export_refuses_an_unknown_glyph_row_source(tmp_path: Path) -> None:

@@ -146,12 +146,20 @@ def test_query_routes_constrains_and_grades(mixture: HLXMoE, instruction: str) -
     assert result.latency_seconds > 0 and result.prompt_tokens > 0
 
 
+# A token budget for the tiny model's answers where their length is not the point: its
+# nonsense runs to any budget (the finisher then closes the answer), and each token is judged
+# under the constraint, so a query costs time in proportion to the budget.
+TINY_BUDGET = 24
+
+
 def test_constrained_answers_always_parse(mixture: HLXMoE, small_corpus: Path) -> None:
     rows = corpus.load(small_corpus / "coordinator" / "test.jsonl") + corpus.load(small_corpus / "runic" / "test.jsonl")
     checked = 0
     for row in rows[:16]:
         instruction = corpus.instruction_of(row)
-        result = mixture.query(instruction)
+        # the tiny model's answers run to their budget whatever it is (the finisher closes
+        # them): a small one checks the same path in a fraction of the time
+        result = mixture.query(instruction, max_new_tokens=TINY_BUDGET)
         if result.constrained:
             checked += 1
             assert result.parses, (instruction, result.answer)
@@ -394,10 +402,11 @@ def test_the_mixture_draws_literals_from_the_instruction_by_default(mixture: HLX
                 constraints.append(constraint) or real(*args, constraint=constraint, **kwargs)
             ),
         )
-    mixture.query("Convert to LC-B: [5, 70000, -3, 5]")
-    mixture.query("Convert to LC-B: [5, 70000, -3, 5]", source_literals=False)
-    mixture.query("Convert to LC-B: [true, 1.5]")
-    mixture.query("Convert to LC-B: [5]", constrained=False)
+    few = TINY_BUDGET  # what is checked here is the constraint each query builds, not its answer
+    mixture.query("Convert to LC-B: [5, 70000, -3, 5]", max_new_tokens=few)
+    mixture.query("Convert to LC-B: [5, 70000, -3, 5]", source_literals=False, max_new_tokens=few)
+    mixture.query("Convert to LC-B: [true, 1.5]", max_new_tokens=few)
+    mixture.query("Convert to LC-B: [5]", constrained=False, max_new_tokens=few)
     assert [constraint and constraint.literals for constraint in constraints] == [
         SourceLiterals(integers=frozenset({5, 70000, -3})),
         None,
@@ -409,7 +418,7 @@ def test_the_mixture_draws_literals_from_the_instruction_by_default(mixture: HLX
         None,
     ]
     constraints.clear()
-    mixture.query("Convert to LC-B: [5, 70000, -3, 5]", literal_order=False)
+    mixture.query("Convert to LC-B: [5, 70000, -3, 5]", literal_order=False, max_new_tokens=few)
     assert constraints[0].order is None and constraints[0].literals is not None
     assert mixture.literal_order and mixture.footprint()["literal_order"] is True
     with pytest.raises(HLXError, match="literal_order must be True or False, not 1"):
@@ -473,7 +482,7 @@ def test_any_cut_answer_is_finished_so_that_it_parses(mixture: HLXMoE, value, ta
 
 def test_beam_search_answers_parse_in_the_mixture(mixture: HLXMoE) -> None:
     for instruction in ("Convert to LC-R: {a: [1, 2], b: null}", "Translate HLXL to all formats: [true, 42]", "Parse LC-B: [[0x01,0x02]]"):
-        result = mixture.query(instruction, num_beams=3)
+        result = mixture.query(instruction, num_beams=3, max_new_tokens=TINY_BUDGET)  # every beam cut and finished
         assert result.constrained and result.parses, (instruction, result.answer)
     assert mixture.footprint()["num_beams"] == 1
     with pytest.raises(HLXError, match="num_beams must be an integer from 1 to 16, not 17"):

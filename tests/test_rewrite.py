@@ -183,3 +183,21 @@ def test_the_committed_rewrite_corpus() -> None:
             space = rewrite_space(row["request"])
             assert row["output"] in space.candidates and space.broken is None
     assert sum(row["output"] == NOT_A_REQUEST for row in splits["train"]) >= 50
+
+
+def test_the_shipped_coordinator_was_trained_on_the_committed_rewrites() -> None:
+    import hashlib
+
+    from hlx_moe.model.base import shipped_adapters_dir
+
+    report = json.loads((shipped_adapters_dir() / "coordinator" / "training_report.json").read_text("utf-8"))
+    digest = hashlib.sha256()
+    for split in ("train", "validation"):
+        digest.update((CORPORA / f"{split}.jsonl").read_bytes())
+    assert report["rewrites_sha256"] == digest.hexdigest()
+    lineage, start = [], report.get("initialized_from")
+    while start:
+        lineage.append(start["steps"])
+        start = start.get("initialized_from")
+    assert lineage[-1] == 1550  # it started from the earlier coordinator, whose tasks stay in its mix
+    assert rewrite_threshold(shipped_adapters_dir() / "coordinator") < 1.0  # chosen on the validation split

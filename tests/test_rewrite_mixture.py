@@ -159,3 +159,48 @@ def test_the_cli_prints_a_refusal_and_exits_non_zero(moe: HLXMoE, monkeypatch: p
     assert main(["moe", "chat"]) == 1
     out, err = capsys.readouterr()
     assert "not answered" in err and "confidence 0.10" in err and len(out.strip().splitlines()) == 1  # the second line answered
+
+
+# The shipped coordinator's rewrites of a fixed sample of held-out phrasings (the first rows of
+# the rewrite test split that the request description does not read), at the adapter's
+# threshold: right, wrong and refused as `hlx moe eval --rewrites` counts them. The floor and
+# the ceiling are the counts measured when the adapter was shipped (docs/rewrite.md); they
+# may only ever be tightened.
+SHIPPED_REWRITE_SAMPLE = 20
+SHIPPED_REWRITE_RIGHT_FLOOR = 9
+SHIPPED_REWRITE_WRONG_CEILING = 1
+
+
+@pytest.mark.slow
+def test_shipped_rewrites_of_held_out_phrasings(shipped_mixture: HLXMoE) -> None:
+    from hlx_formats import HLXError as Refused
+    from hlx_formats.requests import parse_request
+    from hlx_moe.evaluation.rewrites import same_meaning
+
+    rows = []
+    for line in (CORPORA / "rewrites" / "test.jsonl").read_text("utf-8").splitlines():
+        row = json.loads(line)
+        if not row["held_out_phrasing"]:
+            continue
+        try:
+            parse_request(row["request"])
+            continue  # read directly: not the rewrite step's
+        except Refused:
+            rows.append(row)
+        if len(rows) == SHIPPED_REWRITE_SAMPLE:
+            break
+    right = wrong = 0
+    for row in rows:
+        try:
+            rewrite = shipped_mixture.rewrite(row["request"])
+        except Refused:
+            continue
+        answered = rewrite.confidence >= shipped_mixture.rewrite_threshold and shipped_mixture.answers(rewrite.instruction)
+        if row["output"] == NOT_A_REQUEST:
+            right += not answered
+        elif answered:
+            if same_meaning(rewrite.instruction, row["output"]):
+                right += 1
+            else:
+                wrong += 1
+    assert right >= SHIPPED_REWRITE_RIGHT_FLOOR and wrong <= SHIPPED_REWRITE_WRONG_CEILING, (right, wrong)

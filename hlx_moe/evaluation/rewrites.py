@@ -22,9 +22,9 @@ from hlx_formats.rewrites import NOT_A_REQUEST
 
 __all__ = ["evaluate_rewrites", "same_meaning", "choose_threshold", "summarise_rewrites", "rewrite_table", "wilson"]
 
-#: The largest share of wrong answers (of all requests) a chosen threshold may leave on the
-#: validation split: half the 2% the project allows on the test split, as a margin.
-MAX_WRONG_SHARE = 0.01
+#: The largest share of wrong answers (of the rewritten requests) a chosen threshold may leave
+#: on the validation split: three quarters of the 2% the project allows, as a margin.
+MAX_WRONG_SHARE = 0.015
 
 
 def _reference(instruction: str) -> str | None:
@@ -78,6 +78,9 @@ def evaluate_rewrites(moe: Any, rows: list[dict[str, Any]], *, answers: int = 0,
             else:
                 record.update(route="rewrite", chosen=rewrite.instruction, confidence=rewrite.confidence, seconds=rewrite.seconds)
         record["right"] = record["chosen"] is not None and same_meaning(record["chosen"], intended)
+        # a chosen instruction the mixture does not answer (a task the experts do not learn) is refused
+        record["answerable"] = record["chosen"] is not None and record["chosen"] != NOT_A_REQUEST and moe.answers(record["chosen"])
+        record["intent_answerable"] = intended != NOT_A_REQUEST and moe.answers(intended)
         if index in answered:
             record.update(_final_answer(moe, request, intended))
         records.append(record)
@@ -103,15 +106,18 @@ def _final_answer(moe: Any, request: str, intended: str) -> dict[str, Any]:
 def _decide(record: dict[str, Any], threshold: float) -> str:
     """``right``, ``wrong`` or ``refused`` for a record at ``threshold``."""
     off_topic = record["intended"] == NOT_A_REQUEST
-    if record["chosen"] is None or (record["route"] == "rewrite" and record["confidence"] < threshold) or record["chosen"] == NOT_A_REQUEST:
+    below = record["route"] == "rewrite" and record["confidence"] < threshold
+    if record["chosen"] in (None, NOT_A_REQUEST) or below or not record.get("answerable", True):
         return "right" if off_topic else "refused"
     return "right" if record["right"] else "wrong"
 
 
 def choose_threshold(records: list[dict[str, Any]], max_wrong_share: float = MAX_WRONG_SHARE) -> dict[str, Any]:
-    """The lowest confidence threshold that leaves at most ``max_wrong_share`` of the requests
-    answered wrongly, with the precision (right of answered) and recall (right of all) it gives."""
-    options = sorted({0.0, *(record["confidence"] for record in records if record["route"] == "rewrite")})
+    """The lowest confidence threshold that leaves at most ``max_wrong_share`` of the rewritten
+    requests (the threshold judges no other) answered wrongly, with the precision (right of
+    answered) and recall (right of all) it gives there."""
+    records = [record for record in records if record["route"] == "rewrite"]
+    options = sorted({0.0, *(record["confidence"] for record in records)})
     for threshold in options:
         outcome = _outcomes(records, threshold)
         if outcome["wrong"] <= max_wrong_share * len(records):
@@ -152,9 +158,12 @@ def summarise_rewrites(records: list[dict[str, Any]], threshold: float) -> dict[
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         groups["all"].append(record)
-        groups["held-out phrasing" if record["held_out_phrasing"] else "seen phrasing families"].append(record)
+        phrasing = "held-out phrasing" if record["held_out_phrasing"] else "seen phrasing families"
+        groups[phrasing].append(record)
+        groups[f"{phrasing}, route {record['route']}"].append(record)
         groups[f"variation: {record['variation']}"].append(record)
-        groups[f"route: {record['route']}"].append(record)
+        if record.get("intent_answerable"):  # what the mixture can answer at all: a learned task
+            groups[f"{phrasing}, a learned task"].append(record)
     summary: dict[str, Any] = {"threshold": threshold, "groups": {}}
     for name, members in groups.items():
         outcome = _outcomes(members, threshold)

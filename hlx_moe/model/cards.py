@@ -249,9 +249,36 @@ def write_model_card(
     lines.append("")
     if evaluation_table:
         lines += ["## Evaluation", "", evaluation_table.rstrip(), ""]
+    lines += _rewrite_section(adapter_dir)
     path = adapter_dir / "README.md"
     atomic_write_text(path, "\n".join(lines))
     return path
+
+
+#: Files of a coordinator adapter that its card reports on: the rewrite step's threshold (with
+#: the validation precision and recall it gives) and its evaluation on the test split.
+REWRITE_FILES = ("rewrite_threshold.json", "rewrite_eval.md")
+
+
+def _rewrite_section(adapter_dir: Path) -> list[str]:
+    """The card's section on the rewrite step, from the adapter's rewrite files (none without them)."""
+    threshold_path, table_path = (Path(adapter_dir) / name for name in REWRITE_FILES)
+    if not threshold_path.is_file():
+        return []
+    chosen = json.loads(threshold_path.read_text("utf-8"))
+    lines = [
+        "## The rewrite step",
+        "",
+        "This adapter also rewrites requests the request description does not read into canonical",
+        "instructions (`Rewrite as an instruction: <request>`, decoded under the grammar of the",
+        "rewrites the request allows; docs/rewrite.md). Refusal threshold "
+        f"{chosen['threshold']:.4f}, chosen on {chosen['requests']} validation requests: precision "
+        f"{chosen['precision']}, recall {chosen['recall']} ({chosen['wrong']} wrong, {chosen['refused']} refused).",
+        "",
+    ]
+    if table_path.is_file():
+        lines += ["On the test split (`hlx moe eval --rewrites`):", "", table_path.read_text("utf-8").rstrip(), ""]
+    return lines
 
 
 def update_card_from_eval(

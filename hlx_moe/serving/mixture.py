@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from hlx_formats.errors import BackendUnavailable, HLXError, NotUnderstood, ParseError
-from hlx_formats.instructions import Instruction, instruction_for
+from hlx_formats.instructions import Instruction, instruction_for, match_instruction
 from hlx_formats.requests import parse_request
 from hlx_formats.rewrites import rewrite_grammar, rewrite_prompt, rewrite_space
 from hlx_moe.corpus import EXPERTS, prompt_of
@@ -527,6 +527,15 @@ class HLXMoE:
                 rewrite=rewrite.instruction if rewrite else None, confidence=rewrite.confidence if rewrite else None,
             )  # fmt: skip
         return dataclasses.replace(self._plan_for(parsed, decision, options), request=instruction, rewrite=rewrite)
+
+    @staticmethod
+    def answers(instruction: str) -> bool:
+        """Whether the mixture answers ``instruction`` (a canonical instruction): its task is
+        one the experts learned, or a conversion it makes in two steps."""
+        from hlx_moe.serving.router import LEARNED_TASKS
+
+        parsed = match_instruction(instruction)
+        return parsed is not None and (parsed.form.task in LEARNED_TASKS or parsed.form.task in TWO_HOP_TASKS)
 
     @staticmethod
     def _two_hop_instruction(text: str) -> Instruction | None:

@@ -32,7 +32,7 @@ COMMON: dict[str, Any] = {
     "quantization": "nf4", "adapter_dtype": "float32",
     # Data
     "max_length": 512, "length_bucketing": True, "curriculum": "none", "request_phrasings": True,
-    "rewrites": True, "own_examples": 0,
+    "rewrites": True, "own_examples": 0, "rewrite_examples": 0,
     # Bookkeeping
     "logging_steps": 10, "eval_steps": 200, "save_steps": 200, "eval_examples": 360, "seed": 42,
 }  # fmt: skip

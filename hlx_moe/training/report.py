@@ -49,11 +49,14 @@ def save_adapter(model: Any, adapter_dir: Path, base: str) -> None:
 
 def _record_base_name(adapter_dir: Path, base: str) -> None:
     """PEFT writes the folder the base was loaded from into ``adapter_config.json`` (for the
-    embedded base, a cache folder of the training machine); write the base's name instead,
-    as ``--base`` takes it, so that the shipped config names no path of ours."""
+    embedded base, a cache folder of the training machine); write the base's hub id instead
+    (``smollm2-135m``: ``HuggingFaceTB/SmolLM2-135M-Instruct``), else its name as ``--base``
+    takes it, so that the config names no path of ours and plain PEFT finds the base."""
+    from hlx_moe.model.cards import base_hub_id
+
     config_path = adapter_dir / "adapter_config.json"
     config = json.loads(config_path.read_text(encoding="utf-8"))
-    config["base_model_name_or_path"] = base
+    config["base_model_name_or_path"] = base_hub_id(base)
     atomic_write_text(config_path, json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 

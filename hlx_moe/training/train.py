@@ -230,13 +230,14 @@ class ExpertData:
 
 
 def prepare_data(expert: str, corpus_dir: Path, settings: TrainingSettings, tokenizer: Any) -> ExpertData:
-    """Step 3: the expert's training split (a seeded sample of ``own_examples`` of it when that
-    is set; with its request phrasings, and for the coordinator the rewrite task) and the first
+    """Step 3: the expert's training split (a seeded sample of ``own_examples`` of it, spread
+    evenly over its tasks, when that is set; with its request phrasings, and for the coordinator
+    the rewrite task, ``rewrite_examples`` of it when that is set) and the first
     ``eval_examples`` of its validation split (and of the rewrites'), tokenised."""
     data, hex_digits = settings.data, settings.adapter.hex_digit_tokens
     train_rows = load(corpus_dir / expert / "train.jsonl")
     if 0 < data.own_examples < len(train_rows):
-        train_rows = random.Random(settings.training.seed).sample(train_rows, data.own_examples)
+        train_rows = sample_by_task(train_rows, data.own_examples, settings.training.seed)
     phrasings: Path | None = corpus_dir / "requests" / "train.jsonl"
     if data.request_phrasings and phrasings is not None and phrasings.exists():
         train_rows += [row for row in load(phrasings) if row["expert"] == expert and not row["held_out_phrasing"]]
@@ -245,7 +246,10 @@ def prepare_data(expert: str, corpus_dir: Path, settings: TrainingSettings, toke
     validation_rows = load(corpus_dir / expert / "validation.jsonl")[: data.eval_examples]
     rewrites: Path | None = corpus_dir / "rewrites"
     if expert == "coordinator" and data.rewrites and rewrites is not None and (rewrites / "train.jsonl").exists():
-        train_rows += load(rewrites / "train.jsonl")
+        rewrite_rows = load(rewrites / "train.jsonl")
+        if 0 < data.rewrite_examples < len(rewrite_rows):
+            rewrite_rows = random.Random(settings.training.seed).sample(rewrite_rows, data.rewrite_examples)
+        train_rows += rewrite_rows
         validation_rows += load(rewrites / "validation.jsonl")[: data.eval_examples // 2]
     else:
         rewrites = None
@@ -255,6 +259,25 @@ def prepare_data(expert: str, corpus_dir: Path, settings: TrainingSettings, toke
         phrasings,
         rewrites,
     )
+
+
+def sample_by_task(rows: list[dict[str, Any]], count: int, seed: int) -> list[dict[str, Any]]:
+    """A seeded sample of ``count`` rows with as many of each task as the others (all of a
+    task that has fewer), so that a short run keeps every task in the mix."""
+    by_task: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_task.setdefault(str(row.get("task")), []).append(row)
+    groups = sorted(by_task.values(), key=len)
+    rng = random.Random(seed)
+    chosen: list[dict[str, Any]] = []
+    left = count
+    for index, group in enumerate(groups):
+        share = left // (len(groups) - index)  # an even share of what is left, the small tasks first
+        taken = group if len(group) <= share else rng.sample(group, share)
+        chosen += taken
+        left -= len(taken)
+    rng.shuffle(chosen)
+    return chosen
 
 
 def build_trainer(model: Any, tokenizer: Any, data: ExpertData, settings: TrainingSettings) -> tuple[Any, Any, Any]:
