@@ -248,12 +248,7 @@ def requests_card(rows: dict[str, list[dict[str, Any]]]) -> str:
         "| split | rows | held-out phrasings |",
         "|---|---|---|",
     ]
-    for split in SPLITS:
-        lines.append(f"| {split} | {len(rows[split])} | {sum(row['held_out_phrasing'] for row in rows[split])} |")
-    lines += ["", "| family | rows |", "|---|---|"]
-    lines += [f"| {family} | {count} |" for family, count in sorted(families.items())]
-    lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + _split_tables(rows, "family", families))
 
 
 def rewrites_card(rows: dict[str, list[dict[str, Any]]]) -> str:
@@ -276,9 +271,12 @@ def rewrites_card(rows: dict[str, list[dict[str, Any]]]) -> str:
         "| split | rows | held-out phrasings |",
         "|---|---|---|",
     ]
-    for split in SPLITS:
-        lines.append(f"| {split} | {len(rows[split])} | {sum(row['held_out_phrasing'] for row in rows[split])} |")
-    lines += ["", "| variation | rows |", "|---|---|"]
-    lines += [f"| {variation} | {count} |" for variation, count in sorted(variations.items())]
-    lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + _split_tables(rows, "variation", variations))
+
+
+def _split_tables(rows: dict[str, list[dict[str, Any]]], column: str, counts: Counter[str]) -> list[str]:
+    """The rows and held-out phrasings of each split, then the rows of each ``column`` value."""
+    lines = [f"| {split} | {len(rows[split])} | {sum(row['held_out_phrasing'] for row in rows[split])} |" for split in SPLITS]
+    lines += ["", f"| {column} | rows |", "|---|---|"]
+    lines += [f"| {value} | {count} |" for value, count in sorted(counts.items())]
+    return [*lines, ""]
