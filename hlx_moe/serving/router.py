@@ -9,7 +9,7 @@ from hlx_formats.formats import decode_as
 from hlx_formats.instructions import Instruction, route
 from hlx_formats.requests import parse_request
 
-__all__ = ["Route", "route_instruction"]
+__all__ = ["LEARNED_TASKS", "Route", "route_instruction"]
 
 
 @dataclass(frozen=True)
