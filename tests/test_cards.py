@@ -80,7 +80,7 @@ def test_dataset_card_metadata_and_configs() -> None:
     data = _front_matter((ROOT / "corpora" / "README.md").read_text("utf-8"))
     assert data["license"] == "mit" and data["language"] == ["en"] and data["task_categories"] == ["text-generation"]
     configs = {config["config_name"]: config["data_files"] for config in data["configs"]}
-    assert set(configs) == {"runic", "ascii", "coordinator", "requests", "rewrites"}
+    assert set(configs) == {"runic", "ascii", "coordinator", "requests", "rewrites", "repairs"}
     for files in configs.values():
         assert [item["split"] for item in files] == ["train", "validation", "test"]
         assert all((ROOT / "corpora" / item["path"]).is_file() for item in files)

@@ -245,7 +245,8 @@ REPORT_PRESET_FIELDS = [
     "epochs", "max_steps", "time_limit_s", "batch_size", "gradient_accumulation", "learning_rate", "lr_scheduler",
     "warmup_ratio", "weight_decay", "max_grad_norm", "optimizer", "fp16", "bf16", "gradient_checkpointing",
     "quantization", "adapter_dtype", "max_length", "length_bucketing", "curriculum", "request_phrasings",
-    "rewrites", "own_examples", "rewrite_examples", "logging_steps", "eval_steps", "save_steps", "eval_examples", "seed", "extra",
+    "rewrites", "own_examples", "rewrite_examples", "repairs", "repair_examples", "logging_steps", "eval_steps", "save_steps",
+    "eval_examples", "seed", "extra",
 ]  # fmt: skip
 
 

@@ -14,10 +14,12 @@ from hlx_formats.instructions import parse_instruction
 from .examples import LENIENT_SHARE, MAX_PROMPT_CHARS, MAX_VALUE_CHARS, Example
 from .spec import EXPERTS, SPLITS, CorpusSpec, prompt_of
 
-__all__ = ["byte_rows", "card_metadata", "card_metadata_yaml", "dataset_card", "percentiles", "requests_card", "rewrites_card"]
+__all__ = [
+    "byte_rows", "card_metadata", "card_metadata_yaml", "dataset_card", "percentiles", "repairs_card", "requests_card", "rewrites_card",
+]  # fmt: skip
 
-# The configurations of the dataset card: one per expert, and the request phrasings.
-_CONFIGS = (*EXPERTS, "requests", "rewrites")
+# The configurations of the dataset card: one per expert, the request phrasings, the rewrites and the repairs.
+_CONFIGS = (*EXPERTS, "requests", "rewrites", "repairs")
 
 
 def card_metadata() -> dict[str, Any]:
@@ -168,7 +170,7 @@ def dataset_card(corpora: dict[str, dict[str, list[Example]]], spec: CorpusSpec,
         "| `ood` | true for the out-of-distribution test slice |",
         "",
         'With `datasets`: `load_dataset("corpora", "runic")` gives one expert\'s three splits (the',
-        "configurations of the header: `runic`, `ascii`, `coordinator`, `requests`, `rewrites`).",
+        "configurations of the header: `runic`, `ascii`, `coordinator`, `requests`, `rewrites`, `repairs`).",
         "",
         "## How they are made",
         "",
@@ -272,6 +274,36 @@ def rewrites_card(rows: dict[str, list[dict[str, Any]]]) -> str:
         "|---|---|---|",
     ]
     return "\n".join(lines + _split_tables(rows, "variation", variations))
+
+
+def repairs_card(rows: dict[str, list[dict[str, Any]]]) -> str:
+    """The dataset card's section on the repair tasks (completing a truncated value, fixing a typo)."""
+    from .repairs import repair_stats
+
+    lines = [
+        "",
+        "## Repairs (`repairs/`)",
+        "",
+        "The repair tasks (`hlx_moe.corpus.repairs`, `hlx_formats.repairs`, docs/repairs.md): `Complete",
+        "this <F>: <truncated>`, a value's canonical text cut short so that it does not parse, and `Fix",
+        "this <F>: <broken>`, the text with one deletion, insertion or swap of neighbours that stops it",
+        "parsing. The output is the original canonical text. `fmt` is the format, `given` the text of",
+        "the instruction, `original` the canonical text; `recoverable` (completions) says that closing",
+        "the given text's open string and containers gives the original, `edit` (fixes) which edit was",
+        "made. `expert`: ascii for LC-T, runic for LC-R, coordinator for HLXL and LC-B. Each split has",
+        "as many rows of each task and format. Split by the value's canonical HLXL; a value is used once.",
+        "",
+        "| split | rows | complete | fix |",
+        "|---|---|---|---|",
+    ]
+    for split in SPLITS:
+        tasks = Counter(row["task"] for row in rows[split])
+        lines.append(f"| {split} | {len(rows[split])} | {tasks['complete']} | {tasks['fix']} |")
+    kinds = repair_stats(rows)
+    lines += ["", "| kind | train | validation | test |", "|---|---|---|---|"]
+    for kind in sorted({kind for split in SPLITS for kind in kinds[split]}):
+        lines.append(f"| {kind} | {' | '.join(str(kinds[split][kind]) for split in SPLITS)} |")
+    return "\n".join([*lines, ""])
 
 
 def _split_tables(rows: dict[str, list[dict[str, Any]]], column: str, counts: Counter[str]) -> list[str]:

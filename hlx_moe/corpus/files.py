@@ -9,9 +9,10 @@ from typing import Any
 from hlx_formats import _atomic
 from hlx_formats.errors import HLXError
 
-from .card import dataset_card, requests_card, rewrites_card
+from .card import dataset_card, repairs_card, requests_card, rewrites_card
 from .examples import ExampleBuilder
 from .phrasings import request_rows
+from .repairs import repair_rows
 from .rewrites import rewrite_rows
 from .spec import DEFAULT_SPEC, SPLITS, CorpusSpec
 
@@ -20,7 +21,8 @@ __all__ = ["build", "check", "default_root", "instruction_of", "load", "write"]
 
 def build(spec: CorpusSpec = DEFAULT_SPEC, token_stats: str | None = None) -> dict[str, str]:
     """All corpus files, as ``{relative path: text}``: the JSONL splits of each expert, the
-    request phrasings (``requests/``) and the dataset card."""
+    request phrasings (``requests/``), the rewrites (``rewrites/``), the repair tasks
+    (``repairs/``) and the dataset card."""
     corpora = ExampleBuilder(spec).build()
     files: dict[str, str] = {}
     for expert, rows in corpora.items():
@@ -35,7 +37,12 @@ def build(spec: CorpusSpec = DEFAULT_SPEC, token_stats: str | None = None) -> di
     for split in SPLITS:
         lines = [json.dumps(row, ensure_ascii=False) for row in rewrites[split]]
         files[f"rewrites/{split}.jsonl"] = "\n".join(lines) + "\n"
-    files["README.md"] = dataset_card(corpora, spec, token_stats) + requests_card(requests) + rewrites_card(rewrites)
+    repairs = repair_rows(spec)
+    for split in SPLITS:
+        lines = [json.dumps(row, ensure_ascii=False) for row in repairs[split]]
+        files[f"repairs/{split}.jsonl"] = "\n".join(lines) + "\n"
+    card = dataset_card(corpora, spec, token_stats) + requests_card(requests) + rewrites_card(rewrites)
+    files["README.md"] = card + repairs_card(repairs)
     return files
 
 

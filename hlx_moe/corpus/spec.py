@@ -28,6 +28,7 @@ class CorpusSpec:
     seed: int = DEFAULT_SEED
     drills: dict[str, int] | None = None  # extra training examples per expert (see ScalarDrill)
     nesting_drills: dict[str, int] | None = None  # deep values repeating a shape, after the drills (see NestingDrill)
+    repairs: dict[str, int] | None = None  # completion and fix rows per split (None: repairs.REPAIR_COUNTS)
 
 
 #: The committed corpora, with 1,500 scalar drills and then 2,000 nesting drills at the end

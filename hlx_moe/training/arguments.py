@@ -73,6 +73,11 @@ class DataArguments:
                   "others (a run --init-from an adapter keeps its earlier tasks in the mix without a whole pass over them)"},
     )  # fmt: skip
     rewrite_examples: int = field(default=0, metadata={"help": "> 0: a seeded sample of this many rewrite rows (0: all)"})
+    repairs: bool = field(
+        default=False,
+        metadata={"help": "add the expert's rows of corpora/repairs/train.jsonl (completing and fixing values) to its training split"},
+    )
+    repair_examples: int = field(default=0, metadata={"help": "> 0: a seeded sample of this many of the expert's repair rows (0: all)"})
     eval_examples: int = field(default=360, metadata={"help": "of the validation split, evaluated every eval_steps"})
 
 
@@ -94,7 +99,7 @@ REPORT_FIELDS = (
     "epochs", "max_steps", "time_limit_s", "batch_size", "gradient_accumulation", "learning_rate", "lr_scheduler",
     "warmup_ratio", "weight_decay", "max_grad_norm", "optimizer", "fp16", "bf16", "gradient_checkpointing",
     "quantization", "adapter_dtype", "max_length", "length_bucketing", "curriculum", "request_phrasings",
-    "rewrites", "own_examples", "rewrite_examples", "logging_steps", "eval_steps", "save_steps", "eval_examples", "seed",
+    "rewrites", "own_examples", "rewrite_examples", "repairs", "repair_examples", "logging_steps", "eval_steps", "save_steps", "eval_examples", "seed",
 )  # fmt: skip
 
 

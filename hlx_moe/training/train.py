@@ -227,13 +227,15 @@ class ExpertData:
     validation: list[dict[str, Any]]
     phrasings: Path | None
     rewrites: Path | None = None
+    repairs: Path | None = None
 
 
 def prepare_data(expert: str, corpus_dir: Path, settings: TrainingSettings, tokenizer: Any) -> ExpertData:
     """Step 3: the expert's training split (a seeded sample of ``own_examples`` of it, spread
     evenly over its tasks, when that is set; with its request phrasings, and for the coordinator
-    the rewrite task, ``rewrite_examples`` of it when that is set) and the first
-    ``eval_examples`` of its validation split (and of the rewrites'), tokenised."""
+    the rewrite task, ``rewrite_examples`` of it when that is set; with ``repairs``, its repair
+    rows, ``repair_examples`` of them when that is set) and the first ``eval_examples`` of its
+    validation split (and half as many of the rewrites' and the repairs'), tokenised."""
     data, hex_digits = settings.data, settings.adapter.hex_digit_tokens
     train_rows = load(corpus_dir / expert / "train.jsonl")
     if 0 < data.own_examples < len(train_rows):
@@ -244,21 +246,37 @@ def prepare_data(expert: str, corpus_dir: Path, settings: TrainingSettings, toke
     else:
         phrasings = None
     validation_rows = load(corpus_dir / expert / "validation.jsonl")[: data.eval_examples]
-    rewrites: Path | None = corpus_dir / "rewrites"
-    if expert == "coordinator" and data.rewrites and rewrites is not None and (rewrites / "train.jsonl").exists():
-        rewrite_rows = load(rewrites / "train.jsonl")
-        if 0 < data.rewrite_examples < len(rewrite_rows):
-            rewrite_rows = random.Random(settings.training.seed).sample(rewrite_rows, data.rewrite_examples)
-        train_rows += rewrite_rows
-        validation_rows += load(rewrites / "validation.jsonl")[: data.eval_examples // 2]
-    else:
-        rewrites = None
+    folders: dict[str, Path | None] = {}
+    for task, wanted, sample in (
+        ("rewrites", expert == "coordinator" and data.rewrites, data.rewrite_examples),
+        ("repairs", data.repairs, data.repair_examples),
+    ):
+        found = task_rows(corpus_dir / task, expert, sample, settings.training.seed, data.eval_examples // 2) if wanted else None
+        folders[task] = None if found is None else corpus_dir / task
+        if found is not None:
+            train_rows += found[0]
+            validation_rows += found[1]
     return ExpertData(
         tokenize_rows(train_rows, tokenizer, data.max_length, hex_digits=hex_digits),
         tokenize_rows(validation_rows, tokenizer, data.max_length, hex_digits=hex_digits),
         phrasings,
-        rewrites,
+        folders["rewrites"],
+        folders["repairs"],
     )
+
+
+def task_rows(
+    folder: Path, expert: str, sample: int, seed: int, validation: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+    """An expert's rows of a task corpus (``corpora/rewrites/``, ``corpora/repairs/``): its
+    training rows (a seeded sample of ``sample`` of them when that is set and fewer than all)
+    and the first ``validation`` of its validation rows; None without a training file."""
+    if not (folder / "train.jsonl").exists():
+        return None
+    train = [row for row in load(folder / "train.jsonl") if row["expert"] == expert]
+    if 0 < sample < len(train):
+        train = random.Random(seed).sample(train, sample)
+    return train, [row for row in load(folder / "validation.jsonl") if row["expert"] == expert][:validation]
 
 
 def sample_by_task(rows: list[dict[str, Any]], count: int, seed: int) -> list[dict[str, Any]]:
@@ -401,7 +419,8 @@ def write_report(
         "preset": settings.as_dict(),
         "corpus_sha256": corpus_hash(run.corpus_dir, run.expert),
         "request_phrasings_sha256": hashlib.sha256(run.data.phrasings.read_bytes()).hexdigest() if run.data.phrasings else None,
-        **({"rewrites_sha256": _rewrites_hash(run.data.rewrites)} if run.data.rewrites else {}),
+        **({"rewrites_sha256": _task_hash(run.data.rewrites)} if run.data.rewrites else {}),
+        **({"repairs_sha256": _task_hash(run.data.repairs)} if run.data.repairs else {}),
         "train_examples": len(run.data.train),
         "validation_examples": len(run.data.validation),
         "steps": state.global_step,
@@ -434,8 +453,8 @@ def write_report(
     return report
 
 
-def _rewrites_hash(folder: Path) -> str:
-    """SHA-256 of the rewrite task's training and validation files, in that order."""
+def _task_hash(folder: Path) -> str:
+    """SHA-256 of a task corpus's training and validation files (``rewrites/``, ``repairs/``), in that order."""
     digest = hashlib.sha256()
     for split in ("train", "validation"):
         digest.update((folder / f"{split}.jsonl").read_bytes())
