@@ -14,13 +14,17 @@ INSTALLED := $(VENV)/.installed
 demo: $(INSTALLED)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/hlx demo
 
+# The tests run in one process per core (pytest-xdist, at most 4: each process that reaches a
+# real-model test loads the mixture once), tests handed out as processes free up.
+PYTEST_PROCESSES := -n auto --maxprocesses 4 --dist worksteal
+
 test: $(INSTALLED) lint
-	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q $(PYTEST_PROCESSES)
 
 # The inner loop: every test but those marked slow (the real model, the benchmarks' smoke
 # runs, the one-minute fuzz run, the largest inputs). `make test` (CI) runs them all.
 test-fast: $(INSTALLED)
-	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m "not slow"
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m "not slow" $(PYTEST_PROCESSES)
 
 # ruff (lint and format) and mypy, configured in pyproject.toml; `make test` runs it first.
 lint: $(INSTALLED)

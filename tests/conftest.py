@@ -2,8 +2,7 @@
 
 Hypothesis profiles (choose with ``HYPOTHESIS_PROFILE=...``):
 
-* ``default``: moderate example counts (the suite's property tests in about a minute on two
-  cores; the model tests take most of ``make test``'s time);
+* ``default``: moderate example counts;
 * ``thorough``: ten times as many examples, for a long run before a release;
 * ``ci``: like ``default`` but derandomized, so that a CI failure reproduces.
 
@@ -23,6 +22,13 @@ _COMMON = dict(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
+
+# Under pytest-xdist (`make test`) the worker processes share the cores: each gives torch its
+# share of threads rather than one per core (set before any test imports torch; decoding one
+# token at a time gains nothing from a second thread, docs/performance.md).
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _WORKERS > 1:
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // _WORKERS)))
 
 settings.register_profile("default", max_examples=100, **_COMMON)
 settings.register_profile("ci", max_examples=100, derandomize=True, **_COMMON)

@@ -14,7 +14,11 @@ import pytest
 
 # The small corpus's sizes (a CorpusSpec's arguments) and the overrides of the ``cpu`` preset
 # that train an expert in a few seconds.
-SMALL_SIZES = dict(train={"runic": 48, "ascii": 48, "coordinator": 180}, validation=8, test=12, test_ood=4)
+SMALL_SIZES = dict(
+    train={"runic": 48, "ascii": 48, "coordinator": 180}, validation=8, test=12, test_ood=4,
+    requests={"train": 24, "validation": 4, "test": 8}, rewrites={"train": 40, "validation": 8, "test": 16},
+    repairs={"train": 16, "validation": 8, "test": 16},
+)  # fmt: skip
 TRAIN_OVERRIDES = {"max_steps": "3", "batch_size": "4", "logging_steps": "1", "eval_steps": "3", "save_steps": "2", "eval_examples": "4"}
 
 

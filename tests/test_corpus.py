@@ -18,6 +18,13 @@ from hlx_moe.corpus import card, examples, values
 
 ROOT = Path(__file__).resolve().parent.parent / "corpora"
 LEGACY = set("🐊🐁🐂🐃🐄")
+# Small phrasing and rewrite splits for the small corpora built here (the default sizes take
+# most of a build's time).
+FEW_PHRASINGS = dict(
+    requests={"train": 20, "validation": 4, "test": 8},
+    rewrites={"train": 24, "validation": 4, "test": 10},
+    repairs={"train": 16, "validation": 8, "test": 16},
+)
 
 
 def rows_of(expert: str, split: str) -> list[dict]:
@@ -33,7 +40,7 @@ def test_committed_files_are_what_the_generator_writes() -> None:
 
 
 def test_check_reports_the_first_difference(tmp_path: Path) -> None:
-    small = corpus.CorpusSpec(train={"runic": 40, "ascii": 40, "coordinator": 160}, validation=5, test=5, test_ood=2)
+    small = corpus.CorpusSpec(train={"runic": 40, "ascii": 40, "coordinator": 160}, validation=5, test=5, test_ood=2, **FEW_PHRASINGS)
     for relative, text in corpus.build(small).items():
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text(text, encoding="utf-8")
@@ -48,8 +55,18 @@ def test_check_reports_the_first_difference(tmp_path: Path) -> None:
     assert "missing" in corpus.check(tmp_path, small)
 
 
+def test_a_spec_sets_the_sizes_of_the_phrasing_and_rewrite_splits() -> None:
+    small = corpus.CorpusSpec(train={"runic": 30, "ascii": 30, "coordinator": 150}, validation=4, test=4, test_ood=2, **FEW_PHRASINGS)
+    files = corpus.build(small)
+    for kind, counts in FEW_PHRASINGS.items():
+        for split, count in counts.items():
+            assert files[f"{kind}/{split}.jsonl"].count("\n") == count, (kind, split)
+    test_rewrites = [json.loads(line) for line in files["rewrites/test.jsonl"].splitlines()]
+    assert sum(row["held_out_phrasing"] for row in test_rewrites) == 5  # half of the test split
+
+
 def test_generation_is_deterministic_and_seeded() -> None:
-    small = corpus.CorpusSpec(train={"runic": 30, "ascii": 30, "coordinator": 150}, validation=4, test=4, test_ood=2)
+    small = corpus.CorpusSpec(train={"runic": 30, "ascii": 30, "coordinator": 150}, validation=4, test=4, test_ood=2, **FEW_PHRASINGS)
     assert corpus.build(small) == corpus.build(small)
     other = corpus.CorpusSpec(**{**small.__dict__, "seed": small.seed + 1})
     assert corpus.build(other)["runic/validation.jsonl"] != corpus.build(small)["runic/validation.jsonl"]
@@ -235,7 +252,9 @@ def test_specification_examples_are_taught(hlxl: str, lct: str, lcr: str, lcb: s
 
 def test_drills_follow_the_generated_examples_and_spell_every_byte_value() -> None:
     drills = {"runic": 50, "ascii": 300, "coordinator": 300}
-    spec = corpus.CorpusSpec(train={"runic": 30, "ascii": 30, "coordinator": 150}, validation=4, test=4, test_ood=2, drills=drills)
+    spec = corpus.CorpusSpec(
+        train={"runic": 30, "ascii": 30, "coordinator": 150}, validation=4, test=4, test_ood=2, drills=drills, **FEW_PHRASINGS
+    )
     files = corpus.build(spec)
     rows = {expert: [json.loads(line) for line in files[f"{expert}/train.jsonl"].splitlines()] for expert in corpus.EXPERTS}
     for expert, wanted in drills.items():
@@ -259,7 +278,7 @@ def test_drills_follow_the_generated_examples_and_spell_every_byte_value() -> No
 
 
 def test_drills_leave_the_other_examples_unchanged() -> None:
-    small = corpus.CorpusSpec(train={"runic": 30, "ascii": 30, "coordinator": 150}, validation=4, test=4, test_ood=2)
+    small = corpus.CorpusSpec(train={"runic": 30, "ascii": 30, "coordinator": 150}, validation=4, test=4, test_ood=2, **FEW_PHRASINGS)
     drilled = corpus.CorpusSpec(**{**small.__dict__, "drills": {"ascii": 20, "coordinator": 10}, "nesting_drills": {"coordinator": 5}})
     plain, more = corpus.build(small), corpus.build(drilled)
     for relative, text in plain.items():
@@ -299,7 +318,7 @@ def _repeats_a_shape(value: object) -> bool:
 def test_nesting_drills_are_deep_short_self_similar_and_follow_the_scalar_drills() -> None:
     spec = corpus.CorpusSpec(
         train={"runic": 30, "ascii": 30, "coordinator": 150}, validation=4, test=4, test_ood=2,
-        drills={"runic": 5}, nesting_drills={"runic": 200, "coordinator": 10},
+        drills={"runic": 5}, nesting_drills={"runic": 200, "coordinator": 10}, **FEW_PHRASINGS,
     )  # fmt: skip
     files = corpus.build(spec)
     rows = [json.loads(line) for line in files["runic/train.jsonl"].splitlines()]

@@ -31,7 +31,7 @@ def test_an_interrupted_corpus_write_leaves_the_old_files(tmp_path, monkeypatch)
     target = tmp_path / "ascii" / "train.jsonl"
     target.parent.mkdir()
     target.write_text("old\n", encoding="utf-8")
-    monkeypatch.setattr(corpus, "build", lambda *args, **kwargs: {"ascii/train.jsonl": "new\n" * 10})
+    monkeypatch.setattr(corpus.files, "_files", lambda *args, **kwargs: iter([("ascii/train.jsonl", "new\n" * 10)]))
     real = _atomic.atomic_open
 
     def interrupted(path, mode="w", encoding="utf-8"):

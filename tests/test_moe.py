@@ -1132,28 +1132,3 @@ def test_cli_query_info_chat_eval(
     (tmp_path / "not-a-report.json").write_text("[1, 2]")
     assert main(["moe", "regrade", str(tmp_path / "not-a-report.json")]) != 0
     assert "not an eval.json written by hlx moe eval" in capsys.readouterr().err
-
-
-@pytest.mark.slow
-def test_the_shipped_cards_loading_snippet_runs_with_plain_peft() -> None:
-    """The card's snippet, run as written (the hub id replaced by the embedded base's local
-    copy: no network here), loads the shipped adapter; the adapter answers a request."""
-    from hlx_moe.model.base import embedded_base_folder
-    from hlx_moe.model.hex_digits import encode
-
-    card = (Path(__file__).resolve().parent.parent / "hlx_moe" / "adapters" / "runic" / "README.md").read_text("utf-8")
-    snippet = card.split("```python\n", 1)[1].split("```", 1)[0]
-    snippet = snippet.replace('"HuggingFaceTB/SmolLM2-135M-Instruct"', repr(str(embedded_base_folder())))
-    folder = Path(__file__).resolve().parent.parent / "hlx_moe" / "adapters"
-    cwd = os.getcwd()
-    os.chdir(folder)  # the snippet names the adapter folder relative to where it runs
-    try:
-        names: dict[str, object] = {}
-        exec(snippet, names)  # the card's own text is what is tested
-    finally:
-        os.chdir(cwd)
-    model, tokenizer = names["model"], names["tokenizer"]
-    prompt = prompt_of("Convert to LC-R: [1, 2]")
-    ids = torch.tensor([encode(tokenizer, prompt, hex_digits=True)])
-    output = model.generate(ids, max_new_tokens=12, do_sample=False)
-    assert tokenizer.decode(output[0][ids.shape[1] :], skip_special_tokens=True) == "🜃1, 2🜄"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,27 +24,31 @@ def build(spec: CorpusSpec = DEFAULT_SPEC, token_stats: str | None = None) -> di
     """All corpus files, as ``{relative path: text}``: the JSONL splits of each expert, the
     request phrasings (``requests/``), the rewrites (``rewrites/``), the repair tasks
     (``repairs/``) and the dataset card."""
+    return dict(_files(spec, token_stats))
+
+
+def _files(spec: CorpusSpec, token_stats: str | None) -> Iterator[tuple[str, str]]:
+    """:func:`build`'s files one group at a time, so that :func:`check` stops building at the
+    first file that differs."""
     corpora = ExampleBuilder(spec).build()
-    files: dict[str, str] = {}
     for expert, rows in corpora.items():
         for split in SPLITS:
-            lines = [json.dumps(example.row(), ensure_ascii=False) for example in rows[split]]
-            files[f"{expert}/{split}.jsonl"] = "\n".join(lines) + "\n"
+            yield f"{expert}/{split}.jsonl", _jsonl(example.row() for example in rows[split])
     requests = request_rows(spec)
     for split in SPLITS:
-        lines = [json.dumps(row, ensure_ascii=False) for row in requests[split]]
-        files[f"requests/{split}.jsonl"] = "\n".join(lines) + "\n"
+        yield f"requests/{split}.jsonl", _jsonl(requests[split])
     rewrites = rewrite_rows(spec)
     for split in SPLITS:
-        lines = [json.dumps(row, ensure_ascii=False) for row in rewrites[split]]
-        files[f"rewrites/{split}.jsonl"] = "\n".join(lines) + "\n"
+        yield f"rewrites/{split}.jsonl", _jsonl(rewrites[split])
     repairs = repair_rows(spec)
     for split in SPLITS:
-        lines = [json.dumps(row, ensure_ascii=False) for row in repairs[split]]
-        files[f"repairs/{split}.jsonl"] = "\n".join(lines) + "\n"
+        yield f"repairs/{split}.jsonl", _jsonl(repairs[split])
     card = dataset_card(corpora, spec, token_stats) + requests_card(requests) + rewrites_card(rewrites)
-    files["README.md"] = card + repairs_card(repairs)
-    return files
+    yield "README.md", card + repairs_card(repairs)
+
+
+def _jsonl(rows: Iterable[dict[str, Any]]) -> str:
+    return "\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n"
 
 
 def default_root() -> Path:
@@ -71,7 +76,7 @@ def write(root: Path | None = None, spec: CorpusSpec = DEFAULT_SPEC) -> list[Pat
 def check(root: Path | None = None, spec: CorpusSpec = DEFAULT_SPEC) -> str | None:
     """Regenerate in memory; None when the files under ``root`` match, else the first difference."""
     root = root or default_root()
-    for relative, text in build(spec, _token_stats(root)).items():
+    for relative, text in _files(spec, _token_stats(root)):
         path = root / relative
         if not path.exists():
             return f"{path}: missing (run `hlx corpus build`)"

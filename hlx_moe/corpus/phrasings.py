@@ -85,8 +85,9 @@ def request_rows(spec: CorpusSpec) -> dict[str, list[dict[str, Any]]]:
     builder = ExampleBuilder(spec)
     rows: dict[str, list[dict[str, Any]]] = {split: [] for split in SPLITS}
     seen: set[str] = set()
-    budget = 20 * sum(REQUEST_COUNTS.values())
-    while any(len(rows[split]) < REQUEST_COUNTS[split] for split in SPLITS):
+    counts = spec.requests or REQUEST_COUNTS
+    budget = 20 * sum(counts.values())
+    while any(len(rows[split]) < counts[split] for split in SPLITS):
         budget -= 1
         if budget < 0:
             raise RuntimeError("request phrasing generation does not converge")
@@ -98,7 +99,7 @@ def request_rows(spec: CorpusSpec) -> dict[str, list[dict[str, Any]]]:
         split = builder.split_for(key)
         if template.held_out:
             split = "test"  # phrasings held out of training are measured apart, in the test split
-        if row["input"] in seen or len(rows[split]) >= REQUEST_COUNTS[split]:
+        if row["input"] in seen or len(rows[split]) >= counts[split]:
             continue
         seen.add(row["input"])
         rows[split].append({**row, "split": split})

@@ -35,7 +35,6 @@ __all__ = ["REWRITE_COUNTS", "VARIATIONS", "FREE_PATTERNS", "HELD_OUT_VERBS", "H
 
 #: Rows per split; about half the test split is held-out phrasing families.
 REWRITE_COUNTS = {"train": 4400, "validation": 400, "test": 800}
-HELD_OUT_TEST = 400
 MAX_VALUE_CHARS = 80
 
 VERBS = ("convert", "translate", "turn", "change", "make", "put", "render", "write", "encode", "express", "rewrite", "show")
@@ -321,24 +320,26 @@ def rewrite_rows(spec: CorpusSpec) -> dict[str, list[dict[str, Any]]]:
     rows: dict[str, list[dict[str, Any]]] = {split: [] for split in SPLITS}
     seen: set[str] = set()
     held_out_made = 0
-    budget = 30 * sum(REWRITE_COUNTS.values())
-    while any(len(rows[split]) < REWRITE_COUNTS[split] for split in SPLITS):
+    counts = spec.rewrites or REWRITE_COUNTS
+    held_out_test = counts["test"] // 2
+    budget = 30 * sum(counts.values())
+    while any(len(rows[split]) < counts[split] for split in SPLITS):
         budget -= 1
         if budget < 0:
             raise RuntimeError("rewrite generation does not converge")
         variation = rng.choices(VARIATIONS, weights=_WEIGHTS)[0]
-        held_out = held_out_made < HELD_OUT_TEST and rng.random() < 0.12
+        held_out = held_out_made < held_out_test and rng.random() < 0.12
         made = maker.make(variation, held_out)
         if made is None:
             continue
         request, instruction, family, key = made
         request = " ".join(request.split(" ")).strip()
         split = "test" if held_out else split_of(key)
-        if held_out and len(rows["test"]) >= REWRITE_COUNTS["test"]:
+        if held_out and len(rows["test"]) >= counts["test"]:
             continue
-        if not held_out and split == "test" and len(rows["test"]) >= REWRITE_COUNTS["test"] - (HELD_OUT_TEST - held_out_made):
+        if not held_out and split == "test" and len(rows["test"]) >= counts["test"] - (held_out_test - held_out_made):
             continue  # room kept for the held-out families
-        if request in seen or len(rows[split]) >= REWRITE_COUNTS[split] or not _checked(request, instruction):
+        if request in seen or len(rows[split]) >= counts[split] or not _checked(request, instruction):
             continue
         seen.add(request)
         held_out_made += held_out

@@ -28,6 +28,8 @@ class CorpusSpec:
     seed: int = DEFAULT_SEED
     drills: dict[str, int] | None = None  # extra training examples per expert (see ScalarDrill)
     nesting_drills: dict[str, int] | None = None  # deep values repeating a shape, after the drills (see NestingDrill)
+    requests: dict[str, int] | None = None  # request phrasings per split (None: phrasings.REQUEST_COUNTS)
+    rewrites: dict[str, int] | None = None  # rewrite rows per split, half of test held out (None: rewrites.REWRITE_COUNTS)
     repairs: dict[str, int] | None = None  # completion and fix rows per split (None: repairs.REPAIR_COUNTS)
 
 
