@@ -200,7 +200,10 @@ def add_moe_command(subparsers: Any) -> None:
     evaluate.add_argument("files", nargs="*", type=Path, help="JSONL corpus files (default: each expert's test split)")
     evaluate.add_argument("--limit", type=positive_int, default=None, help="examples per file (seeded sample; default: all)")
     evaluate.add_argument("--batch-size", type=positive_int, default=8, metavar="N", help="requests decoded together (default: 8)")
-    evaluate.add_argument("--no-unconstrained", action="store_true", help="skip the unconstrained comparison runs")
+    evaluate.add_argument(
+        "--unconstrained", action=argparse.BooleanOptionalAction, default=False,
+        help="also decode each format answer without the constraint, for the comparison column (about doubles the time; default: off)",
+    )  # fmt: skip
     evaluate.add_argument("--output", type=Path, default=Path("eval"), help="report folder (default: eval/)")
     evaluate.add_argument(
         "--update-cards", action="store_true", help="write each evaluated expert's table into its adapter's model card (needs --adapters)"
@@ -356,7 +359,7 @@ def run_moe_eval(args: argparse.Namespace) -> int:
         return _evaluate_rewrites(args)
     moe = _load_mixture(args)
     records = evaluate.evaluate(
-        moe, args.files or None, limit=args.limit, unconstrained=not args.no_unconstrained, batch_size=args.batch_size,
+        moe, args.files or None, limit=args.limit, unconstrained=args.unconstrained, batch_size=args.batch_size,
         log=lambda message: sys.stderr.write(message + "\n"),
     )  # fmt: skip
     meta = {"limit": args.limit, "machine": platform.platform(), "processor": platform.machine(), **moe.footprint()}

@@ -1120,6 +1120,14 @@ def test_cli_query_info_chat_eval(
     assert main(["moe", "eval", *files, "--adapters", str(adapters), "--limit", "2", "--output", str(output), "--update-cards"]) == 0
     assert (output / "eval.json").exists() and (output / "eval.md").exists()
     assert "| expert |" in capsys.readouterr().out
+    assert all(record["parses_unconstrained"] is None for record in json.loads((output / "eval.json").read_text())["records"])
+    assert (
+        main(["moe", "eval", *files, "--adapters", str(adapters), "--limit", "1", "--unconstrained", "--output", str(tmp_path / "free")])
+        == 0
+    )
+    records = json.loads((tmp_path / "free" / "eval.json").read_text())["records"]
+    assert records and all(record["parses_unconstrained"] is not None for record in records)  # runic's answers are all formats
+    capsys.readouterr()
     runic_card = (adapters / "runic" / "README.md").read_text()
     rows = re.findall(r"^\| (?:in|out of) distribution \| (\d+) \|", runic_card, flags=re.MULTILINE)
     assert "## Evaluation" in runic_card and "--limit 2" in runic_card and sum(map(int, rows)) == 2
