@@ -18,8 +18,9 @@ Sections (each prints a Markdown table; ``--json FILE`` also writes the numbers)
   literals from the instruction and of keeping them in its order (same queries with and
   without each, whole answers).
 * ``batching``: 32 mixed requests answered one at a time (``query``) and in batches
-  (``query_batch``, batch sizes 1, 4, 8, 16, 32): requests/s, tokens/s, the most memory above
-  the loaded mixture, and how many answers equal the one-at-a-time ones.
+  (``query_batch``, batch sizes 1, 4, 8, 16, 32), with the experts mixed in one forward pass
+  (its default) and grouped by expert: requests/s, tokens/s, the speed-up over one at a time,
+  the most memory above the loaded mixture, and how many answers equal the one-at-a-time ones.
 * ``rewriting``: requests of the rewrite test split that the request description does not
   read and whose answer is a format (up to 40 tokens): the latency of ``query`` through the
   rewrite step (p50, p95; the rewrite's own share), beside the same requests written as their
@@ -295,8 +296,10 @@ def _timed_peak(function: Any) -> tuple[Any, float, int]:
 
 def batching(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
     """Mixed requests (the three experts' test splits in turn) answered one at a time with
-    ``query`` and in batches with ``query_batch``: requests/s, tokens/s, the most memory
-    above the loaded mixture, and how many answers equal the one-at-a-time ones."""
+    ``query`` and in batches with ``query_batch``, both ways it makes a batch: the experts
+    mixed in one forward pass (its default) and grouped by expert (``mix_experts=False``; at
+    batch size 1 the two are one). Requests/s, tokens/s, the speed-up over one at a time, the
+    most memory above the loaded mixture, and how many answers equal the one-at-a-time ones."""
     from hlx_formats import BackendUnavailable
     from hlx_moe import HLXMoE
     from hlx_moe.corpus import EXPERTS, default_root, instruction_of, load
@@ -308,17 +311,25 @@ def batching(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
     count = 4 if quick else 32
     splits = [[row for row in load(default_root() / expert / "test.jsonl") if not row["ood"]] for expert in EXPERTS]
     requests = [instruction_of(splits[index % len(splits)][index // len(splits)]) for index in range(count)]
-    one_by_one, seconds, peak = _timed_peak(lambda: [moe.query(request) for request in requests])
-    tokens = sum(result.new_tokens for result in one_by_one)
-    rows = [{"mode": "query, one at a time", "batch_size": 1, "seconds": round(seconds, 2), "requests_per_second": round(count / seconds, 3),
-             "tokens_per_second": round(tokens / seconds, 1), "peak_extra_mb": round(peak / 1e6, 1), "same_answers": count}]  # fmt: skip
+    one_by_one, alone_seconds, peak = _timed_peak(lambda: [moe.query(request) for request in requests])
+
+    def row(mode: str, batch_size: int, results: list[Any], seconds: float, peak: int) -> dict[str, Any]:
+        return {
+            "mode": mode, "batch_size": batch_size, "seconds": round(seconds, 2), "requests_per_second": round(count / seconds, 3),
+            "tokens_per_second": round(sum(result.new_tokens for result in results) / seconds, 1),
+            "speedup": round(alone_seconds / seconds, 2), "peak_extra_mb": round(peak / 1e6, 1),
+            "same_answers": sum(a.answer == b.answer for a, b in zip(results, one_by_one)),
+        }  # fmt: skip
+
+    rows = [row("query, one at a time", 1, one_by_one, alone_seconds, peak)]
+    grouped: list[dict[str, Any]] = []  # a batch of one request has one expert: no grouped row at batch size 1
     for batch_size in (1, 4) if quick else (1, 4, 8, 16, 32):
-        batch, seconds, peak = _timed_peak(lambda size=batch_size: moe.query_batch(requests, batch_size=size))
-        same = sum(a.answer == b.answer for a, b in zip(batch, one_by_one))
-        rows.append({"mode": "query_batch", "batch_size": batch_size, "seconds": round(seconds, 2), "requests_per_second": round(count / seconds, 3),
-                     "tokens_per_second": round(sum(r.new_tokens for r in batch) / seconds, 1), "peak_extra_mb": round(peak / 1e6, 1),
-                     "same_answers": same})  # fmt: skip
-    return {"requests": count, "rows": rows}
+        for mix in (True, False) if batch_size > 1 else (True,):
+            batch, seconds, peak = _timed_peak(lambda size=batch_size, mix=mix: moe.query_batch(requests, batch_size=size, mix_experts=mix))
+            mode = "query_batch, experts mixed" if mix else "query_batch, grouped by expert"
+            (rows if mix else grouped).append(row(mode, batch_size, batch, seconds, peak))
+    kept = "experts mixed" if moe._mixes(set(EXPERTS)) else "grouped by expert"
+    return {"requests": count, "default_mode": kept, "rows": rows, "grouped_rows": grouped}
 
 
 def rewriting(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
@@ -402,15 +413,14 @@ def main(argv: list[str] | None = None) -> int:
         print("\nmixture:", json.dumps(results["mixture"], indent=2))
     if "batching" in sections:
         results["batching"] = batching(args.quick, args.adapters)
-        rows = (results["batching"] or {}).get("rows", [])
-        print(
-            f"\nbatching ({(results['batching'] or {}).get('requests')} mixed requests): {(results['batching'] or {}).get('skipped', '')}"
-        )
-        print("| mode | batch size | s | requests/s | tokens/s | peak extra MB | same answers |\n|---|---|---|---|---|---|---|")
-        for row in rows:
+        found = results["batching"] or {}
+        print(f"\nbatching ({found.get('requests')} mixed requests; query_batch: {found.get('default_mode')}) {found.get('skipped', '')}")
+        print("| mode | batch size | s | requests/s | tokens/s | speed-up | peak extra MB | same answers |")
+        print("|---|---|---|---|---|---|---|---|")
+        for row in found.get("rows", []) + found.get("grouped_rows", []):
             print(
                 f"| {row['mode']} | {row['batch_size']} | {row['seconds']} | {row['requests_per_second']} | {row['tokens_per_second']} "
-                f"| {row['peak_extra_mb']} | {row['same_answers']} |"
+                f"| {row['speedup']}x | {row['peak_extra_mb']} | {row['same_answers']} |"
             )
     if "rewriting" in sections:
         results["rewriting"] = rewriting(args.quick, args.adapters)

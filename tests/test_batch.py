@@ -1,7 +1,8 @@
 """Batched answers (``HLXMoE.query_batch``, ``Decoder.generate_batch``): the same greedy
 answers as one request at a time, on every constraint path (formats, all formats, literals
 and their order, free text, unconstrained), with rows of different lengths and budgets
-finishing apart."""
+finishing apart, with the experts mixed in one batch (each row its own adapter and glyph
+rows) or grouped by expert, and with requests answered in two steps among them."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("torch")
+torch = pytest.importorskip("torch")
 pytest.importorskip("peft")
 pytest.importorskip("llguidance")
 
-from hlx_formats import HLXError, NotUnderstood
-from hlx_moe import DecodingOptions, HLXMoE
+from moe_fixtures import TRAIN_OVERRIDES  # noqa: E402 - after the importorskips above
+
+from hlx_formats import HLXError, NotUnderstood  # noqa: E402 - after the importorskips above
+from hlx_moe import DecodingOptions, HLXMoE  # noqa: E402 - after the importorskips above
 
 REQUESTS = [
     "Convert to LC-R: [1, 2, 3]",
@@ -32,6 +35,23 @@ REQUESTS = [
 @pytest.fixture(scope="module")
 def tiny_mixture(adapters: Path) -> HLXMoE:
     return HLXMoE.load(adapters)
+
+
+@pytest.fixture(scope="module")
+def two_glyph_adapters(tmp_path_factory: pytest.TempPathFactory, glyph_adapters: Path, tiny_base: Path, small_corpus: Path) -> Path:
+    """runic and ascii each trained with glyph tokens (each its own rows), coordinator without."""
+    import shutil
+
+    from hlx_moe.training.train import train_expert
+
+    root = tmp_path_factory.mktemp("two-glyph-adapters")
+    train_expert(
+        "ascii", preset="cpu", base=str(tiny_base), corpus_dir=small_corpus, output_dir=root,
+        overrides={**TRAIN_OVERRIDES, "glyph_tokens": "true"}, log=lambda message: None,
+    )  # fmt: skip
+    for expert in ("runic", "coordinator"):
+        shutil.copytree(glyph_adapters / expert, root / expert, ignore=shutil.ignore_patterns("checkpoints"))
+    return root
 
 
 def _answers(results):
@@ -56,10 +76,89 @@ def test_a_batch_with_short_budgets_finishes_every_answer(tiny_mixture: HLXMoE) 
     assert all(result.parses for result in batch if result.constrained)
 
 
+def test_a_batch_mixes_experts_in_one_forward_pass(tiny_mixture: HLXMoE, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One batch holds every expert's rows (each LoRA layer adds each row its own adapter's
+    term); grouped by expert, the same answers."""
+    decoder_type = type(tiny_mixture.decoder)
+    real, batches = decoder_type.generate_batch, []
+
+    def spy(self, prompts, *args, **kwargs):
+        batches.append({decoder for decoder in kwargs.get("decoders") or [self]})
+        return real(self, prompts, *args, **kwargs)
+
+    monkeypatch.setattr(decoder_type, "generate_batch", spy)
+    mixed = tiny_mixture.query_batch(REQUESTS, batch_size=len(REQUESTS))
+    assert len(batches) == 1 and len({result.expert for result in mixed}) == 3
+    assert tiny_mixture.row_adapters is not None and tiny_mixture.row_adapters.groups is None  # reset after the batch
+    grouped = tiny_mixture.query_batch(REQUESTS, batch_size=len(REQUESTS), mix_experts=False)
+    assert len(batches) == 4  # one batch for each expert
+    assert _answers(mixed) == _answers(grouped)
+
+
+def test_rows_of_one_batch_run_their_own_adapters(tiny_mixture: HLXMoE) -> None:
+    """The logits of a row in a mixed forward pass are those of its expert alone."""
+    prompts = ["Convert to LC-R: [1, 2]", "Convert to LC-T: [1, 2]", "What is LC-T?"]
+    experts = ["runic", "ascii", "coordinator"]
+    inputs = torch.tensor([tiny_mixture.tokenizer(prompt)["input_ids"][:5] for prompt in prompts])
+    with torch.no_grad():
+        alone = []
+        for row, expert in enumerate(experts):
+            tiny_mixture.activate(expert)
+            alone.append(tiny_mixture.model(input_ids=inputs[row : row + 1]).logits[0])
+        tiny_mixture._assign_rows(experts)
+        try:
+            mixed = tiny_mixture.model(input_ids=inputs).logits
+        finally:
+            tiny_mixture._assign_rows(None)
+    for row in range(len(experts)):
+        assert torch.allclose(mixed[row], alone[row], atol=1e-5)
+
+
 def test_glyph_token_experts_batch_too(glyph_adapters: Path) -> None:
+    """runic reads and writes the glyphs as its own tokens, ascii and coordinator as
+    byte-level pieces: mixed in one batch or grouped, the answers of one at a time."""
     moe = HLXMoE.load(glyph_adapters, quantization="none")
     requests = REQUESTS[:6]
-    assert _answers(moe.query_batch(requests, batch_size=3)) == _answers([moe.query(request) for request in requests])
+    one_by_one = _answers([moe.query(request) for request in requests])
+    for batch_size in (3, 6):
+        assert _answers(moe.query_batch(requests, batch_size=batch_size)) == one_by_one
+    assert _answers(moe.query_batch(requests, batch_size=6, mix_experts=False)) == one_by_one
+
+
+def test_experts_with_their_own_glyph_rows_share_a_batch(two_glyph_adapters: Path) -> None:
+    """Two experts with glyph rows of their own: each row reads its expert's block."""
+    moe = HLXMoE.load(two_glyph_adapters, quantization="none")
+    assert moe.glyphs is not None and set(moe.glyphs.rows) == {"runic", "ascii"} and moe.glyphs.blocks is not None
+    assert not torch.equal(moe.glyphs.rows["runic"], moe.glyphs.rows["ascii"])
+    runic = moe.decoders["runic"]
+    inputs = torch.tensor([runic.encode("Parse LC-R: 🜃1, 2🜄")] * 3)
+    assert int(inputs.max()) >= len(moe.tokenizer)  # glyph tokens in the input
+    experts = ["runic", "ascii", "coordinator"]
+    with torch.no_grad():
+        alone = []
+        for row, expert in enumerate(experts):
+            moe.activate(expert)
+            alone.append(moe.model(input_ids=inputs[row : row + 1]).logits[0])
+        moe._assign_rows(experts)
+        try:
+            mixed = moe.model(input_ids=inputs).logits
+        finally:
+            moe._assign_rows(None)
+    assert not torch.allclose(alone[0], alone[1], atol=1e-3)
+    for row in range(2):  # the coordinator never reads or writes the glyph tokens
+        assert torch.allclose(mixed[row], alone[row], atol=1e-5)
+    requests = REQUESTS + ["Convert to LC-R: {x: [true]}", "Convert to LC-R: [3, 4, 5]"]
+    one_by_one = _answers([moe.query(request) for request in requests])
+    assert _answers(moe.query_batch(requests, batch_size=len(requests))) == one_by_one
+    assert _answers(moe.query_batch(requests, batch_size=4)) == one_by_one
+    assert moe.glyphs.blocks.offsets is None  # reset after the batch
+
+
+def test_two_step_requests_in_a_batch(tiny_mixture: HLXMoE) -> None:
+    requests = ["Translate LC-B to LC-R: [[0x01,0x02]]", *REQUESTS[:4]]
+    batch = tiny_mixture.query_batch(requests, batch_size=len(requests))
+    assert batch[0].route == "direct+hops"
+    assert _answers(batch) == _answers([tiny_mixture.query(request) for request in requests])
 
 
 def test_a_bad_request_is_refused_before_any_decoding(tiny_mixture: HLXMoE, monkeypatch: pytest.MonkeyPatch) -> None:

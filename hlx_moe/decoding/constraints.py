@@ -19,6 +19,7 @@ import functools
 import inspect
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -262,6 +263,8 @@ class _Row:
     mask_seconds: float = 0.0
     done: bool = False
     stop: str | None = None  # free text ends where it writes this
+    decoder: Decoder | None = None  # the row's own tokenisation, grammar tokenizer and end tokens
+    index: int = 0  # the row's place in the batch as given
 
 
 def answer_end_ids(tokenizer: Any) -> set[int]:
@@ -443,32 +446,45 @@ class Decoder:
         constraints: list[AnswerConstraint | None],
         max_new_tokens: list[int],
         stops: list[str | None] | None = None,
+        *,
+        decoders: list[Decoder] | None = None,
+        on_rows: Callable[[list[int]], None] | None = None,
     ) -> list[Generation]:
         """Greedy answers to several prompts in one batch: the prompts left-padded, one KV
         cache, and for each row its own grammar matcher, answer state, checks and budget;
         rows finish independently and leave the batch. The choices of :meth:`generate` row by
         row, except that tokens the grammar forces are read one a step (so that every row
         reads one token a step), and that a near tie may go the other way (padding changes
-        the order of float sums). Each answer's ``seconds`` is the batch's time; ``stops``
-        are the rows' ``stop`` (see :meth:`generate`)."""
+        the order of float sums). Each step the rows' grammar masks are filled into one
+        bitmask and applied in one operation. Each answer's ``seconds`` is the batch's time;
+        ``stops`` are the rows' ``stop`` (see :meth:`generate`).
+
+        ``decoders`` (default: this one for every row) give each row its own decoder of the
+        same model: how its prompt is tokenised, its grammar's tokenizer, its end tokens and
+        the tokens it may choose (a batch that mixes experts). ``on_rows``, where given, is
+        called before every forward pass with the rows it reads, as their indices in
+        ``prompts`` in batch order (what a model that runs each row with its own adapter needs)."""
         import torch
         from transformers import DynamicCache
 
         started = time.perf_counter()
         stops = stops or [None] * len(prompts)
+        decoders = decoders or [self] * len(prompts)
         rows = [
-            _Row(self.encode(prompt), constraint, budget, stop=stop)
-            for prompt, constraint, budget, stop in zip(prompts, constraints, max_new_tokens, stops)
+            _Row(decoder.encode(prompt), constraint, budget, stop=stop, decoder=decoder, index=index)
+            for index, (prompt, constraint, budget, stop, decoder) in enumerate(zip(prompts, constraints, max_new_tokens, stops, decoders))
         ]
         for row in rows:
             if row.constraint is not None:
+                decoder = row.decoder
+                assert decoder is not None  # every row has one
                 row.matcher, row.state, row.checks = (
-                    self.matcher(row.constraint),
-                    row.constraint.state(self.token_bytes),
+                    decoder.matcher(row.constraint),
+                    row.constraint.state(decoder.token_bytes),
                     row.constraint.checks(),
                 )
                 row.steers_left = _ORDER_STEERS if row.constraint.order is not None else 0
-                row.generated = self._forced(row.matcher, row.state, row.max_new_tokens)
+                row.generated = decoder._forced(row.matcher, row.state, row.max_new_tokens)
         device = next(self.model.parameters()).device
         pad = next(iter(self.eos_ids), 0)
         width = max(len(row.prompt_ids) + len(row.generated) for row in rows)
@@ -479,22 +495,43 @@ class Decoder:
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         input_ids = torch.tensor(inputs, device=device)
         cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
+        bitmask = None
+        if any(row.matcher is not None for row in rows):
+            import llguidance.torch
+
+            bitmask = llguidance.torch.allocate_token_bitmask(len(rows), self._vocab_size())
         live = [row for row in rows if len(row.generated) < row.max_new_tokens]
         for row in rows:
-            row.done = row not in live
+            row.done = len(row.generated) >= row.max_new_tokens
+        if live and len(live) < len(rows):
+            keep = [row.index for row in live]
+            input_ids, mask, positions = input_ids[keep], mask[keep], positions[keep]
         with torch.inference_mode():
             while live:
+                if on_rows is not None:
+                    on_rows([row.index for row in live])
                 output = self.model(
                     input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1,
                     **{self._cache_argument: cache},
                 )  # fmt: skip
                 logits = output.logits[:, -1, :].float()
-                logits[:, self.tokenizer_size :] = float("-inf")
+                limits = {row.decoder.tokenizer_size for row in live if row.decoder is not None}
+                if len(limits) == 1:
+                    logits[:, limits.pop() :] = float("-inf")
+                else:
+                    for index, row in enumerate(live):
+                        assert row.decoder is not None  # every row has one
+                        logits[index, row.decoder.tokenizer_size :] = float("-inf")
+                choosing = []
                 for index, row in enumerate(live):
                     if row.queue:
                         row.next_input = row.queue.pop(0)
                     else:
-                        self._choose(row, logits[index : index + 1])
+                        choosing.append(index)
+                if bitmask is not None:
+                    self._mask_rows(logits, live, [index for index in choosing if live[index].matcher is not None], bitmask)
+                for index in choosing:
+                    self._choose(live[index], logits[index])
                 keep = [index for index, row in enumerate(live) if not row.done]
                 if not keep:
                     break
@@ -508,33 +545,64 @@ class Decoder:
         seconds = time.perf_counter() - started
         return [self._finished_row(row, seconds) for row in rows]
 
+    def _mask_rows(self, logits: Any, live: list[_Row], masked: list[int], bitmask: Any) -> None:
+        """Mask the rows ``masked`` of ``logits`` (those of ``live``) to what their grammars
+        allow, all in one operation (:meth:`_apply_grammar` row by row); where an answer is
+        complete, every end token stays allowed. Each row is charged its share of the time."""
+        import llguidance.torch
+
+        if not masked:
+            return
+        mask_started = time.perf_counter()
+        ends = []
+        for index in masked:
+            row = live[index]
+            assert row.decoder is not None  # every row has one
+            if row.matcher.is_accepting():
+                ends.append((index, {token: logits[index, token].item() for token in row.decoder.eos_ids}))
+        chosen = set(masked)
+        for index in range(len(live)):
+            if index not in chosen:
+                bitmask[index].fill_(-1)  # nothing masked
+        executor = _executor()
+        if executor is not None and len(masked) > 1:
+            llguidance.torch.fill_next_token_bitmask_par(executor, [(live[index].matcher, index) for index in masked], bitmask)
+        else:
+            for index in masked:
+                llguidance.torch.fill_next_token_bitmask(live[index].matcher, bitmask, index)
+        llguidance.torch.apply_token_bitmask_inplace(logits, bitmask[: len(live)].to(logits.device))
+        for index, row_ends in ends:
+            for token, logit in row_ends.items():
+                logits[index, token] = logit
+        share = (time.perf_counter() - mask_started) / len(masked)
+        for index in masked:
+            live[index].mask_seconds += share
+
     def _choose(self, row: _Row, logits: Any) -> None:
-        """One greedy step of ``row`` (what :meth:`generate`'s loop does for its one row)."""
+        """One greedy step of ``row`` (what :meth:`generate`'s loop does for its one row), from
+        its logits already masked by its grammar (:meth:`_mask_rows`)."""
+        decoder = row.decoder or self
         token: int | None
         if row.matcher is None:
             token = int(logits.argmax(dim=-1))
         else:
-            import llguidance.torch
-
             mask_started = time.perf_counter()
-            bitmask = llguidance.torch.allocate_token_bitmask(1, self._vocab_size())
-            self._apply_grammar(logits, [row.matcher], bitmask)
             assert row.state is not None  # a matcher comes with a constraint
-            token, row.steers_left = self._best_allowed(logits[0], row.state, row.checks, row.steers_left)
+            token, row.steers_left = decoder._best_allowed(logits, row.state, row.checks, row.steers_left)
             row.mask_seconds += time.perf_counter() - mask_started
             if token is None:
                 row.stop_reason, row.done = "repeat", True
                 return
-        if token in self.eos_ids:
+        if token in decoder.eos_ids:
             row.stop_reason, row.done = "eos", True
             return
         row.generated.append(token)
         row.next_input = token
-        if row.matcher is None and row.stop is not None and self._writes(row.stop, row.generated, token):
+        if row.matcher is None and row.stop is not None and decoder._writes(row.stop, row.generated, token):
             row.stop_reason, row.done = "stop", True
             return
         if row.matcher is None:
-            loop = self._loop_start(row.generated)
+            loop = decoder._loop_start(row.generated)
             if loop is not None:
                 row.generated, row.stop_reason, row.done = row.generated[:loop], "loop", True
                 return
@@ -544,7 +612,7 @@ class Decoder:
             row.matcher.consume_token(token)
             row.state.advance([token])
             if not (row.matcher.is_stopped() or row.matcher.is_error()):
-                forced = self._forced(row.matcher, row.state, row.max_new_tokens)
+                forced = decoder._forced(row.matcher, row.state, row.max_new_tokens)
                 row.generated += forced
                 row.queue += forced
             row.mask_seconds += time.perf_counter() - mask_started
@@ -555,12 +623,13 @@ class Decoder:
             row.done = True
 
     def _finished_row(self, row: _Row, seconds: float) -> Generation:
+        decoder = row.decoder or self
         if row.matcher is not None and row.stop_reason in ("max_tokens", "repeat") and not row.matcher.is_accepting():
             finish_started = time.perf_counter()
-            row.generated = self.finish(row.matcher, row.generated, row.constraint, state=row.state)  # type: ignore[arg-type]  # constraint is set whenever a matcher is
+            row.generated = decoder.finish(row.matcher, row.generated, row.constraint, state=row.state)  # type: ignore[arg-type]  # constraint is set whenever a matcher is
             row.mask_seconds += time.perf_counter() - finish_started
             row.stop_reason = "budget" if row.stop_reason == "max_tokens" else row.stop_reason
-        text = self._text(row.generated)
+        text = decoder._text(row.generated)
         if row.stop_reason == "stop":
             assert row.stop is not None  # the reason is set only with a stop
             text = text[: text.index(row.stop)]
@@ -949,6 +1018,16 @@ class Decoder:
                     base = self._state(constraint, tokens)
                 first_option = index + 1
         return tokens
+
+
+@functools.cache
+def _executor() -> Any:
+    """llguidance's executor that fills a batch's grammar masks in parallel (one for the
+    process), or None where this llguidance has none."""
+    import llguidance
+
+    make = getattr(llguidance, "LLExecutor", None)
+    return make() if make is not None else None
 
 
 @functools.cache

@@ -31,7 +31,17 @@ from typing import Any
 from hlx_formats.errors import HLXError
 from hlx_formats.lcr import GLYPHS, LEGACY_GLYPHS
 
-__all__ = ["GLYPH_TOKENS", "add_glyph_tokens", "adapter_config", "embedding_module_name", "glyph_token_ids", "glyph_rows", "add_glyph_rows"]
+__all__ = [
+    "GLYPH_TOKENS",
+    "add_glyph_tokens",
+    "adapter_config",
+    "embedding_module_name",
+    "glyph_token_ids",
+    "glyph_rows",
+    "add_glyph_rows",
+    "RowBlocks",
+    "row_blocks",
+]
 
 #: The tokens added, in this order, after the base's vocabulary.
 GLYPH_TOKENS: tuple[str, ...] = tuple(GLYPHS) + tuple(LEGACY_GLYPHS)
@@ -89,27 +99,58 @@ def add_glyph_rows(tokenizer: Any, model: Any) -> tuple[list[int], Any, int]:
     return ids, extra, rows
 
 
+class RowBlocks:
+    """Glyph rows chosen row by row, for a batch that mixes experts (the mixture's
+    ``query_batch``): ``table`` holds one block of glyph rows per expert, one after another,
+    and ``offsets`` the index in it of each batch row's block (a tensor of one offset per
+    row of the batch the model reads next). While ``offsets`` is None, every row reads the
+    one set of rows :func:`add_glyph_rows` returned."""
+
+    def __init__(self) -> None:
+        self.table: Any = None
+        self.offsets: Any = None
+
+
+def row_blocks(model: Any) -> RowBlocks | None:
+    """The :class:`RowBlocks` of a model given glyph rows past its embedding by
+    :func:`add_glyph_rows`; None for any other model."""
+    found = getattr(model.get_input_embeddings(), "hlx_row_blocks", None)
+    return found if isinstance(found, RowBlocks) else None
+
+
 def _read_rows_past(embedding: Any, output: Any, extra: Any) -> None:
     """Make ``embedding`` look up, and the tied ``output`` layer score, the token ids past the
-    embedding's rows in ``extra`` (inference only: the lookups are written in place)."""
+    embedding's rows in ``extra`` (inference only: the lookups are written in place), or
+    each batch row in its own block of the :class:`RowBlocks` table while its offsets are set."""
     import torch
     import torch.nn.functional as F
 
     rows = embedding.weight.shape[0]
     look_up, score = embedding.forward, output.forward
+    blocks = RowBlocks()
 
     def embed(input_ids: Any) -> Any:
         past = input_ids >= rows
         vectors = look_up(input_ids.masked_fill(past, 0))
         if past.any():
-            vectors[past] = extra[input_ids[past] - rows].to(vectors.dtype)
+            if blocks.offsets is None:
+                vectors[past] = extra[input_ids[past] - rows].to(vectors.dtype)
+            else:
+                index = input_ids - rows + blocks.offsets.view(-1, *([1] * (input_ids.dim() - 1)))
+                vectors[past] = blocks.table[index[past]].to(vectors.dtype)
         return vectors
 
     def logits(hidden: Any) -> Any:
         known = score(hidden)
-        return torch.cat([known, F.linear(hidden.to(extra.dtype), extra).to(known.dtype)], dim=-1)
+        if blocks.offsets is None:
+            return torch.cat([known, F.linear(hidden.to(extra.dtype), extra).to(known.dtype)], dim=-1)
+        every = F.linear(hidden.to(blocks.table.dtype), blocks.table)  # each row scored by every block
+        columns = blocks.offsets.view(-1, *([1] * (hidden.dim() - 1))) + torch.arange(len(extra), device=every.device)
+        own = every.gather(-1, columns.expand(*every.shape[:-1], len(extra)))
+        return torch.cat([known, own.to(known.dtype)], dim=-1)
 
     embedding.forward, output.forward = embed, logits
+    embedding.hlx_row_blocks = blocks
     output.out_features = rows + len(extra)  # what the decoder's token masks are sized by
 
 

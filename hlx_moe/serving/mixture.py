@@ -37,13 +37,14 @@ from hlx_moe.decoding.source_literals import literals_in, literals_in_order
 from hlx_moe.evaluation.grading import grade
 from hlx_moe.model.base import EMBEDDED_BASE, LoadedBase, _require, load_base, logger, quiet_dependencies, shipped_adapters_dir
 from hlx_moe.model.cards import read_training_report
-from hlx_moe.model.glyph_tokens import adapter_config, add_glyph_rows, glyph_rows
+from hlx_moe.model.glyph_tokens import RowBlocks, adapter_config, add_glyph_rows, glyph_rows, row_blocks
 from hlx_moe.serving.rewrite import Rewrite, rewrite_of, rewrite_threshold
 from hlx_moe.serving.router import Route, route_instruction
 
 __all__ = [
     "HLXMoE",
     "QueryResult",
+    "RowAdapters",
     "MAX_REQUEST_CHARS",
     "TEXT_ANSWER_TOKENS",
     "check_request",
@@ -106,14 +107,73 @@ def _resident_bytes() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+class RowAdapters:
+    """Which adapter each row of the next forward pass runs, for a batch that mixes experts:
+    ``groups`` pairs an adapter name with its rows (a slice or an index tensor along the
+    batch) and ``rows`` counts them. While it is None, every row runs the active adapters.
+    One object is shared by every LoRA layer given :func:`_lean_lora_forward`."""
+
+    def __init__(self) -> None:
+        self.groups: list[tuple[str, Any]] | None = None
+        self.rows = 0
+        self._masks: dict[Any, tuple[Any, Any]] = {}
+
+    def assign(self, groups: list[tuple[str, Any]] | None, rows: int = 0) -> None:
+        self.groups, self.rows = groups, rows
+        self._masks.clear()
+
+    def masks(self, columns: tuple[tuple[str, int, int], ...], scaling: dict[str, float], like: Any, dims: int) -> tuple[Any, Any]:
+        """For a layer whose adapters' ranks lie side by side at ``columns`` (name, first,
+        end): which of them each row keeps (1 or 0, one per rank column) and the scaling of
+        its own adapter (0 where the layer has none), shaped to multiply ``dims``-dimensional
+        activations; computed once a forward pass for all the layers alike."""
+        import torch
+
+        assert self.groups is not None  # only a mixed batch asks
+        key = (columns, tuple(scaling[name] for name, _, _ in columns), dims)
+        found = self._masks.get(key)
+        if found is None:
+            shape = (self.rows,) + (1,) * (dims - 2)
+            keep = torch.zeros(*shape, columns[-1][2], dtype=like.dtype, device=like.device)
+            scale = torch.zeros(*shape, 1, dtype=like.dtype, device=like.device)
+            spans = {name: (first, end) for name, first, end in columns}
+            for name, rows in self.groups:
+                if name in spans:
+                    keep[rows, ..., spans[name][0] : spans[name][1]] = 1
+                    scale[rows] = scaling[name]
+            found = self._masks[key] = (keep, scale)
+        return found
+
+
 def _lean_lora_forward(self: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
     """A LoRA layer's forward for inference: the base layer plus ``B(A(x)) * scaling`` of the
     active adapters, without PEFT's per-call checks, dropout and copies (about 20% of a decoding
-    step on CPU, where the 210 LoRA layers of the embedded base are called once per token)."""
+    step on CPU, where the 210 LoRA layers of the embedded base are called once per token).
+
+    While the shared :class:`RowAdapters` has groups, each row gets its own adapter's term
+    instead: where the layer's adapters lie side by side (:func:`_stack_adapters`), in two
+    products for all the rows, ``B_all((A_all x) * keep) * scale`` (the other adapters' rank
+    columns zeroed row by row), else adapter by adapter on its rows."""
     import torch.nn.functional as F
 
     result = self.base_layer(x, *args, **kwargs)
     if self.disable_adapters or self.merged:
+        return result
+    row_adapters = self.hlx_row_adapters
+    if row_adapters.groups is not None:
+        stack = self.hlx_stack
+        if stack is not None:
+            down, up, columns = stack
+            keep, scale = row_adapters.masks(columns, self.scaling, down, x.dim())
+            lora_input = x if x.dtype == down.dtype else x.to(down.dtype)
+            return result + (F.linear(F.linear(lora_input, down) * keep, up) * scale).to(result.dtype)
+        for name, rows in row_adapters.groups:
+            if name not in self.lora_A:
+                continue
+            down, up = self.lora_A[name].weight, self.lora_B[name].weight
+            part = x[rows]
+            lora_input = part if part.dtype == down.dtype else part.to(down.dtype)
+            result[rows] += (F.linear(F.linear(lora_input, down), up) * self.scaling[name]).to(result.dtype)
         return result
     for name in self.active_adapters:
         if name not in self.lora_A:
@@ -124,10 +184,36 @@ def _lean_lora_forward(self: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
     return result
 
 
-def install_lean_lora_forward(model: Any) -> int:
-    """Give every plain LoRA layer of an inference model :func:`_lean_lora_forward`; returns
-    how many. Layers with a LoRA variant (DoRA and the like), a LoRA bias or in training mode
-    keep PEFT's own forward, as does the whole model when any layer needs it."""
+def _stack_adapters(module: Any) -> Any:
+    """Lay a LoRA layer's adapters side by side without copying them twice: one tensor of
+    every ``A`` (rank rows one after another) and one of every ``B`` (rank columns), each
+    adapter's own weights becoming views of them, so the single-adapter forward reads the
+    same numbers. Returns (A_all, B_all, columns) with ``columns`` (name, first, end) of each
+    adapter, or None for fewer than two adapters, or weights of different dtypes or devices."""
+    import torch
+
+    names = list(module.lora_A)
+    downs = [module.lora_A[name].weight for name in names]
+    ups = [module.lora_B[name].weight for name in names]
+    if len(names) < 2 or len({(w.dtype, w.device) for w in downs + ups}) != 1:
+        return None
+    down_all = torch.cat([w.data for w in downs])
+    up_all = torch.cat([w.data for w in ups], dim=1)
+    columns, first = [], 0
+    for name, down, up in zip(names, downs, ups):
+        end = first + down.shape[0]
+        down.data, up.data = down_all[first:end], up_all[:, first:end]
+        columns.append((name, first, end))
+        first = end
+    return down_all, up_all, tuple(columns)
+
+
+def install_lean_lora_forward(model: Any, rows: RowAdapters | None = None) -> int:
+    """Give every plain LoRA layer of an inference model :func:`_lean_lora_forward`, reading
+    ``rows`` (default: a new :class:`RowAdapters` with no groups), and lay its adapters side
+    by side (:func:`_stack_adapters`); returns how many. Layers with a LoRA variant (DoRA and
+    the like), a LoRA bias or in training mode keep PEFT's own forward, as does the whole model
+    when any layer needs it."""
     import types
 
     from peft.tuners.lora.layer import LoraLayer
@@ -140,7 +226,10 @@ def install_lean_lora_forward(model: Any) -> int:
     )  # fmt: skip
     if not plain:
         return 0
+    rows = rows if rows is not None else RowAdapters()
     for module in layers:
+        module.hlx_row_adapters = rows
+        module.hlx_stack = _stack_adapters(module)
         module.forward = types.MethodType(_lean_lora_forward, module)
     return len(layers)
 
@@ -235,6 +324,7 @@ class HLXMoE:
                 by_tokenisation[key] = Decoder(model, tokenizer, hex_digits=key[1])
             self.decoders[expert] = by_tokenisation[key]
         self.lean_lora_layers = 0  # LoRA layers running the lean inference forward
+        self.row_adapters: RowAdapters | None = None  # what those layers read to run each row of a batch with its own adapter
         self.options = DecodingOptions()  # query()'s defaults
         # the confidence below which a rewrite is refused (the coordinator adapter's, chosen on the validation split)
         self.rewrite_threshold = rewrite_threshold(adapters["coordinator"]) if "coordinator" in adapters else 1.0
@@ -285,7 +375,8 @@ class HLXMoE:
                 model = _load_adapter(model or loaded.model, folders[expert], expert)
         assert model is not None  # EXPERTS is not empty
         model.eval()
-        lean_layers = install_lean_lora_forward(model)
+        row_adapters = RowAdapters()
+        lean_layers = install_lean_lora_forward(model, row_adapters)
         memory = {
             "process_before_bytes": before,
             "base_resident_bytes": base_bytes,
@@ -295,6 +386,7 @@ class HLXMoE:
         }
         mixture = cls(loaded, model, folders, memory, glyphs, _hex_digit_experts(reports))
         mixture.lean_lora_layers = lean_layers
+        mixture.row_adapters = row_adapters if lean_layers else None
         mixture.options = options
         logger.info(
             "loaded the mixture: base %s (%s, %s), adapters %s from %s, in %.1f s",
@@ -447,15 +539,26 @@ class HLXMoE:
             choice = decoder.choose(prompt_of(rewrite_prompt(space.request)), rewrite_grammar(space))
         return rewrite_of(space, choice)
 
-    def query_batch(self, instructions: list[str], options: DecodingOptions | None = None, *, batch_size: int = 8) -> list[QueryResult]:
-        """:meth:`query` for several requests, answered in batches: the requests are grouped by
-        expert (an expert's glyph rows are the model's for the whole batch) and each group is
-        decoded ``batch_size`` at a time (:meth:`Decoder.generate_batch`). The results come in
-        the order of ``instructions``, each the answer greedy :meth:`query` gives but where a near
-        tie goes the other way (a padded batch sums in another order). Every
-        request is read first, so a bad one raises before any decoding; a beam search or
-        round-trip reranking in ``options`` answers one at a time. ``latency_seconds`` is the
-        time of the batch an answer was in."""
+    def query_batch(
+        self, instructions: list[str], options: DecodingOptions | None = None, *, batch_size: int = 8, mix_experts: bool = True
+    ) -> list[QueryResult]:
+        """:meth:`query` for several requests, answered in batches of ``batch_size``
+        (:meth:`Decoder.generate_batch`: left padding, one KV cache, one grammar matcher and
+        set of checks per row, rows finishing apart). The requests are taken in their order,
+        requests for different experts in one batch: each LoRA layer adds each expert's term
+        to that expert's rows, and each row reads its own expert's glyph rows
+        (:class:`RowAdapters`, :class:`~hlx_moe.model.glyph_tokens.RowBlocks`), so a batch is
+        one forward pass a step whatever its experts. With ``mix_experts=False``, or where the
+        experts cannot share a forward pass (PEFT's own LoRA forward, glyph rows within the
+        embedding for more than one expert), the requests are grouped by expert instead and
+        each group decoded in batches (slower: ``docs/performance.md``, "Batches").
+
+        The results come in the order of ``instructions``, each the answer greedy
+        :meth:`query` gives but where a near tie goes the other way (a padded batch sums in
+        another order). Every request is read first, so a bad one raises before any decoding;
+        a request answered in two steps through HLXL, and every request when ``options`` ask
+        for a beam search or round-trip reranking, is answered one at a time.
+        ``latency_seconds`` is the time of the batch an answer was in."""
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise HLXError(f"batch_size must be a positive integer, not {batch_size!r}")
         options = options or self.options
@@ -466,23 +569,66 @@ class HLXMoE:
         for index, plan in enumerate(plans):
             if plan.first_hop is not None:
                 results[index] = self._answer_in_two_hops(plan, options)
-        for expert in EXPERTS:
-            indices = [index for index, plan in enumerate(plans) if plan.expert == expert and plan.first_hop is None]
-            decoder = self.decoders.get(expert)
-            for first in range(0, len(indices), batch_size):
-                batch = indices[first : first + batch_size]
-                assert decoder is not None  # a plan's expert is one of the mixture's
-                with self._lock, quiet_dependencies():
-                    self.activate(expert)
-                    generations = decoder.generate_batch(
-                        [prompt_of(plans[index].parsed.text) for index in batch],
-                        [plans[index].constraint for index in batch],
-                        [plans[index].max_new_tokens for index in batch],
-                        [plans[index].stop for index in batch],
-                    )
-                for index, generation in zip(batch, generations):
-                    results[index] = plans[index].result(generation)
+        waiting = [index for index, plan in enumerate(plans) if plan.first_hop is None]
+        if mix_experts and self._mixes({plans[index].expert for index in waiting}):
+            by_expert = lambda index: EXPERTS.index(plans[index].expert)  # each expert's rows together
+            batches = [sorted(waiting[first : first + batch_size], key=by_expert) for first in range(0, len(waiting), batch_size)]
+        else:
+            batches = []
+            for expert in EXPERTS:
+                indices = [index for index in waiting if plans[index].expert == expert]
+                batches += [indices[first : first + batch_size] for first in range(0, len(indices), batch_size)]
+        for batch in batches:
+            for index, generation in zip(batch, self._decode_batch([plans[index] for index in batch])):
+                results[index] = plans[index].result(generation)
         return [result for result in results if result is not None]
+
+    def _mixes(self, experts: set[str]) -> bool:
+        """Whether requests for ``experts`` can share one forward pass (see :meth:`query_batch`)."""
+        if len(experts) < 2:
+            return True
+        return self.row_adapters is not None and (self.glyphs is None or self.glyphs.mixes(experts))
+
+    def _decode_batch(self, plans: list[_Plan]) -> list[Generation]:
+        """One batch of :meth:`query_batch`: one expert's requests with its adapter and glyph
+        rows active, or requests of several, each row with its own."""
+        experts = [plan.expert for plan in plans]
+        decoders = [self.decoders[expert] for expert in experts]
+        arguments = (
+            [prompt_of(plan.parsed.text) for plan in plans], [plan.constraint for plan in plans],
+            [plan.max_new_tokens for plan in plans], [plan.stop for plan in plans],
+        )  # fmt: skip
+        with self._lock, quiet_dependencies():
+            if len(set(experts)) == 1:
+                self.activate(experts[0])
+                return decoders[0].generate_batch(*arguments)
+            if self.glyphs is not None and self.glyphs.blocks is None:  # at most one of them has glyph rows
+                for expert in set(experts) & set(self.glyphs.rows):
+                    self.glyphs.activate(expert)
+            try:
+                return decoders[0].generate_batch(
+                    *arguments, decoders=decoders, on_rows=lambda live: self._assign_rows([experts[index] for index in live])
+                )
+            finally:
+                self._assign_rows(None)
+
+    def _assign_rows(self, experts: list[str] | None) -> None:
+        """Run each row of the next forward pass with its expert's adapter and glyph rows
+        (``experts``: one per row, each expert's rows best together), or (None) every row with
+        the active ones again."""
+        import torch
+
+        assert self.row_adapters is not None  # only a mixture whose experts can share a pass mixes them
+        groups = None
+        if experts is not None:
+            groups = []
+            for expert in dict.fromkeys(experts):
+                positions = [position for position, name in enumerate(experts) if name == expert]
+                together = positions[-1] - positions[0] + 1 == len(positions)
+                groups.append((expert, slice(positions[0], positions[-1] + 1) if together else torch.tensor(positions)))
+        self.row_adapters.assign(groups, len(experts or ()))
+        if self.glyphs is not None:
+            self.glyphs.assign(experts)
 
     def _plan(self, instruction: str, options: DecodingOptions) -> _Plan:
         """How ``instruction`` is answered: its expert, canonical instruction, constraint and
@@ -811,6 +957,10 @@ class GlyphTokens:
     rows: dict[str, Any]  # expert -> one row per glyph id
     table: Any  # the tensor the model reads the glyph rows from (hlx_moe.glyph_tokens.add_glyph_rows)
     first_id: int  # the token id of the table's first row
+    # Where the rows of a batch that mixes experts read each its own expert's glyph rows (a
+    # block per expert with them); None where the glyph rows are within the embedding.
+    blocks: RowBlocks | None = None
+    offsets: dict[str, int] = dataclasses.field(default_factory=dict)  # expert -> its block's first row
 
     @classmethod
     def for_adapters(cls, loaded: LoadedBase, folders: dict[str, Path]) -> GlyphTokens | None:
@@ -829,7 +979,32 @@ class GlyphTokens:
                     f"the {expert} adapter's glyph tokens have ids {saved_ids}, but adding the glyphs to "
                     f"the base's tokenizer gives {ids}: it was trained on another tokenizer"
                 )
-        return cls(tokenizer, ids, {expert: rows for expert, (_, rows) in trained.items()}, table, first_id)
+        glyphs = cls(tokenizer, ids, {expert: rows for expert, (_, rows) in trained.items()}, table, first_id)
+        glyphs.blocks = row_blocks(loaded.model)
+        if glyphs.blocks is not None:
+            import torch
+
+            glyphs.offsets = {expert: position * len(ids) for position, expert in enumerate(glyphs.rows)}
+            glyphs.blocks.table = torch.cat([rows.to(device=table.device, dtype=table.dtype) for rows in glyphs.rows.values()])
+        return glyphs
+
+    def mixes(self, experts: set[str]) -> bool:
+        """Whether rows of ``experts`` can share one forward pass: each reads its own block of
+        glyph rows, or at most one of them has glyph rows."""
+        return self.blocks is not None or len(experts & set(self.rows)) <= 1
+
+    def assign(self, experts: list[str] | None) -> None:
+        """Let each row of the next forward pass read the glyph rows of its expert
+        (``experts``, one per row), or (None) every row the active ones. An expert without
+        glyph rows never reads the glyph tokens (its rows read the first block)."""
+        if self.blocks is None:
+            return
+        if experts is None:
+            self.blocks.offsets = None
+            return
+        import torch
+
+        self.blocks.offsets = torch.tensor([self.offsets.get(expert, 0) for expert in experts], device=self.table.device)
 
     def activate(self, expert: str) -> None:
         """Write ``expert``'s glyph rows where the embedding and the tied output layer read
