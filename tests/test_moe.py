@@ -1000,6 +1000,9 @@ def test_evaluation_report(mixture: HLXMoE, small_corpus: Path, tmp_path: Path) 
         "The 2 wrong answers depart from the reference after a median of 61.1% of it (references of a median 15 characters)."
         in evaluate.markdown_report(evaluate.summarise(departing))
     )
+    # every exact rate carries its 95% Wilson interval: 1 of 3 right
+    assert ood["exact_interval"] == [0.061, 0.792]
+    assert "| **all** | 3 | 33.3% (6.1-79.2%) |" in evaluate.markdown_report(evaluate.summarise(departing))
 
 
 @pytest.mark.slow

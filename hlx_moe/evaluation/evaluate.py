@@ -20,6 +20,7 @@ from typing import Any
 from hlx_formats._atomic import atomic_open, atomic_write_text
 from hlx_moe.corpus import EXPERTS, default_root, instruction_of, load
 from hlx_moe.evaluation.grading import grade
+from hlx_moe.evaluation.rewrites import wilson
 
 __all__ = ["evaluate", "regrade", "summarise", "markdown_report", "card_table", "plot_accuracy_by_depth", "write_report"]
 
@@ -159,6 +160,7 @@ def _group(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "examples": len(records),
         "exact": _rate(records, "exact"),
+        "exact_interval": _interval(records, "exact"),
         "same_value": _rate(records, "same_value"),
         "same_shape": _rate(records, "same_shape"),
         "parse_rate_constrained": _rate(records, "parses"),
@@ -170,6 +172,14 @@ def _group(records: list[dict[str, Any]]) -> dict[str, Any]:
         "right_prefix": _right_prefix(records),
         **_round_trip_counts(records),
     }
+
+
+def _interval(records: list[dict[str, Any]], key: str) -> list[float] | None:
+    """The 95% Wilson interval of the rate of ``key`` (rounded to 0.1 point); None without records."""
+    if not records:
+        return None
+    low, high = wilson(sum(bool(r[key]) for r in records), len(records))
+    return [round(low, 3), round(high, 3)]
 
 
 def _round_trip_counts(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -214,10 +224,15 @@ def _fmt(value: float | None, percent: bool = True) -> str:
     return f"{value:.1%}" if percent else f"{value:.3f}"
 
 
+def _fmt_interval(interval: list[float] | None) -> str:
+    """`` (lo-hi)``: a rate's 95% interval in points, as the exact cells show it."""
+    return "" if interval is None else f" ({interval[0]:.1%}-{interval[1]:.1%})".replace("%-", "-")
+
+
 def _cells(group: dict[str, Any]) -> str:
     """A group's cells from examples to p50 latency, as both the report and the cards show them."""
     return (
-        f"{group['examples']} | {_fmt(group['exact'])} | {_fmt(group['same_value'])} | {_fmt(group.get('same_shape'))} | "
+        f"{group['examples']} | {_fmt(group['exact'])}{_fmt_interval(group.get('exact_interval'))} | {_fmt(group['same_value'])} | {_fmt(group.get('same_shape'))} | "
         f"{_fmt(group['parse_rate_constrained'])} | {_fmt(group['parse_rate_unconstrained'])} | {_fmt(group['latency_p50'], False)}"
     )
 
@@ -232,7 +247,7 @@ def markdown_report(summary: dict[str, Any]) -> str:
         if not data["overall"]["examples"]:
             continue
         lines += [f"### {title}", ""]
-        header = "| {} | examples | exact | same value | same shape | parses (constrained) | parses (unconstrained) | p50 s | p95 s |"
+        header = "| {} | examples | exact (95% interval) | same value | same shape | parses (constrained) | parses (unconstrained) | p50 s | p95 s |"
         for key in ("expert", "task", "depth"):
             lines += [header.format(key), "|---|---|---|---|---|---|---|---|---|"]
             groups = dict(data[f"by_{key}"])
@@ -274,7 +289,7 @@ def card_table(summary: dict[str, Any], expert: str) -> str | None:
     if not rows:
         return None
     header = [
-        "| slice | examples | exact | same value | same shape | parses (constrained) | parses (unconstrained) | p50 s |",
+        "| slice | examples | exact (95% interval) | same value | same shape | parses (constrained) | parses (unconstrained) | p50 s |",
         "|---|---|---|---|---|---|---|---|",
     ]
     return "\n".join(header + rows) + "\n"
