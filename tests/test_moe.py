@@ -963,6 +963,8 @@ def test_evaluation_report(mixture: HLXMoE, small_corpus: Path, tmp_path: Path) 
         files[-1].write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in shortest), encoding="utf-8")
     records = evaluate.evaluate(mixture, files, limit=3)
     assert len(records) == 9
+    # decoded shortest instruction first, reported in the files' order
+    assert [r["instruction"] for r in records] == [corpus.instruction_of(row) for path in files for row in corpus.load(path)]
     assert all(r["parses"] for r in records if r["parses"] is not None)
     paths = evaluate.write_report(records, tmp_path)
     report = json.loads(paths["json"].read_text())

@@ -43,7 +43,8 @@ def evaluate(
 ) -> list[dict[str, Any]]:
     """Answer every example of ``files`` (default: each expert's test split) with ``moe``,
     ``batch_size`` requests at a time (``HLXMoE.query_batch``; the same answers as one at a
-    time), and with ``unconstrained`` each format answer once more without the constraint.
+    time), the shortest instructions first, and with ``unconstrained`` each format answer once
+    more without the constraint.
 
     ``limit`` samples that many examples per file (seeded). Returns one record per example.
     """
@@ -52,22 +53,25 @@ def evaluate(
     chunk = max(32, 4 * batch_size)  # rows between progress lines
     for path in files:
         rows = _sample(load(path), limit, seed)
-        done: list[dict[str, Any]] = []
-        for first in range(0, len(rows), chunk):
-            part = rows[first : first + chunk]
-            instructions = [instruction_of(row) for row in part]
+        # Decoded shortest instruction first, so that a batch holds answers of about one length
+        # (a batch lasts as long as its longest answer); the records keep the file's order.
+        order = sorted(range(len(rows)), key=lambda index: len(instruction_of(rows[index])))
+        done: dict[int, dict[str, Any]] = {}
+        for first in range(0, len(order), chunk):
+            part = order[first : first + chunk]
+            instructions = [instruction_of(rows[index]) for index in part]
             results = moe.query_batch(instructions, batch_size=batch_size)
             free_results: dict[int, Any] = {}
             if unconstrained:
-                constrained = [index for index, result in enumerate(results) if result.constrained]
+                constrained = [position for position, result in enumerate(results) if result.constrained]
                 free = moe.query_batch(
-                    [instructions[index] for index in constrained], moe.options.replace(constrained=False), batch_size=batch_size
+                    [instructions[position] for position in constrained], moe.options.replace(constrained=False), batch_size=batch_size
                 )
                 free_results = dict(zip(constrained, free))
-            for index, (row, instruction, result) in enumerate(zip(part, instructions, results)):
-                done.append(_record(path, row, instruction, result, free_results.get(index)))
-            log(f"{path}: {len(done)}/{len(rows)}, exact so far {sum(r['exact'] for r in done) / len(done):.1%}")
-        records += done
+            for position, (index, instruction, result) in enumerate(zip(part, instructions, results)):
+                done[index] = _record(path, rows[index], instruction, result, free_results.get(position))
+            log(f"{path}: {len(done)}/{len(rows)}, exact so far {sum(r['exact'] for r in done.values()) / len(done):.1%}")
+        records += [done[index] for index in range(len(rows))]
     return records
 
 
