@@ -217,6 +217,9 @@ _FINISHING_PIECES = (
     "[",
 )
 _MAX_CANDIDATES = 64  # tokens tried at one step before the answer is handed to the finisher
+# Rows whose prompts a batch reads in one forward pass (the shortest first): fewer than the
+# batch, so that short prompts are not padded to the longest (docs/performance.md, "Batches").
+_PREFILL_ROWS = 8
 # Steps at which the literal order may overrule the model's choice in one answer. A model
 # that keeps leaving the order is not translating the value, and pushed on, it may open
 # containers without end; past this many the order is given up.
@@ -465,7 +468,6 @@ class Decoder:
         called before every forward pass with the rows it reads, as their indices in
         ``prompts`` in batch order (what a model that runs each row with its own adapter needs)."""
         import torch
-        from transformers import DynamicCache
 
         started = time.perf_counter()
         stops = stops or [None] * len(prompts)
@@ -486,35 +488,18 @@ class Decoder:
                 row.steers_left = _ORDER_STEERS if row.constraint.order is not None else 0
                 row.generated = decoder._forced(row.matcher, row.state, row.max_new_tokens)
         device = next(self.model.parameters()).device
-        pad = next(iter(self.eos_ids), 0)
-        width = max(len(row.prompt_ids) + len(row.generated) for row in rows)
-        inputs = [[pad] * (width - len(row.prompt_ids) - len(row.generated)) + row.prompt_ids + row.generated for row in rows]
-        mask = torch.tensor(
-            [[int(index >= width - len(row.prompt_ids) - len(row.generated)) for index in range(width)] for row in rows], device=device
-        )
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        input_ids = torch.tensor(inputs, device=device)
-        cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
         bitmask = None
         if any(row.matcher is not None for row in rows):
             import llguidance.torch
 
             bitmask = llguidance.torch.allocate_token_bitmask(len(rows), self._vocab_size())
-        live = [row for row in rows if len(row.generated) < row.max_new_tokens]
         for row in rows:
             row.done = len(row.generated) >= row.max_new_tokens
-        if live and len(live) < len(rows):
-            keep = [row.index for row in live]
-            input_ids, mask, positions = input_ids[keep], mask[keep], positions[keep]
+        live = [row for row in rows if not row.done]
         with torch.inference_mode():
+            if live:
+                live, logits, cache, mask = self._prefill(live, on_rows)
             while live:
-                if on_rows is not None:
-                    on_rows([row.index for row in live])
-                output = self.model(
-                    input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1,
-                    **{self._cache_argument: cache},
-                )  # fmt: skip
-                logits = output.logits[:, -1, :].float()
                 limits = {row.decoder.tokenizer_size for row in live if row.decoder is not None}
                 if len(limits) == 1:
                     logits[:, limits.pop() :] = float("-inf")
@@ -537,13 +522,65 @@ class Decoder:
                     break
                 if len(keep) < len(live):
                     cache.reorder_cache(torch.tensor(keep, device=device))
-                    mask, positions = mask[keep], positions[keep]
+                    mask = mask[keep]
                 live = [live[index] for index in keep]
-                input_ids = torch.tensor([[row.next_input] for row in live], device=device)
                 mask = torch.cat([mask, torch.ones((len(live), 1), dtype=mask.dtype, device=device)], dim=-1)
-                positions = positions[:, -1:] + 1
+                if on_rows is not None:
+                    on_rows([row.index for row in live])
+                output = self.model(
+                    input_ids=torch.tensor([[row.next_input] for row in live], device=device), attention_mask=mask,
+                    position_ids=mask.sum(-1, keepdim=True) - 1, use_cache=True, logits_to_keep=1, **{self._cache_argument: cache},
+                )  # fmt: skip
+                logits = output.logits[:, -1, :].float()
         seconds = time.perf_counter() - started
         return [self._finished_row(row, seconds) for row in rows]
+
+    def _prefill(
+        self, rows: list[_Row], on_rows: Callable[[list[int]], None] | None, group_rows: int = _PREFILL_ROWS
+    ) -> tuple[list[_Row], Any, Any, Any]:
+        """Read the rows' prompts (and the tokens forced before their answers): the rows in
+        order of length, ``group_rows`` at a time, each group left-padded only to its
+        longest, and the groups' caches joined into one (left-padded to the longest of all).
+        Returns the rows in that order, the logits after each one's last token, the cache and
+        the attention mask."""
+        import torch
+        from transformers import DynamicCache
+        from transformers.cache_utils import DynamicLayer
+
+        device = next(self.model.parameters()).device
+        pad = next(iter(self.eos_ids), 0)
+        ordered = sorted(rows, key=lambda row: len(row.prompt_ids) + len(row.generated))
+        caches: list[Any] = []
+        logits: list[Any] = []
+        groups = [ordered[first : first + group_rows] for first in range(0, len(ordered), group_rows)]
+        for group in groups:
+            width = max(len(row.prompt_ids) + len(row.generated) for row in group)
+            padding = [width - len(row.prompt_ids) - len(row.generated) for row in group]
+            mask = torch.tensor([[0] * gap + [1] * (width - gap) for gap in padding], device=device)
+            cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
+            if on_rows is not None:
+                on_rows([row.index for row in group])
+            output = self.model(
+                input_ids=torch.tensor([[pad] * gap + row.prompt_ids + row.generated for gap, row in zip(padding, group)], device=device),
+                attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0), use_cache=True, logits_to_keep=1,
+                **{self._cache_argument: cache},
+            )  # fmt: skip
+            logits.append(output.logits[:, -1, :].float())
+            caches.append((cache, width))
+            if len(groups) > 1 and not all(type(layer) is DynamicLayer for layer in getattr(cache, "layers", [None])):
+                return self._prefill(rows, on_rows, len(rows))  # a cache whose layers cannot be joined this way: one group
+        cache, width = caches[-1]  # the longest prompts: its width is the batch's
+        if len(caches) > 1:
+            for number, layer in enumerate(cache.layers):
+                for name in ("keys", "values"):
+                    parts = [
+                        torch.nn.functional.pad(getattr(other.layers[number], name), (0, 0, width - other_width, 0))
+                        for other, other_width in caches
+                    ]
+                    setattr(layer, name, torch.cat(parts))
+        lengths = [len(row.prompt_ids) + len(row.generated) for row in ordered]
+        mask = torch.tensor([[0] * (width - length) + [1] * length for length in lengths], device=device)
+        return ordered, torch.cat(logits), cache, mask
 
     def _mask_rows(self, logits: Any, live: list[_Row], masked: list[int], bitmask: Any) -> None:
         """Mask the rows ``masked`` of ``logits`` (those of ``live``) to what their grammars
