@@ -219,7 +219,7 @@ _FINISHING_PIECES = (
 _MAX_CANDIDATES = 64  # tokens tried at one step before the answer is handed to the finisher
 # Rows whose prompts a batch reads in one forward pass (the shortest first): fewer than the
 # batch, so that short prompts are not padded to the longest (docs/performance.md, "Batches").
-_PREFILL_ROWS = 8
+_PREFILL_ROWS = 4
 # Steps at which the literal order may overrule the model's choice in one answer. A model
 # that keeps leaving the order is not translating the value, and pushed on, it may open
 # containers without end; past this many the order is given up.
@@ -458,8 +458,9 @@ class Decoder:
         rows finish independently and leave the batch. The choices of :meth:`generate` row by
         row, except that tokens the grammar forces are read one a step (so that every row
         reads one token a step), and that a near tie may go the other way (padding changes
-        the order of float sums). Each step the rows' grammar masks are filled into one
-        bitmask and applied in one operation. Each answer's ``seconds`` is the batch's time;
+        the order of float sums). The prompts are read a few rows at a time, shortest first
+        (:meth:`_prefill`); each step the rows' grammar masks are filled into one bitmask and
+        applied in one operation. Each answer's ``seconds`` is the batch's time;
         ``stops`` are the rows' ``stop`` (see :meth:`generate`).
 
         ``decoders`` (default: this one for every row) give each row its own decoder of the
