@@ -169,3 +169,15 @@ def test_a_bad_request_is_refused_before_any_decoding(tiny_mixture: HLXMoE, monk
     with pytest.raises(HLXError, match="batch_size must be a positive integer"):
         tiny_mixture.query_batch(["Convert to LC-R: [1]"], batch_size=0)
     assert decoded == []
+
+
+def test_the_shipped_mixture_answers_a_mixed_batch_as_one_at_a_time(shipped_mixture: HLXMoE) -> None:
+    """A fixed sample of the real model: the first three in-distribution test requests of
+    each expert, in one batch that mixes them (benchmarks/moe.py's first nine)."""
+    from hlx_moe.corpus import EXPERTS, default_root, instruction_of, load
+
+    splits = [[row for row in load(default_root() / expert / "test.jsonl") if not row["ood"]] for expert in EXPERTS]
+    requests = [instruction_of(splits[index % len(splits)][index // len(splits)]) for index in range(9)]
+    batch = shipped_mixture.query_batch(requests, batch_size=len(requests))
+    assert len({result.expert for result in batch}) == 3
+    assert _answers(batch) == _answers([shipped_mixture.query(request) for request in requests])
