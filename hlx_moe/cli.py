@@ -199,7 +199,7 @@ def add_moe_command(subparsers: Any) -> None:
     evaluate = add_command(actions, "eval", run_moe_eval, summary="evaluate on the test splits (or given corpus files)")
     evaluate.add_argument("files", nargs="*", type=Path, help="JSONL corpus files (default: each expert's test split)")
     evaluate.add_argument("--limit", type=positive_int, default=None, help="examples per file (seeded sample; default: all)")
-    evaluate.add_argument("--batch-size", type=positive_int, default=8, metavar="N", help="requests decoded together (default: 8)")
+    evaluate.add_argument("--batch-size", type=positive_int, default=32, metavar="N", help="requests decoded together (default: 32)")
     evaluate.add_argument(
         "--unconstrained", action=argparse.BooleanOptionalAction, default=False,
         help="also decode each format answer without the constraint, for the comparison column (about doubles the time; default: off)",

@@ -38,7 +38,7 @@ def evaluate(
     limit: int | None = None,
     unconstrained: bool = True,
     seed: int = 0,
-    batch_size: int = 8,
+    batch_size: int = 32,
     log: Callable[[str], object] = lambda message: None,
 ) -> list[dict[str, Any]]:
     """Answer every example of ``files`` (default: each expert's test split) with ``moe``,

@@ -540,7 +540,7 @@ class HLXMoE:
         return rewrite_of(space, choice)
 
     def query_batch(
-        self, instructions: list[str], options: DecodingOptions | None = None, *, batch_size: int = 8, mix_experts: bool = True
+        self, instructions: list[str], options: DecodingOptions | None = None, *, batch_size: int = 32, mix_experts: bool = True
     ) -> list[QueryResult]:
         """:meth:`query` for several requests, answered in batches of ``batch_size``
         (:meth:`Decoder.generate_batch`: left padding, one KV cache, one grammar matcher and
@@ -771,7 +771,7 @@ class HLXMoE:
             return _checked_answer(self.query(instruction)).removeprefix("HLXL: ")
         return _checked_answer(self.query(text))
 
-    def translate_many(self, texts: list[str], to: str | None = None, *, batch_size: int = 8) -> list[str]:
+    def translate_many(self, texts: list[str], to: str | None = None, *, batch_size: int = 32) -> list[str]:
         """:meth:`translate` for several texts, answered in batches (:meth:`query_batch`)."""
         if to is None:
             return [_checked_answer(result) for result in self.query_batch(texts, batch_size=batch_size)]
