@@ -95,21 +95,27 @@ def test_a_batch_mixes_experts_in_one_forward_pass(tiny_mixture: HLXMoE, monkeyp
     assert _answers(mixed) == _answers(grouped)
 
 
+def _logits_alone_and_mixed(moe: HLXMoE, inputs: torch.Tensor, experts: list[str]) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """Each row's logits from its expert alone, and all rows' from one mixed forward pass."""
+    with torch.no_grad():
+        alone = []
+        for row, expert in enumerate(experts):
+            moe.activate(expert)
+            alone.append(moe.model(input_ids=inputs[row : row + 1]).logits[0])
+        moe._assign_rows(experts)
+        try:
+            mixed = moe.model(input_ids=inputs).logits
+        finally:
+            moe._assign_rows(None)
+    return alone, mixed
+
+
 def test_rows_of_one_batch_run_their_own_adapters(tiny_mixture: HLXMoE) -> None:
     """The logits of a row in a mixed forward pass are those of its expert alone."""
     prompts = ["Convert to LC-R: [1, 2]", "Convert to LC-T: [1, 2]", "What is LC-T?"]
     experts = ["runic", "ascii", "coordinator"]
     inputs = torch.tensor([tiny_mixture.tokenizer(prompt)["input_ids"][:5] for prompt in prompts])
-    with torch.no_grad():
-        alone = []
-        for row, expert in enumerate(experts):
-            tiny_mixture.activate(expert)
-            alone.append(tiny_mixture.model(input_ids=inputs[row : row + 1]).logits[0])
-        tiny_mixture._assign_rows(experts)
-        try:
-            mixed = tiny_mixture.model(input_ids=inputs).logits
-        finally:
-            tiny_mixture._assign_rows(None)
+    alone, mixed = _logits_alone_and_mixed(tiny_mixture, inputs, experts)
     for row in range(len(experts)):
         assert torch.allclose(mixed[row], alone[row], atol=1e-5)
 
@@ -133,17 +139,7 @@ def test_experts_with_their_own_glyph_rows_share_a_batch(two_glyph_adapters: Pat
     runic = moe.decoders["runic"]
     inputs = torch.tensor([runic.encode("Parse LC-R: 🜃1, 2🜄")] * 3)
     assert int(inputs.max()) >= len(moe.tokenizer)  # glyph tokens in the input
-    experts = ["runic", "ascii", "coordinator"]
-    with torch.no_grad():
-        alone = []
-        for row, expert in enumerate(experts):
-            moe.activate(expert)
-            alone.append(moe.model(input_ids=inputs[row : row + 1]).logits[0])
-        moe._assign_rows(experts)
-        try:
-            mixed = moe.model(input_ids=inputs).logits
-        finally:
-            moe._assign_rows(None)
+    alone, mixed = _logits_alone_and_mixed(moe, inputs, ["runic", "ascii", "coordinator"])
     assert not torch.allclose(alone[0], alone[1], atol=1e-3)
     for row in range(2):  # the coordinator never reads or writes the glyph tokens
         assert torch.allclose(mixed[row], alone[row], atol=1e-5)
