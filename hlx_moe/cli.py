@@ -141,7 +141,7 @@ def add_moe_command(subparsers: Any) -> None:
             ("hlx moe query 'Convert to LC-R: [1, 2, 3]'", ""),
             ("hlx moe chat", "interactive"),
             ("hlx moe info", "base, adapters, memory"),
-            ("hlx moe eval --limit 50 --output eval/", "test splits, 50 examples each"),
+            ("hlx moe eval --output eval/", "the whole test splits (--limit N: a sample)"),
             ("hlx moe regrade eval/eval.json", "the same answers, graded by today's grader"),
             ("hlx moe export served/ [--merged]", "folders for vLLM: base + LoRA adapters, or merged models; grammars"),
         ),
