@@ -585,36 +585,16 @@ class Decoder:
 
     def _mask_rows(self, logits: Any, live: list[_Row], masked: list[int], bitmask: Any) -> None:
         """Mask the rows ``masked`` of ``logits`` (those of ``live``) to what their grammars
-        allow, all in one operation (:meth:`_apply_grammar` row by row); where an answer is
-        complete, every end token stays allowed. Each row is charged its share of the time."""
-        import llguidance.torch
-
+        allow, in one operation (:meth:`_apply_grammar`); each row is charged its share of the time."""
         if not masked:
             return
         mask_started = time.perf_counter()
-        ends = []
-        for index in masked:
-            row = live[index]
-            assert row.decoder is not None  # every row has one
-            if row.matcher.is_accepting():
-                ends.append((index, {token: logits[index, token].item() for token in row.decoder.eos_ids}))
-        chosen = set(masked)
-        for index in range(len(live)):
-            if index not in chosen:
-                bitmask[index].fill_(-1)  # nothing masked
-        executor = _executor()
-        if executor is not None and len(masked) > 1:
-            llguidance.torch.fill_next_token_bitmask_par(executor, [(live[index].matcher, index) for index in masked], bitmask)
-        else:
-            for index in masked:
-                llguidance.torch.fill_next_token_bitmask(live[index].matcher, bitmask, index)
-        llguidance.torch.apply_token_bitmask_inplace(logits, bitmask[: len(live)].to(logits.device))
-        for index, row_ends in ends:
-            for token, logit in row_ends.items():
-                logits[index, token] = logit
+        rows = [live[index] for index in masked]
+        end_ids = [(row.decoder or self).eos_ids for row in rows]
+        self._apply_grammar(logits, [row.matcher for row in rows], bitmask, rows=masked, end_ids=end_ids)
         share = (time.perf_counter() - mask_started) / len(masked)
-        for index in masked:
-            live[index].mask_seconds += share
+        for row in rows:
+            row.mask_seconds += share
 
     def _choose(self, row: _Row, logits: Any) -> None:
         """One greedy step of ``row`` (what :meth:`generate`'s loop does for its one row), from
@@ -865,19 +845,32 @@ class Decoder:
                 pending = [token]
         return Choice(self._text(generated), min(0.0, log_probability), len(generated), steps, time.perf_counter() - started)
 
-    def _apply_grammar(self, logits: Any, matchers: list[Any], bitmask: Any) -> None:
-        """Mask row ``i`` of ``logits`` to what ``matchers[i]`` allows; where its answer is
-        complete, every end token stays allowed (the grammar knows only the tokenizer's EOS)."""
+    def _apply_grammar(
+        self, logits: Any, matchers: list[Any], bitmask: Any, *, rows: list[int] | None = None, end_ids: list[set[int]] | None = None
+    ) -> None:
+        """Mask row ``rows[i]`` (default ``i``) of ``logits`` to what ``matchers[i]`` allows, the
+        other rows not at all; where an answer is complete, every end token (``end_ids[i]``,
+        default this decoder's) stays allowed (the grammar knows only the tokenizer's EOS).
+        Several rows' masks are filled in parallel where llguidance can."""
         import llguidance.torch
 
+        rows = rows if rows is not None else list(range(len(matchers)))
+        end_ids = end_ids if end_ids is not None else [self.eos_ids] * len(matchers)
         ends = [
-            {token: logits[row, token].item() for token in self.eos_ids} if matcher.is_accepting() else {}
-            for row, matcher in enumerate(matchers)
+            (row, {token: logits[row, token].item() for token in ids})
+            for row, matcher, ids in zip(rows, matchers, end_ids)
+            if matcher.is_accepting()
         ]
-        for row, matcher in enumerate(matchers):
-            llguidance.torch.fill_next_token_bitmask(matcher, bitmask, row)
-        llguidance.torch.apply_token_bitmask_inplace(logits, bitmask[: len(matchers)].to(logits.device))
-        for row, row_ends in enumerate(ends):
+        for row in set(range(logits.shape[0])) - set(rows):
+            bitmask[row].fill_(-1)  # nothing masked
+        executor = _executor()
+        if executor is not None and len(matchers) > 1:
+            llguidance.torch.fill_next_token_bitmask_par(executor, list(zip(matchers, rows)), bitmask)
+        else:
+            for row, matcher in zip(rows, matchers):
+                llguidance.torch.fill_next_token_bitmask(matcher, bitmask, row)
+        llguidance.torch.apply_token_bitmask_inplace(logits, bitmask[: logits.shape[0]].to(logits.device))
+        for row, row_ends in ends:
             for token, logit in row_ends.items():
                 logits[row, token] = logit
 
