@@ -120,6 +120,8 @@ FORMS: tuple[Form, ...] = (
     Form("expert_use", "When should I use the {expert} expert?", target="text"),
     Form("format_for", "Which format is best for {purpose}?", target="text"),
 )
+#: Each form with its compiled pattern, in matching order (read for every instruction).
+_FORM_PATTERNS = tuple((form, form.pattern) for form in FORMS)
 
 #: The order of the lines of an all-formats answer.
 ALL_FORMATS_ORDER = ("hlxl", "lc-r", "lc-t", "lc-b")
@@ -225,8 +227,8 @@ def forms_overview() -> str:
 def match_instruction(body: str) -> Instruction | None:
     """The instruction ``body`` (already unwrapped) is, in the first form of :data:`FORMS`
     that fits it; None when none does."""
-    for form in FORMS:
-        match = form.pattern.match(body)
+    for form, pattern in _FORM_PATTERNS:
+        match = pattern.match(body)
         if match is None:
             continue
         params = {key: value for key, value in match.groupdict().items() if value is not None}

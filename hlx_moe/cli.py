@@ -64,6 +64,10 @@ def add_corpus_command(subparsers: Any) -> None:
                 "--nesting-drills", type=int, default=None, metavar="N",
                 help="then N nesting drills (deep values that repeat a shape; default: 2000, as committed; 0 for none)",
             )  # fmt: skip
+            action.add_argument(
+                "--scale", type=float, default=1.0, metavar="F",
+                help="every split's size times F, 0 < F <= 1, in multiples of 8 (default: 1, as committed)",
+            )  # fmt: skip
 
 
 def _usage(args: argparse.Namespace) -> int:
@@ -87,6 +91,10 @@ def _spec(args: argparse.Namespace) -> Any:
         if args.nesting_drills < 0:
             raise HLXError(f"--nesting-drills: expected a count of 0 or more, got {args.nesting_drills}")
         spec = replace(spec, nesting_drills=dict.fromkeys(corpus.EXPERTS, args.nesting_drills))
+    if args.scale != 1.0:
+        if not 0 < args.scale <= 1:
+            raise HLXError(f"--scale: expected a fraction above 0 and at most 1, got {args.scale}")
+        spec = spec.scaled(args.scale)
     return spec
 
 

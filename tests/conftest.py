@@ -35,6 +35,20 @@ settings.register_profile("ci", max_examples=100, derandomize=True, **_COMMON)
 settings.register_profile("thorough", max_examples=1000, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
+
+def _start_order(item: pytest.Item) -> int:
+    slow = item.get_closest_marker("slow")
+    return 2 if slow is None else 0 if slow.kwargs.get("longest") else 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first (``@pytest.mark.slow(longest=True)``: a minute or so each), then
+    the other slow ones, then the rest, each group in its order. pytest-xdist hands each process
+    a share of the tests in this order and an idle process takes tests from the end of another's
+    share: so the long tests start early, and what is left at the end of a run is short."""
+    items.sort(key=_start_order)
+
+
 # The model fixtures (a tiny base, a small corpus, trained adapters) shared by test_moe.py and
 # test_training.py: a plugin, so that each session-scoped fixture is built once for the run.
 pytest_plugins = ["moe_fixtures"]

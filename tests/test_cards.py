@@ -111,7 +111,7 @@ def test_standalone_tokenizer_matches_the_mixtures_tokenisation(hex_digits: bool
     reference = copy.deepcopy(reference)
     reference.add_tokens(list(GLYPH_TOKENS))
     shipped = AutoTokenizer.from_pretrained(str(ADAPTERS / ("runic" if hex_digits else "coordinator")))
-    assert len(shipped) == len(reference) and shipped.eos_token == "<|im_start|>"
+    assert len(shipped) == len(reference) and shipped.eos_token == "<|im_end|>"
     experts = ("ascii", "runic") if hex_digits else ("coordinator", "requests")
     checked = 0
     for expert in experts:

@@ -51,16 +51,19 @@ def test_answer_grammars_accept_the_reference_answers() -> None:
 
 
 # The requests answered three ways (merged models, adapters on the shared base, the mixture),
-# per expert: each answer is a greedy decoding of the real model, so the sample stays small.
-SAMPLE = {"runic": 4, "ascii": 4, "coordinator": 4}
+# per expert: each answer is a greedy decoding of the real model in three ways, so the sample
+# is small and its answers short (sameness on longer answers: docs/moe.md, "Serving").
+SAMPLE = {"runic": 2, "ascii": 2, "coordinator": 2}
+SHORT_ANSWER_CHARS = 40
 
 
 def _sample() -> list[str]:
-    """12 test requests, seeded: 4 runic, 4 ascii, 4 coordinator format tasks, in distribution."""
+    """6 test requests, seeded: 2 runic, 2 ascii, 2 coordinator format tasks, in distribution,
+    whose reference answers have at most ``SHORT_ANSWER_CHARS`` characters."""
     requests = []
     for expert, count in SAMPLE.items():
         rows = [json.loads(line) for line in (ROOT / "corpora" / expert / "test.jsonl").read_text("utf-8").splitlines()]
-        rows = [row for row in rows if not row["ood"] and row["target_format"] != "text"]
+        rows = [row for row in rows if not row["ood"] and row["target_format"] != "text" and len(row["output"]) <= SHORT_ANSWER_CHARS]
         for row in random.Random(28).sample(rows, count):
             requests.append(row["input"].split("### Instruction:\n", 1)[1].rsplit("\n\n### Response:\n", 1)[0])
     return requests
@@ -109,7 +112,7 @@ def _answers(
     return found
 
 
-@pytest.mark.slow
+@pytest.mark.slow(longest=True)
 def test_exported_folders_reproduce_the_mixture(exported: dict[str, Any]) -> None:
     """Greedy, under the exported grammars, with plain transformers: the merged models give
     the mixture's answers (float32, without its literal checks: --no-source-literals

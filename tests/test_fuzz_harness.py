@@ -7,7 +7,7 @@ import pytest
 from benchmarks import fuzz
 
 
-@pytest.mark.slow
+@pytest.mark.slow(longest=True)
 def test_one_minute_of_fuzzing_finds_nothing():
     report = fuzz.run(60.0, seed=29)
     assert set(report.functions) == set(fuzz._checks())

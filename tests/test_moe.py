@@ -1049,6 +1049,7 @@ def test_shipped_experts_on_a_fixed_sample_of_the_test_split(shipped_mixture: HL
     assert exact >= SHIPPED_EXACT_FLOOR, exact
 
 
+@pytest.mark.slow
 def test_cli_query_info_chat_eval(
     adapters: Path, small_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

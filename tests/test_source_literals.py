@@ -136,6 +136,7 @@ def _answer_values(parsed, output: str) -> list[tuple[str, str]]:
     return [(_FORMAT_OF_LABEL[line.split(": ", 1)[0]], line.split(": ", 1)[1]) for line in output.split("\n")]
 
 
+@pytest.mark.slow
 def test_every_corpus_answer_keeps_the_order_of_its_instructions_literals() -> None:
     """The order never takes the right answer away: over every format example of the
     committed corpora, the reference answer -- each beginning of it, cut every 5 characters,

@@ -12,14 +12,13 @@ from hlx_formats.instructions import ALL_FORMATS_ORDER, route
 from hlx_formats.lcr import GLYPHS, LEGACY_GLYPHS
 
 from .examples import MAX_VALUE_CHARS, ExampleBuilder
-from .spec import EXPERTS, SPLITS, CorpusSpec, prompt_of
+from .spec import EXPERTS, REQUEST_COUNTS, SPLITS, CorpusSpec, prompt_of
 from .values import KNOWN_IDS, ValueGenerator
 
 __all__ = ["request_rows"]
 
 #: Request phrasings per split (``corpora/requests/``), rendered from the request
 #: description of ``hlx_formats.requests``: the held-out templates only in the test split.
-REQUEST_COUNTS = {"train": 3000, "validation": 300, "test": 600}
 _QUESTION_PARAMS: dict[str, Callable[[random.Random], dict[str, str]]] = {
     "contract": lambda rng: {"id": str(rng.choice(KNOWN_IDS + (7, 42, 2000)))},
     "format_info": lambda rng: {"format": rng.choice(ALL_FORMATS_ORDER)},

@@ -23,13 +23,12 @@ from hlx_formats.grammar import FORMAT_TITLES
 from hlx_formats.repairs import EDITS, truncate, typo
 
 from .examples import MAX_VALUE_CHARS, ExampleBuilder
-from .spec import SPLITS, CorpusSpec, prompt_of
+from .spec import REPAIR_COUNTS, SPLITS, CorpusSpec, prompt_of
 from .values import ValueGenerator
 
 __all__ = ["REPAIR_COUNTS", "REPAIR_EXPERTS", "REPAIR_FORMATS", "REPAIR_TASKS", "repair_instruction", "repair_rows", "repair_stats"]
 
 #: Rows per split; each split is half completions, half fixes, a quarter of each format.
-REPAIR_COUNTS = {"train": 4000, "validation": 400, "test": 800}
 REPAIR_TASKS = ("complete", "fix")
 REPAIR_FORMATS = ("hlxl", "lc-t", "lc-r", "lc-b")
 #: The expert of each format's repairs: the one a format task in that format goes to.

@@ -28,13 +28,12 @@ from hlx_formats.requests import _ALIAS_FORMAT, FORMAT_ALIASES, TEMPLATES, parse
 from hlx_formats.rewrites import MAX_REWRITE_CHARS, NOT_A_REQUEST, rewrite_prompt, rewrite_space
 
 from .examples import split_of
-from .spec import SPLITS, CorpusSpec, prompt_of
+from .spec import REWRITE_COUNTS, SPLITS, CorpusSpec, prompt_of
 from .values import KNOWN_IDS, ValueGenerator
 
 __all__ = ["REWRITE_COUNTS", "VARIATIONS", "FREE_PATTERNS", "HELD_OUT_VERBS", "HELD_OUT_ALIASES", "rewrite_rows", "rewrite_stats"]
 
 #: Rows per split; about half the test split is held-out phrasing families.
-REWRITE_COUNTS = {"train": 4400, "validation": 400, "test": 800}
 MAX_VALUE_CHARS = 80
 
 VERBS = ("convert", "translate", "turn", "change", "make", "put", "render", "write", "encode", "express", "rewrite", "show")

@@ -274,10 +274,9 @@ def answer_end_ids(tokenizer: Any) -> set[int]:
     """The tokens that end an answer: the tokenizer's EOS and, in a ChatML vocabulary, the
     start of the next turn (``<|im_start|>``).
 
-    The second is there for the shipped adapters: they were trained with transformers 5.17,
-    whose GGUF reader took the embedded base's ``<|im_start|>`` for its EOS, so they end
-    their answers with it (docs/moe-results.md). Stopping at the start of a new turn is right
-    for any chat model, since an answer never contains one.
+    Stopping at the start of a new turn is right for any chat model (an answer never holds
+    one), and it ends the answers of an adapter trained where transformers read the embedded
+    GGUF's EOS as ``<|im_start|>`` (version 5.17 did).
     """
     turn_start = tokenizer.convert_tokens_to_ids("<|im_start|>")
     if turn_start == tokenizer.unk_token_id:  # not a ChatML vocabulary

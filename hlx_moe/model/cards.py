@@ -221,7 +221,7 @@ def write_model_card(
             else []
         ),
         "Prompt: `### Instruction:\\n<instruction>\\n\\n### Response:\\n`; the answer ends with the tokenizer's EOS",
-        '(`<|im_start|>`, as the adapter learned it). `hlx moe export` writes folders for vLLM (docs/moe.md, "Serving").',
+        '(`<|im_end|>`). `hlx moe export` writes folders for vLLM (docs/moe.md, "Serving").',
         "",
         "## Training",
         "",

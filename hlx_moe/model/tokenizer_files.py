@@ -90,10 +90,10 @@ def standalone_tokenizer(tokenizer: Any, *, hex_digits: bool) -> Any:
     return PreTrainedTokenizerFast(tokenizer_object=backend, **special)
 
 
-#: The token the shipped experts end an answer with: they were trained with transformers 5.17,
-#: whose GGUF reader took the embedded base's ``<|im_start|>`` for its EOS (docs/moe-results.md).
-#: The files name it the EOS, so that a grammar engine (llguidance, vLLM) lets an answer end with it.
-TRAINED_EOS = "<|im_start|>"
+#: The token the shipped experts end an answer with (the embedded base's own EOS). The files
+#: name it the EOS, so that ``generate`` stops there and a grammar engine (llguidance, vLLM)
+#: lets an answer end with it.
+TRAINED_EOS = "<|im_end|>"
 
 
 def save_standalone_tokenizer(tokenizer: Any, folder: Path, *, hex_digits: bool, eos_token: str | None = TRAINED_EOS) -> list[Path]:

@@ -35,6 +35,7 @@ from hlx_formats.errors import HLXError
 from hlx_formats.grammar import FORMAT_TITLES, grammar_text
 from hlx_formats.instructions import ALL_FORMATS_ORDER
 from hlx_moe.corpus import prompt_of
+from hlx_moe.decoding.constraints import answer_end_ids
 from hlx_moe.model.base import EMBEDDED_BASE, load_base, logger, quiet_dependencies
 from hlx_moe.model.cards import read_training_report
 from hlx_moe.model.glyph_tokens import GLYPH_TOKENS, adapter_config, glyph_rows
@@ -185,7 +186,8 @@ def _base_with_glyph_rows(base: str, rows: Any | None) -> Any:
         model.resize_token_embeddings(first + len(ids), mean_resizing=False)
         with torch.no_grad():
             model.get_input_embeddings().weight[ids] = values.to(torch.float32)
-    ends = [loaded.tokenizer.convert_tokens_to_ids(TRAINED_EOS), loaded.tokenizer.eos_token_id]
+    end = loaded.tokenizer.convert_tokens_to_ids(TRAINED_EOS)
+    ends = [end, *sorted(answer_end_ids(loaded.tokenizer) - {end})]  # and the next turn's start, as the mixture stops
     model.generation_config.eos_token_id = ends
     model.generation_config.pad_token_id = loaded.tokenizer.eos_token_id
     model.config.eos_token_id = ends[0]
