@@ -18,7 +18,7 @@ from .lcr import GLYPHS, LEGACY_GLYPHS
 from .model import Contract, Handle
 
 __all__ = [
-    "Instruction", "Form", "FORMS", "ALL_FORMATS_ORDER", "parse_instruction", "match_instruction", "unwrap", "answer",
+    "Instruction", "Form", "FORMS", "REPAIR_TASKS", "ALL_FORMATS_ORDER", "parse_instruction", "match_instruction", "unwrap", "answer",
     "route", "render", "first_form", "canonical_text", "instruction_for", "forms_overview", "join_labelled",
     "split_labelled",
 ]  # fmt: skip
@@ -87,6 +87,10 @@ FORMS: tuple[Form, ...] = (
     Form("parse", "Parse {source}: {value}", target="hlxl", prefix="HLXL: "),
     Form("lct_to_lcr", "Convert this to Runic glyphs: {value}", source="lc-t", target="lc-r"),
     Form("lcr_to_lct", "Convert this to text-safe format: {value}", source="lc-r", target="lc-t"),
+    # Repairs: the value part is a cut or mistyped value of the named format (it does not
+    # parse); the answer is a whole value in that format. Learned tasks: no reference answer.
+    Form("complete", "Complete this {target}: {value}"),
+    Form("fix", "Fix this {target}: {value}"),
     # Plain-English intents: a contract 1000 in HLXL, or in the named format.
     Form("intent_format", "Encode a {op} operation on {args} in {format}"),
     *(Form("intent", phrase.format("{a0}", "{a1}")) for phrase, _ in facts.OPERATIONS.values()),
@@ -122,6 +126,10 @@ FORMS: tuple[Form, ...] = (
 )
 #: Each form with its compiled pattern, in matching order (read for every instruction).
 _FORM_PATTERNS = tuple((form, form.pattern) for form in FORMS)
+
+#: The tasks whose answer is a guess at a damaged value (a cut or a typo): the mixture's
+#: experts learn them and :func:`answer` refuses them.
+REPAIR_TASKS = frozenset({"complete", "fix"})
 
 #: The order of the lines of an all-formats answer.
 ALL_FORMATS_ORDER = ("hlxl", "lc-r", "lc-t", "lc-b")
@@ -377,6 +385,12 @@ def answer(instruction: Instruction | str, *, value: Any = _UNREAD) -> str:
     its value text (so that it is not read twice)."""
     if not isinstance(instruction, Instruction):
         instruction = parse_instruction(instruction)
+    if instruction.form.task in REPAIR_TASKS:
+        what = "what was cut from" if instruction.form.task == "complete" else "what was mistyped in"
+        raise HLXError(
+            f"{instruction.text[:60]!r} asks for a guess at {what} a value, which the reference does not make: "
+            "the mixture of experts answers it (translate(text, backend='moe'))"
+        )
     if instruction.form.task in ("intent", "intent_format"):
         return ENCODERS[instruction.target_format](_intent_contract(instruction))
     if instruction.target_format == "text":

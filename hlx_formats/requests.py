@@ -29,6 +29,7 @@ from .formats import DECODERS, detect_value
 from .grammar import FORMAT_TITLES
 from .instructions import (
     ALL_FORMATS_ORDER,
+    REPAIR_TASKS,
     Instruction,
     answer,
     canonical_text,
@@ -397,7 +398,8 @@ class Request:
     """A request, understood: its task, formats, value and the canonical instruction it is
     equivalent to (``render()``; the answer is that instruction's answer).
 
-    ``task`` is ``"convert"``, ``"validate"``, ``"explain"`` or ``"question"``;
+    ``task`` is ``"convert"``, ``"validate"``, ``"explain"``, ``"intent"``, ``"repair"``
+    (complete or fix a damaged value: the mixture's) or ``"question"``;
     ``target_formats`` is the answer's formats in order (empty for a text answer);
     ``template`` is the :class:`Template` that read it, None for a canonical instruction.
     """
@@ -435,6 +437,8 @@ def _request_of_instruction(
         kind = task.removesuffix("_any")
     elif task in ("intent", "intent_format"):
         kind = "intent"
+    elif task in REPAIR_TASKS:
+        kind = "repair"
     else:
         kind = "question"
     targets = instruction.targets if kind in ("convert", "intent") else ()

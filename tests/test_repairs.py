@@ -227,3 +227,28 @@ def test_task_rows_give_each_expert_its_own_repair_rows() -> None:
     assert len(sample) == 50 and sample == task_rows(CORPORA, "coordinator", 50, 7, 0)[0]
     assert {row["fmt"] for row in sample} <= {"hlxl", "lc-b"}
     assert task_rows(CORPORA / "missing", "runic", 0, 0, 10) is None
+
+
+# --- the repair instructions: read, routed, refused by the reference, graded (no model) -------
+
+
+def test_repair_instructions_are_read_without_reading_their_value() -> None:
+    from hlx_formats import HLXError, translate
+    from hlx_formats.requests import parse_request
+    from hlx_moe.evaluation.grading import grade
+    from hlx_moe.serving.router import route_instruction
+
+    request = parse_request("complete this lc-r: 🜃1, 2")
+    assert (request.task, request.render(), request.instruction.target_format) == ("repair", "Complete this LC-R: 🜃1, 2", "lc-r")
+    for text, expert in (("Complete this LC-T: {C:14,0=[1,2", "ascii"), ("Fix this LC-R: 🜃1, 2🜄🜄", "runic"),
+                         ("Fix this HLXL: [1,, 2]", "coordinator"), ("Complete this LC-B: [0x01,", "coordinator")):  # fmt: skip
+        routed = route_instruction(text)
+        assert routed.expert == expert and routed.instruction is not None and routed.instruction.form.task in ("complete", "fix")
+        with pytest.raises(HLXError, match="which the reference does not make: the mixture of experts answers it"):
+            translate(text)
+    # graded without a reference answer: it parses, and a completion keeps the given text
+    assert grade("Complete this LC-T: [1,2", "[1,2]").parses is True
+    assert grade("Complete this LC-T: [1,2", "[1,3]").error == "a completion must start with the given text"
+    assert grade("Complete this LC-T: [1,2", "[1,2").parses is False
+    fixed = grade("Fix this LC-T: [1,,2]", "[1,2]")
+    assert fixed.parses is True and fixed.reference is None and fixed.exact is False

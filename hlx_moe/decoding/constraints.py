@@ -71,12 +71,15 @@ class AnswerConstraint:
     """What a constrained answer must be: ``target`` (a format, or ``"all"`` for the four
     labelled lines of an all-formats answer) after ``prefix`` (such as ``"HLXL: "``), its
     literals and keys drawn from ``literals`` where that is given, and written in the order
-    of ``order`` where that is given (a decoder steers by it, beyond the grammar)."""
+    of ``order`` where that is given (a decoder steers by it, beyond the grammar). ``start``:
+    what the answer begins with, given (a completion's cut value): read into the grammar
+    matcher and the answer state before the model chooses anything, and part of the answer."""
 
     target: str
     prefix: str = ""
     literals: SourceLiterals | None = None
     order: LiteralOrder | None = None
+    start: str = ""
 
     @property
     def grammar(self) -> str:
@@ -385,7 +388,8 @@ class Decoder:
         state = constraint.state(self.token_bytes) if constraint is not None else None
         checks = constraint.checks() if constraint is not None else ()
         if matcher is not None and state is not None:
-            generated = self._forced(matcher, state, max_new_tokens)
+            assert constraint is not None  # a matcher comes with a constraint
+            generated = self._begin(matcher, state, constraint, max_new_tokens)
             pending += generated
         with torch.inference_mode():
             while len(generated) < max_new_tokens and stop_reason == "max_tokens":
@@ -486,7 +490,7 @@ class Decoder:
                     row.constraint.checks(),
                 )
                 row.steers_left = _ORDER_STEERS if row.constraint.order is not None else 0
-                row.generated = decoder._forced(row.matcher, row.state, row.max_new_tokens)
+                row.generated = decoder._begin(row.matcher, row.state, row.constraint, row.max_new_tokens)
         device = next(self.model.parameters()).device
         bitmask = None
         if any(row.matcher is not None for row in rows):
@@ -723,7 +727,7 @@ class Decoder:
         steers_left = _ORDER_STEERS if constraint is not None and constraint.order is not None else 0
         state = constraint.state(self.token_bytes) if constraint is not None else None
         checks = constraint.checks() if constraint is not None else ()
-        start = self._forced(root, state, max_new_tokens) if root is not None and state is not None else []
+        start = self._begin(root, state, constraint, max_new_tokens) if root is not None and state is not None and constraint else []
         cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
         beams: list[_Beam] = [_Beam(start, 0.0, root, state=state)]
         finished: list[_Beam] = []
@@ -928,6 +932,39 @@ class Decoder:
                 best_of[tuple(beam.tokens)] = beam
         finished[:] = sorted(best_of.values(), key=lambda beam: -beam.score)[:num_beams]
         return next_beams, parents
+
+    def check_start(self, constraint: AnswerConstraint) -> None:
+        """HLXError unless ``constraint.start`` can begin an answer: it must be the beginning of
+        a value in the canonical spelling of the constraint's format."""
+        tokens = self.encode(constraint.start) if constraint.start else []
+        if not tokens:
+            return
+        valid = self.matcher(constraint).validate_tokens(tokens)
+        if valid == len(tokens):
+            return
+        # the longest beginning that is valid, to the character: within the first token refused
+        at = len(self._text(tokens[:valid]))
+        while at < len(constraint.start):
+            beginning = self.encode(constraint.start[: at + 1])
+            if self.matcher(constraint).validate_tokens(beginning) < len(beginning):
+                break
+            at += 1
+        title = FORMAT_TITLES.get(constraint.target, constraint.target)
+        raise HLXError(
+            f"{constraint.start[:60]!r} is not the beginning of a canonical {title} value: "
+            f"it goes wrong at character {at + 1} ({constraint.start[at : at + 1]!r})"
+        )
+
+    def _begin(self, matcher: Any, state: AnswerState, constraint: AnswerConstraint, max_new_tokens: int) -> list[int]:
+        """The tokens an answer starts with: its given beginning (``constraint.start``), then
+        those the grammar forces, consumed by ``matcher`` and ``state``."""
+        given = self.encode(constraint.start) if constraint.start else []
+        if given:
+            if not matcher.consume_tokens(given):
+                self.check_start(constraint)  # says why
+                raise HLXError(f"the answer cannot start with {constraint.start[:60]!r}")
+            state.advance(given)
+        return given + self._forced(matcher, state, max_new_tokens)
 
     def _forced(self, matcher: Any, state: AnswerState, max_new_tokens: int) -> list[int]:
         """The tokens the grammar now forces (a prefix such as ``HLXL: ``, the rest of a

@@ -8,7 +8,7 @@ from typing import Any
 from hlx_formats.api import DECODERS
 from hlx_formats.errors import HLXError
 from hlx_formats.grammar import FORMAT_TITLES
-from hlx_formats.instructions import Instruction, answer, split_labelled
+from hlx_formats.instructions import REPAIR_TASKS, Instruction, answer, split_labelled
 from hlx_formats.model import Contract, kind_of, values_equal
 from hlx_formats.requests import parse_request
 
@@ -41,6 +41,20 @@ class Grade:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _grade_repair(parsed: Instruction, answer_text: str) -> Grade:
+    """A completion or fix has no reference answer (only the original value, which the request
+    does not hold, says which answer is right: ``hlx_moe.evaluation.repairs``): graded on
+    whether it parses in its format and, for a completion, starts with the given text."""
+    given = parsed.value_text or ""
+    if parsed.form.task == "complete" and not answer_text.startswith(given):
+        return Grade(False, False, False, None, "a completion must start with the given text")
+    try:
+        _reference_read(answer_text, parsed.target_format)
+    except HLXError as error:
+        return Grade(False, False, False, None, str(error))
+    return Grade(False, False, True, None)
 
 
 def _read_answer(text: str, instruction: Instruction) -> Any:
@@ -102,6 +116,8 @@ def grade(instruction: str | Instruction, answer_text: str) -> Grade:
     ``Instruction``, or any request ``hlx_formats.parse_request`` reads."""
     try:
         parsed = instruction if isinstance(instruction, Instruction) else parse_request(instruction).instruction
+        if parsed.form.task in REPAIR_TASKS:
+            return _grade_repair(parsed, answer_text)
         reference = answer(parsed)
     except HLXError:
         return Grade(False, False, None, None, "no reference answer: not a known instruction (or its value is invalid)")

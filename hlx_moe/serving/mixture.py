@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from hlx_formats.errors import BackendUnavailable, HLXError, NotUnderstood, ParseError
-from hlx_formats.instructions import Instruction, instruction_for, match_instruction
+from hlx_formats.instructions import REPAIR_TASKS, Instruction, instruction_for, match_instruction
 from hlx_formats.requests import parse_request
 from hlx_formats.rewrites import rewrite_grammar, rewrite_prompt, rewrite_space
 from hlx_moe.corpus import EXPERTS, prompt_of
@@ -328,6 +328,8 @@ class HLXMoE:
         self.options = DecodingOptions()  # query()'s defaults
         # the confidence below which a rewrite is refused (the coordinator adapter's, chosen on the validation split)
         self.rewrite_threshold = rewrite_threshold(adapters["coordinator"]) if "coordinator" in adapters else 1.0
+        # the experts that learned to complete and fix damaged values (trained with repair rows)
+        self.repair_experts = frozenset(_repair_experts(adapters))
         self._lock = threading.Lock()  # one query at a time: the active adapter is shared state
 
     @classmethod
@@ -694,6 +696,8 @@ class HLXMoE:
 
     def _plan_for(self, parsed: Instruction, decision: Route, options: DecodingOptions) -> _Plan:
         """The constraint (a format answer) or stop and budget (a text answer) of ``parsed``."""
+        if parsed.form.task in REPAIR_TASKS:
+            return self._repair_plan(parsed, decision, options)
         constraint = None
         if options.constrained and parsed.answers_in_format:
             literals = order = None
@@ -705,6 +709,24 @@ class HLXMoE:
         if not parsed.answers_in_format:
             budget = options.max_new_tokens or text_answer_budget(parsed.form.task)
             return _Plan(decision.expert, decision.reason, parsed, None, budget, stop="\n")
+        budget = options.max_new_tokens or self._token_budget(parsed, self.decoders[decision.expert])
+        return _Plan(decision.expert, decision.reason, parsed, constraint, budget)
+
+    def _repair_plan(self, parsed: Instruction, decision: Route, options: DecodingOptions) -> _Plan:
+        """A completion or fix: a whole value of the named format, decoded under its grammar (no
+        literals restricted: the given text is damaged, and the answer needs what it lacks); a
+        completion starts with the given text. NotUnderstood where the expert did not learn the
+        task; HLXError where the given text cannot begin a value."""
+        task = "complete" if parsed.form.task == "complete" else "fix"
+        if decision.expert not in self.repair_experts:
+            raise NotUnderstood(
+                f"the {decision.expert} expert was not trained to {task} values ({parsed.text[:60]!r}): "
+                "its adapter's training had no repair rows (hlx moe train --set repairs=true)"
+            )
+        constraint = None
+        if options.constrained:
+            constraint = AnswerConstraint(parsed.target_format, start=parsed.value_text or "" if task == "complete" else "")
+            self.decoders[decision.expert].check_start(constraint)
         budget = options.max_new_tokens or self._token_budget(parsed, self.decoders[decision.expert])
         return _Plan(decision.expert, decision.reason, parsed, constraint, budget)
 
@@ -878,6 +900,13 @@ def _training_reports(folders: dict[str, Path]) -> dict[str, dict[str, Any]]:
     one is an HLXError naming the file)."""
     reports = {expert: read_training_report(folder) for expert, folder in folders.items()}
     return {expert: report for expert, report in reports.items() if report is not None}
+
+
+def _repair_experts(folders: dict[str, Path]) -> set[str]:
+    """The experts whose adapter's last training run had repair rows (``repairs`` in the
+    preset of its training report): those answer ``Complete this``/``Fix this``."""
+    reports = {expert: read_training_report(folder) or {} for expert, folder in folders.items()}
+    return {expert for expert, report in reports.items() if report.get("preset", {}).get("repairs")}
 
 
 def _hex_digit_experts(reports: dict[str, dict[str, Any]]) -> set[str]:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from hlx_formats.errors import HLXError, ParseError
 from hlx_formats.formats import decode_as
-from hlx_formats.instructions import Instruction, route
+from hlx_formats.grammar import FORMAT_TITLES
+from hlx_formats.instructions import REPAIR_TASKS, Instruction, route
 from hlx_formats.requests import parse_request
 
 __all__ = ["LEARNED_TASKS", "Route", "route_instruction"]
@@ -33,7 +34,8 @@ LEARNED_TASKS = frozenset({
 
 def route_instruction(text: str) -> Route:
     """Route by the instruction's formats (LC-R: runic, LC-T: ascii, everything else:
-    coordinator). A request the request description reads (``hlx_formats.parse_request``)
+    coordinator; a completion or fix to the expert of its format, its value not read). A
+    request the request description reads (``hlx_formats.parse_request``)
     is routed as its canonical instruction when that is a task the experts learned; any
     other text gets no instruction (``None``) and why in ``reason``. A request whose value
     does not parse raises its ParseError."""
@@ -45,6 +47,10 @@ def route_instruction(text: str) -> Route:
         return Route("coordinator", str(error).split("\n")[0], None, read=False)
     if parsed.value_text is not None and parsed.source_format is not None:
         decode_as(parsed.value_text, parsed.source_format)  # ParseError: refused, as the reference refuses it
+    if parsed.form.task in REPAIR_TASKS:  # the value is damaged by design: not read
+        expert, _ = route(parsed)
+        what = "a completion" if parsed.form.task == "complete" else "a fix"
+        return Route(expert, f"{what} of an {FORMAT_TITLES[parsed.target_format]} value", parsed)
     if parsed.form.task not in LEARNED_TASKS:
         return Route("coordinator", f"a {parsed.form.task} request, which the experts are not trained for (the reference answers it)", None)
     expert, reason = route(parsed)

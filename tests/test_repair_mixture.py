@@ -1,0 +1,61 @@
+"""Completions and fixes through the mixture, on the tiny stand-in experts
+(tests/moe_fixtures.py): an expert answers them only if it learned them (its training report
+says so); a completion's answer starts with the given text and parses, greedy, in a batch
+and in a beam search; a given text that begins no value is refused before decoding."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("peft")
+pytest.importorskip("llguidance")
+
+from hlx_formats import HLXError, NotUnderstood
+from hlx_formats.repairs import parses
+from hlx_moe import HLXMoE
+
+
+@pytest.fixture(scope="module")
+def moe(adapters: Path, tmp_path_factory: pytest.TempPathFactory) -> HLXMoE:
+    """The stand-in experts, ascii and coordinator marked as trained with repair rows."""
+    root = tmp_path_factory.mktemp("repair-adapters")
+    for expert in ("ascii", "runic", "coordinator"):
+        shutil.copytree(adapters / expert, root / expert)
+    for expert in ("ascii", "coordinator"):
+        path = root / expert / "training_report.json"
+        report = json.loads(path.read_text("utf-8"))
+        report["preset"]["repairs"] = True
+        path.write_text(json.dumps(report), "utf-8")
+    return HLXMoE.load(root)
+
+
+COMPLETIONS = ["Complete this LC-T: {C:14,0=[1,2", 'Complete this HLXL: {a: "x', "Complete this LC-T: [1,2,3"]
+
+
+def test_a_completion_starts_with_the_given_text_and_parses(moe: HLXMoE) -> None:
+    assert moe.repair_experts == {"ascii", "coordinator"}
+    for instruction in COMPLETIONS:
+        given, fmt = instruction.split(": ", 1)[1], "lc-t" if "LC-T" in instruction else "hlxl"
+        for result in (moe.query(instruction), moe.query(instruction, num_beams=2)):
+            assert result.answer.startswith(given) and parses(result.answer, fmt), result.answer
+            assert result.parses is True and result.reference is None and result.matches_reference is None
+    batch = moe.query_batch([*COMPLETIONS, "Convert to LC-T: [1, 2]", "Fix this LC-T: [1,,2]"])
+    assert [result.answer for result in batch[:3]] == [moe.query(instruction).answer for instruction in COMPLETIONS]
+    assert parses(batch[4].answer, "lc-t") and batch[4].expert == "ascii"
+
+
+def test_repairs_need_an_expert_that_learned_them_and_a_given_text_that_begins_a_value(moe: HLXMoE) -> None:
+    with pytest.raises(NotUnderstood, match="the runic expert was not trained to complete values"):
+        moe.query("Complete this LC-R: 🜃1, 2")
+    with pytest.raises(NotUnderstood, match="the runic expert was not trained to fix values"):
+        moe.query("Fix this LC-R: 🜃1, 2🜄🜄")
+    with pytest.raises(HLXError, match=r"'\[1,,2' is not the beginning of a canonical LC-T value: it goes wrong at character 4 \(','\)"):
+        moe.query("Complete this LC-T: [1,,2")
+    with pytest.raises(HLXError, match=r"canonical LC-T value: it goes wrong at character 4 \(' '\)"):
+        moe.query_batch(["Convert to LC-T: [1]", "Complete this LC-T: [1, 2"])  # not canonical: LC-T writes no spaces
