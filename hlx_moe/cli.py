@@ -221,7 +221,11 @@ def add_moe_command(subparsers: Any) -> None:
         help="evaluate the rewrite step on corpora/rewrites/<--split>.jsonl (or the given files) instead",
     )  # fmt: skip
     evaluate.add_argument(
-        "--split", default="test", choices=("train", "validation", "test"), help="with --rewrites: the split (default: test)"
+        "--repairs", action="store_true",
+        help="evaluate the completions and fixes on corpora/repairs/<--split>.jsonl (or the given files) instead",
+    )  # fmt: skip
+    evaluate.add_argument(
+        "--split", default="test", choices=("train", "validation", "test"), help="with --rewrites or --repairs: the split (default: test)"
     )
     evaluate.add_argument(
         "--answers", type=int, default=0, metavar="N", help="with --rewrites: also answer a seeded sample of N requests end to end"
@@ -363,8 +367,12 @@ def run_moe_eval(args: argparse.Namespace) -> int:
         raise HLXError("--write-threshold chooses the rewrite step's threshold: use it with --rewrites")
     if args.answers < 0:
         raise HLXError(f"--answers must be 0 or more, not {args.answers}")
+    if args.rewrites and args.repairs:
+        raise HLXError("--rewrites and --repairs are two evaluations: run them one at a time")
     if args.rewrites:
         return _evaluate_rewrites(args)
+    if args.repairs:
+        return _evaluate_repairs(args)
     moe = _load_mixture(args)
     records = evaluate.evaluate(
         moe, args.files or None, limit=args.limit, unconstrained=args.unconstrained, batch_size=args.batch_size,
@@ -413,6 +421,42 @@ def _evaluate_rewrites(args: argparse.Namespace) -> int:
         atomic_write_text(Path(args.adapters) / "coordinator" / "rewrite_eval.md", table + "\n")
     print(table)
     sys.stderr.write(f"wrote {args.output / 'rewrites.json'} and {args.output / 'rewrites.md'}\n")
+    return 0
+
+
+def _evaluate_repairs(args: argparse.Namespace) -> int:
+    """``hlx moe eval --repairs``: the mixture's completions and fixes on a split of
+    corpora/repairs/, beside the non-learned baseline on the same rows."""
+    import json
+
+    from hlx_formats._atomic import atomic_write_text
+    from hlx_formats.errors import HLXError
+    from hlx_moe.corpus import default_root, load
+    from hlx_moe.evaluation import repairs
+
+    files = args.files or [default_root() / "repairs" / f"{args.split}.jsonl"]
+    rows = [row for path in files for row in load(path)]
+    if args.limit is not None and args.limit < len(rows):
+        import random
+
+        rows = random.Random(0).sample(rows, args.limit)
+    moe = _load_mixture(args)
+    if not moe.repair_experts:
+        raise HLXError("no expert of this mixture learned the repair tasks (train one with --set repairs=true)")
+    records = repairs.evaluate_repairs(moe, rows, batch_size=args.batch_size)
+    learned = [row for row in rows if row["expert"] in moe.repair_experts]
+    summary, baseline = repairs.summarise_repairs(records), repairs.reference_baseline(learned)
+    experts = ", ".join(sorted(moe.repair_experts))
+    table = (
+        f"The mixture ({experts}; {len(records)} of {len(rows)} rows):\n\n{repairs.repair_table(summary)}\n\n"
+        f"The non-learned baseline on the same rows:\n\n{repairs.repair_table(baseline)}"
+    )
+    args.output.mkdir(parents=True, exist_ok=True)
+    report = {"experts": sorted(moe.repair_experts), "summary": summary, "baseline": baseline, "records": records}
+    atomic_write_text(args.output / "repairs.json", json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+    atomic_write_text(args.output / "repairs.md", table + "\n")
+    print(table)
+    sys.stderr.write(f"wrote {args.output / 'repairs.json'} and {args.output / 'repairs.md'}\n")
     return 0
 
 

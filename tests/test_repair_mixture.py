@@ -22,7 +22,7 @@ from hlx_moe import HLXMoE
 
 
 @pytest.fixture(scope="module")
-def moe(adapters: Path, tmp_path_factory: pytest.TempPathFactory) -> HLXMoE:
+def repair_adapters(adapters: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The stand-in experts, ascii and coordinator marked as trained with repair rows."""
     root = tmp_path_factory.mktemp("repair-adapters")
     for expert in ("ascii", "runic", "coordinator"):
@@ -32,7 +32,12 @@ def moe(adapters: Path, tmp_path_factory: pytest.TempPathFactory) -> HLXMoE:
         report = json.loads(path.read_text("utf-8"))
         report["preset"]["repairs"] = True
         path.write_text(json.dumps(report), "utf-8")
-    return HLXMoE.load(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def moe(repair_adapters: Path) -> HLXMoE:
+    return HLXMoE.load(repair_adapters)
 
 
 COMPLETIONS = ["Complete this LC-T: {C:14,0=[1,2", 'Complete this HLXL: {a: "x', "Complete this LC-T: [1,2,3"]
@@ -59,3 +64,20 @@ def test_repairs_need_an_expert_that_learned_them_and_a_given_text_that_begins_a
         moe.query("Complete this LC-T: [1,,2")
     with pytest.raises(HLXError, match=r"canonical LC-T value: it goes wrong at character 4 \(' '\)"):
         moe.query_batch(["Convert to LC-T: [1]", "Complete this LC-T: [1, 2"])  # not canonical: LC-T writes no spaces
+
+
+def test_eval_repairs_grades_the_experts_that_learned_them(
+    repair_adapters: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hlx_formats.cli import main
+
+    arguments = ["moe", "eval", "--repairs", "--adapters", str(repair_adapters), "--limit", "12", "--output", str(tmp_path)]
+    assert main(arguments) == 0
+    report = json.loads((tmp_path / "repairs.json").read_text("utf-8"))
+    assert report["experts"] == ["ascii", "coordinator"] and report["summary"]["all"]["n"] == len(report["records"]) > 0
+    assert {record["fmt"] for record in report["records"]} <= {"lc-t", "hlxl", "lc-b"}
+    completions = [record for record in report["records"] if record["task"] == "complete"]
+    assert all(record["prefix_kept"] and record["parses"] for record in completions)  # the grammar and the given start
+    assert "The non-learned baseline on the same rows" in capsys.readouterr().out
+    assert main([*arguments, "--rewrites"]) == 1
+    assert "run them one at a time" in capsys.readouterr().err

@@ -10,7 +10,8 @@ the given text's open string and containers (:func:`~hlx_formats.repairs.close_c
 a fix takes the first text one edit away that parses
 (:func:`~hlx_formats.repairs.one_edit_fixes`).
 
-``python -m hlx_moe.evaluation.repairs [--split test]`` prints the baseline's table.
+``python -m hlx_moe.evaluation.repairs [--split test]`` prints the baseline's table;
+``hlx moe eval --repairs`` grades the mixture's answers (:func:`evaluate_repairs`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,15 @@ from hlx_formats.repairs import close_completion, grade_completion, grade_fix, o
 
 from .rewrites import wilson
 
-__all__ = ["grade_repair", "grade_repairs", "summarise_repairs", "repair_table", "baseline_answer", "reference_baseline"]
+__all__ = [
+    "grade_repair",
+    "grade_repairs",
+    "summarise_repairs",
+    "repair_table",
+    "baseline_answer",
+    "reference_baseline",
+    "evaluate_repairs",
+]
 
 
 def grade_repair(row: dict[str, Any], answer: str) -> dict[str, Any]:
@@ -105,6 +114,21 @@ def reference_baseline(
     """The summary (:func:`summarise_repairs`) of a non-learned strategy (``answer``, by
     default :func:`baseline_answer`) on ``rows``: the bar a learned expert must pass."""
     return summarise_repairs([grade_repair(row, answer(row)) for row in rows])
+
+
+def evaluate_repairs(moe: Any, rows: Sequence[dict[str, Any]], *, batch_size: int = 32) -> list[dict[str, Any]]:
+    """The mixture's answers to ``rows`` (``corpora/repairs/`` rows), graded: the rows of the
+    experts that learned the repair tasks (``moe.repair_experts``), shortest instruction
+    first, in batches of ``batch_size``; the records in the rows' order."""
+    from hlx_moe.corpus import instruction_of
+
+    learned = [row for row in rows if row["expert"] in moe.repair_experts]
+    order = sorted(range(len(learned)), key=lambda index: len(learned[index]["input"]))
+    results = moe.query_batch([instruction_of(learned[index]) for index in order], batch_size=batch_size)
+    answers = [""] * len(learned)
+    for index, result in zip(order, results):
+        answers[index] = result.answer
+    return grade_repairs(learned, answers)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
