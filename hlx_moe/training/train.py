@@ -36,7 +36,7 @@ from typing import Any
 from hlx_formats._atomic import atomic_write_text
 from hlx_formats.errors import HLXError
 from hlx_moe.corpus import EXPERTS, default_root, load
-from hlx_moe.model.base import EMBEDDED_BASE, LoadedBase, load_base, shipped_adapters_dir
+from hlx_moe.model.base import EMBEDDED_BASE, LoadedBase, load_base, quiet_dependencies, shipped_adapters_dir
 from hlx_moe.model.cards import read_training_report
 from hlx_moe.model.glyph_tokens import adapter_config, add_glyph_tokens, embedding_module_name
 from hlx_moe.model.hex_digits import encode
@@ -348,7 +348,7 @@ def train_expert(
     device = _device()
     settings = resolve_settings(preset, overrides, checkpoint_dir, device)
     initialized_from = _check_init_adapter(Path(init_from), settings, base) if init_from is not None else None
-    with _also_to(log):
+    with _also_to(log), quiet_dependencies():  # the dependencies' warnings only with --verbose / HLX_VERBOSE=1
         model, loaded = prepare_model(settings, base, device, initialized_from)
         data = prepare_data(expert, corpus_dir, settings, loaded.tokenizer)
         logger.info(
