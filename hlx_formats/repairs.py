@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import HLXError
-from .formats import DECODERS
+from .formats import DECODERS, ENCODERS
 from .model import values_equal
 from .registry import FORMAT_TITLES, codec_of, normalize_format
 
@@ -301,11 +301,12 @@ def grade_fix(original: str, answer: str, fmt: str) -> RepairGrade:
     return RepairGrade(bool(same), reason, ok, None, same, True)
 
 
-def one_edit_fixes(broken: str, fmt: str) -> list[str]:
+def one_edit_fixes(broken: str, fmt: str, *, canonical: bool = False) -> list[str]:
     """Every text one deletion, insertion or neighbour swap away from ``broken`` that parses in
     ``fmt``, in the order tried: deletions, swaps, then insertions (of the format's
     punctuation, digits, a few letters and the characters of ``broken``), left to right. The
-    search a non-learned fixer can make; each candidate costs one fast read."""
+    search a non-learned fixer can make; each candidate costs one fast read. ``canonical``:
+    only the texts that are their value's canonical spelling in ``fmt``."""
     fmt = _format(fmt)
     if not isinstance(broken, str):
         raise RepairError(f"a repair task's texts are str, not {type(broken).__name__}")
@@ -315,4 +316,9 @@ def one_edit_fixes(broken: str, fmt: str) -> list[str]:
         broken[:at] + broken[at + 1] + broken[at] + broken[at + 2 :] for at in range(len(broken) - 1) if broken[at] != broken[at + 1]
     ]
     candidates += [broken[:at] + char + broken[at:] for at in range(len(broken) + 1) for char in alphabet]
-    return [text for text in dict.fromkeys(candidates) if _read_quickly(text, fmt)[0]]
+    fixes = []
+    for text in dict.fromkeys(candidates):
+        ok, value = _read_quickly(text, fmt)
+        if ok and (not canonical or ENCODERS[fmt](value) == text):
+            fixes.append(text)
+    return fixes

@@ -28,7 +28,7 @@ from .registry import all_formats
 from .requests import render_instruction
 
 __all__ = [
-    "MAX_REWRITE_CHARS", "NOT_A_REQUEST", "REWRITE_PREFIX", "RewriteSpace", "ValueSpan", "rewrite_grammar",
+    "MAX_REWRITE_CHARS", "NOT_A_REQUEST", "REWRITE_PREFIX", "RewriteSpace", "ValueSpan", "lark_string", "rewrite_grammar",
     "rewrite_prompt", "rewrite_space", "values_in",
 ]  # fmt: skip
 
@@ -204,9 +204,10 @@ def rewrite_space(request: str) -> RewriteSpace:
 
 def rewrite_grammar(space: RewriteSpace) -> str:
     """The rewrite's grammar for one request, in Lark syntax: one alternative per candidate."""
-    alternatives = "\n    | ".join(_lark_string(candidate) for candidate in space.candidates)
+    alternatives = "\n    | ".join(lark_string(candidate) for candidate in space.candidates)
     return f"start: {alternatives}\n"
 
 
-def _lark_string(text: str) -> str:
+def lark_string(text: str) -> str:
+    """``text`` as a Lark string literal (a grammar alternative that is exactly this text)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'

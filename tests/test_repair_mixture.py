@@ -55,6 +55,18 @@ def test_a_completion_starts_with_the_given_text_and_parses(moe: HLXMoE) -> None
     assert parses(batch[4].answer, "lc-t") and batch[4].expert == "ascii"
 
 
+def test_a_fix_is_chosen_among_the_one_edit_fixes(moe: HLXMoE) -> None:
+    from hlx_formats.repairs import one_edit_fixes
+
+    fixes = one_edit_fixes("[1,,2]", "lc-t", canonical=True)  # "[1,2]" and insertions: "[1,3,2]", ...
+    assert fixes[0] == "[1,2]" and "[1, 2]" not in fixes and len(fixes) > 1
+    fixed = moe.query("Fix this LC-T: [1,,2]")
+    assert fixed.stop_reason == "choice" and fixed.answer in fixes and fixed.parses is True
+    assert moe.query_batch(["Fix this LC-T: [1,,2]", "Convert to LC-T: [3]"])[0].answer == fixed.answer
+    far = moe.query("Fix this LC-T: [1,,,2]")  # two edits from any value: decoded under the grammar
+    assert far.stop_reason != "choice" and parses(far.answer, "lc-t")
+
+
 def test_repairs_need_an_expert_that_learned_them_and_a_given_text_that_begins_a_value(moe: HLXMoE) -> None:
     with pytest.raises(NotUnderstood, match="the runic expert was not trained to complete values"):
         moe.query("Complete this LC-R: 🜃1, 2")

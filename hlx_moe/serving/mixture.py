@@ -27,8 +27,9 @@ from typing import Any
 
 from hlx_formats.errors import BackendUnavailable, HLXError, NotUnderstood, ParseError
 from hlx_formats.instructions import REPAIR_TASKS, Instruction, instruction_for, match_instruction
+from hlx_formats.repairs import one_edit_fixes
 from hlx_formats.requests import parse_request
-from hlx_formats.rewrites import rewrite_grammar, rewrite_prompt, rewrite_space
+from hlx_formats.rewrites import lark_string, rewrite_grammar, rewrite_prompt, rewrite_space
 from hlx_moe.corpus import EXPERTS, prompt_of
 from hlx_moe.decoding.constraints import AnswerConstraint, Decoder, Generation
 from hlx_moe.decoding.options import DecodingOptions
@@ -261,6 +262,7 @@ class _Plan:
     rewrite: Rewrite | None = None
     stop: str | None = None  # where free text ends: a text answer is one line
     first_hop: Instruction | None = None  # a two-step answer: this instruction's answer (HLXL) first
+    choices: tuple[str, ...] = ()  # a fix: the answers to choose from (none: decode under the constraint)
 
     @property
     def route(self) -> str:
@@ -494,6 +496,8 @@ class HLXMoE:
         """Decode and grade the answer ``plan`` describes (one generation, reranked by round
         trip when ``options`` say so)."""
         decoder = self.decoders[plan.expert]
+        if plan.choices:
+            return plan.result(self._choose_answer(plan))
         with self._lock, quiet_dependencies():
             self.activate(plan.expert)
             generation = decoder.generate(
@@ -505,6 +509,16 @@ class HLXMoE:
                 reranked = self._rerank_by_round_trip(plan.parsed, generation, decoder)
                 generation = reranked or generation
         return plan.result(generation, round_trip=reranked is not None, beam_answer=beam_answer if reranked is not None else None)
+
+    def _choose_answer(self, plan: _Plan) -> Generation:
+        """The expert's choice among ``plan.choices`` (:meth:`Decoder.choose` under a grammar of
+        those texts), as a generation (stop reason ``"choice"``)."""
+        grammar = "start: " + "\n    | ".join(lark_string(choice) for choice in plan.choices) + "\n"
+        with self._lock, quiet_dependencies():
+            self.activate(plan.expert)
+            choice = self.decoders[plan.expert].choose(prompt_of(plan.parsed.text), grammar, max_new_tokens=plan.max_new_tokens)
+        prompt_tokens = len(self.decoders[plan.expert].encode(prompt_of(plan.parsed.text)))
+        return Generation(choice.text, prompt_tokens, choice.tokens, choice.seconds, True, "choice")
 
     def _answer_in_two_hops(self, plan: _Plan, options: DecodingOptions) -> QueryResult:
         """A conversion no single instruction makes (LC-B to LC-R, LC-T to all formats):
@@ -571,7 +585,9 @@ class HLXMoE:
         for index, plan in enumerate(plans):
             if plan.first_hop is not None:
                 results[index] = self._answer_in_two_hops(plan, options)
-        waiting = [index for index, plan in enumerate(plans) if plan.first_hop is None]
+            elif plan.choices:
+                results[index] = plan.result(self._choose_answer(plan))
+        waiting = [index for index, plan in enumerate(plans) if results[index] is None]
         if mix_experts and self._mixes({plans[index].expert for index in waiting}):
             by_expert = lambda index: EXPERTS.index(plans[index].expert)  # each expert's rows together
             batches = [sorted(waiting[first : first + batch_size], key=by_expert) for first in range(0, len(waiting), batch_size)]
@@ -715,20 +731,24 @@ class HLXMoE:
     def _repair_plan(self, parsed: Instruction, decision: Route, options: DecodingOptions) -> _Plan:
         """A completion or fix: a whole value of the named format, decoded under its grammar (no
         literals restricted: the given text is damaged, and the answer needs what it lacks); a
-        completion starts with the given text. NotUnderstood where the expert did not learn the
-        task; HLXError where the given text cannot begin a value."""
+        completion starts with the given text. A fix is chosen by the expert among the canonical
+        texts one edit (deletion, insertion, neighbour swap: the task's typo) from the given one
+        that parse, and decoded under the grammar where there is none. NotUnderstood where the
+        expert did not learn the task; HLXError where the given text cannot begin a value."""
         task = "complete" if parsed.form.task == "complete" else "fix"
         if decision.expert not in self.repair_experts:
             raise NotUnderstood(
                 f"the {decision.expert} expert was not trained to {task} values ({parsed.text[:60]!r}): "
                 "its adapter's training had no repair rows (hlx moe train --set repairs=true)"
             )
-        constraint = None
+        constraint, choices = None, list[str]()
         if options.constrained:
             constraint = AnswerConstraint(parsed.target_format, start=parsed.value_text or "" if task == "complete" else "")
             self.decoders[decision.expert].check_start(constraint)
+            if task == "fix":
+                choices = one_edit_fixes(parsed.value_text or "", parsed.target_format, canonical=True)
         budget = options.max_new_tokens or self._token_budget(parsed, self.decoders[decision.expert])
-        return _Plan(decision.expert, decision.reason, parsed, constraint, budget)
+        return _Plan(decision.expert, decision.reason, parsed, constraint, budget, choices=tuple(choices))
 
     def _rerank_by_round_trip(self, parsed: Any, generation: Generation, decoder: Decoder) -> Generation | None:
         """``generation`` with the text of the candidate with the highest sum of its own
