@@ -53,12 +53,12 @@ def test_answer_grammars_accept_the_reference_answers() -> None:
 # The requests answered three ways (merged models, adapters on the shared base, the mixture),
 # per expert: each answer is a greedy decoding of the real model in three ways, so the sample
 # is small and its answers short (sameness on longer answers: docs/moe.md, "Serving").
-SAMPLE = {"runic": 2, "ascii": 2, "coordinator": 2}
+SAMPLE = {"runic": 1, "ascii": 1, "coordinator": 1}
 SHORT_ANSWER_CHARS = 40
 
 
 def _sample() -> list[str]:
-    """6 test requests, seeded: 2 runic, 2 ascii, 2 coordinator format tasks, in distribution,
+    """3 test requests, seeded: one runic, one ascii, one coordinator format task, in distribution,
     whose reference answers have at most ``SHORT_ANSWER_CHARS`` characters."""
     requests = []
     for expert, count in SAMPLE.items():
@@ -114,11 +114,10 @@ def _answers(
 
 @pytest.mark.slow(longest=True)
 def test_exported_folders_reproduce_the_mixture(exported: dict[str, Any]) -> None:
-    """Greedy, under the exported grammars, with plain transformers: the merged models give
-    the mixture's answers (float32, without its literal checks: --no-source-literals
-    --no-literal-order) on every request of the sample; the adapters on the shared base
-    (runic's glyph rows) on all but at most one (measured: all 20 of a larger sample,
-    docs/moe.md, "Serving")."""
+    """Greedy, under the exported grammars, with plain transformers: the merged models and the
+    adapters on the shared base (runic's glyph rows) give the mixture's answers (float32,
+    without its literal checks: --no-source-literals --no-literal-order) on every request of
+    the sample (on a larger sample: docs/moe.md, "Serving")."""
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
@@ -157,7 +156,7 @@ def test_exported_folders_reproduce_the_mixture(exported: dict[str, Any]) -> Non
         f"per token: merged {merged_per_token:.4f} s, adapters {adapter_per_token:.4f} s; mixture {time.perf_counter() - started:.1f} s for {len(plan)}"
     )
     assert [merged[i] for i in range(len(plan))] == [mixture[i] for i in range(len(plan))]
-    assert len(plan) == sum(SAMPLE.values()) and sum(adapters[i] == mixture[i] for i in range(len(plan))) >= len(plan) - 1
+    assert len(plan) == sum(SAMPLE.values()) and [adapters[i] for i in range(len(plan))] == [mixture[i] for i in range(len(plan))]
 
 
 def test_export_refuses_an_unknown_glyph_row_source(tmp_path: Path) -> None:
