@@ -17,6 +17,7 @@ is a broken value (:attr:`RewriteSpace.broken`): the request is refused with its
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import facts
@@ -28,7 +29,7 @@ from .registry import all_formats
 from .requests import render_instruction
 
 __all__ = [
-    "MAX_REWRITE_CHARS", "NOT_A_REQUEST", "REWRITE_PREFIX", "RewriteSpace", "ValueSpan", "lark_string", "rewrite_grammar",
+    "MAX_REWRITE_CHARS", "NOT_A_REQUEST", "REWRITE_PREFIX", "RewriteSpace", "ValueSpan", "choice_grammar", "rewrite_grammar",
     "rewrite_prompt", "rewrite_space", "values_in",
 ]  # fmt: skip
 
@@ -204,10 +205,14 @@ def rewrite_space(request: str) -> RewriteSpace:
 
 def rewrite_grammar(space: RewriteSpace) -> str:
     """The rewrite's grammar for one request, in Lark syntax: one alternative per candidate."""
-    alternatives = "\n    | ".join(lark_string(candidate) for candidate in space.candidates)
+    return choice_grammar(space.candidates)
+
+
+def choice_grammar(texts: Iterable[str]) -> str:
+    """A Lark grammar whose sentences are exactly ``texts``: one alternative each."""
+    alternatives = "\n    | ".join(_lark_string(text) for text in texts)
     return f"start: {alternatives}\n"
 
 
-def lark_string(text: str) -> str:
-    """``text`` as a Lark string literal (a grammar alternative that is exactly this text)."""
+def _lark_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'

@@ -939,14 +939,15 @@ class Decoder:
         tokens = self.encode(constraint.start) if constraint.start else []
         if not tokens:
             return
-        valid = self.matcher(constraint).validate_tokens(tokens)
+        matcher = self.matcher(constraint)  # validate_tokens reads without consuming: one matcher serves
+        valid = matcher.validate_tokens(tokens)
         if valid == len(tokens):
             return
         # the longest beginning that is valid, to the character: within the first token refused
         at = len(self._text(tokens[:valid]))
         while at < len(constraint.start):
             beginning = self.encode(constraint.start[: at + 1])
-            if self.matcher(constraint).validate_tokens(beginning) < len(beginning):
+            if matcher.validate_tokens(beginning) < len(beginning):
                 break
             at += 1
         title = FORMAT_TITLES.get(constraint.target, constraint.target)

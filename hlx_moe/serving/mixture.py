@@ -29,7 +29,7 @@ from hlx_formats.errors import BackendUnavailable, HLXError, NotUnderstood, Pars
 from hlx_formats.instructions import REPAIR_TASKS, Instruction, instruction_for, match_instruction
 from hlx_formats.repairs import one_edit_fixes
 from hlx_formats.requests import parse_request
-from hlx_formats.rewrites import lark_string, rewrite_grammar, rewrite_prompt, rewrite_space
+from hlx_formats.rewrites import choice_grammar, rewrite_grammar, rewrite_prompt, rewrite_space
 from hlx_moe.corpus import EXPERTS, prompt_of
 from hlx_moe.decoding.constraints import AnswerConstraint, Decoder, Generation
 from hlx_moe.decoding.options import DecodingOptions
@@ -330,8 +330,8 @@ class HLXMoE:
         self.options = DecodingOptions()  # query()'s defaults
         # the confidence below which a rewrite is refused (the coordinator adapter's, chosen on the validation split)
         self.rewrite_threshold = rewrite_threshold(adapters["coordinator"]) if "coordinator" in adapters else 1.0
-        # the experts that learned to complete and fix damaged values (trained with repair rows)
-        self.repair_experts = frozenset(_repair_experts(adapters))
+        # the experts that learned to complete and fix damaged values (trained with repair rows; set by load)
+        self.repair_experts: frozenset[str] = frozenset()
         self._lock = threading.Lock()  # one query at a time: the active adapter is shared state
 
     @classmethod
@@ -390,6 +390,7 @@ class HLXMoE:
         }
         mixture = cls(loaded, model, folders, memory, glyphs, _hex_digit_experts(reports))
         mixture.lean_lora_layers = lean_layers
+        mixture.repair_experts = frozenset(_repair_experts(reports))
         mixture.row_adapters = row_adapters if lean_layers else None
         mixture.options = options
         logger.info(
@@ -513,7 +514,7 @@ class HLXMoE:
     def _choose_answer(self, plan: _Plan) -> Generation:
         """The expert's choice among ``plan.choices`` (:meth:`Decoder.choose` under a grammar of
         those texts), as a generation (stop reason ``"choice"``)."""
-        grammar = "start: " + "\n    | ".join(lark_string(choice) for choice in plan.choices) + "\n"
+        grammar = choice_grammar(plan.choices)
         with self._lock, quiet_dependencies():
             self.activate(plan.expert)
             choice = self.decoders[plan.expert].choose(prompt_of(plan.parsed.text), grammar, max_new_tokens=plan.max_new_tokens)
@@ -743,10 +744,11 @@ class HLXMoE:
             )
         constraint, choices = None, list[str]()
         if options.constrained:
-            constraint = AnswerConstraint(parsed.target_format, start=parsed.value_text or "" if task == "complete" else "")
+            given = parsed.value_text or ""
+            constraint = AnswerConstraint(parsed.target_format, start=given if task == "complete" else "")
             self.decoders[decision.expert].check_start(constraint)
             if task == "fix":
-                choices = one_edit_fixes(parsed.value_text or "", parsed.target_format, canonical=True)
+                choices = one_edit_fixes(given, parsed.target_format, canonical=True)
         budget = options.max_new_tokens or self._token_budget(parsed, self.decoders[decision.expert])
         return _Plan(decision.expert, decision.reason, parsed, constraint, budget, choices=tuple(choices))
 
@@ -922,10 +924,9 @@ def _training_reports(folders: dict[str, Path]) -> dict[str, dict[str, Any]]:
     return {expert: report for expert, report in reports.items() if report is not None}
 
 
-def _repair_experts(folders: dict[str, Path]) -> set[str]:
+def _repair_experts(reports: dict[str, dict[str, Any]]) -> set[str]:
     """The experts whose adapter's last training run had repair rows (``repairs`` in the
     preset of its training report): those answer ``Complete this``/``Fix this``."""
-    reports = {expert: read_training_report(folder) or {} for expert, folder in folders.items()}
     return {expert for expert, report in reports.items() if report.get("preset", {}).get("repairs")}
 
 
