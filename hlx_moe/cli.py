@@ -385,20 +385,28 @@ def run_moe_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _task_rows(args: argparse.Namespace, corpus: str) -> tuple[list[Path], list[dict[str, Any]]]:
+    """The files of a task corpus an evaluation reads (the given ones, else
+    ``corpora/<corpus>/<--split>.jsonl``) and their rows, a seeded sample of ``--limit``."""
+    import random
+
+    from hlx_moe.corpus import default_root, load
+
+    files = args.files or [default_root() / corpus / f"{args.split}.jsonl"]
+    rows = [row for path in files for row in load(path)]
+    if args.limit is not None and args.limit < len(rows):
+        rows = random.Random(0).sample(rows, args.limit)
+    return files, rows
+
+
 def _evaluate_rewrites(args: argparse.Namespace) -> int:
     """``hlx moe eval --rewrites``: the rewrite step on a split of corpora/rewrites/."""
     import json
 
-    from hlx_moe.corpus import default_root, load
     from hlx_moe.evaluation import rewrites
     from hlx_moe.serving.rewrite import write_threshold
 
-    files = args.files or [default_root() / "rewrites" / f"{args.split}.jsonl"]
-    rows = [row for path in files for row in load(path)]
-    if args.limit is not None and args.limit < len(rows):
-        import random
-
-        rows = random.Random(0).sample(rows, args.limit)
+    files, rows = _task_rows(args, "rewrites")
     moe = _load_mixture(args)
     records = rewrites.evaluate_rewrites(moe, rows, answers=args.answers)
     threshold = moe.rewrite_threshold
@@ -431,15 +439,9 @@ def _evaluate_repairs(args: argparse.Namespace) -> int:
 
     from hlx_formats._atomic import atomic_write_text
     from hlx_formats.errors import HLXError
-    from hlx_moe.corpus import default_root, load
     from hlx_moe.evaluation import repairs
 
-    files = args.files or [default_root() / "repairs" / f"{args.split}.jsonl"]
-    rows = [row for path in files for row in load(path)]
-    if args.limit is not None and args.limit < len(rows):
-        import random
-
-        rows = random.Random(0).sample(rows, args.limit)
+    _, rows = _task_rows(args, "repairs")
     moe = _load_mixture(args)
     if not moe.repair_experts:
         raise HLXError("no expert of this mixture learned the repair tasks (train one with --set repairs=true)")
