@@ -14,6 +14,7 @@ Contract(14, {0: 42})
 
 from importlib import metadata as _metadata
 
+from ._accelerated import ACCELERATED
 from ._encoder import UnsupportedTypeError
 from .api import convert, decode_as, detect_format, encode_as, repeats_key, translate, translate_many
 from .codec import dump, dumps, load, loads
@@ -42,6 +43,7 @@ def _version() -> str:
 __version__ = _version()
 
 __all__ = [
+    "ACCELERATED",
     "Handle",
     "Contract",
     "Value",

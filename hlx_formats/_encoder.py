@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from . import _accelerated
 from . import _lexical as lex
 from .errors import EncodeError, HLXError
 from .model import IDENTIFIER, MAX_DEPTH, Contract, Handle, kind_of, safe_repr
@@ -50,11 +51,21 @@ class Spelling:
     field_open: str  # template, e.g. ",{}=" for LC-T
     field_separator: str
     contract_close: str
+    #: The compiled codec's number for this spelling (``_accelerated.FORMAT_CODES``); -1: none.
+    compiled: int = -1
 
 
 def encode(value: Any, spelling: Spelling) -> str:
     """The text of ``value`` in ``spelling``, written without recursion: the stack in use
-    is the same for every depth and every Python type of container."""
+    is the same for every depth and every Python type of container.
+
+    The compiled encoder writes it where it can (every value it is sure of); where it gives
+    up, this code does the work and words the error.
+    """
+    if spelling.compiled >= 0 and _compiled_encode is not None:
+        text = _compiled_encode(value, spelling.compiled)
+        if text is not None:
+            return text
     sp = spelling
     out: list[str] = []
     append = out.append
@@ -124,6 +135,7 @@ def encode(value: Any, spelling: Spelling) -> str:
 
 
 _ARRAY, _OBJECT, _CONTRACT = 0, 1, 2
+_compiled_encode = _accelerated.encode_text
 
 #: Longest indentation of one level that the pretty form takes (spaces and tabs).
 MAX_INDENT = 16

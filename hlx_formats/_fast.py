@@ -31,7 +31,9 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, cast
 
+from . import _accelerated
 from . import _lexical as lex
+from ._accelerated import FORMAT_CODES, NOT_DECODED
 from ._encoder import Spelling, encode, key_text
 from .errors import ParseError
 from .model import CONTRACT_ID_MAX, FIELD_INDEX_MAX, INT_MAX, INT_MIN, MAX_DEPTH, Contract, Handle
@@ -184,6 +186,7 @@ class Repeated(Invalid):
     beginning of a text shows it (constrained decoding steers away from it that way)."""
 
 
+_compiled_decode = _accelerated.decode_text
 _WS = re.compile(r"[ \t\r\n]*")
 # Patterns ending in * match at every position: their match() is typed as never returning None.
 _WS_MATCH = cast("Callable[[str, int], re.Match[str]]", _WS.match)
@@ -231,7 +234,14 @@ def decode_text(parser: type[FastParser], fmt: str, text: str, strict_reference:
     error (a token the fast decoder refuses but does not note, never expected), the reference
     builds the tree from the same place; only what it does not find there (a repeat, or no
     error) makes it parse the whole text.
+
+    Before all that, the compiled decoder reads the text where it is installed; it gives up
+    on anything it is not sure of (every error among them), and the above does the rest.
     """
+    if not strict_reference and _compiled_decode is not None:
+        value = _compiled_decode(text, FORMAT_CODES[fmt])
+        if value is not NOT_DECODED:
+            return value
     from .grammar import check_reference, error_at, parse_reference, reference_error, strip_bom
 
     if not strict_reference:

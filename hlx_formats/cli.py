@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import __version__, plugins
+from . import ACCELERATED, __version__, plugins
 from ._atomic import atomic_write_bytes, write_all
 from .api import decode_as, detect_format, translate
 from .codec import INDENTED_FORMATS, dumps
@@ -30,6 +30,9 @@ from .lcb import read_binary, to_lcb
 from .model import MAX_INPUT_SIZE
 from .requests import parse_request
 from .streams import decode_lines, iter_binary, iter_load
+
+#: Which codecs are in use, for ``hlx --version``.
+_CODECS = "compiled codecs" if ACCELERATED else "pure-Python codecs"
 
 __all__ = ["main", "build_parser", "command", "CLIError", "add_command", "examples"]
 
@@ -142,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=TOP_EPILOG,
         formatter_class=HelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__} ({_CODECS})")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
     for registrar in [*COMMANDS, *plugins.load_all(plugins.COMMANDS)]:
         registrar(subparsers)

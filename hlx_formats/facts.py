@@ -20,7 +20,7 @@ __all__ = [
 ]  # fmt: skip
 
 #: Short name of each LC-R glyph (the question "Which LC-R glyph means <name>?").
-GLYPH_NAMES = {
+GLYPH_NAMES: dict[str, str] = {
     "∅": "null",
     "⊤": "true",
     "⊥": "false",
@@ -70,7 +70,7 @@ EXPERTS = {
 
 #: Operations of contract 1000 for plain-English intents: name -> (phrase, number of handles).
 #: A phrase has {0} (and {1}) where the argument handles go.
-OPERATIONS = {
+OPERATIONS: dict[str, tuple[str, int]] = {
     "search": ("Search for {0}", 1),
     "filter": ("Filter {0}", 1),
     "transform": ("Transform {0}", 1),
@@ -117,7 +117,7 @@ def contract_answer(contract_id: int | str) -> str:
 
 #: Other names people give the glyphs, each mapped to its name in :data:`GLYPH_NAMES`
 #: (without "the "). Questions such as "the LC-R glyph for a handle reference" use them.
-GLYPH_SYNONYMS = {
+GLYPH_SYNONYMS: dict[str, str] = {
     "nothing": "null", "none": "null", "nil": "null", "empty value": "null",
     "yes": "true", "boolean true": "true", "no": "false", "boolean false": "false",
     "bytes": "bytes prefix", "byte string": "bytes prefix", "byte string prefix": "bytes prefix",
@@ -163,7 +163,7 @@ FIELD_ROLES: dict[int, dict[int | None, str]] = {
 }
 
 #: What each format is best for: (canonical purpose phrase, format, keywords that name it).
-FORMAT_PURPOSES = (
+FORMAT_PURPOSES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("a binary protocol", "lc-b", ("binary", "wire", "network", "protocol", "bytes", "transmission", "storage", "smallest", "packet", "socket")),
     ("reading and writing by hand", "hlxl", ("readab", "reading", "human", "by hand", "debug", "document", "docs", "review", "edit", "people", "config")),
     ("ASCII-only text", "lc-t", ("ascii", "text-safe", "log", "logs", "url", "terminal", "email", "plain text", "compact text", "csv", "header")),

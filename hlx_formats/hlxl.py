@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from . import _lexical as lex
+from ._accelerated import FORMAT_CODES
 from ._encoder import Spelling, encode
 from ._fast import FastParser, Frame, Reject, check_depth, decode_text, framed, skip_whitespace
 from .grammar import text_input
@@ -33,6 +34,7 @@ SPELLING = Spelling(
     field_open="@{}: ",
     field_separator=", ",
     contract_close="}}",
+    compiled=FORMAT_CODES["hlxl"],
 )
 
 

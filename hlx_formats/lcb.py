@@ -11,6 +11,9 @@ import struct
 from typing import Any
 
 from . import _lexical as lex
+from ._accelerated import FORMAT_CODES, NOT_DECODED
+from ._accelerated import decode_lcb as _compiled_decode
+from ._accelerated import encode_lcb as _compiled_encode
 from ._encoder import _ARRAY, _CONTRACT, _OBJECT, Spelling, at_path, encode, plain_value
 from ._fast import (
     FastParser,
@@ -64,6 +67,10 @@ def to_lcb(value: Any) -> bytes:
 
     EncodeError if it is not an HLX value or does not fit a length field of the layout.
     """
+    if _compiled_encode is not None:
+        data = _compiled_encode(value)
+        if data is not None:
+            return data
     out = bytearray()
     _put(value, out)
     return bytes(out)
@@ -235,6 +242,10 @@ def _hex_excerpt(data: bytes, offset: int, width: int = 16) -> str:
 
 
 def _decode_binary(data: bytes) -> Any:
+    if _compiled_decode is not None:
+        found = _compiled_decode(data, 0)
+        if found is not NOT_DECODED and found[1] == len(data):
+            return found[0]
     try:
         value, end = _fast_get(data, 0, 0)
         if end == len(data):
@@ -342,6 +353,10 @@ def read_binary(data: bytes) -> Any:
 def read_binary_at(data: bytes, pos: int) -> tuple[Any, int]:
     """The LC-B binary value that starts at byte ``pos`` of ``data``, and the offset after it:
     one value of several written one after another. A ParseError's offset is in ``data``."""
+    if _compiled_decode is not None and type(data) is bytes and 0 <= pos <= len(data):
+        found = _compiled_decode(data, pos)
+        if found is not NOT_DECODED:
+            return found  # type: ignore[no-any-return]  # (value, end)
     try:
         value, end = _fast_get(data, pos, 0)
         if end <= len(data):
@@ -468,6 +483,7 @@ _TEXT = Spelling(
     field_open="|{}:",
     field_separator="",
     contract_close="]",
+    compiled=FORMAT_CODES["lc-b"],
 )
 
 
