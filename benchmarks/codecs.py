@@ -8,7 +8,14 @@ pure-Python encoder and decoder, ``msgpack`` (C) and its pure-Python ``fallback`
 ``{"@contract": id, "fields": {"0": ...}}``, a handle ``{"@handle": name}``, bytes stay bytes
 for msgpack and cbor2 and become hex strings for JSON). Each timing is the median of
 ``--repeats`` runs; throughput is given in values/s and in MB/s of the workload's JSON size,
-with each HLX codec's ratio to the pure-Python peers (the targets) and to the C ones.
+with each HLX codec's ratio to the peers.
+
+The HLX codecs run twice: in this process with the compiled codecs (``hlx_formats._speedups``,
+when built), and in a child process with ``HLX_PURE_PYTHON=1`` (the pure-Python codecs), on the
+same seeded workload. The compiled path's targets are the C peers (json's C codec for the text
+formats, msgpack's for LC-B binary), the pure-Python path's the pure-Python peers. Each HLX
+codec's peak memory while decoding the whole workload (and holding the values) and while
+encoding it is measured with tracemalloc, after the timings, on both paths.
 
     python -m benchmarks.codecs                 # full run, writes docs/performance-codecs.json and .png
     python -m benchmarks.codecs --quick         # a smoke run (CI): small workload, one repeat
@@ -21,15 +28,19 @@ import json
 import json.decoder
 import json.encoder
 import json.scanner
+import os
 import random
 import statistics
+import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from hlx_formats import (
+    ACCELERATED,
     Contract,
     Handle,
     from_hlxl,
@@ -114,8 +125,24 @@ def _pure_python_json() -> tuple[Callable[[Any], str], Callable[[str], Any]]:
     return encode, decoder.decode
 
 
-def codecs() -> dict[str, tuple[str, Callable[[Any], Any], Callable[[Any], Any], str]]:
+#: The HLX codecs; their rows are named with the path that ran them ("HLXL (compiled)").
+HLX_CODECS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "HLXL": (to_hlxl, from_hlxl),
+    "LC-T": (to_lct, from_lct),
+    "LC-R": (to_lcr, from_lcr),
+    "LC-B text": (to_lcb_text, from_lcb),
+    "LC-B binary": (to_lcb, from_lcb),
+}
+COMPILED, PURE = "compiled", "pure Python"
+#: This process's path.
+PATH = COMPILED if ACCELERATED else PURE
+
+
+def codecs(hlx_only: bool = False) -> dict[str, tuple[str, Callable[[Any], Any], Callable[[Any], Any], str]]:
     """name -> (kind, encode, decode, input form): kind is 'hlx', 'pure' or 'c'."""
+    hlx = {f"{name} ({PATH})": ("hlx", encode, decode, "value") for name, (encode, decode) in HLX_CODECS.items()}
+    if hlx_only:
+        return hlx
     import cbor2
     import msgpack
     import msgpack.fallback
@@ -123,11 +150,7 @@ def codecs() -> dict[str, tuple[str, Callable[[Any], Any], Callable[[Any], Any],
     py_encode, py_decode = _pure_python_json()
     fallback_packer = msgpack.fallback.Packer()
     return {
-        "HLXL": ("hlx", to_hlxl, from_hlxl, "value"),
-        "LC-T": ("hlx", to_lct, from_lct, "value"),
-        "LC-R": ("hlx", to_lcr, from_lcr, "value"),
-        "LC-B text": ("hlx", to_lcb_text, from_lcb, "value"),
-        "LC-B binary": ("hlx", to_lcb, from_lcb, "value"),
+        **hlx,
         "json (C)": ("c", json.dumps, json.loads, "json"),
         "json (pure Python)": ("pure", py_encode, py_decode, "json"),
         "msgpack (C)": ("c", msgpack.packb, msgpack.unpackb, "binary"),
@@ -146,7 +169,19 @@ def _median_time(function: Callable[[Any], Any], items: list[Any], repeats: int)
     return statistics.median(times)
 
 
-def run(target_bytes: int, repeats: int) -> dict[str, Any]:
+def _peak_bytes(function: Callable[[Any], Any], items: list[Any]) -> int:
+    """Peak traced memory while ``function`` runs over ``items``, its results held."""
+    tracemalloc.start()
+    try:
+        held = [function(item) for item in items]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    del held
+    return peak
+
+
+def run(target_bytes: int, repeats: int, hlx_only: bool = False) -> dict[str, Any]:
     values = workload(target_bytes)
     inputs = {
         "value": values,
@@ -160,7 +195,7 @@ def run(target_bytes: int, repeats: int) -> dict[str, Any]:
     results: dict[str, Any] = {
         "values": len(values), "json_bytes": json_bytes, "msgpack_compact_bytes": compact_bytes, "repeats": repeats, "codecs": {},
     }  # fmt: skip
-    for name, (kind, encode, decode, form) in codecs().items():
+    for name, (kind, encode, decode, form) in codecs(hlx_only).items():
         items = inputs[form]
         encoded = [encode(item) for item in items]
         size = sum(len(e.encode("utf-8")) if isinstance(e, str) else len(e) for e in encoded)
@@ -174,7 +209,23 @@ def run(target_bytes: int, repeats: int) -> dict[str, Any]:
             "encode_mb_per_s": round(json_bytes / encode_seconds / 1e6, 2),
             "decode_mb_per_s": round(json_bytes / decode_seconds / 1e6, 2),
         }
+    for name, (kind, encode, decode, form) in codecs(hlx_only).items():  # after the timings: tracing slows them
+        if kind == "hlx":
+            encoded = [encode(item) for item in inputs[form]]
+            row = results["codecs"][name]
+            row["path"] = PATH
+            row["encode_peak_bytes"] = _peak_bytes(encode, inputs[form])
+            row["decode_peak_bytes"] = _peak_bytes(decode, encoded)
     return results
+
+
+def run_pure_python(target_bytes: int, repeats: int) -> dict[str, Any]:
+    """The HLX codecs' rows measured on the pure-Python path, in a child process (HLX_PURE_PYTHON=1)."""
+    command = [sys.executable, "-m", "benchmarks.codecs", "--hlx-only", "--bytes", str(target_bytes), "--repeats", str(repeats)]
+    env = {**os.environ, "HLX_PURE_PYTHON": "1"}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    rows: dict[str, Any] = json.loads(done.stdout)["codecs"]
+    return rows
 
 
 def ratios(results: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -194,12 +245,10 @@ def ratios(results: dict[str, Any]) -> dict[str, dict[str, float]]:
     return table
 
 
-TARGETS = {  # codec -> the peer it must match or beat, encode and decode
-    "HLXL": "json (pure Python)",
-    "LC-T": "json (pure Python)",
-    "LC-R": "json (pure Python)",
-    "LC-B text": "json (pure Python)",
-    "LC-B binary": "msgpack (fallback)",
+#: codec -> the peer it must match or beat, encode and decode, per path.
+TARGETS = {
+    **{f"{name} ({PURE})": "msgpack (fallback)" if name == "LC-B binary" else "json (pure Python)" for name in HLX_CODECS},
+    **{f"{name} ({COMPILED})": "msgpack (C)" if name == "LC-B binary" else "json (C)" for name in HLX_CODECS},
 }
 
 
@@ -218,13 +267,20 @@ def report(results: dict[str, Any]) -> str:
     lines += ["", "| HLX codec | target peer | encode ratio | decode ratio | met |", "|---|---|---|---|---|"]
     table = ratios(results)
     for name, peer in TARGETS.items():
+        if name not in table:
+            continue
         encode_ratio = table[name][f"encode vs {peer}"]
         decode_ratio = table[name][f"decode vs {peer}"]
         met = "yes" if encode_ratio >= 1 and decode_ratio >= 1 else "no"
         lines.append(f"| {name} | {peer} | {encode_ratio} | {decode_ratio} | {met} |")
     codecs_ = results["codecs"]
-    size_ratio = codecs_["LC-B binary"]["encoded_bytes"] / codecs_["msgpack (C)"]["encoded_bytes"]
-    compact_ratio = codecs_["LC-B binary"]["encoded_bytes"] / results["msgpack_compact_bytes"]
+    memory = [(name, row) for name, row in codecs_.items() if "decode_peak_bytes" in row]
+    if memory:
+        lines += ["", "| HLX codec | encode peak memory (MB) | decode peak memory (MB) |", "|---|---|---|"]
+        lines += [f"| {name} | {row['encode_peak_bytes'] / 1e6:.1f} | {row['decode_peak_bytes'] / 1e6:.1f} |" for name, row in memory]
+    binary = codecs_[f"LC-B binary ({PATH})"]
+    size_ratio = binary["encoded_bytes"] / codecs_["msgpack (C)"]["encoded_bytes"]
+    compact_ratio = binary["encoded_bytes"] / results["msgpack_compact_bytes"]
     lines += [
         "",
         f"LC-B binary size / msgpack size: {size_ratio:.3f} (msgpack of the lossless plain equivalent); "
@@ -269,9 +325,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--megabytes", type=float, default=3.2, help="workload size as JSON (default 3.2)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--output", type=Path, default=None, help="folder for codecs.json and codecs.png (default: docs/ unless --quick)")
+    parser.add_argument("--hlx-only", action="store_true", help=argparse.SUPPRESS)  # the child of run_pure_python: JSON rows out
+    parser.add_argument("--bytes", type=int, help=argparse.SUPPRESS)  # (the same): the workload size in bytes
     args = parser.parse_args(argv)
-    target = 100_000 if args.quick else int(args.megabytes * 1e6)
-    results = run(target, 1 if args.quick else args.repeats)
+    target = args.bytes or (100_000 if args.quick else int(args.megabytes * 1e6))
+    repeats = 1 if args.quick else args.repeats
+    if args.hlx_only:
+        print(json.dumps(run(target, repeats, hlx_only=True)))
+        return 0
+    results = run(target, repeats)
+    if ACCELERATED:  # the pure-Python rows beside the compiled ones, before the peers
+        rows = results["codecs"]
+        pure = run_pure_python(target, repeats)
+        results["codecs"] = {
+            **{n: r for n, r in rows.items() if r["kind"] == "hlx"},
+            **pure,
+            **{n: r for n, r in rows.items() if r["kind"] != "hlx"},
+        }
     text = report(results)
     print(text, end="")
     output = args.output or (None if args.quick else ROOT / "docs")

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import re
 import subprocess
 import sys
+import sysconfig
 import venv
 import zipfile
 from pathlib import Path
@@ -16,7 +18,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 #: What the build reads: the sources, not the corpora or the virtual environment.
-SOURCES = ("pyproject.toml", "README.md", "LICENSE", "hlx_formats", "hlx_moe", "grammars")
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "LICENSE", "hlx_formats", "hlx_moe", "grammars")
+#: The compiled codecs in a wheel (hlx_formats._speedups, built where there is a C compiler).
+COMPILED = re.compile(r"hlx_formats/_speedups\.[^/]*(\.so|\.pyd)$")
+HAS_COMPILER = shutil.which(str(sysconfig.get_config_var("CC") or "cc").split()[0]) is not None
 
 
 def _run(*command: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -25,19 +30,26 @@ def _run(*command: str | Path, cwd: Path, env: dict[str, str] | None = None) -> 
     return done
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel of a copy of this tree (built offline, with the setuptools installed here)."""
+def _build_wheel(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str] | None = None) -> tuple[Path, str]:
+    """The wheel of a copy of this tree (built offline, with the setuptools installed here; no
+    compiled module of this tree copied), and what the build printed."""
     source = tmp_path_factory.mktemp("source")
     for name in SOURCES:
         if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "checkpoints"))
+            ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "checkpoints", "*.so", "*.pyd")
+            shutil.copytree(ROOT / name, source / name, ignore=ignore)
         else:
             shutil.copy2(ROOT / name, source / name)
     dist = tmp_path_factory.mktemp("dist")
-    _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index", "-w", dist, source, cwd=source)
+    command = (sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation", "--no-index", "-w", dist, source)
+    done = _run(*command, cwd=source, env=env)
     (found,) = dist.glob("hlx-*.whl")
-    return found
+    return found, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _build_wheel(tmp_path_factory)[0]
 
 
 @pytest.fixture(scope="module")
@@ -74,11 +86,24 @@ def test_the_wheel_metadata(wheel: Path) -> None:
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
     assert "hlx_formats/py.typed" in names and "hlx_formats/grammars/hlxl.lark" in names
     assert "hlx_formats/__main__.py" in names
+    compiled = [name for name in names if COMPILED.search(name)]
+    assert len(compiled) == (1 if HAS_COMPILER else 0), compiled
+
+
+@pytest.mark.slow
+def test_the_wheel_builds_without_a_compiler(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No C compiler: the build goes on without the compiled codecs and says so in one line."""
+    env = {**os.environ, "CC": "/bin/false"}
+    found, printed = _build_wheel(tmp_path_factory, env)
+    with zipfile.ZipFile(found) as archive:
+        assert not [name for name in archive.namelist() if COMPILED.search(name)]
+    assert "hlx: the compiled codecs could not be built" in printed and "the pure-Python codecs are used" in printed
 
 
 @pytest.mark.slow
 def test_the_installed_command_runs_outside_the_source_tree(installed: Path, tmp_path: Path) -> None:
-    assert _hlx(installed, "--version", cwd=tmp_path).stdout.startswith("hlx ")
+    version = _hlx(installed, "--version", cwd=tmp_path).stdout
+    assert version.startswith("hlx ") and version.endswith("(compiled codecs)\n" if HAS_COMPILER else "(pure-Python codecs)\n")
     assert _hlx(installed, "convert", "--to", "lc-t", "{14: {@0: 42}}", cwd=tmp_path).stdout == "{C:14,0=42}\n"
     demo = _hlx(installed, "demo", cwd=tmp_path)
     assert "HLX value formats: a demo" in demo.stdout
