@@ -8,13 +8,26 @@ share of the time budget, and each input is checked for three things:
   same value, or both reject; the public function raises the reference's error);
 * for the encoders, the text decodes back to the same value.
 
-The report gives, per function, the inputs tried, the findings, the fast/reference
-disagreements and the slowest input per kilobyte (seconds per KiB, with the input's start).
-Exit status 1 when there is a finding or a disagreement.
+By default (``--path both``) this runs twice, once per codec path, each in a child process of
+its own with half of the budget (the first child's unused time goes to the second): the
+compiled path (``python -m benchmarks.fuzz --path compiled``: ``hlx_formats._speedups``, what
+the public functions try first) and the pure-Python path (``--path pure``, run with
+``HLX_PURE_PYTHON=1``). The compiled child writes each input to a small file before it tries
+it (overwritten each time), so that a child killed by a signal (a segfault) is counted as a
+crash, a finding, and reported with the function and input it was trying; so is a child that
+hangs past its share or exits without a report. Without the compiled extension, the run says
+so in one line and fuzzes the pure path alone, with the whole budget (not a failure).
+``--path compiled`` or ``--path pure`` fuzzes that one path in this process (``pure`` needs
+``HLX_PURE_PYTHON=1``), as the children do.
 
-    python -m benchmarks.fuzz --budget 60              # one minute over every function (CI)
+The report gives, per path and function, the inputs tried, the findings, the fast/reference
+disagreements and the slowest input per kilobyte (seconds per KiB, with the input's start);
+each finding line names its path. Exit status 1 when there is a finding, a disagreement or a
+crash.
+
+    python -m benchmarks.fuzz --budget 60              # one minute over every function, both paths (CI)
     python -m benchmarks.fuzz --budget 3600 --json f.json
-    python -m benchmarks.fuzz --budget 600 --atheris   # coverage-guided, with atheris installed
+    python -m benchmarks.fuzz --budget 600 --atheris   # coverage-guided (compiled path, in process), with atheris
 """
 
 from __future__ import annotations
@@ -22,19 +35,25 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import random
+import signal
+import subprocess
 import sys
+import tempfile
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from hlx_formats import (
+    ACCELERATED,
     Contract,
     HLXError,
     ParseError,
@@ -64,7 +83,7 @@ from hlx_formats.lct import _FastLCT
 from hlx_formats.model import MAX_DEPTH, safe_repr
 from hlx_formats.strategies import values
 
-__all__ = ["Report", "run", "main"]
+__all__ = ["PATHS", "Report", "main", "run", "run_paths"]
 
 _FAST = {"hlxl": _FastHLXL, "lc-t": _FastLCT, "lc-r": _FastLCR, "lc-b": _FastLCBText}
 _DECODERS: dict[str, Callable[..., Any]] = {"hlxl": from_hlxl, "lc-t": from_lct, "lc-r": from_lcr, "lc-b": from_lcb}
@@ -236,31 +255,66 @@ class Tally:
 
 @dataclass
 class Report:
-    """The tallies of a run, per function."""
+    """The tallies of a run of one codec path, per function."""
 
     budget_s: float
     functions: dict[str, Tally] = field(default_factory=dict)
+    path: str = "compiled" if ACCELERATED else "pure"  # the codec path fuzzed
+    crash: str = ""  # how its child process died (a signal, a hang, no report), and on which input
+    crash_input: str = ""  # that input in full (repr), to reproduce it
 
     @property
     def clean(self) -> bool:
-        return all(not tally.findings and not tally.disagreements for tally in self.functions.values())
+        return not self.crash and all(not tally.findings and not tally.disagreements for tally in self.functions.values())
+
+    @property
+    def inputs(self) -> int:
+        return sum(tally.inputs for tally in self.functions.values())
 
     def table(self) -> str:
-        rows = [f"{'function':<22}{'inputs':>10}{'findings':>10}{'disagree':>10}{'slowest s/KiB':>15}  slowest input"]
+        rows = [f"{self.path} path ({_PATH_NAMES.get(self.path, self.path)}), {self.budget_s:.0f} s"]
+        rows.append(f"{'function':<22}{'inputs':>10}{'findings':>10}{'disagree':>10}{'slowest s/KiB':>15}  slowest input")
         for name, tally in self.functions.items():
             rows.append(
                 f"{name:<22}{tally.inputs:>10,}{len(tally.findings):>10}{len(tally.disagreements):>10}"
                 f"{tally.slowest_s_per_kib:>15.4f}  {tally.slowest_input}"
             )
         for name, tally in self.functions.items():
-            rows += [f"FINDING {name}: {line}" for line in tally.findings[:5]]
-            rows += [f"DISAGREEMENT {name}: {line}" for line in tally.disagreements[:5]]
+            rows += [f"FINDING [{self.path}] {name}: {line}" for line in tally.findings[:5]]
+            rows += [f"DISAGREEMENT [{self.path}] {name}: {line}" for line in tally.disagreements[:5]]
+        if self.crash:
+            rows.append(f"CRASH [{self.path}] {self.crash}")
         return "\n".join(rows)
+
+    def summary(self) -> str:
+        found = sum(len(tally.findings) for tally in self.functions.values())
+        disagreements = sum(len(tally.disagreements) for tally in self.functions.values())
+        return f"{self.path} path: {self.inputs:,} inputs, {found} findings, {disagreements} disagreements, {int(bool(self.crash))} crashes"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "budget_s": self.budget_s,
+            "path": self.path,
+            "crash": self.crash,
+            "crash_input": self.crash_input,
+            "functions": {name: asdict(tally) for name, tally in self.functions.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Report:
+        functions = {name: Tally(**tally) for name, tally in data["functions"].items()}
+        return cls(data["budget_s"], functions, data["path"], data.get("crash", ""), data.get("crash_input", ""))
+
+
+_PATH_NAMES = {"compiled": "hlx_formats._speedups", "pure": "HLX_PURE_PYTHON=1"}
 
 
 def _shown(data: Any) -> str:
-    text = safe_repr(data)
-    return text[:60] + ("..." if len(text) > 60 else "") + f" ({len(data) if isinstance(data, (str, bytes)) else '-'} long)"
+    return _clipped(safe_repr(data), len(data) if isinstance(data, (str, bytes)) else "-")
+
+
+def _clipped(text: str, length: int | str) -> str:
+    return text[:60] + ("..." if len(text) > 60 else "") + f" ({length} long)"
 
 
 def _call(tally: Tally, function: Callable[..., Any], data: Any, *args: Any) -> tuple[bool, Any]:
@@ -355,9 +409,10 @@ def _fuzz_one(
     seconds: float,
     seed: int,
     inputs: int | None = None,
+    record: Callable[[Any], None] | None = None,
 ) -> None:
     """Feed ``check`` inputs for ``seconds`` (or until ``inputs`` were tried): Hypothesis draws batches of seed inputs, and
-    each seed is checked with cheap random variants of it (see :func:`variants`)."""
+    each seed is checked with cheap random variants of it (see :func:`variants`); ``record`` is given each input first."""
     deadline = time.monotonic() + seconds
     rng = random.Random(seed)
     seeds: list[Any] = []
@@ -375,6 +430,8 @@ def _fuzz_one(
             for variant in variants(item, rng, _VARIANTS):
                 if time.monotonic() >= deadline or (inputs is not None and tally.inputs >= inputs):
                     return
+                if record is not None:
+                    record(variant)
                 check(tally, variant)
 
 
@@ -428,22 +485,138 @@ def value_depth_safe(value: Any) -> bool:
         return False
 
 
-def run(budget_s: float, only: list[str] | None = None, seed: int = 0, inputs: int | None = None) -> Report:
-    """Fuzz every public function (or those in ``only``) for an equal share of ``budget_s``;
-    with ``inputs``, each function until it has tried that many (within the whole budget)."""
+def run(budget_s: float, only: list[str] | None = None, seed: int = 0, inputs: int | None = None, last_input: str | None = None) -> Report:
+    """Fuzz every public function (or those in ``only``) for an equal share of ``budget_s``, on the codec path this
+    process imported; with ``inputs``, each function until it has tried that many (within the whole budget). With
+    ``last_input``, each input is written to that file before it is tried (see :func:`_recorder`)."""
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000))
     checks = _checks()
     names = [name for name in checks if not only or name in only]
     report = Report(budget_s=budget_s)
     deadline = time.monotonic() + budget_s
-    for position, name in enumerate(names):
-        report.functions[name] = Tally()
-        strategy, check = checks[name]
-        left = deadline - time.monotonic()
-        share = left if inputs is not None else left / (len(names) - position)
-        _fuzz_one(strategy, check, report.functions[name], share, seed, inputs)
-        print(f"{name}: {report.functions[name].inputs:,} inputs", file=sys.stderr, flush=True)
+    descriptor = os.open(last_input, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600) if last_input else None
+    try:
+        for position, name in enumerate(names):
+            report.functions[name] = Tally()
+            strategy, check = checks[name]
+            left = deadline - time.monotonic()
+            share = left if inputs is not None else left / (len(names) - position)
+            record = None if descriptor is None else functools.partial(_recorder, descriptor, name)
+            _fuzz_one(strategy, check, report.functions[name], share, seed, inputs, record)
+            print(f"{report.path} {name}: {report.functions[name].inputs:,} inputs", file=sys.stderr, flush=True)
+    finally:
+        if descriptor is not None:
+            os.close(descriptor)
     return report
+
+
+# --- both paths, each in a child process ------------------------------------------------
+
+#: The codec paths: the compiled one (what the public functions try first) and the pure-Python one.
+PATHS = ("compiled", "pure")
+UNAVAILABLE = 3  # exit status of a compiled-path child without the compiled extension
+_GRACE_S = 120.0  # a child's time past its share before it counts as hung (one slow input, its start)
+_ROOT = Path(__file__).resolve().parent.parent
+
+ChildCommand = Callable[[str, float, Path, Path, list[str]], list[str]]
+
+
+def _recorder(descriptor: int, name: str, data: Any) -> None:
+    """Write the function's name and ``data`` over the file's content: two system calls, no flush needed (what
+    was written survives the process). A tag byte says what follows: ``s`` text, ``b`` bytes, ``v`` a value's repr."""
+    if isinstance(data, str):
+        payload = b"s" + data.encode("utf-8", "surrogatepass")
+    elif isinstance(data, bytes):
+        payload = b"b" + data
+    else:
+        payload = b"v" + safe_repr(data)[:10_000].encode("utf-8", "surrogatepass")
+    written = name.encode() + b"\n" + payload
+    os.pwrite(descriptor, written, 0)
+    os.ftruncate(descriptor, len(written))
+
+
+def _recorded(path: Path) -> tuple[str, str, str]:
+    """What :func:`_recorder` last wrote: the function, the input as the report shows it, and its repr in full."""
+    try:
+        name, _, payload = path.read_bytes().partition(b"\n")
+    except OSError:
+        return "", "", ""
+    if not payload:
+        return name.decode(errors="replace"), "", ""
+    tag, body = payload[:1], payload[1:]
+    data: Any = body if tag == b"b" else body.decode("utf-8", "surrogatepass")
+    if tag == b"v":
+        return name.decode(errors="replace"), _clipped(data, "-"), data
+    return name.decode(errors="replace"), _shown(data), safe_repr(data)
+
+
+def _child_command(path: str, budget_s: float, json_path: Path, last_input: Path, options: list[str]) -> list[str]:
+    """``python -m benchmarks.fuzz --path PATH`` for one path's child, writing its report to ``json_path``."""
+    command = [sys.executable, "-m", "benchmarks.fuzz", "--path", path, "--budget", f"{budget_s:.3f}", "--json", str(json_path)]
+    return command + ["--last-input", str(last_input), *options]
+
+
+def _child_environment(path: str) -> dict[str, str]:
+    environment = dict(os.environ)
+    environment.pop("HLX_PURE_PYTHON", None)
+    if path == "pure":
+        environment["HLX_PURE_PYTHON"] = "1"
+    return environment
+
+
+def _death(returncode: int | None, timeout_s: float) -> str:
+    if returncode is None:
+        return f"hung: no report within {timeout_s:.0f} s, killed"
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit status {returncode} without a report"
+
+
+def _run_child(path: str, budget_s: float, command: list[str], json_path: Path, last_input: Path) -> Report | None:
+    """Run one path's child: its report, a report of its crash, or None where the compiled extension is missing."""
+    timeout_s = budget_s + _GRACE_S
+    try:
+        returncode: int | None = subprocess.run(
+            command, env=_child_environment(path), cwd=_ROOT, stdout=subprocess.DEVNULL, timeout=timeout_s, check=False
+        ).returncode
+    except subprocess.TimeoutExpired:
+        returncode = None
+    if path == "compiled" and returncode == UNAVAILABLE:
+        return None
+    if returncode in (0, 1) and json_path.exists():
+        return Report.from_json(json.loads(json_path.read_text(encoding="utf-8")))
+    name, shown, full = _recorded(last_input)
+    crash = _death(returncode, timeout_s) + (f" in {name} on {shown}" if name else " before its first input")
+    return Report(budget_s=budget_s, path=path, crash=crash, crash_input=full)
+
+
+def run_paths(
+    budget_s: float,
+    paths: tuple[str, ...] = PATHS,
+    only: list[str] | None = None,
+    seed: int = 0,
+    inputs: int | None = None,
+    command: ChildCommand = _child_command,
+) -> list[Report]:
+    """Fuzz each of ``paths`` in a child process of its own (``command`` builds its command line), each for an
+    equal share of what is left of ``budget_s``: one report per path fuzzed (a child that died is reported as a
+    crash). Without the compiled extension, says so in one line and leaves the compiled path out."""
+    options = ["--seed", str(seed)] + (["--inputs", str(inputs)] if inputs is not None else []) + (["--only", *only] if only else [])
+    reports = []
+    deadline = time.monotonic() + budget_s
+    with tempfile.TemporaryDirectory(prefix="hlx-fuzz-") as folder:
+        for position, path in enumerate(paths):
+            share = max(0.0, deadline - time.monotonic()) / (len(paths) - position)
+            json_path, last_input = Path(folder, f"{path}.json"), Path(folder, f"{path}.last")
+            report = _run_child(path, share, command(path, share, json_path, last_input, options), json_path, last_input)
+            if report is None:
+                print("compiled path: hlx_formats._speedups is not built here; fuzzing the pure-Python path only", flush=True)
+            else:
+                reports.append(report)
+    return reports
 
 
 # --- coverage-guided mode (atheris) ----------------------------------------------------
@@ -476,6 +649,20 @@ def run_atheris(budget_s: float) -> int:
     return 0
 
 
+def _wrong_path(path: str) -> str:
+    """Why this process cannot fuzz ``path`` ("" when it can)."""
+    if path == "compiled" and not ACCELERATED:
+        return "compiled path: hlx_formats._speedups is not built here (or HLX_PURE_PYTHON=1 is set)"
+    if path == "pure" and ACCELERATED:
+        return "--path pure needs HLX_PURE_PYTHON=1 in the environment (the default --path both sets it for its child)"
+    return ""
+
+
+def _write_json(name: str, data: dict[str, Any]) -> None:
+    with open(name, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fuzz", description=__doc__.split("\n\n")[0])
     parser.add_argument("--budget", type=float, default=60.0, help="seconds in all (default 60)")
@@ -483,19 +670,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the random variants (default 0)")
     parser.add_argument("--only", nargs="*", help="fuzz only these functions (names as in the report)")
     parser.add_argument("--json", help="also write the report as JSON to this file")
-    parser.add_argument("--atheris", action="store_true", help="coverage-guided fuzzing with atheris instead")
+    parser.add_argument("--atheris", action="store_true", help="coverage-guided fuzzing with atheris instead (in this process)")
+    parser.add_argument(
+        "--path",
+        choices=["both", *PATHS],
+        default="both",
+        help="both (default: each in a child process, half the budget each), or one, here",
+    )
+    parser.add_argument("--last-input", help=argparse.SUPPRESS)  # a child's file of the input it is trying
     args = parser.parse_args(argv)
+    if args.path != "both" and _wrong_path(args.path):
+        print(_wrong_path(args.path))
+        return UNAVAILABLE if args.path == "compiled" else 2
     if args.atheris:
         return run_atheris(args.budget)
     started = time.monotonic()
-    report = run(args.budget, args.only, args.seed, args.inputs)
-    print(report.table())
-    print(f"{sum(t.inputs for t in report.functions.values()):,} inputs in {time.monotonic() - started:.0f} s; "
-          f"{'no findings' if report.clean else 'FINDINGS'}")  # fmt: skip
+    if args.path == "both":
+        reports = run_paths(args.budget, PATHS, args.only, args.seed, args.inputs)
+    else:
+        reports = [run(args.budget, args.only, args.seed, args.inputs, args.last_input)]
+    for report in reports:
+        print(report.table() + "\n" + report.summary() + "\n")
+    clean = bool(reports) and all(report.clean for report in reports)
+    print(f"{sum(r.inputs for r in reports):,} inputs in {time.monotonic() - started:.0f} s on {len(reports)} path(s); "
+          f"{'no findings' if clean else 'FINDINGS'}")  # fmt: skip
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({"budget_s": report.budget_s, "functions": {n: asdict(t) for n, t in report.functions.items()}}, handle, indent=1)
-    return 0 if report.clean else 1
+        _write_json(
+            args.json,
+            reports[0].as_json() if args.path != "both" else {"budget_s": args.budget, "paths": {r.path: r.as_json() for r in reports}},
+        )
+    return 0 if clean else 1
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -49,6 +50,10 @@ static PyObject *handle_type;   /* hlx_formats.model.Handle */
 static PyObject *not_decoded;   /* the decoders' "give up" */
 static PyObject *s_id, *s_fields, *s_hash, *s_name;
 
+/* Where each slot of the two types lives in an instance (configure() finds it from the slot's
+ * member descriptor); -1 where it was not found as expected: then the generic attribute calls. */
+static Py_ssize_t at_id = -1, at_fields = -1, at_hash = -1, at_name = -1;
+
 /* A give-up keeps no exception, except MemoryError (the Python path would raise it too). */
 static void
 drop_error(void)
@@ -60,7 +65,34 @@ drop_error(void)
 
 /* --- the data model's value types -------------------------------------------------- */
 
-/* Set slot attributes as object.__setattr__ does (the types' own __setattr__ refuses). */
+/* Set a slot of a new instance as object.__setattr__ does (the types' own __setattr__ refuses):
+ * straight into the instance where configure() found the slot's place. */
+static int
+set_slot(PyObject *instance, Py_ssize_t offset, PyObject *name, PyObject *value)
+{
+    if (offset < 0) {
+        return PyObject_GenericSetAttr(instance, name, value);
+    }
+    PyObject **slot = (PyObject **)((char *)instance + offset);
+    Py_INCREF(value);
+    Py_XSETREF(*slot, value);
+    return 0;
+}
+
+/* A slot's value (a new reference), or NULL with no exception where it is unset. */
+static PyObject *
+get_slot(PyObject *instance, Py_ssize_t offset, PyObject *name)
+{
+    if (offset < 0) {
+        PyObject *value = PyObject_GenericGetAttr(instance, name);
+        if (value == NULL) drop_error();
+        return value;
+    }
+    PyObject *value = *(PyObject **)((char *)instance + offset);
+    Py_XINCREF(value);
+    return value;
+}
+
 static PyObject *
 new_handle(PyObject *name)
 {
@@ -69,7 +101,7 @@ new_handle(PyObject *name)
     if (handle == NULL) {
         return NULL;
     }
-    if (PyObject_GenericSetAttr(handle, s_name, name) < 0) {
+    if (set_slot(handle, at_name, s_name, name) < 0) {
         Py_DECREF(handle);
         return NULL;
     }
@@ -182,8 +214,8 @@ new_contract(long id, Fields *fields)
     PyTypeObject *type = (PyTypeObject *)contract_type;
     PyObject *contract = type->tp_alloc(type, 0);
     PyObject *id_object = PyLong_FromLong(id);
-    if (contract == NULL || id_object == NULL || PyObject_GenericSetAttr(contract, s_id, id_object) < 0 ||
-        PyObject_GenericSetAttr(contract, s_fields, pairs) < 0 || PyObject_GenericSetAttr(contract, s_hash, Py_None) < 0) {
+    if (contract == NULL || id_object == NULL || set_slot(contract, at_id, s_id, id_object) < 0 ||
+        set_slot(contract, at_fields, s_fields, pairs) < 0 || set_slot(contract, at_hash, s_hash, Py_None) < 0) {
         Py_XDECREF(contract);
         contract = NULL;
     }
@@ -1464,12 +1496,6 @@ write_key(Out *out, int fmt, PyObject *key)
     return write_string(out, key, SPELLINGS[fmt].ascii_strings);
 }
 
-/* The name of a Handle, a Contract's id and fields: what their slots hold (new references). */
-static PyObject *
-slot(PyObject *value, PyObject *name)
-{
-    return PyObject_GenericGetAttr(value, name);
-}
 
 static int write_text(Out *out, int fmt, PyObject *value, int depth);
 
@@ -1477,7 +1503,7 @@ static int
 write_contract(Out *out, int fmt, PyObject *value, int depth)
 {
     const Spelling *spelling = &SPELLINGS[fmt];
-    PyObject *id = slot(value, s_id), *fields = slot(value, s_fields);
+    PyObject *id = get_slot(value, at_id, s_id), *fields = get_slot(value, at_fields, s_fields);
     int failed = -1;
     if (id == NULL || fields == NULL || !PyLong_CheckExact(id) || !PyTuple_CheckExact(fields)) goto done;
     if (out_text(out, spelling->contract_open) || write_decimal(out, PyLong_AsUnsignedLong(id), 0) ||
@@ -1544,7 +1570,7 @@ write_text(Out *out, int fmt, PyObject *value, int depth)
         return depth >= MAX_DEPTH ? -1 : write_contract(out, fmt, value, depth);
     }
     if ((PyObject *)type == handle_type) {
-        PyObject *name = slot(value, s_name);
+        PyObject *name = get_slot(value, at_name, s_name);
         int failed = name == NULL || !PyUnicode_CheckExact(name) || !PyUnicode_IS_ASCII(name) ||
                      out_text(out, spelling->handle_prefix) ||
                      out_write(out, (const char *)PyUnicode_DATA(name), PyUnicode_GET_LENGTH(name));
@@ -1594,11 +1620,11 @@ encode_text(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
  * ====================================================================================== */
 
 enum {
-    T_NULL = 0x00, T_TRUE = 0x01, T_FALSE = 0x02,
-    T_INT8 = 0x10, T_INT16 = 0x11, T_INT32 = 0x12, T_INT64 = 0x13,
-    T_UINT8 = 0x14, T_UINT16 = 0x15, T_UINT32 = 0x16, T_UINT64 = 0x17,
-    T_FLOAT32 = 0x20, T_FLOAT64 = 0x21,
-    T_STRING = 0x30, T_BYTES = 0x31, T_HANDLE = 0x40, T_CONTRACT = 0x50, T_ARRAY = 0x60, T_OBJECT = 0x70,
+    TAG_NULL = 0x00, TAG_TRUE = 0x01, TAG_FALSE = 0x02,
+    TAG_INT8 = 0x10, TAG_INT16 = 0x11, TAG_INT32 = 0x12, TAG_INT64 = 0x13,
+    TAG_UINT8 = 0x14, TAG_UINT16 = 0x15, TAG_UINT32 = 0x16, TAG_UINT64 = 0x17,
+    TAG_FLOAT32 = 0x20, TAG_FLOAT64 = 0x21,
+    TAG_STRING = 0x30, TAG_BYTES = 0x31, TAG_HANDLE = 0x40, TAG_CONTRACT = 0x50, TAG_ARRAY = 0x60, TAG_OBJECT = 0x70,
 };
 
 static int
@@ -1643,12 +1669,12 @@ static int write_binary(Out *out, PyObject *value, int depth);
 static int
 write_binary_contract(Out *out, PyObject *value, int depth)
 {
-    PyObject *id = slot(value, s_id), *fields = slot(value, s_fields);
+    PyObject *id = get_slot(value, at_id, s_id), *fields = get_slot(value, at_fields, s_fields);
     int failed = -1;
     if (id == NULL || fields == NULL || !PyLong_CheckExact(id) || !PyTuple_CheckExact(fields) || PyTuple_GET_SIZE(fields) > MAX_LCB_SMALL) {
         goto done;
     }
-    if (out_byte(out, T_CONTRACT) || write_little(out, PyLong_AsUnsignedLong(id), 2) || out_byte(out, (unsigned char)PyTuple_GET_SIZE(fields))) {
+    if (out_byte(out, TAG_CONTRACT) || write_little(out, PyLong_AsUnsignedLong(id), 2) || out_byte(out, (unsigned char)PyTuple_GET_SIZE(fields))) {
         goto done;
     }
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(fields); i++) {
@@ -1671,36 +1697,36 @@ write_binary(Out *out, PyObject *value, int depth)
 {
     PyTypeObject *type = Py_TYPE(value);
     if (type == &PyUnicode_Type) {
-        return out_byte(out, T_STRING) || write_sized_utf8(out, value, 2, MAX_LCB_LENGTH) ? -1 : 0;
+        return out_byte(out, TAG_STRING) || write_sized_utf8(out, value, 2, MAX_LCB_LENGTH) ? -1 : 0;
     }
     if (type == &PyLong_Type) {
         unsigned long long magnitude;
         int negative;
         if (integer_parts(value, &magnitude, &negative) < 0) return -1;
         if (!negative && magnitude > (unsigned long long)LLONG_MAX) {
-            return out_byte(out, T_UINT64) || write_little(out, magnitude, 8) ? -1 : 0;
+            return out_byte(out, TAG_UINT64) || write_little(out, magnitude, 8) ? -1 : 0;
         }
         long long number = negative ? (long long)(0 - magnitude) : (long long)magnitude;
-        if (number >= -0x80 && number <= 0x7F) return out_byte(out, T_INT8) || write_little(out, (unsigned long long)number, 1) ? -1 : 0;
-        if (number >= -0x8000 && number <= 0x7FFF) return out_byte(out, T_INT16) || write_little(out, (unsigned long long)number, 2) ? -1 : 0;
+        if (number >= -0x80 && number <= 0x7F) return out_byte(out, TAG_INT8) || write_little(out, (unsigned long long)number, 1) ? -1 : 0;
+        if (number >= -0x8000 && number <= 0x7FFF) return out_byte(out, TAG_INT16) || write_little(out, (unsigned long long)number, 2) ? -1 : 0;
         if (number >= -0x80000000LL && number <= 0x7FFFFFFFLL) {
-            return out_byte(out, T_INT32) || write_little(out, (unsigned long long)number, 4) ? -1 : 0;
+            return out_byte(out, TAG_INT32) || write_little(out, (unsigned long long)number, 4) ? -1 : 0;
         }
-        return out_byte(out, T_INT64) || write_little(out, (unsigned long long)number, 8) ? -1 : 0;
+        return out_byte(out, TAG_INT64) || write_little(out, (unsigned long long)number, 8) ? -1 : 0;
     }
-    if (value == Py_None) return out_byte(out, T_NULL);
-    if (value == Py_True) return out_byte(out, T_TRUE);
-    if (value == Py_False) return out_byte(out, T_FALSE);
+    if (value == Py_None) return out_byte(out, TAG_NULL);
+    if (value == Py_True) return out_byte(out, TAG_TRUE);
+    if (value == Py_False) return out_byte(out, TAG_FALSE);
     if (type == &PyFloat_Type) {
         double number = PyFloat_AS_DOUBLE(value);
         unsigned long long bits;
         if (!isfinite(number)) return -1;
         memcpy(&bits, &number, 8);
-        return out_byte(out, T_FLOAT64) || write_little(out, bits, 8) ? -1 : 0;
+        return out_byte(out, TAG_FLOAT64) || write_little(out, bits, 8) ? -1 : 0;
     }
     if (type == &PyList_Type) {
         Py_ssize_t length = PyList_GET_SIZE(value);
-        if (depth >= MAX_DEPTH || length > MAX_LCB_LENGTH || out_byte(out, T_ARRAY) || write_little(out, (unsigned long long)length, 2)) {
+        if (depth >= MAX_DEPTH || length > MAX_LCB_LENGTH || out_byte(out, TAG_ARRAY) || write_little(out, (unsigned long long)length, 2)) {
             return -1;
         }
         for (Py_ssize_t i = 0; i < length; i++) {
@@ -1711,7 +1737,7 @@ write_binary(Out *out, PyObject *value, int depth)
     if (type == &PyDict_Type) {
         Py_ssize_t length = PyDict_GET_SIZE(value), position = 0;
         PyObject *key, *item;
-        if (depth >= MAX_DEPTH || length > MAX_LCB_SMALL || out_byte(out, T_OBJECT) || out_byte(out, (unsigned char)length)) {
+        if (depth >= MAX_DEPTH || length > MAX_LCB_SMALL || out_byte(out, TAG_OBJECT) || out_byte(out, (unsigned char)length)) {
             return -1;
         }
         while (PyDict_Next(value, &position, &key, &item)) {
@@ -1724,14 +1750,14 @@ write_binary(Out *out, PyObject *value, int depth)
     if (type == &PyBytes_Type) {
         Py_ssize_t length = PyBytes_GET_SIZE(value);
         if (length > MAX_LCB_LENGTH) return -1;
-        return out_byte(out, T_BYTES) || write_little(out, (unsigned long long)length, 2) || out_write(out, PyBytes_AS_STRING(value), length) ? -1 : 0;
+        return out_byte(out, TAG_BYTES) || write_little(out, (unsigned long long)length, 2) || out_write(out, PyBytes_AS_STRING(value), length) ? -1 : 0;
     }
     if ((PyObject *)type == contract_type) {
         return depth >= MAX_DEPTH ? -1 : write_binary_contract(out, value, depth);
     }
     if ((PyObject *)type == handle_type) {
-        PyObject *name = slot(value, s_name);
-        int failed = name == NULL || !PyUnicode_CheckExact(name) || !PyUnicode_IS_ASCII(name) || out_byte(out, T_HANDLE) ||
+        PyObject *name = get_slot(value, at_name, s_name);
+        int failed = name == NULL || !PyUnicode_CheckExact(name) || !PyUnicode_IS_ASCII(name) || out_byte(out, TAG_HANDLE) ||
                      write_sized_utf8(out, name, 1, MAX_LCB_SMALL);
         Py_XDECREF(name);
         return failed ? -1 : 0;
@@ -1822,43 +1848,43 @@ read_binary(BinaryReader *b, int depth)
     }
     unsigned char tag = *p;
     switch (tag) {
-    case T_NULL: Py_RETURN_NONE;
-    case T_TRUE: Py_RETURN_TRUE;
-    case T_FALSE: Py_RETURN_FALSE;
-    case T_INT8: case T_INT16: case T_INT32: case T_INT64: {
-        int size = 1 << (tag - T_INT8);
+    case TAG_NULL: Py_RETURN_NONE;
+    case TAG_TRUE: Py_RETURN_TRUE;
+    case TAG_FALSE: Py_RETURN_FALSE;
+    case TAG_INT8: case TAG_INT16: case TAG_INT32: case TAG_INT64: {
+        int size = 1 << (tag - TAG_INT8);
         if ((p = take_bytes(b, size)) == NULL) return NULL;
         unsigned long long bits = little(p, size);
         int shift = 64 - 8 * size; /* sign-extend */
         long long number = shift ? (long long)(bits << shift) >> shift : (long long)bits;
         return PyLong_FromLongLong(number);
     }
-    case T_UINT8: case T_UINT16: case T_UINT32: case T_UINT64: {
-        int size = 1 << (tag - T_UINT8);
+    case TAG_UINT8: case TAG_UINT16: case TAG_UINT32: case TAG_UINT64: {
+        int size = 1 << (tag - TAG_UINT8);
         if ((p = take_bytes(b, size)) == NULL) return NULL;
         return PyLong_FromUnsignedLongLong(little(p, size));
     }
-    case T_FLOAT32: {
+    case TAG_FLOAT32: {
         if ((p = take_bytes(b, 4)) == NULL) return NULL;
         uint32_t bits = (uint32_t)little(p, 4);
         float number;
         memcpy(&number, &bits, 4);
         return isfinite(number) ? PyFloat_FromDouble((double)number) : NULL;
     }
-    case T_FLOAT64: {
+    case TAG_FLOAT64: {
         if ((p = take_bytes(b, 8)) == NULL) return NULL;
         unsigned long long bits = little(p, 8);
         double number;
         memcpy(&number, &bits, 8);
         return isfinite(number) ? PyFloat_FromDouble(number) : NULL;
     }
-    case T_STRING: case T_BYTES: {
+    case TAG_STRING: case TAG_BYTES: {
         if ((p = take_bytes(b, 2)) == NULL) return NULL;
         Py_ssize_t size = (Py_ssize_t)little(p, 2);
         if ((p = take_bytes(b, size)) == NULL) return NULL;
-        return tag == T_STRING ? PyUnicode_DecodeUTF8((const char *)p, size, "strict") : PyBytes_FromStringAndSize((const char *)p, size);
+        return tag == TAG_STRING ? PyUnicode_DecodeUTF8((const char *)p, size, "strict") : PyBytes_FromStringAndSize((const char *)p, size);
     }
-    case T_HANDLE: {
+    case TAG_HANDLE: {
         if ((p = take_bytes(b, 1)) == NULL) return NULL;
         Py_ssize_t size = *p;
         if ((p = take_bytes(b, size)) == NULL || size == 0 || !is_name_start(p[0])) return NULL;
@@ -1871,7 +1897,7 @@ read_binary(BinaryReader *b, int depth)
         Py_DECREF(name);
         return handle;
     }
-    case T_ARRAY: {
+    case TAG_ARRAY: {
         if (depth >= MAX_DEPTH || (p = take_bytes(b, 2)) == NULL) return NULL;
         Py_ssize_t count = (Py_ssize_t)little(p, 2);
         if (count > b->length - b->pos) return NULL; /* each element takes a byte at least */
@@ -1887,7 +1913,7 @@ read_binary(BinaryReader *b, int depth)
         }
         return list;
     }
-    case T_OBJECT: {
+    case TAG_OBJECT: {
         if (depth >= MAX_DEPTH || (p = take_bytes(b, 1)) == NULL) return NULL;
         int count = *p;
         PyObject *dict = PyDict_New();
@@ -1910,7 +1936,7 @@ read_binary(BinaryReader *b, int depth)
         }
         return dict;
     }
-    case T_CONTRACT:
+    case TAG_CONTRACT:
         return depth >= MAX_DEPTH ? NULL : read_binary_contract(b, depth + 1);
     default:
         return NULL;
@@ -1958,6 +1984,20 @@ decode_lcb(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
  * The module
  * ====================================================================================== */
 
+/* Where the ``__slots__`` entry ``name`` of ``type`` lives in an instance: the offset its member
+ * descriptor holds, when it is one for an object slot; -1 otherwise. */
+static Py_ssize_t
+slot_offset(PyObject *type, PyObject *name)
+{
+    PyObject *descriptor = PyDict_GetItemWithError(((PyTypeObject *)type)->tp_dict, name);
+    if (descriptor == NULL || !Py_IS_TYPE(descriptor, &PyMemberDescr_Type)) {
+        PyErr_Clear();
+        return -1;
+    }
+    PyMemberDef *member = ((PyMemberDescrObject *)descriptor)->d_member;
+    return member->type == T_OBJECT_EX && !(member->flags & READONLY) ? member->offset : -1;
+}
+
 static PyObject *
 configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1969,6 +2009,10 @@ configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_INCREF(args[1]);
     Py_XSETREF(contract_type, args[0]);
     Py_XSETREF(handle_type, args[1]);
+    at_id = slot_offset(args[0], s_id);
+    at_fields = slot_offset(args[0], s_fields);
+    at_hash = slot_offset(args[0], s_hash);
+    at_name = slot_offset(args[1], s_name);
     Py_RETURN_NONE;
 }
 

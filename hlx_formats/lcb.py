@@ -501,7 +501,9 @@ def from_lcb(data: bytes | str, *, strict_reference: bool = False) -> Any:
     :func:`~hlx_formats.from_hlxl`); binary input has one decoder.
     """
     if isinstance(data, (bytes, bytearray, memoryview)):
-        raw = bytes(data)
+        raw = data if type(data) is bytes else bytes(data)
+        if raw[:1] not in _MAY_OPEN_TEXT:  # no frame, whitespace or byte-order mark first: binary
+            return _decode_binary(raw)
         text = text_of_bytes(raw)
         if text is None or not text.lstrip(" \t\r\n\ufeff").startswith("["):  # the notation opens with its frame
             return _decode_binary(raw)
@@ -515,6 +517,10 @@ def from_lcb(data: bytes | str, *, strict_reference: bool = False) -> Any:
     if isinstance(data, str):
         return decode_text(_FastLCBText, "lc-b", text_input(data, "lc-b"), strict_reference)
     raise HLXError(f"LC-B input must be bytes (binary) or str (text notation), not {type(data).__name__}")
+
+
+#: The first bytes that LC-B text notation in UTF-8 may start with: its frame, whitespace, a BOM.
+_MAY_OPEN_TEXT = frozenset(bytes((byte,)) for byte in b"[ \t\r\n\xef")
 
 
 # --- fast decoder of the text notation -----------------------------------------------

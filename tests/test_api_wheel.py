@@ -4,8 +4,8 @@ environment that has only the light dependency (lark), runs ``hlx``."""
 from __future__ import annotations
 
 import os
-import shutil
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
