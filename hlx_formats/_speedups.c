@@ -1499,22 +1499,40 @@ write_key(Out *out, int fmt, PyObject *key)
 
 static int write_text(Out *out, int fmt, PyObject *value, int depth);
 
+/* An int in 0..maximum (a contract's id, a field's index), or -1. Contract checks its id and
+ * indices when it is made; one made around those checks gives up here. */
+static long
+small_int(PyObject *value, long maximum)
+{
+    if (!PyLong_CheckExact(value)) {
+        return -1;
+    }
+    long number = PyLong_AsLong(value);
+    if (number == -1 && PyErr_Occurred()) {
+        drop_error();
+        return -1;
+    }
+    return number >= 0 && number <= maximum ? number : -1;
+}
+
 static int
 write_contract(Out *out, int fmt, PyObject *value, int depth)
 {
     const Spelling *spelling = &SPELLINGS[fmt];
     PyObject *id = get_slot(value, at_id, s_id), *fields = get_slot(value, at_fields, s_fields);
     int failed = -1;
-    if (id == NULL || fields == NULL || !PyLong_CheckExact(id) || !PyTuple_CheckExact(fields)) goto done;
-    if (out_text(out, spelling->contract_open) || write_decimal(out, PyLong_AsUnsignedLong(id), 0) ||
+    long number = id == NULL ? -1 : small_int(id, CONTRACT_ID_MAX);
+    if (number < 0 || fields == NULL || !PyTuple_CheckExact(fields)) goto done;
+    if (out_text(out, spelling->contract_open) || write_decimal(out, (unsigned long long)number, 0) ||
         out_text(out, spelling->contract_open_end)) {
         goto done;
     }
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(fields); i++) {
         PyObject *pair = PyTuple_GET_ITEM(fields, i);
-        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2 || !PyLong_CheckExact(PyTuple_GET_ITEM(pair, 0))) goto done;
+        long index = PyTuple_CheckExact(pair) && PyTuple_GET_SIZE(pair) == 2 ? small_int(PyTuple_GET_ITEM(pair, 0), FIELD_INDEX_MAX) : -1;
+        if (index < 0) goto done;
         if ((i && out_text(out, spelling->field_separator)) || out_text(out, spelling->field_open) ||
-            write_decimal(out, PyLong_AsUnsignedLong(PyTuple_GET_ITEM(pair, 0)), 0) || out_text(out, spelling->field_open_end) ||
+            write_decimal(out, (unsigned long long)index, 0) || out_text(out, spelling->field_open_end) ||
             write_text(out, fmt, PyTuple_GET_ITEM(pair, 1), depth + 1)) {
             goto done;
         }
@@ -1671,16 +1689,18 @@ write_binary_contract(Out *out, PyObject *value, int depth)
 {
     PyObject *id = get_slot(value, at_id, s_id), *fields = get_slot(value, at_fields, s_fields);
     int failed = -1;
-    if (id == NULL || fields == NULL || !PyLong_CheckExact(id) || !PyTuple_CheckExact(fields) || PyTuple_GET_SIZE(fields) > MAX_LCB_SMALL) {
+    long number = id == NULL ? -1 : small_int(id, CONTRACT_ID_MAX);
+    if (number < 0 || fields == NULL || !PyTuple_CheckExact(fields) || PyTuple_GET_SIZE(fields) > MAX_LCB_SMALL) {
         goto done;
     }
-    if (out_byte(out, TAG_CONTRACT) || write_little(out, PyLong_AsUnsignedLong(id), 2) || out_byte(out, (unsigned char)PyTuple_GET_SIZE(fields))) {
+    if (out_byte(out, TAG_CONTRACT) || write_little(out, (unsigned long long)number, 2) || out_byte(out, (unsigned char)PyTuple_GET_SIZE(fields))) {
         goto done;
     }
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(fields); i++) {
         PyObject *pair = PyTuple_GET_ITEM(fields, i);
-        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2 || !PyLong_CheckExact(PyTuple_GET_ITEM(pair, 0))) goto done;
-        if (out_byte(out, (unsigned char)PyLong_AsUnsignedLong(PyTuple_GET_ITEM(pair, 0))) ||
+        long index = PyTuple_CheckExact(pair) && PyTuple_GET_SIZE(pair) == 2 ? small_int(PyTuple_GET_ITEM(pair, 0), FIELD_INDEX_MAX) : -1;
+        if (index < 0) goto done;
+        if (out_byte(out, (unsigned char)index) ||
             write_binary(out, PyTuple_GET_ITEM(pair, 1), depth + 1)) {
             goto done;
         }

@@ -2,16 +2,21 @@
 
 For any text, valid or not: the fast decoder returns a value exactly when the reference
 parser does, and the same value (strictly, by ``values_equal``); when it gives up, the
-public ``from_*`` function raises the reference parser's ParseError.
+public ``from_*`` function raises the reference parser's ParseError. Where the compiled
+decoder is installed (``hlx_formats._accelerated``), every text is also read by it: it never
+accepts what the reference rejects, returns the reference's value when it accepts, and does
+not give up on a canonical text.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hlx_formats import HLXError, ParseError, from_hlxl, from_lcb, from_lcr, from_lct, repeats_key, values_equal
+from hlx_formats import HLXError, ParseError, _accelerated, from_hlxl, from_lcb, from_lcr, from_lct, repeats_key, values_equal
 from hlx_formats._fast import Reject
 from hlx_formats.api import ENCODERS
 from hlx_formats.grammar import parse_reference
@@ -43,6 +48,7 @@ def agree(fmt: str, text: str) -> None:
         assert got is expected, (fmt, text, got, expected)
     else:
         assert values_equal(got, expected), (fmt, text, got, expected)
+    agree_compiled(fmt, text, expected)
     # The public function: the same value, or the reference parser's error.
     try:
         public = PUBLIC[fmt](text)
@@ -53,6 +59,22 @@ def agree(fmt: str, text: str) -> None:
         assert str(reference_error.value) == str(error)
     else:
         assert expected is not Reject and values_equal(public, expected)
+
+
+def agree_compiled(fmt: str, text: str, expected: Any) -> None:
+    """The compiled decoder holds to the reference on ``text`` (``expected``: the reference's
+    value, or ``Reject``): a value it returns is the reference's, strictly; it gives up only
+    on a text that is not the canonical encoding of a valid value. Nothing when it is not
+    installed."""
+    compiled = _accelerated.decode_text
+    if compiled is None:
+        return
+    got = compiled(text, _accelerated.FORMAT_CODES[fmt])  # never raises: it gives up instead
+    if got is _accelerated.NOT_DECODED:
+        assert expected is Reject or ENCODERS[fmt](expected) != text, ("compiled gave up on a canonical text", fmt, text)
+    else:
+        assert expected is not Reject, ("compiled accepted what the reference rejects", fmt, text, got)
+        assert values_equal(got, expected), ("compiled decoded another value", fmt, text, got, expected)
 
 
 def _lenient(text: str, data: st.DataObject) -> str:
