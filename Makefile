@@ -44,10 +44,12 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 # The compiled codecs (hlx_formats._speedups, optional; docs/performance.md): `pip install -e`
-# builds them with the rest; this rebuilds them in place when their C source changes. Without
-# a C compiler the build says so in one line and the pure-Python codecs are used.
+# builds them with the rest; this rebuilds them in place when their C source changes (pip, so
+# that the build uses pyproject.toml's setuptools), then says which codecs are in use: without
+# a C compiler, the pure-Python ones.
 $(COMPILED): $(INSTALLED) hlx_formats/_speedups.c setup.py
-	$(PY) setup.py -q build_ext --inplace
+	$(PIP) --no-deps -e .
+	$(VENV)/bin/hlx --version
 	touch $@
 
 clean:
