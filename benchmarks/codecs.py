@@ -7,15 +7,17 @@ pure-Python encoder and decoder, ``msgpack`` (C) and its pure-Python ``fallback`
 ``cbor2``. The peers get each value's plain equivalent (a contract is
 ``{"@contract": id, "fields": {"0": ...}}``, a handle ``{"@handle": name}``, bytes stay bytes
 for msgpack and cbor2 and become hex strings for JSON). Each timing is the median of
-``--repeats`` runs; throughput is given in values/s and in MB/s of the workload's JSON size,
-with each HLX codec's ratio to the peers.
+``--repeats`` rounds (each codec once a round, so that the machine's slow spells fall on all);
+throughput is given in values/s and in MB/s of the workload's JSON size, with each HLX codec's
+ratio to the peers.
 
-The HLX codecs run twice: in this process with the compiled codecs (``hlx_formats._speedups``,
-when built), and in a child process with ``HLX_PURE_PYTHON=1`` (the pure-Python codecs), on the
-same seeded workload. The compiled path's targets are the C peers (json's C codec for the text
-formats, msgpack's for LC-B binary), the pure-Python path's the pure-Python peers. Each HLX
-codec's peak memory while decoding the whole workload (and holding the values) and while
-encoding it is measured with tracemalloc, after the timings, on both paths.
+The HLX codecs run twice, in the same process: with the compiled codecs
+(``hlx_formats._speedups``, when built) and with the pure-Python ones
+(``hlx_formats._accelerated.pure_python()``, what ``HLX_PURE_PYTHON=1`` gives). The compiled
+path's targets are the C peers (json's C codec for the text formats, msgpack's for LC-B
+binary), the pure-Python path's the pure-Python peers. Each HLX codec's peak memory while
+decoding the whole workload (holding the values) and while encoding it is measured with
+tracemalloc, after the timings, on both paths.
 
     python -m benchmarks.codecs                 # full run, writes docs/performance-codecs.json and .png
     python -m benchmarks.codecs --quick         # a smoke run (CI): small workload, one repeat
@@ -28,14 +30,13 @@ import json
 import json.decoder
 import json.encoder
 import json.scanner
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ from hlx_formats import (
     to_lcr,
     to_lct,
 )
+from hlx_formats._accelerated import pure_python
 
 __all__ = ["workload", "plain", "compact", "codecs", "run", "ratios", "report", "bar_chart", "main"]
 
@@ -134,15 +136,19 @@ HLX_CODECS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "LC-B binary": (to_lcb, from_lcb),
 }
 COMPILED, PURE = "compiled", "pure Python"
-#: This process's path.
-PATH = COMPILED if ACCELERATED else PURE
+#: The paths measured: the compiled one where it is built, and the pure-Python one.
+PATHS = (COMPILED, PURE) if ACCELERATED else (PURE,)
+Codec = tuple[str, Callable[[Any], Any], Callable[[Any], Any], str, Callable[[], AbstractContextManager[Any]]]
 
 
-def codecs(hlx_only: bool = False) -> dict[str, tuple[str, Callable[[Any], Any], Callable[[Any], Any], str]]:
-    """name -> (kind, encode, decode, input form): kind is 'hlx', 'pure' or 'c'."""
-    hlx = {f"{name} ({PATH})": ("hlx", encode, decode, "value") for name, (encode, decode) in HLX_CODECS.items()}
-    if hlx_only:
-        return hlx
+def codecs() -> dict[str, Codec]:
+    """name -> (kind, encode, decode, input form, context): kind is 'hlx', 'pure' or 'c'; the
+    codec runs inside ``context()`` (the pure-Python path's switch)."""
+    hlx: dict[str, Codec] = {
+        f"{name} ({path})": ("hlx", encode, decode, "value", nullcontext if path == COMPILED else pure_python)
+        for path in PATHS
+        for name, (encode, decode) in HLX_CODECS.items()
+    }
     import cbor2
     import msgpack
     import msgpack.fallback
@@ -151,22 +157,19 @@ def codecs(hlx_only: bool = False) -> dict[str, tuple[str, Callable[[Any], Any],
     fallback_packer = msgpack.fallback.Packer()
     return {
         **hlx,
-        "json (C)": ("c", json.dumps, json.loads, "json"),
-        "json (pure Python)": ("pure", py_encode, py_decode, "json"),
-        "msgpack (C)": ("c", msgpack.packb, msgpack.unpackb, "binary"),
-        "msgpack (fallback)": ("pure", fallback_packer.pack, msgpack.fallback.unpackb, "binary"),
-        "cbor2": ("c", cbor2.dumps, cbor2.loads, "binary"),
+        "json (C)": ("c", json.dumps, json.loads, "json", nullcontext),
+        "json (pure Python)": ("pure", py_encode, py_decode, "json", nullcontext),
+        "msgpack (C)": ("c", msgpack.packb, msgpack.unpackb, "binary", nullcontext),
+        "msgpack (fallback)": ("pure", fallback_packer.pack, msgpack.fallback.unpackb, "binary", nullcontext),
+        "cbor2": ("c", cbor2.dumps, cbor2.loads, "binary", nullcontext),
     }
 
 
-def _median_time(function: Callable[[Any], Any], items: list[Any], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        for item in items:
-            function(item)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+def _seconds(function: Callable[[Any], Any], items: list[Any]) -> float:
+    started = time.perf_counter()
+    for item in items:
+        function(item)
+    return time.perf_counter() - started
 
 
 def _peak_bytes(function: Callable[[Any], Any], items: list[Any]) -> int:
@@ -181,7 +184,7 @@ def _peak_bytes(function: Callable[[Any], Any], items: list[Any]) -> int:
     return peak
 
 
-def run(target_bytes: int, repeats: int, hlx_only: bool = False) -> dict[str, Any]:
+def run(target_bytes: int, repeats: int) -> dict[str, Any]:
     values = workload(target_bytes)
     inputs = {
         "value": values,
@@ -195,12 +198,22 @@ def run(target_bytes: int, repeats: int, hlx_only: bool = False) -> dict[str, An
     results: dict[str, Any] = {
         "values": len(values), "json_bytes": json_bytes, "msgpack_compact_bytes": compact_bytes, "repeats": repeats, "codecs": {},
     }  # fmt: skip
-    for name, (kind, encode, decode, form) in codecs(hlx_only).items():
+    chosen = codecs()
+    encoded: dict[str, list[Any]] = {}
+    for name, (_, encode, _, form, context) in chosen.items():
+        with context():
+            encoded[name] = [encode(item) for item in inputs[form]]
+    # Rounds: each codec once per round, so that the machine's slow spells fall on all of them.
+    times: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in chosen}
+    for _ in range(repeats):
+        for name, (_, encode, decode, form, context) in chosen.items():
+            with context():
+                times[name][0].append(_seconds(encode, inputs[form]))
+                times[name][1].append(_seconds(decode, encoded[name]))
+    for name, (kind, _, _, form, _) in chosen.items():
         items = inputs[form]
-        encoded = [encode(item) for item in items]
-        size = sum(len(e.encode("utf-8")) if isinstance(e, str) else len(e) for e in encoded)
-        encode_seconds = _median_time(encode, items, repeats)
-        decode_seconds = _median_time(decode, encoded, repeats)
+        encode_seconds, decode_seconds = statistics.median(times[name][0]), statistics.median(times[name][1])
+        size = sum(len(e.encode("utf-8")) if isinstance(e, str) else len(e) for e in encoded[name])
         results["codecs"][name] = {
             "kind": kind,
             "encoded_bytes": size,
@@ -209,23 +222,13 @@ def run(target_bytes: int, repeats: int, hlx_only: bool = False) -> dict[str, An
             "encode_mb_per_s": round(json_bytes / encode_seconds / 1e6, 2),
             "decode_mb_per_s": round(json_bytes / decode_seconds / 1e6, 2),
         }
-    for name, (kind, encode, decode, form) in codecs(hlx_only).items():  # after the timings: tracing slows them
+    for name, (kind, encode, decode, form, context) in chosen.items():  # after the timings: tracing slows them
         if kind == "hlx":
-            encoded = [encode(item) for item in inputs[form]]
             row = results["codecs"][name]
-            row["path"] = PATH
-            row["encode_peak_bytes"] = _peak_bytes(encode, inputs[form])
-            row["decode_peak_bytes"] = _peak_bytes(decode, encoded)
+            with context():
+                row["encode_peak_bytes"] = _peak_bytes(encode, inputs[form])
+                row["decode_peak_bytes"] = _peak_bytes(decode, encoded[name])
     return results
-
-
-def run_pure_python(target_bytes: int, repeats: int) -> dict[str, Any]:
-    """The HLX codecs' rows measured on the pure-Python path, in a child process (HLX_PURE_PYTHON=1)."""
-    command = [sys.executable, "-m", "benchmarks.codecs", "--hlx-only", "--bytes", str(target_bytes), "--repeats", str(repeats)]
-    env = {**os.environ, "HLX_PURE_PYTHON": "1"}
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    rows: dict[str, Any] = json.loads(done.stdout)["codecs"]
-    return rows
 
 
 def ratios(results: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -254,7 +257,7 @@ TARGETS = {
 
 def report(results: dict[str, Any]) -> str:
     lines = [
-        f"Workload: {results['values']:,} values, {results['json_bytes'] / 1e6:.2f} MB as JSON; median of {results['repeats']} runs.",
+        f"Workload: {results['values']:,} values, {results['json_bytes'] / 1e6:.2f} MB as JSON; median of {results['repeats']} rounds.",
         "",
         "| codec | encode values/s | decode values/s | encode MB/s | decode MB/s | size (bytes) |",
         "|---|---|---|---|---|---|",
@@ -278,7 +281,7 @@ def report(results: dict[str, Any]) -> str:
     if memory:
         lines += ["", "| HLX codec | encode peak memory (MB) | decode peak memory (MB) |", "|---|---|---|"]
         lines += [f"| {name} | {row['encode_peak_bytes'] / 1e6:.1f} | {row['decode_peak_bytes'] / 1e6:.1f} |" for name, row in memory]
-    binary = codecs_[f"LC-B binary ({PATH})"]
+    binary = codecs_[f"LC-B binary ({PATHS[0]})"]
     size_ratio = binary["encoded_bytes"] / codecs_["msgpack (C)"]["encoded_bytes"]
     compact_ratio = binary["encoded_bytes"] / results["msgpack_compact_bytes"]
     lines += [
@@ -325,23 +328,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--megabytes", type=float, default=3.2, help="workload size as JSON (default 3.2)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--output", type=Path, default=None, help="folder for codecs.json and codecs.png (default: docs/ unless --quick)")
-    parser.add_argument("--hlx-only", action="store_true", help=argparse.SUPPRESS)  # the child of run_pure_python: JSON rows out
-    parser.add_argument("--bytes", type=int, help=argparse.SUPPRESS)  # (the same): the workload size in bytes
     args = parser.parse_args(argv)
-    target = args.bytes or (100_000 if args.quick else int(args.megabytes * 1e6))
-    repeats = 1 if args.quick else args.repeats
-    if args.hlx_only:
-        print(json.dumps(run(target, repeats, hlx_only=True)))
-        return 0
-    results = run(target, repeats)
-    if ACCELERATED:  # the pure-Python rows beside the compiled ones, before the peers
-        rows = results["codecs"]
-        pure = run_pure_python(target, repeats)
-        results["codecs"] = {
-            **{n: r for n, r in rows.items() if r["kind"] == "hlx"},
-            **pure,
-            **{n: r for n, r in rows.items() if r["kind"] != "hlx"},
-        }
+    target = 100_000 if args.quick else int(args.megabytes * 1e6)
+    results = run(target, 1 if args.quick else args.repeats)
     text = report(results)
     print(text, end="")
     output = args.output or (None if args.quick else ROOT / "docs")

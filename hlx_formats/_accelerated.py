@@ -10,12 +10,14 @@ and ``ACCELERATED`` False.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .model import Contract, Handle
 
-__all__ = ["ACCELERATED", "FORMAT_CODES", "NOT_DECODED", "decode_text", "encode_text", "decode_lcb", "encode_lcb"]
+__all__ = ["ACCELERATED", "FORMAT_CODES", "NOT_DECODED", "decode_text", "encode_text", "decode_lcb", "encode_lcb", "pure_python"]
 
 #: The compiled module's number of each text format.
 FORMAT_CODES: dict[str, int] = {"hlxl": 0, "lc-t": 1, "lc-r": 2, "lc-b": 3}
@@ -39,3 +41,32 @@ if os.environ.get("HLX_PURE_PYTHON", "") in ("", "0"):
 
 #: Whether the compiled codecs are in use (``hlx --version`` says which).
 ACCELERATED = decode_text is not None
+
+
+#: Every place that holds a compiled function picked at import: (module name, attribute).
+_PICKED = (
+    ("hlx_formats._accelerated", "decode_text"),
+    ("hlx_formats._accelerated", "encode_text"),
+    ("hlx_formats._accelerated", "decode_lcb"),
+    ("hlx_formats._accelerated", "encode_lcb"),
+    ("hlx_formats._encoder", "_compiled_encode"),
+    ("hlx_formats._fast", "_compiled_decode"),
+    ("hlx_formats.lcb", "_compiled_encode"),
+    ("hlx_formats.lcb", "_compiled_decode"),
+)
+
+
+@contextmanager
+def pure_python() -> Iterator[None]:
+    """The pure-Python codecs for the duration, as ``HLX_PURE_PYTHON=1`` gives them: for the
+    benchmarks and tests that compare the two paths in one process (not thread-safe)."""
+    import hlx_formats  # noqa: F401 - every module in _PICKED imported
+
+    saved = [(sys.modules[module], name, getattr(sys.modules[module], name)) for module, name in _PICKED]
+    for module, name, _ in saved:
+        setattr(module, name, None)
+    try:
+        yield
+    finally:
+        for module, name, value in saved:
+            setattr(module, name, value)

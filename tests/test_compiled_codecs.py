@@ -37,7 +37,6 @@ from hlx_formats import (
     Handle,
     _accelerated,
     _encoder,
-    _fast,
     from_hlxl,
     from_lcb,
     from_lcr,
@@ -86,18 +85,6 @@ TO = {"hlxl": to_hlxl, "lc-t": to_lct, "lc-r": to_lcr, "lc-b": to_lcb_text}
 FROM = {"hlxl": from_hlxl, "lc-t": from_lct, "lc-r": from_lcr, "lc-b": from_lcb}
 ROOT = Path(__file__).resolve().parents[1]
 
-#: Every place the package picked a compiled function at import (HLX_PURE_PYTHON leaves them None).
-_SWITCHES = [
-    (_encoder, "_compiled_encode"),
-    (_fast, "_compiled_decode"),
-    (lcb, "_compiled_encode"),
-    (lcb, "_compiled_decode"),
-    (_accelerated, "decode_text"),
-    (_accelerated, "encode_text"),
-    (_accelerated, "decode_lcb"),
-    (_accelerated, "encode_lcb"),
-]
-
 
 @contextmanager
 def switched(switches: list[tuple[Any, str]], value: Any) -> Iterator[None]:
@@ -115,7 +102,7 @@ def switched(switches: list[tuple[Any, str]], value: Any) -> Iterator[None]:
 def pure_python() -> AbstractContextManager[None]:
     """The compiled path off, as with ``HLX_PURE_PYTHON=1`` (a context manager, not a
     fixture: Hypothesis tests switch it for each example)."""
-    return switched(_SWITCHES, None)
+    return _accelerated.pure_python()
 
 
 @contextmanager
