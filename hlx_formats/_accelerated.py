@@ -9,6 +9,7 @@ and ``ACCELERATED`` False.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -30,7 +31,8 @@ NOT_DECODED: object = object()
 
 if os.environ.get("HLX_PURE_PYTHON", "") in ("", "0"):
     try:
-        from . import _speedups  # type: ignore[attr-defined]  # the compiled module, when it was built
+        # The compiled module, when it was built (by name: it is no source file of the package).
+        _speedups = importlib.import_module("hlx_formats._speedups")
     except ImportError:
         pass
     else:
@@ -59,9 +61,8 @@ _PICKED = (
 @contextmanager
 def pure_python() -> Iterator[None]:
     """The pure-Python codecs for the duration, as ``HLX_PURE_PYTHON=1`` gives them: for the
-    benchmarks and tests that compare the two paths in one process (not thread-safe)."""
-    import hlx_formats  # noqa: F401 - every module in _PICKED imported
-
+    benchmarks and tests that compare the two paths in one process (not thread-safe). The
+    modules are those the package imported with itself (importing this one imports them)."""
     saved = [(sys.modules[module], name, getattr(sys.modules[module], name)) for module, name in _PICKED]
     for module, name, _ in saved:
         setattr(module, name, None)

@@ -5,7 +5,8 @@
  * error, a value the data model refuses, a subclass, a limit reached, an unusual spelling) it
  * gives up without an exception: the decoders return NOT_DECODED and the encoders None, and
  * the pure-Python path then does the work and words the error. So the error text has one
- * source, and the only exception raised here is MemoryError.
+ * source. The only exceptions raised here are MemoryError, TypeError and ValueError for
+ * wrong arguments, and RuntimeError before configure().
  *
  * Decoders:  decode_text(text, fmt) -> value | NOT_DECODED     (fmt: 0 HLXL, 1 LC-T, 2 LC-R,
  *            decode_lcb(data, pos) -> (value, end) | NOT_DECODED      3 LC-B text notation)
@@ -807,6 +808,32 @@ read_hlxl_contract(Reader *r, int depth)
     return result;
 }
 
+/* Fields written "<marker> index <assign> value" up to ``close``, of the contract ``id``:
+ * LC-T's ",0=v0,1=v1}" and LC-B text's "|0:v0|1:v1]". */
+static PyObject *
+read_marked_fields(Reader *r, long id, int depth, Py_UCS4 marker, Py_UCS4 assign, Py_UCS4 close)
+{
+    Fields fields;
+    fields_init(&fields);
+    PyObject *result = NULL;
+    for (;;) {
+        skip_space(r);
+        if (take(r, close)) {
+            if (fields.count) result = new_contract(id, &fields);
+            break;
+        }
+        if (!take(r, marker)) break;
+        skip_space(r);
+        long index = read_index(r, FIELD_INDEX_MAX);
+        skip_space(r);
+        if (!take(r, assign)) break;
+        skip_space(r);
+        if (read_field(r, &fields, index, depth) < 0) break;
+    }
+    fields_free(&fields);
+    return result;
+}
+
 /* LC-T {C:ID,0=v0,1=v1} from the "C" on. */
 static PyObject *
 read_lct_contract(Reader *r, int depth)
@@ -816,28 +843,7 @@ read_lct_contract(Reader *r, int depth)
     if (!take(r, ':')) return NULL;
     skip_space(r);
     long id = read_index(r, CONTRACT_ID_MAX);
-    if (id < 0) {
-        return NULL;
-    }
-    Fields fields;
-    fields_init(&fields);
-    PyObject *result = NULL;
-    for (;;) {
-        skip_space(r);
-        if (take(r, '}')) {
-            if (fields.count) result = new_contract(id, &fields);
-            break;
-        }
-        if (!take(r, ',')) break;
-        skip_space(r);
-        long index = read_index(r, FIELD_INDEX_MAX);
-        skip_space(r);
-        if (!take(r, '=')) break;
-        skip_space(r);
-        if (read_field(r, &fields, index, depth) < 0) break;
-    }
-    fields_free(&fields);
-    return result;
+    return id < 0 ? NULL : read_marked_fields(r, id, depth, ',', '=', '}');
 }
 
 /* LC-R 🜊ID🜁0 v0🜁1 v1🜂 from the id on (the glyph read). */
@@ -893,28 +899,7 @@ static PyObject *
 read_lcb_contract(Reader *r, int depth)
 {
     long id = read_index(r, CONTRACT_ID_MAX);
-    if (id < 0) {
-        return NULL;
-    }
-    Fields fields;
-    fields_init(&fields);
-    PyObject *result = NULL;
-    for (;;) {
-        skip_space(r);
-        if (fields.count && take(r, ']')) {
-            result = new_contract(id, &fields);
-            break;
-        }
-        if (!take(r, '|')) break;
-        skip_space(r);
-        long index = read_index(r, FIELD_INDEX_MAX);
-        skip_space(r);
-        if (!take(r, ':')) break;
-        skip_space(r);
-        if (read_field(r, &fields, index, depth) < 0) break;
-    }
-    fields_free(&fields);
-    return result;
+    return id < 0 ? NULL : read_marked_fields(r, id, depth, '|', ':', ']');
 }
 
 static PyObject *
