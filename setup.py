@@ -3,12 +3,11 @@
 The extension is optional, as json's, msgpack's and cbor2's are: where it cannot be built (no
 C compiler, no Python headers) the build goes on without it and says so in one line, and
 ``hlx_formats`` uses its pure-Python codecs (``hlx_formats.ACCELERATED`` is False).
-``HLX_PURE_PYTHON=1`` at build time skips it on purpose.
+``HLX_PURE_PYTHON=1`` turns it off at run time (it does not change the build).
 """
 
 from __future__ import annotations
 
-import os
 import sys
 
 from setuptools import Extension, setup
@@ -19,9 +18,6 @@ class OptionalBuildExt(build_ext):
     """build_ext that leaves the extension out, with one line, where it cannot be built."""
 
     def run(self) -> None:
-        if os.environ.get("HLX_PURE_PYTHON", "") not in ("", "0"):
-            print("hlx: HLX_PURE_PYTHON is set: the compiled codecs are not built; the pure-Python codecs are used", file=sys.stderr)
-            return
         try:
             super().run()
         except Exception as error:  # noqa: BLE001 - no compiler or headers: the pure-Python codecs serve

@@ -70,7 +70,7 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _hlx(home: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "HLX_DEBUG", "VIRTUAL_ENV")}
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "HLX_DEBUG", "VIRTUAL_ENV", "HLX_PURE_PYTHON")}
     env.update(HF_HUB_OFFLINE="1", PYTHONIOENCODING="utf-8")
     return _run(home / "bin" / "hlx", *args, cwd=cwd, env=env)
 
