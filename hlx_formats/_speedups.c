@@ -626,6 +626,20 @@ closes_object(const Reader *r, Py_UCS4 c)
     return r->fmt == LCR ? c == G_OBJECT_END : c == '}';
 }
 
+/* After an item of a container: 1 on a comma (another item follows; the space after it
+ * passed), 0 on the container's closer, -1 on anything else. */
+static int
+after_item(Reader *r, int (*closes)(const Reader *, Py_UCS4))
+{
+    skip_space(r);
+    Py_UCS4 c = at(r, r->pos++);
+    if (c == ',') {
+        skip_space(r);
+        return 1;
+    }
+    return closes(r, c) ? 0 : -1;
+}
+
 /* Array items up to its closer (the opener read); ``depth``: this array's level. */
 static PyObject *
 read_items(Reader *r, int depth)
@@ -645,16 +659,9 @@ read_items(Reader *r, int depth)
         int failed = PyList_Append(list, item);
         Py_DECREF(item);
         if (failed) break;
-        skip_space(r);
-        Py_UCS4 c = at(r, r->pos++);
-        if (c == ',') {
-            skip_space(r);
-            continue;
-        }
-        if (closes_array(r, c)) {
-            return list;
-        }
-        break;
+        int next = after_item(r, closes_array);
+        if (next == 0) return list;
+        if (next < 0) break;
     }
     Py_DECREF(list);
     return NULL;
@@ -730,16 +737,9 @@ read_pairs(Reader *r, int depth)
         Py_DECREF(key);
         Py_DECREF(item);
         if (failed || PyDict_GET_SIZE(dict) == size) break; /* a repeated key gives up */
-        skip_space(r);
-        Py_UCS4 c = at(r, r->pos++);
-        if (c == ',') {
-            skip_space(r);
-            continue;
-        }
-        if (closes_object(r, c)) {
-            return dict;
-        }
-        break;
+        int next = after_item(r, closes_object);
+        if (next == 0) return dict;
+        if (next < 0) break;
     }
     Py_DECREF(dict);
     return NULL;
