@@ -26,6 +26,7 @@ tracemalloc, after the timings, on both paths.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import json.decoder
 import json.encoder
@@ -173,7 +174,9 @@ def _seconds(function: Callable[[Any], Any], items: list[Any]) -> float:
 
 
 def _peak_bytes(function: Callable[[Any], Any], items: list[Any]) -> int:
-    """Peak traced memory while ``function`` runs over ``items``, its results held."""
+    """Peak traced memory while ``function`` runs over ``items``, its results held (garbage of
+    earlier work collected first, so that it does not fall on one path and not the other)."""
+    gc.collect()
     tracemalloc.start()
     try:
         held = [function(item) for item in items]
