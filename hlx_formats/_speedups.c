@@ -64,6 +64,42 @@ drop_error(void)
     }
 }
 
+/* What an entry point returns when it gives up: ``result`` (NOT_DECODED or None), or NULL
+ * when the exception is one to raise (MemoryError). */
+static PyObject *
+gave_up(PyObject *result)
+{
+    drop_error();
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    Py_INCREF(result);
+    return result;
+}
+
+/* The ``fmt`` argument of an entry point (0..3), or -1 with the exception set. */
+static int
+format_argument(PyObject *argument)
+{
+    long fmt = PyLong_AsLong(argument);
+    if (fmt < HLXL || fmt > LCB) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "fmt is 0..3");
+        return -1;
+    }
+    return (int)fmt;
+}
+
+/* Whether configure() has told the module the data model's types (RuntimeError if not). */
+static int
+configured(void)
+{
+    if (handle_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "hlx_formats._speedups.configure() was not called");
+        return 0;
+    }
+    return 1;
+}
+
 /* --- the data model's value types -------------------------------------------------- */
 
 /* Set a slot of a new instance as object.__setattr__ does (the types' own __setattr__ refuses):
@@ -1081,13 +1117,11 @@ decode_text(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "decode_text(text: str, fmt: int)");
         return NULL;
     }
-    long fmt = PyLong_AsLong(args[1]);
-    if (fmt < HLXL || fmt > LCB) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "fmt is 0..3");
+    int fmt = format_argument(args[1]);
+    if (fmt < 0) {
         return NULL;
     }
-    if (contract_type == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "hlx_formats._speedups.configure() was not called");
+    if (!configured()) {
         return NULL;
     }
 #if PY_VERSION_HEX < 0x030C0000
@@ -1095,7 +1129,7 @@ decode_text(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
 #endif
-    Reader r = {args[0], PyUnicode_KIND(args[0]), PyUnicode_DATA(args[0]), PyUnicode_GET_LENGTH(args[0]), 0, (int)fmt, NULL};
+    Reader r = {args[0], PyUnicode_KIND(args[0]), PyUnicode_DATA(args[0]), PyUnicode_GET_LENGTH(args[0]), 0, fmt, NULL};
     r.memo = PyDict_New();
     if (r.memo == NULL) {
         return NULL;
@@ -1113,12 +1147,7 @@ decode_text(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         Py_DECREF(value);
     }
-    drop_error();
-    if (PyErr_Occurred()) {
-        return NULL;
-    }
-    Py_INCREF(not_decoded);
-    return not_decoded;
+    return gave_up(not_decoded);
 }
 
 /* ======================================================================================
@@ -1590,15 +1619,14 @@ encode_text(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "encode_text(value, fmt: int)");
         return NULL;
     }
-    long fmt = PyLong_AsLong(args[1]);
-    if (fmt < HLXL || fmt > LCB) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "fmt is 0..3");
+    int fmt = format_argument(args[1]);
+    if (fmt < 0) {
         return NULL;
     }
     Out out;
     out_init(&out);
     PyObject *result = NULL;
-    if (write_text(&out, (int)fmt, args[0], 0) == 0) {
+    if (write_text(&out, fmt, args[0], 0) == 0) {
         if (out.ascii && !SPELLINGS[fmt].glyphs) {
             result = PyUnicode_New(out.length, 127);
             if (result != NULL) memcpy(PyUnicode_DATA(result), out.data, (size_t)out.length);
@@ -1611,11 +1639,7 @@ encode_text(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (result != NULL) {
         return result;
     }
-    drop_error();
-    if (PyErr_Occurred()) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
+    return gave_up(Py_None);
 }
 
 /* ======================================================================================
@@ -1783,11 +1807,7 @@ encode_lcb(PyObject *module, PyObject *value)
     if (result != NULL) {
         return result;
     }
-    drop_error();
-    if (PyErr_Occurred()) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
+    return gave_up(Py_None);
 }
 
 typedef struct {
@@ -1960,8 +1980,7 @@ decode_lcb(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "pos is outside the data");
         return NULL;
     }
-    if (contract_type == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "hlx_formats._speedups.configure() was not called");
+    if (!configured()) {
         return NULL;
     }
     BinaryReader b = {(const unsigned char *)PyBytes_AS_STRING(args[0]), PyBytes_GET_SIZE(args[0]), pos, PyDict_New()};
@@ -1977,12 +1996,7 @@ decode_lcb(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_XDECREF(end);
         return result;
     }
-    drop_error();
-    if (PyErr_Occurred()) {
-        return NULL;
-    }
-    Py_INCREF(not_decoded);
-    return not_decoded;
+    return gave_up(not_decoded);
 }
 
 /* ======================================================================================
