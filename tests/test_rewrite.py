@@ -18,9 +18,9 @@ from hlx_formats.instructions import match_instruction
 from hlx_formats.rewrites import MAX_REWRITE_CHARS, NOT_A_REQUEST, rewrite_grammar, rewrite_prompt, rewrite_space, values_in
 from hlx_formats.strategies import values
 from hlx_moe.corpus.rewrites import HELD_OUT_ALIASES, HELD_OUT_VERBS, REWRITE_COUNTS
-from hlx_moe.decoding.constraints import Choice
-from hlx_moe.evaluation.rewrites import choose_threshold, same_meaning, summarise_rewrites, wilson
-from hlx_moe.serving.rewrite import DEFAULT_REWRITE_THRESHOLD, rewrite_of, rewrite_threshold, write_threshold
+from hlx_moe.decoding.choices import ChoiceDistribution
+from hlx_moe.evaluation.rewrites import choose_threshold, rewrite_table, same_meaning, summarise_rewrites, wilson
+from hlx_moe.serving.rewrite import DEFAULT_REWRITE_THRESHOLD, reading_of, rewrite_from, rewrite_threshold, write_threshold
 
 CORPORA = Path(__file__).resolve().parent.parent / "corpora" / "rewrites"
 
@@ -102,14 +102,22 @@ def test_the_rewrite_space_limits_its_input() -> None:
     assert rewrite_prompt("convert\n 1   to lcr") == "Rewrite as an instruction: convert 1 to lcr"
 
 
-def test_a_choice_becomes_a_rewrite_with_its_confidence() -> None:
-    space = rewrite_space("what is LC-T?")
-    rewrite = rewrite_of(space, Choice("What is LC-T?", math.log(0.8), 5, 2, 0.5))
-    assert rewrite.instruction == "What is LC-T?" and rewrite.is_request and rewrite.candidates == len(space.candidates)
-    assert rewrite.confidence == pytest.approx(0.8) and rewrite.mean_log_probability == pytest.approx(math.log(0.8) / 5, abs=1e-4)
-    assert not rewrite_of(space, Choice(NOT_A_REQUEST, -0.1, 6, 1, 0.1)).is_request
-    with pytest.raises(HLXError, match="none of the"):
-        rewrite_of(space, Choice("Convert to LC-R: 7", -0.1, 6, 1, 0.1))  # a value the request does not write
+def test_rewrites_the_reference_answers_alike_are_one_reading() -> None:
+    space = rewrite_space("gimme [1] as the rune thing")
+    split = {  # the LC-R reading is split over two spellings; the likeliest single rewrite is another reading
+        "Translate HLXL to all formats: [1]": 0.4, "Convert to LC-R: [1]": 0.35, "Convert this to Runic glyphs: [1]": 0.2, NOT_A_REQUEST: 0.04,
+    }  # fmt: skip
+    rewrite = rewrite_from(space, ChoiceDistribution(split, 0.01, 3, 0.2), lambda text: 5)
+    assert rewrite.instruction == "Convert to LC-R: [1]" and rewrite.confidence == pytest.approx(0.55)
+    assert rewrite.readings[0] == ("Convert to LC-R: [1]", 0.55) and rewrite.readings[1] == ("Translate HLXL to all formats: [1]", 0.4)
+    assert rewrite.log_probability == pytest.approx(math.log(0.55), abs=1e-4)
+    assert rewrite.mean_log_probability == pytest.approx(math.log(0.55) / 5, abs=1e-4)
+    assert rewrite.candidates == len(space.candidates) and rewrite.unexplored == 0.01 and rewrite.is_request
+    assert reading_of("Convert to LC-R: [1]") == reading_of("Convert this to Runic glyphs: [1]") != reading_of("Convert to LC-T: [1]")
+    off = rewrite_from(space, ChoiceDistribution({NOT_A_REQUEST: 0.9, "Convert to LC-R: [1]": 0.1}, 0.0, 2, 0.1), len)
+    assert not off.is_request and off.confidence == 0.9
+    with pytest.raises(HLXError, match="none of the"):  # a value the request does not write
+        rewrite_from(space, ChoiceDistribution({"Convert to LC-R: 7": 1.0}, 0.0, 1, 0.1), len)
 
 
 def test_the_threshold_file(tmp_path: Path) -> None:
@@ -149,6 +157,21 @@ def test_the_threshold_is_the_lowest_that_keeps_wrong_answers_under_the_limit() 
     off_topic = [_record(0.9, False, intended=NOT_A_REQUEST, chosen=NOT_A_REQUEST), _record(0.3, False, intended=NOT_A_REQUEST)]
     summary = summarise_rewrites(off_topic, 0.5)
     assert summary["groups"]["all"]["right"] == 2  # an off-topic request is right when it is refused
+
+
+def test_the_summary_counts_final_answers_by_group() -> None:
+    answered = [
+        {**_record(0.9, True), "answered": True, "refused": False, "answer_right": True, "answer_parses": True, "answer_seconds": 1.0},
+        {**_record(0.9, False), "answered": True, "refused": False, "answer_right": False, "answer_parses": True, "answer_seconds": 3.0},
+        {**_record(0.2, True), "answered": True, "refused": True, "answer_right": False, "answer_seconds": None},
+        {**_record(0.2, False, intended=NOT_A_REQUEST), "answered": True, "refused": True, "answer_right": True, "answer_seconds": None},
+        _record(0.9, True),  # not answered end to end
+    ]
+    summary = summarise_rewrites(answered, 0.5)
+    ends = summary["groups"]["all"]["end_to_end"]
+    assert (ends["requests"], ends["right"], ends["wrong"], ends["refused"]) == (4, 2, 1, 1)  # the off-topic refusal is right
+    assert summary["answers"] == ends and ends["p50_seconds"] == 3.0 and ends["unparsed_returned"] == 0
+    assert "| all | 4 | 50.0% |" in rewrite_table(summary)
 
 
 def test_same_meaning_compares_reference_answers() -> None:

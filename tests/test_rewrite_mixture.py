@@ -61,6 +61,48 @@ def test_choosing_under_a_grammar(moe: HLXMoE) -> None:
         decoder.choose(prompt, "start: (")
 
 
+def _share(model, token: int, others: list[int]) -> float:
+    """``token``'s share among ``others`` (itself included) under the stand-in's fixed logits."""
+    weights = {other: math.exp(float(model.noise[other])) for other in others}
+    return weights[token] / sum(weights.values())
+
+
+def test_the_distribution_over_choices_is_the_product_of_shares_where_they_part(tokenizer) -> None:
+    from hlx_moe.decoding.choices import choice_distribution
+
+    model = ScriptedModel(tokenizer)  # fixed logits: the same at every step
+    decoder = Decoder(model, tokenizer)
+    texts = ["What is LC-T?", "What is LC-R?", "What is HLXL?", NOT_A_REQUEST]
+    found = choice_distribution(decoder, "Q", texts, floor=0.0)
+    assert set(found.probabilities) == set(texts) and found.unexplored == 0.0
+    assert sum(found.probabilities.values()) == pytest.approx(1.0)
+    assert list(found.probabilities.values()) == sorted(found.probabilities.values(), reverse=True) and found.best in texts
+    tokens = {text: decoder.encode(text) for text in texts}
+    first = [tokens[text][0] for text in texts]
+    assert len(set(first)) == 2  # "What" opens three of them, which part later
+    share_what = _share(model, tokens["What is LC-T?"][0], sorted(set(first)))
+    opened = found.probabilities["What is LC-T?"] + found.probabilities["What is LC-R?"] + found.probabilities["What is HLXL?"]
+    assert opened == pytest.approx(share_what)
+    only = choice_distribution(decoder, "Q", ["What is LC-T?"])
+    assert only.probabilities == {"What is LC-T?": 1.0} and only.passes == 1  # forced all the way: the prompt's pass alone
+    ends = choice_distribution(decoder, "Q", ["What is LC", "What is LC-T?"], floor=0.0)  # one text ends where the other goes on
+    assert sum(ends.probabilities.values()) == pytest.approx(1.0) and len(ends.probabilities) == 2
+    pruned = choice_distribution(decoder, "Q", texts, floor=0.999)
+    assert pruned.probabilities == {} or max(pruned.probabilities.values()) >= 0.999
+    assert sum(pruned.probabilities.values()) + pruned.unexplored == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="no texts"):
+        choice_distribution(decoder, "Q", [])
+
+
+def test_the_distribution_follows_what_the_model_prefers(tokenizer) -> None:
+    from hlx_moe.decoding.choices import choice_distribution
+
+    decoder = Decoder(ScriptedModel(tokenizer, "Convert to LC-R: [1]"), tokenizer)  # the script spells one of them
+    texts = ["Convert to LC-R: [1]", "Convert to LC-T: [1]", "Parse LC-B: [1]", NOT_A_REQUEST]
+    found = choice_distribution(decoder, "Q", texts)
+    assert found.best == "Convert to LC-R: [1]" and found.probabilities[found.best] > 0.99
+
+
 @pytest.mark.parametrize("request_text", UNREAD)
 def test_the_rewrite_is_an_allowed_one_and_copies_the_value(moe: HLXMoE, request_text: str) -> None:
     rewrite = moe.rewrite(request_text)
@@ -94,6 +136,19 @@ def test_a_rewrite_below_the_threshold_is_refused_with_what_it_was(moe: HLXMoE, 
     monkeypatch.setattr(moe, "rewrite", _fixed(NOT_A_REQUEST, 0.99))
     with pytest.raises(NotUnderstood, match="reads as no HLX request"):
         moe.query("what's the weather in Paris")
+
+
+def test_a_task_no_expert_learned_is_answered_by_the_reference(moe: HLXMoE, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hlx_formats import translate
+
+    direct = moe.query("Validate HLXL: [1, 2]")
+    assert direct.route == "direct+reference" and direct.expert == "reference" and direct.stop_reason == "reference"
+    assert direct.answer == translate("Validate HLXL: [1, 2]") and direct.matches_reference is True
+    monkeypatch.setattr(moe, "rewrite", _fixed("Explain HLXL: [1,2,3]", 0.9))
+    rewritten = moe.query("wat is [1,2,3] pls")
+    assert rewritten.route == "rewrite+reference" and rewritten.answer == translate("Explain HLXL: [1,2,3]")
+    assert [result.route for result in moe.query_batch(["wat is [1,2,3] pls", "Convert to LC-R: [1]"])] == ["rewrite+reference", "direct"]
+    assert moe.answers("Validate LC-T: [1]") and moe.answers("Convert to LC-R: 1") and not moe.answers("hello")
 
 
 def test_a_request_with_a_broken_value_is_refused_with_its_parse_error(moe: HLXMoE) -> None:

@@ -169,20 +169,34 @@ def summarise_rewrites(records: list[dict[str, Any]], threshold: float) -> dict[
         outcome = _outcomes(members, threshold)
         low, high = wilson(outcome["right"], len(members))
         summary["groups"][name] = {**_rates(outcome, len(members)), "right_ci95": [round(low, 4), round(high, 4)]}
-    answered = [record for record in records if record.get("answered")]
-    if answered:
-        seconds = sorted(record["answer_seconds"] for record in answered if record.get("answer_seconds") is not None)
-        summary["answers"] = {
-            "requests": len(answered),
-            "right": sum(record["answer_right"] and not record["refused"] for record in answered),
-            "refused": sum(record["refused"] for record in answered),
-            "wrong": sum(not record["answer_right"] and not record["refused"] for record in answered),
-            "unparsed_returned": sum(record.get("answer_parses") is False for record in answered),
-            "p50_seconds": seconds[len(seconds) // 2] if seconds else None,
-        }
+        ends = _end_to_end([record for record in members if record.get("answered")])
+        if ends is not None:
+            summary["groups"][name]["end_to_end"] = ends
+    answers = _end_to_end([record for record in records if record.get("answered")])
+    if answers is not None:
+        summary["answers"] = answers
     rewritten = sorted(record["seconds"] for record in records if record["route"] == "rewrite" and record.get("seconds"))
     summary["rewrite_p50_seconds"] = rewritten[len(rewritten) // 2] if rewritten else None
     return summary
+
+
+def _end_to_end(answered: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Right, wrong and refused final answers of the rows answered end to end (None if none),
+    with the 95% interval of the right share, the unparseable answers returned and the p50."""
+    if not answered:
+        return None
+    seconds = sorted(record["answer_seconds"] for record in answered if record.get("answer_seconds") is not None)
+    right = sum(bool(record["answer_right"]) for record in answered)  # an off-topic request's refusal is right
+    low, high = wilson(right, len(answered))
+    return {
+        "requests": len(answered),
+        "right": right,
+        "refused": sum(record["refused"] and not record["answer_right"] for record in answered),
+        "wrong": sum(not record["answer_right"] and not record["refused"] for record in answered),
+        "right_ci95": [round(low, 4), round(high, 4)],
+        "unparsed_returned": sum(record.get("answer_parses") is False for record in answered),
+        "p50_seconds": seconds[len(seconds) // 2] if seconds else None,
+    }
 
 
 def rewrite_table(summary: dict[str, Any]) -> str:
@@ -199,14 +213,22 @@ def rewrite_table(summary: dict[str, Any]) -> str:
         lines.append(
             f"| {name} | {n} | {group['right'] / n:.1%} | {low:.1%}-{high:.1%} | {group['wrong'] / n:.1%} | {group['refused'] / n:.1%} |"
         )
-    if "answers" in summary:
+    ends = {name: group["end_to_end"] for name, group in summary["groups"].items() if "end_to_end" in group}
+    if ends:
         a = summary["answers"]
+        p50 = f"{a['p50_seconds']:.2f} s" if a["p50_seconds"] is not None else "none answered"
         lines += [
             "",
-            f"End to end (the mixture's final answer against the intended instruction's reference answer), {a['requests']} "
-            f"requests: {a['right']} right, {a['wrong']} wrong, {a['refused']} refused, {a['unparsed_returned']} "
-            f"unparseable answers returned; p50 {a['p50_seconds']:.2f} s."
-            if a["p50_seconds"] is not None
-            else "",
+            "End to end: the mixture's final answer against the intended instruction's reference answer "
+            f"({a['unparsed_returned']} unparseable answers returned; p50 {p50}).",
+            "",
+            "| requests answered end to end | n | right | 95% CI | wrong | refused |",
+            "|---|---|---|---|---|---|",
         ]
+        for name, group in sorted(ends.items(), key=lambda item: (item[0] != "all", item[0])):
+            n = group["requests"]
+            low, high = group["right_ci95"]
+            lines.append(
+                f"| {name} | {n} | {group['right'] / n:.1%} | {low:.1%}-{high:.1%} | {group['wrong'] / n:.1%} | {group['refused'] / n:.1%} |"
+            )
     return "\n".join(lines)

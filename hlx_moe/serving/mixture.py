@@ -29,8 +29,9 @@ from hlx_formats.errors import BackendUnavailable, HLXError, NotUnderstood, Pars
 from hlx_formats.instructions import REPAIR_TASKS, Instruction, instruction_for, match_instruction
 from hlx_formats.repairs import one_edit_fixes
 from hlx_formats.requests import parse_request
-from hlx_formats.rewrites import choice_grammar, rewrite_grammar, rewrite_prompt, rewrite_space
+from hlx_formats.rewrites import choice_grammar, rewrite_prompt, rewrite_space
 from hlx_moe.corpus import EXPERTS, prompt_of
+from hlx_moe.decoding.choices import choice_distribution
 from hlx_moe.decoding.constraints import AnswerConstraint, Decoder, Generation
 from hlx_moe.decoding.options import DecodingOptions
 from hlx_moe.decoding.round_trip import reverse_queries
@@ -39,8 +40,8 @@ from hlx_moe.evaluation.grading import grade
 from hlx_moe.model.base import EMBEDDED_BASE, LoadedBase, _require, load_base, logger, quiet_dependencies, shipped_adapters_dir
 from hlx_moe.model.cards import read_training_report
 from hlx_moe.model.glyph_tokens import RowBlocks, adapter_config, add_glyph_rows, glyph_rows, row_blocks
-from hlx_moe.serving.rewrite import Rewrite, rewrite_of, rewrite_threshold
-from hlx_moe.serving.router import Route, route_instruction
+from hlx_moe.serving.rewrite import Rewrite, rewrite_from, rewrite_threshold
+from hlx_moe.serving.router import LEARNED_TASKS, Route, route_instruction
 
 __all__ = [
     "HLXMoE",
@@ -89,7 +90,9 @@ class QueryResult:
     # How the request reached its expert: "direct" (the request description read it),
     # "rewrite" (the coordinator rewrote it into ``instruction``: ``rewrite`` holds that
     # rewrite's log-probability and confidence), with "+hops" when it was answered in two
-    # steps through HLXL (a pair of formats no single instruction converts between).
+    # steps through HLXL (a pair of formats no single instruction converts between) and
+    # "+reference" when its task is one no expert learned and the reference answered it
+    # (``expert`` "reference").
     request: str = ""
     route: str = "direct"
     rewrite: dict[str, Any] | None = None
@@ -263,10 +266,12 @@ class _Plan:
     stop: str | None = None  # where free text ends: a text answer is one line
     first_hop: Instruction | None = None  # a two-step answer: this instruction's answer (HLXL) first
     choices: tuple[str, ...] = ()  # a fix: the answers to choose from (none: decode under the constraint)
+    by_reference: bool = False  # a task no expert learned (Validate, Explain, when to use an expert): the reference answers
 
     @property
     def route(self) -> str:
-        return ("rewrite" if self.rewrite is not None else "direct") + ("+hops" if self.first_hop is not None else "")
+        hop = "+hops" if self.first_hop is not None else "+reference" if self.by_reference else ""
+        return ("rewrite" if self.rewrite is not None else "direct") + hop
 
     def result(self, generation: Generation, *, round_trip: bool = False, beam_answer: str | None = None) -> QueryResult:
         """The answer, graded against the reference."""
@@ -489,9 +494,21 @@ class HLXMoE:
             round_trip=round_trip, source_literals=source_literals, literal_order=literal_order,
         )  # fmt: skip
         plan = self._plan(instruction, options)
+        if plan.by_reference:
+            return self._answer_by_reference(plan)
         if plan.first_hop is not None:
             return self._answer_in_two_hops(plan, options)
         return self._answer(plan, options)
+
+    @staticmethod
+    def _answer_by_reference(plan: _Plan) -> QueryResult:
+        """The reference's answer to an instruction whose task no expert learned (stop reason
+        ``"reference"``): the rewrite step understood the request, nothing was learned to answer it."""
+        from hlx_formats import translate
+
+        started = time.perf_counter()
+        answer = translate(plan.parsed.text)
+        return plan.result(Generation(answer, 0, 0, time.perf_counter() - started, False, "reference"))
 
     def _answer(self, plan: _Plan, options: DecodingOptions) -> QueryResult:
         """Decode and grade the answer ``plan`` describes (one generation, reranked by round
@@ -542,9 +559,9 @@ class HLXMoE:
         return plan.result(generation)
 
     def rewrite(self, request: str) -> Rewrite:
-        """The coordinator's rewrite of ``request`` into a canonical instruction: decoded
-        greedily under the grammar of the rewrites :func:`hlx_formats.rewrites.rewrite_space`
-        allows, with its confidence. A value the request opens but that parses in no format
+        """The coordinator's rewrite of ``request`` into a canonical instruction: the most
+        probable reading among the rewrites :func:`hlx_formats.rewrites.rewrite_space` allows,
+        with its confidence (:mod:`hlx_moe.serving.rewrite`). A value the request opens but that parses in no format
         raises its ParseError (as the reference refuses it); a request over
         ``hlx_formats.rewrites.MAX_REWRITE_CHARS`` raises HLXError."""
         space = rewrite_space(check_request(request))
@@ -553,8 +570,8 @@ class HLXMoE:
         decoder = self.decoders["coordinator"]
         with self._lock, quiet_dependencies():
             self.activate("coordinator")
-            choice = decoder.choose(prompt_of(rewrite_prompt(space.request)), rewrite_grammar(space))
-        return rewrite_of(space, choice)
+            distribution = choice_distribution(decoder, prompt_of(rewrite_prompt(space.request)), space.candidates)
+        return rewrite_from(space, distribution, lambda text: len(decoder.encode(text)))
 
     def query_batch(
         self, instructions: list[str], options: DecodingOptions | None = None, *, batch_size: int = 32, mix_experts: bool = True
@@ -584,7 +601,9 @@ class HLXMoE:
         plans = [self._plan(instruction, options) for instruction in instructions]
         results: list[QueryResult | None] = [None] * len(plans)
         for index, plan in enumerate(plans):
-            if plan.first_hop is not None:
+            if plan.by_reference:
+                results[index] = self._answer_by_reference(plan)
+            elif plan.first_hop is not None:
                 results[index] = self._answer_in_two_hops(plan, options)
             elif plan.choices:
                 results[index] = plan.result(self._choose_answer(plan))
@@ -685,6 +704,9 @@ class HLXMoE:
                 return dataclasses.replace(
                     plan, request=instruction, rewrite=rewrite, first_hop=parse_request(_first_hop(two_hops)).instruction
                 )
+            by_reference = self._reference_instruction(rewrite.instruction if rewrite else instruction)
+            if by_reference is not None:
+                return _Plan("reference", decision.reason, by_reference, None, 0, request=instruction, rewrite=rewrite, by_reference=True)
             # Nothing to answer it with that could be checked: say so rather than free text.
             understood = f" (understood as {rewrite.instruction!r})" if rewrite else ""
             raise NotUnderstood(
@@ -693,14 +715,27 @@ class HLXMoE:
             )  # fmt: skip
         return dataclasses.replace(self._plan_for(parsed, decision, options), request=instruction, rewrite=rewrite)
 
-    @staticmethod
-    def answers(instruction: str) -> bool:
+    def answers(self, instruction: str) -> bool:
         """Whether the mixture answers ``instruction`` (a canonical instruction): its task is
-        one the experts learned, or a conversion it makes in two steps."""
-        from hlx_moe.serving.router import LEARNED_TASKS
-
+        one the experts learned, a conversion it makes in two steps, a task the reference
+        answers for it, or a completion or fix its expert learned."""
         parsed = match_instruction(instruction)
-        return parsed is not None and (parsed.form.task in LEARNED_TASKS or parsed.form.task in TWO_HOP_TASKS)
+        if parsed is None:
+            return False
+        if parsed.form.task in REPAIR_TASKS:
+            return route_instruction(instruction).expert in self.repair_experts
+        return True
+
+    @staticmethod
+    def _reference_instruction(text: str) -> Instruction | None:
+        """The instruction of ``text`` when its task is one no expert learned, which the
+        reference answers (not a completion or fix: those are learned or refused)."""
+        try:
+            parsed = parse_request(text).instruction
+        except HLXError:
+            return None
+        task = parsed.form.task
+        return parsed if task not in LEARNED_TASKS and task not in REPAIR_TASKS and task not in TWO_HOP_TASKS else None
 
     @staticmethod
     def _two_hop_instruction(text: str) -> Instruction | None:

@@ -1,26 +1,31 @@
 """The rewrite step: a free-form request becomes one canonical instruction, chosen by the
 coordinator among those :func:`hlx_formats.rewrites.rewrite_space` allows, with a confidence.
 
-The coordinator answers ``Rewrite as an instruction: <request>`` decoded greedily under the
-finite grammar of the allowed rewrites (:meth:`Decoder.choose`). The confidence is the
-probability of the rewrite under that grammar: the product, over the tokens the model chose,
-of each one's share of the probability of the tokens the grammar allowed there. Below the
-threshold (:func:`rewrite_threshold`) the request is refused rather than guessed.
+The coordinator reads ``Rewrite as an instruction: <request>``; the probability it gives each
+allowed rewrite under the grammar of exactly those rewrites comes from
+:func:`hlx_moe.decoding.choices.choice_distribution`. Rewrites that the reference answers
+alike are one *reading* of the request (``Convert to LC-R: 42`` and ``Translate LC-T to LC-R:
+42`` ask the same), so a reading's probability is the sum of its rewrites', and the confidence
+is the best reading's. Below the threshold (:func:`rewrite_threshold`) the request is refused
+rather than guessed.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from hlx_formats.errors import HLXError
 from hlx_formats.rewrites import NOT_A_REQUEST, RewriteSpace
-from hlx_moe.decoding.constraints import Choice
+from hlx_moe.decoding.choices import ChoiceDistribution
 
-__all__ = ["DEFAULT_REWRITE_THRESHOLD", "THRESHOLD_FILE", "Rewrite", "rewrite_of", "rewrite_threshold", "write_threshold"]
+__all__ = [
+    "DEFAULT_REWRITE_THRESHOLD", "THRESHOLD_FILE", "Rewrite", "reading_of", "rewrite_from", "rewrite_threshold", "write_threshold",
+]  # fmt: skip
 
 #: The coordinator adapter's file that records the threshold chosen on the validation split.
 THRESHOLD_FILE = "rewrite_threshold.json"
@@ -28,11 +33,18 @@ THRESHOLD_FILE = "rewrite_threshold.json"
 DEFAULT_REWRITE_THRESHOLD = 0.5
 
 
+#: How many readings a :class:`Rewrite` lists.
+READINGS_SHOWN = 3
+
+
 @dataclass(frozen=True)
 class Rewrite:
-    """The rewrite chosen for a request: ``instruction`` (canonical, or ``NOT_A_REQUEST``),
-    its log-probability under the grammar of the allowed rewrites (total and per token), its
-    ``confidence`` (that probability, 0 to 1) and how many rewrites were allowed."""
+    """The rewrite chosen for a request: ``instruction`` (canonical, or ``NOT_A_REQUEST``: the
+    most probable rewrite of the most probable reading), the log-probability of that reading
+    under the grammar of the allowed rewrites (total and per token of ``instruction``), its
+    ``confidence`` (that probability, 0 to 1), how many rewrites were allowed, the best
+    ``readings`` (each one's most probable rewrite and the reading's probability, best first)
+    and the probability left in branches too unlikely to follow (``unexplored``)."""
 
     request: str
     instruction: str
@@ -41,6 +53,8 @@ class Rewrite:
     confidence: float
     candidates: int
     seconds: float = 0.0
+    readings: tuple[tuple[str, float], ...] = ()
+    unexplored: float = 0.0
 
     @property
     def is_request(self) -> bool:
@@ -51,18 +65,42 @@ class Rewrite:
         return asdict(self)
 
 
-def rewrite_of(space: RewriteSpace, choice: Choice) -> Rewrite:
-    """The :class:`Rewrite` of a choice decoded under ``rewrite_grammar(space)``."""
-    if choice.text not in space.candidates:
-        raise HLXError(f"the rewrite {choice.text[:80]!r} is none of the {len(space.candidates)} allowed")
+def reading_of(instruction: str) -> str:
+    """What identifies ``instruction``'s reading: the reference's answer to it (``"="`` and the
+    answer), or the instruction itself where the reference has none (``NOT_A_REQUEST``, an
+    instruction the reference refuses)."""
+    from hlx_formats import translate
+
+    if instruction == NOT_A_REQUEST:
+        return instruction
+    try:
+        return "=" + translate(instruction)
+    except HLXError:
+        return instruction
+
+
+def rewrite_from(space: RewriteSpace, distribution: ChoiceDistribution, tokens: Callable[[str], int]) -> Rewrite:
+    """The :class:`Rewrite` of ``space`` given the model's ``distribution`` over its candidates:
+    the most probable reading, its most probable rewrite; ``tokens`` counts an instruction's tokens."""
+    unknown = [text for text in distribution.probabilities if text not in space.candidates]
+    if unknown:
+        raise HLXError(f"the rewrite {unknown[0][:80]!r} is none of the {len(space.candidates)} allowed")
+    readings: dict[str, list[tuple[str, float]]] = {}
+    for text, probability in distribution.probabilities.items():  # most probable first
+        readings.setdefault(reading_of(text), []).append((text, probability))
+    ranked = sorted(((members[0][0], sum(p for _, p in members)) for members in readings.values()), key=lambda item: -item[1])
+    instruction, confidence = ranked[0]
+    log_probability = math.log(max(confidence, 1e-300))
     return Rewrite(
         request=space.request,
-        instruction=choice.text,
-        log_probability=round(choice.log_probability, 4),
-        mean_log_probability=round(choice.log_probability / max(1, choice.tokens), 4),
-        confidence=round(math.exp(choice.log_probability), 4),
+        instruction=instruction,
+        log_probability=round(log_probability, 4),
+        mean_log_probability=round(log_probability / max(1, tokens(instruction)), 4),
+        confidence=round(min(1.0, confidence), 4),
         candidates=len(space.candidates),
-        seconds=round(choice.seconds, 4),
+        seconds=round(distribution.seconds, 4),
+        readings=tuple((text, round(probability, 4)) for text, probability in ranked[:READINGS_SHOWN]),
+        unexplored=round(distribution.unexplored, 4),
     )
 
 
