@@ -29,7 +29,7 @@ from .registry import all_formats
 from .requests import render_instruction
 
 __all__ = [
-    "MAX_REWRITE_CHARS", "NOT_A_REQUEST", "REWRITE_PREFIX", "RewriteSpace", "ValueSpan", "choice_grammar", "rewrite_grammar",
+    "GLYPH_QUESTION_NAMES", "MAX_REWRITE_CHARS", "NOT_A_REQUEST", "REWRITE_PREFIX", "RewriteSpace", "ValueSpan", "choice_grammar", "rewrite_grammar",
     "rewrite_prompt", "rewrite_space", "values_in",
 ]  # fmt: skip
 
@@ -48,7 +48,7 @@ _BEFORE_VALUE = frozenset(" \t\r\n:(`'=")  # what may stand just before a value
 _AFTER_VALUE = frozenset(" \t\r\n,.?!;:`')")  # what may stand just after one
 _INTEGER = re.compile(r"(?<![\w.-])#?([0-9]{1,6})(?![\w.])")
 #: The glyph names a glyph_for rewrite may ask for: each glyph's canonical name.
-_GLYPH_NAMES = tuple(dict.fromkeys(name.removeprefix("the ") for name in facts.GLYPH_NAMES.values()))
+GLYPH_QUESTION_NAMES = tuple(dict.fromkeys(name.removeprefix("the ") for name in facts.GLYPH_NAMES.values()))
 #: The tasks a rewrite may choose besides conversions, as their first canonical forms.
 _EXPERTS = ("coordinator", "ascii", "runic")
 
@@ -177,7 +177,7 @@ def _questions(request: str) -> list[str]:
         found.append(render_instruction("format_info", format=fmt))
         found.append(render_instruction("expert_info", format=fmt))
     found += [render_instruction("expert_use", expert=expert) for expert in _EXPERTS]
-    found += [render(first_form("glyph_for"), name=name) for name in _GLYPH_NAMES]
+    found += [render(first_form("glyph_for"), name=name) for name in GLYPH_QUESTION_NAMES]
     found += [render(first_form("glyph_meaning"), glyph=glyph) for glyph in dict.fromkeys(c for c in request if c in GLYPHS)]
     found += [render(first_form("contract_info"), id=str(int(m.group(1)))) for m in _INTEGER.finditer(request)]
     return found

@@ -183,10 +183,25 @@ def test_free_text_ends_at_the_end_of_its_line(tokenizer) -> None:
 
 
 def test_a_text_answer_is_one_line_within_its_task_budget(moe: HLXMoE) -> None:
-    plan = moe._plan("What is LC-T?", moe.options)
-    assert plan.stop == "\n" and plan.constraint is None and plan.max_new_tokens == text_answer_budget("format_info")
-    result = moe.query("What is LC-T?")
-    assert "\n" not in result.answer and result.new_tokens <= text_answer_budget("format_info")
+    plan = moe._plan("Which expert answers: Convert to LC-T: [1]", moe.options.replace(constrained=False))
+    assert plan.stop == "\n" and plan.constraint is None and plan.max_new_tokens == text_answer_budget("routing") and not plan.choices
+    result = moe.query("Which expert answers: Convert to LC-T: [1]", constrained=False)
+    assert "\n" not in result.answer and result.new_tokens <= text_answer_budget("routing")
+
+
+@pytest.mark.parametrize(
+    "question", ["What is LC-T?", "Which expert handles LC-R?", "What does 🜂 mean in LC-R?", "What is contract 7?", "Which expert answers: Convert to LC-T: [1]"]
+)
+def test_a_question_is_answered_with_one_of_its_tasks_answers(moe: HLXMoE, question: str) -> None:
+    from hlx_formats import translate
+    from hlx_formats.instructions import match_instruction
+    from hlx_moe.serving.text_answers import answer_choices
+
+    choices = answer_choices(match_instruction(question))
+    assert choices is not None and translate(question) in choices and len(choices) >= 4  # every argument's answer, not only its own
+    result = moe.query(question)
+    assert result.answer in choices and result.stop_reason == "choice" and result.constrained
+    assert answer_choices(match_instruction("Convert to LC-T: [1]")) is None
 
 
 def test_the_text_budgets_hold_every_corpus_answer(tokenizer) -> None:

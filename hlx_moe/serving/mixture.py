@@ -42,6 +42,7 @@ from hlx_moe.model.cards import read_training_report
 from hlx_moe.model.glyph_tokens import RowBlocks, adapter_config, add_glyph_rows, glyph_rows, row_blocks
 from hlx_moe.serving.rewrite import Rewrite, rewrite_from, rewrite_threshold
 from hlx_moe.serving.router import LEARNED_TASKS, Route, route_instruction
+from hlx_moe.serving.text_answers import answer_choices
 
 __all__ = [
     "HLXMoE",
@@ -265,7 +266,7 @@ class _Plan:
     rewrite: Rewrite | None = None
     stop: str | None = None  # where free text ends: a text answer is one line
     first_hop: Instruction | None = None  # a two-step answer: this instruction's answer (HLXL) first
-    choices: tuple[str, ...] = ()  # a fix: the answers to choose from (none: decode under the constraint)
+    choices: tuple[str, ...] = ()  # a fix or a question: the answers to choose from (none: decode as usual)
     by_reference: bool = False  # a task no expert learned (Validate, Explain, when to use an expert): the reference answers
 
     @property
@@ -282,7 +283,7 @@ class _Plan:
             answer=generation.text,
             expert=self.expert,
             route_reason=self.route_reason,
-            constrained=self.constraint is not None,
+            constrained=self.constraint is not None or bool(self.choices),
             parses=graded.parses,
             matches_reference=graded.exact if known else None,
             same_value=graded.same_value if known else None,
@@ -760,7 +761,10 @@ class HLXMoE:
             constraint = AnswerConstraint(parsed.target_format, parsed.prefix, literals, order)
         if not parsed.answers_in_format:
             budget = options.max_new_tokens or text_answer_budget(parsed.form.task)
-            return _Plan(decision.expert, decision.reason, parsed, None, budget, stop="\n")
+            choices = (answer_choices(parsed) if options.constrained else None) or ()
+            if choices:  # a choice is never cut short
+                budget = max(budget, max(len(self.decoders[decision.expert].encode(choice)) for choice in choices) + 1)
+            return _Plan(decision.expert, decision.reason, parsed, None, budget, stop="\n", choices=choices)
         budget = options.max_new_tokens or self._token_budget(parsed, self.decoders[decision.expert])
         return _Plan(decision.expert, decision.reason, parsed, constraint, budget)
 
