@@ -190,7 +190,14 @@ def test_a_text_answer_is_one_line_within_its_task_budget(moe: HLXMoE) -> None:
 
 
 @pytest.mark.parametrize(
-    "question", ["What is LC-T?", "Which expert handles LC-R?", "What does 🜂 mean in LC-R?", "What is contract 7?", "Which expert answers: Convert to LC-T: [1]"]
+    "question",
+    [
+        "What is LC-T?",
+        "Which expert handles LC-R?",
+        "What does 🜂 mean in LC-R?",
+        "What is contract 7?",
+        "Which expert answers: Convert to LC-T: [1]",
+    ],
 )
 def test_a_question_is_answered_with_one_of_its_tasks_answers(moe: HLXMoE, question: str) -> None:
     from hlx_formats import translate
