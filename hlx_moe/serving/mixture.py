@@ -562,9 +562,9 @@ class HLXMoE:
     def rewrite(self, request: str) -> Rewrite:
         """The coordinator's rewrite of ``request`` into a canonical instruction: the most
         probable reading among the rewrites :func:`hlx_formats.rewrites.rewrite_space` allows,
-        with its confidence (:mod:`hlx_moe.serving.rewrite`). A value the request opens but that parses in no format
-        raises its ParseError (as the reference refuses it); a request over
-        ``hlx_formats.rewrites.MAX_REWRITE_CHARS`` raises HLXError."""
+        with its confidence (:mod:`hlx_moe.serving.rewrite`). A value the request opens but
+        that parses in no format raises its ParseError (as the reference refuses it); a
+        request over ``hlx_formats.rewrites.MAX_REWRITE_CHARS`` raises HLXError."""
         space = rewrite_space(check_request(request))
         if space.broken is not None:
             raise space.broken
