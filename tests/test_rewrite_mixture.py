@@ -149,6 +149,12 @@ def test_a_task_no_expert_learned_is_answered_by_the_reference(moe: HLXMoE, monk
     assert rewritten.route == "rewrite+reference" and rewritten.answer == translate("Explain HLXL: [1,2,3]")
     assert [result.route for result in moe.query_batch(["wat is [1,2,3] pls", "Convert to LC-R: [1]"])] == ["rewrite+reference", "direct"]
     assert moe.answers("Validate LC-T: [1]") and moe.answers("Convert to LC-R: 1") and not moe.answers("hello")
+    broken = moe.query("Validate LC-T: [1, 2")  # a value to validate that does not parse: the reference says what is wrong
+    assert broken.route == "direct+reference" and broken.answer == translate("Validate LC-T: [1, 2")
+    monkeypatch.setattr(moe, "rewrite", _fixed("Validate LC-B: [1]", 0.9))
+    decision, rewrite = moe.understand("What's wrong with lkb: [1]")  # read as "Validate: lkb: [1]": words as the value
+    assert rewrite is not None and rewrite.instruction == "Validate LC-B: [1]" and decision.instruction is None
+    assert moe.query("What's wrong with lkb: [1]").route == "rewrite+reference"
 
 
 def test_a_request_with_a_broken_value_is_refused_with_its_parse_error(moe: HLXMoE) -> None:

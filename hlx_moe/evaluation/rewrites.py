@@ -17,7 +17,7 @@ import random
 from collections import defaultdict
 from typing import Any
 
-from hlx_formats.errors import HLXError, NotUnderstood, ParseError
+from hlx_formats.errors import HLXError, NotUnderstood
 from hlx_formats.rewrites import NOT_A_REQUEST
 
 __all__ = ["evaluate_rewrites", "same_meaning", "choose_threshold", "summarise_rewrites", "rewrite_table", "wilson"]
@@ -62,19 +62,13 @@ def evaluate_rewrites(moe: Any, rows: list[dict[str, Any]], *, answers: int = 0,
             "request": request, "intended": intended, "variation": row.get("variation"), "family": row.get("family"),
             "held_out_phrasing": bool(row.get("held_out_phrasing")),
         }  # fmt: skip
-        try:  # what the router does: a request the description reads goes directly
-            direct: str | None = parse_request(request).render()
-        except ParseError:
-            direct = None  # refused with its value's error (the rewrite step says the same)
-        except HLXError:
-            direct = None
-        if direct is not None:
-            record.update(route="direct", chosen=direct, confidence=1.0, seconds=0.0)
+        try:  # as the mixture reads it: directly when the description reads it, else rewritten
+            _decision, rewrite = moe.understand(request)
+        except HLXError as error:  # a value that parses in no format: refused with its error
+            record.update(route="refused", chosen=None, confidence=0.0, seconds=0.0, error=str(error).split("\n")[0])
         else:
-            try:
-                rewrite = moe.rewrite(request)
-            except HLXError as error:
-                record.update(route="rewrite", chosen=None, confidence=0.0, seconds=0.0, error=str(error).split("\n")[0])
+            if rewrite is None:
+                record.update(route="direct", chosen=parse_request(request).render(), confidence=1.0, seconds=0.0)
             else:
                 record.update(route="rewrite", chosen=rewrite.instruction, confidence=rewrite.confidence, seconds=rewrite.seconds)
         record["right"] = record["chosen"] is not None and same_meaning(record["chosen"], intended)

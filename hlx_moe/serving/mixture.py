@@ -669,20 +669,34 @@ class HLXMoE:
         if self.glyphs is not None:
             self.glyphs.assign(experts)
 
+    def understand(self, request: str) -> tuple[Route, Rewrite | None]:
+        """How the mixture reads ``request``, before any threshold: the router's decision when
+        the request description reads it, else the coordinator's rewrite and the router's
+        decision on that (on the request itself when the rewrite is ``NOT_A_REQUEST``). A value
+        that parses in no format raises its ParseError, unless the description read words as
+        the value (``what is contrct 14``: rewritten) or the request asks to validate it (the
+        reference answers)."""
+        check_request(request)
+        try:
+            decision = route_instruction(request)
+        except ParseError as error:
+            if _words_read_as_value(error):
+                decision = Route("coordinator", "words were read as a value", None, read=False)
+            elif parse_request(request).instruction.form.task.startswith("validate"):
+                decision = Route("reference", "a validate request: the reference reports what is wrong", None)
+            else:
+                raise  # a value that does not parse is refused, as the reference refuses it
+        if decision.read:
+            return decision, None
+        rewrite = self.rewrite(request)
+        return (route_instruction(rewrite.instruction) if rewrite.is_request else decision), rewrite
+
     def _plan(self, instruction: str, options: DecodingOptions) -> _Plan:
         """How ``instruction`` is answered: its expert, canonical instruction, constraint and
         token budget, through the rewrite step when the request description does not read
         it; NotUnderstood or the value's ParseError where it cannot be answered."""
-        check_request(instruction)
-        try:
-            decision = route_instruction(instruction)
-        except ParseError as error:
-            if not _words_read_as_value(error):
-                raise  # a value that does not parse is refused, as the reference refuses it
-            decision = Route("coordinator", "words were read as a value", None, read=False)
-        rewrite = None
-        if not decision.read:
-            rewrite = self.rewrite(instruction)
+        decision, rewrite = self.understand(instruction)
+        if rewrite is not None:
             threshold = options.rewrite_threshold if options.rewrite_threshold is not None else self.rewrite_threshold
             shown = instruction.strip()[:60]
             if not rewrite.is_request:
@@ -696,7 +710,6 @@ class HLXMoE:
                     f"{rewrite.confidence:.2f}, below the threshold {threshold:.2f}; write it as that instruction if it is what you mean",
                     rewrite=rewrite.instruction, confidence=rewrite.confidence,
                 )  # fmt: skip
-            decision = route_instruction(rewrite.instruction)
         parsed = decision.instruction
         if parsed is None:
             two_hops = self._two_hop_instruction(rewrite.instruction if rewrite else instruction)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hlx_formats.errors import HLXError, ParseError
-from hlx_formats.formats import decode_as
+from hlx_formats.formats import decode_as, detect_value
 from hlx_formats.grammar import FORMAT_TITLES
 from hlx_formats.instructions import REPAIR_TASKS, Instruction, route
 from hlx_formats.requests import parse_request
@@ -45,12 +45,12 @@ def route_instruction(text: str) -> Route:
         raise  # a request whose value does not parse is refused, as the reference refuses it
     except HLXError as error:
         return Route("coordinator", str(error).split("\n")[0], None, read=False)
-    if parsed.value_text is not None and parsed.source_format is not None:
-        decode_as(parsed.value_text, parsed.source_format)  # ParseError: refused, as the reference refuses it
     if parsed.form.task in REPAIR_TASKS:  # the value is damaged by design: not read
         expert, _ = route(parsed)
         what = "a completion" if parsed.form.task == "complete" else "a fix"
         return Route(expert, f"{what} of an {FORMAT_TITLES[parsed.target_format]} value", parsed)
+    if parsed.value_text is not None:  # ParseError: refused, as the reference refuses it (or words read as the value)
+        decode_as(parsed.value_text, parsed.source_format) if parsed.source_format is not None else detect_value(parsed.value_text)
     if parsed.form.task not in LEARNED_TASKS:
         return Route("coordinator", f"a {parsed.form.task} request, which the experts are not trained for (the reference answers it)", None)
     expert, reason = route(parsed)
