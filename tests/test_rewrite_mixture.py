@@ -155,6 +155,10 @@ def test_a_task_no_expert_learned_is_answered_by_the_reference(moe: HLXMoE, monk
     decision, rewrite = moe.understand("What's wrong with lkb: [1]")  # read as "Validate: lkb: [1]": words as the value
     assert rewrite is not None and rewrite.instruction == "Validate LC-B: [1]" and decision.instruction is None
     assert moe.query("What's wrong with lkb: [1]").route == "rewrite+reference"
+    _decision, rewrite = moe.understand("put the readable [[31], &h_images] over to lc t")  # read with words after the value
+    assert rewrite is not None
+    with pytest.raises(ParseError):
+        moe.understand("Convert to LC-R: [1, 2")  # a broken value is refused with its error
 
 
 def test_a_request_with_a_broken_value_is_refused_with_its_parse_error(moe: HLXMoE) -> None:

@@ -674,14 +674,14 @@ class HLXMoE:
         the request description reads it, else the coordinator's rewrite and the router's
         decision on that (on the request itself when the rewrite is ``NOT_A_REQUEST``). A value
         that parses in no format raises its ParseError, unless the description read words as
-        the value (``what is contrct 14``: rewritten) or the request asks to validate it (the
-        reference answers)."""
+        (part of) the value (``what is contrct 14``, ``put [1] over to lc t``: rewritten) or the
+        request asks to validate it (the reference answers)."""
         check_request(request)
         try:
             decision = route_instruction(request)
         except ParseError as error:
-            if _words_read_as_value(error):
-                decision = Route("coordinator", "words were read as a value", None, read=False)
+            if _words_read_as_value(error) or _holds_values(request):
+                decision = Route("coordinator", "words were read as part of the value", None, read=False)
             elif parse_request(request).instruction.form.task.startswith("validate"):
                 decision = Route("reference", "a validate request: the reference reports what is wrong", None)
             else:
@@ -887,6 +887,17 @@ def _words_read_as_value(error: ParseError) -> bool:
     Such a request goes to the rewrite step; any other value that does not parse is refused."""
     written = error.excerpt.split("\n")[0].strip()
     return error.offset == 0 and written[:1].isalpha() and re.match(r'(?:null|true|false|NULL|TRUE|FALSE|b")', written) is None
+
+
+def _holds_values(request: str) -> bool:
+    """Whether ``request`` writes values and no broken one (:func:`~hlx_formats.rewrites.values_in`):
+    where the request description's reading of it failed, words around a value were read as
+    part of it (``put [1] over to lc t``), and the rewrite step reads it instead."""
+    try:
+        space = rewrite_space(request)
+    except HLXError:
+        return False
+    return space.broken is None and bool(space.values)
 
 
 def _checked_answer(result: QueryResult) -> str:
