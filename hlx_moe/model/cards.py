@@ -270,7 +270,7 @@ def _rewrite_section(adapter_dir: Path) -> list[str]:
         "## The rewrite step",
         "",
         "This adapter also rewrites requests the request description does not read into canonical",
-        "instructions (`Rewrite as an instruction: <request>`, decoded under the grammar of the",
+        "instructions (`Rewrite as an instruction: <request>`: the most probable reading among the",
         "rewrites the request allows; docs/rewrite.md). Refusal threshold "
         f"{chosen['threshold']:.4f}, chosen on {chosen['requests']} validation requests: precision "
         f"{chosen['precision']}, recall {chosen['recall']} ({chosen['wrong']} wrong, {chosen['refused']} refused).",
