@@ -352,7 +352,10 @@ def rewriting(quick: bool, adapters: Path | None) -> dict[str, Any] | None:
             continue  # read directly: no rewrite
         except HLXError:
             pass
-        if row["output"].startswith(("Convert", "Parse", "Translate HLXL to L")) and len(moe.decoder.encode(translate(row["output"]))) <= 40:
+        if (
+            row["output"].startswith(("Convert", "Parse", "Translate HLXL to L"))
+            and len(moe.decoder.encode(translate(row["output"]))) <= 40
+        ):
             chosen.append(row)
         if len(chosen) == wanted:
             break
