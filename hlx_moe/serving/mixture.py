@@ -283,7 +283,7 @@ class _Plan:
             answer=generation.text,
             expert=self.expert,
             route_reason=self.route_reason,
-            constrained=self.constraint is not None or bool(self.choices),
+            constrained=self.constraint is not None,
             parses=graded.parses,
             matches_reference=graded.exact if known else None,
             same_value=graded.same_value if known else None,
