@@ -712,15 +712,15 @@ class HLXMoE:
                 )  # fmt: skip
         parsed = decision.instruction
         if parsed is None:
-            two_hops = self._two_hop_instruction(rewrite.instruction if rewrite else instruction)
-            if two_hops is not None:
-                plan = self._plan_for(two_hops, Route("coordinator", "two steps through HLXL", two_hops), options)
+            read = _read(rewrite.instruction if rewrite else instruction)
+            task = read.form.task if read is not None else None
+            if read is not None and task in TWO_HOP_TASKS:
+                plan = self._plan_for(read, Route("coordinator", "two steps through HLXL", read), options)
                 return dataclasses.replace(
-                    plan, request=instruction, rewrite=rewrite, first_hop=parse_request(_first_hop(two_hops)).instruction
+                    plan, request=instruction, rewrite=rewrite, first_hop=parse_request(_first_hop(read)).instruction
                 )
-            by_reference = self._reference_instruction(rewrite.instruction if rewrite else instruction)
-            if by_reference is not None:
-                return _Plan("reference", decision.reason, by_reference, None, 0, request=instruction, rewrite=rewrite, by_reference=True)
+            if read is not None and task not in LEARNED_TASKS and task not in REPAIR_TASKS:  # the reference answers it
+                return _Plan("reference", decision.reason, read, None, 0, request=instruction, rewrite=rewrite, by_reference=True)
             # Nothing to answer it with that could be checked: say so rather than free text.
             understood = f" (understood as {rewrite.instruction!r})" if rewrite else ""
             raise NotUnderstood(
@@ -739,26 +739,6 @@ class HLXMoE:
         if parsed.form.task in REPAIR_TASKS:
             return route_instruction(instruction).expert in self.repair_experts
         return True
-
-    @staticmethod
-    def _reference_instruction(text: str) -> Instruction | None:
-        """The instruction of ``text`` when its task is one no expert learned, which the
-        reference answers (not a completion or fix: those are learned or refused)."""
-        try:
-            parsed = parse_request(text).instruction
-        except HLXError:
-            return None
-        task = parsed.form.task
-        return parsed if task not in LEARNED_TASKS and task not in REPAIR_TASKS and task not in TWO_HOP_TASKS else None
-
-    @staticmethod
-    def _two_hop_instruction(text: str) -> Instruction | None:
-        """The instruction of ``text`` when it is a conversion answered in two steps."""
-        try:
-            parsed = parse_request(text).instruction
-        except HLXError:
-            return None
-        return parsed if parsed.form.task in TWO_HOP_TASKS else None
 
     def _plan_for(self, parsed: Instruction, decision: Route, options: DecodingOptions) -> _Plan:
         """The constraint (a format answer) or stop and budget (a text answer) of ``parsed``."""
@@ -887,6 +867,14 @@ def _words_read_as_value(error: ParseError) -> bool:
     Such a request goes to the rewrite step; any other value that does not parse is refused."""
     written = error.excerpt.split("\n")[0].strip()
     return error.offset == 0 and written[:1].isalpha() and re.match(r'(?:null|true|false|NULL|TRUE|FALSE|b")', written) is None
+
+
+def _read(text: str) -> Instruction | None:
+    """The instruction the request description reads in ``text`` (None where it reads none)."""
+    try:
+        return parse_request(text).instruction
+    except HLXError:
+        return None
 
 
 def _holds_values(request: str) -> bool:
