@@ -18,7 +18,7 @@ from ._accelerated import ACCELERATED
 from ._encoder import UnsupportedTypeError
 from .api import convert, decode_as, detect_format, encode_as, repeats_key, translate, translate_many
 from .codec import dump, dumps, load, loads
-from .errors import BackendUnavailable, EncodeError, HLXError, NotUnderstood, ParseError
+from .errors import BackendUnavailable, EncodeError, HLXError, NotUnderstood, ParseError, WrongAnswer
 from .formats import FormatName
 from .grammar import FORMATS, grammar_text, normalize_format
 from .hlxl import from_hlxl, to_hlxl
@@ -87,4 +87,5 @@ __all__ = [
     "UnsupportedTypeError",
     "BackendUnavailable",
     "NotUnderstood",
+    "WrongAnswer",
 ]

@@ -6,7 +6,7 @@ subclasses, whatever the input.
 
 from __future__ import annotations
 
-__all__ = ["HLXError", "ParseError", "EncodeError", "BackendUnavailable", "NotUnderstood"]
+__all__ = ["HLXError", "ParseError", "EncodeError", "BackendUnavailable", "NotUnderstood", "WrongAnswer"]
 
 
 class HLXError(ValueError):
@@ -90,3 +90,16 @@ class NotUnderstood(HLXError):
         super().__init__(message)
         self.rewrite = rewrite
         self.confidence = confidence
+
+
+class WrongAnswer(HLXError):
+    """A learned backend's answer that its own check rejects, so that it is not returned as if
+    it were right: a format answer that does not parse, or an answer that differs from the
+    reference answer of the instruction the request was understood as (another value, or
+    another sentence). ``answer`` is what the backend wrote; ``reference`` the reference
+    answer (None where the task has none, as for a completion)."""
+
+    def __init__(self, message: str, *, answer: str, reference: str | None = None) -> None:
+        super().__init__(message)
+        self.answer = answer
+        self.reference = reference

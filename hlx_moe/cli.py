@@ -308,17 +308,26 @@ def _print_refusal(error: Any) -> None:
 def run_moe_query(args: argparse.Namespace) -> int:
     import json
 
+    from hlx_formats.errors import WrongAnswer
+    from hlx_moe.serving.mixture import checked_answer
+
     moe = _load_mixture(args)
     result = moe.query(args.instruction, constrained=not args.unconstrained)
-    if args.json:
+    if args.json:  # the whole graded result; the exit status says whether its answer stands
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
-    else:
-        _print_result(result)
+        try:
+            checked_answer(result)
+        except WrongAnswer:
+            return 1
+        return 0
+    checked_answer(result)  # a rejected answer: its WrongAnswer, on stderr, exit status 1
+    _print_result(result)
     return 0
 
 
 def run_moe_chat(args: argparse.Namespace) -> int:
     from hlx_formats.errors import HLXError
+    from hlx_moe.serving.mixture import checked_answer
 
     moe = _load_mixture(args)
     refused = 0
@@ -334,7 +343,9 @@ def run_moe_chat(args: argparse.Namespace) -> int:
             break
         if line.strip():
             try:
-                _print_result(moe.query(line))
+                result = moe.query(line)
+                checked_answer(result)
+                _print_result(result)
             except HLXError as error:  # said, and the session goes on; the exit status records it
                 _print_refusal(error)
                 refused += 1
@@ -387,12 +398,16 @@ def run_moe_eval(args: argparse.Namespace) -> int:
 
 def _task_rows(args: argparse.Namespace, corpus: str) -> tuple[list[Path], list[dict[str, Any]]]:
     """The files of a task corpus an evaluation reads (the given ones, else
-    ``corpora/<corpus>/<--split>.jsonl``) and their rows, a seeded sample of ``--limit``."""
+    ``corpora/<corpus>/<--split>.jsonl``, and for the rewrites' validation split its held-out
+    half, ``validation_held_out.jsonl``) and their rows, a seeded sample of ``--limit``."""
     import random
 
     from hlx_moe.corpus import default_root, load
+    from hlx_moe.corpus.rewrites import HELD_OUT_VALIDATION
 
     files = args.files or [default_root() / corpus / f"{args.split}.jsonl"]
+    if not args.files and corpus == "rewrites" and args.split == "validation":
+        files.append(default_root() / corpus / f"{HELD_OUT_VALIDATION}.jsonl")
     rows = [row for path in files for row in load(path)]
     if args.limit is not None and args.limit < len(rows):
         rows = random.Random(0).sample(rows, args.limit)

@@ -155,6 +155,10 @@ def test_the_threshold_is_the_lowest_that_keeps_wrong_answers_under_the_limit() 
     assert (chosen["right"], chosen["wrong"], chosen["refused"]) == (98, 1, 1)
     assert chosen["precision"] == pytest.approx(98 / 99, abs=1e-4) and chosen["recall"] == 0.98
     off_topic = [_record(0.9, False, intended=NOT_A_REQUEST, chosen=NOT_A_REQUEST), _record(0.3, False, intended=NOT_A_REQUEST)]
+    held_out = [{**record, "held_out_phrasing": True} for record in [_record(0.9, True)] * 18 + [_record(0.7, False), _record(0.8, False)]]
+    both = choose_threshold(records + held_out, max_wrong_share=0.01)
+    assert both["threshold"] == 0.9  # seen phrasings alone allow 0.5: the held-out group's wrong rewrites decide it
+    assert both["groups"]["held-out phrasing"]["wrong"] == 0 and both["groups"]["seen phrasing families"]["wrong"] == 0
     summary = summarise_rewrites(off_topic, 0.5)
     assert summary["groups"]["all"]["right"] == 2  # an off-topic request is right when it is refused
 
@@ -206,6 +210,30 @@ def test_the_committed_rewrite_corpus() -> None:
             space = rewrite_space(row["request"])
             assert row["output"] in space.candidates and space.broken is None
     assert sum(row["output"] == NOT_A_REQUEST for row in splits["train"]) >= 50
+
+
+def test_the_validation_splits_held_out_half_has_families_no_other_row_has() -> None:
+    from hlx_moe.corpus.rewrites import HELD_OUT_VALIDATION, VALIDATION_FAMILIES
+
+    held_out = _rows(HELD_OUT_VALIDATION)
+    assert len(held_out) == REWRITE_COUNTS["validation"] // 2
+    assert all(row["held_out_phrasing"] and row["split"] == "validation" for row in held_out)
+    assert {row["variation"] for row in held_out} == {"free", "typo", "question", "off_topic"}
+    others = " ".join(row["request"].lower() for split in ("train", "validation", "test") for row in _rows(split))
+    words = VALIDATION_FAMILIES.verbs + tuple(alias for aliases in VALIDATION_FAMILIES.aliases.values() for alias in aliases)
+    for word in words:
+        assert re.search(rf"(?<![\w.-]){re.escape(word.lower())}(?![\w-])", others) is None, word
+    used = " ".join(row["request"].lower() for row in held_out)
+    assert sum(re.search(rf"(?<![\w.-]){re.escape(word.lower())}(?![\w-])", used) is not None for word in words) >= len(words) - 2
+    requests = [row["request"] for split in ("train", "validation", "test") for row in _rows(split)]
+    for pattern in VALIDATION_FAMILIES.patterns:  # filled in, with or without a verb before it
+        regex = re.compile("(?:\\S+ )?" + re.escape(pattern).replace(r"\{value\}", ".+").replace(r"\{target\}", ".+"), re.DOTALL)
+        assert not any(regex.fullmatch(request) for request in requests), pattern
+        assert any(regex.fullmatch(row["request"]) for row in held_out), pattern
+    assert set(VALIDATION_FAMILIES.off_topic).isdisjoint(row["request"] for split in ("train", "test") for row in _rows(split))
+    for row in held_out[::5]:
+        space = rewrite_space(row["request"])
+        assert row["output"] in space.candidates and space.broken is None
 
 
 def test_the_shipped_coordinator_was_trained_on_the_committed_rewrites() -> None:

@@ -19,7 +19,8 @@ pytest.importorskip("llguidance")
 
 from test_moe import ScriptedModel  # noqa: E402 - after the importorskips above
 
-from hlx_formats import HLXError, NotUnderstood, ParseError  # noqa: E402 - after the importorskips above
+from hlx_formats import HLXError, NotUnderstood, ParseError, WrongAnswer  # noqa: E402 - after the importorskips above
+from hlx_formats import translate as hlx_translate  # noqa: E402 - after the importorskips above
 from hlx_formats.instructions import match_instruction  # noqa: E402 - after the importorskips above
 from hlx_formats.rewrites import NOT_A_REQUEST, rewrite_space  # noqa: E402 - after the importorskips above
 from hlx_moe import HLXMoE  # noqa: E402 - after the importorskips above
@@ -181,6 +182,28 @@ def test_translate_never_returns_a_format_answer_that_does_not_parse(moe: HLXMoE
     monkeypatch.setattr(moe, "query_batch", lambda *args, **kwargs: [broken])
     with pytest.raises(HLXError, match="does not parse"):
         moe.translate_many(["Convert to LC-T: [1, 2]"])
+
+
+def test_translate_never_returns_an_answer_that_differs_from_the_reference(moe: HLXMoE, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hlx_moe.evaluation.grading import grade
+
+    real, question = moe.query("Convert to LC-T: [1, 2]"), moe.query("What is LC-T?")
+    for answer in ("[1,3]", "[ 1 , 2 ]"):  # another value; the same value spelled otherwise
+        graded = grade("Convert to LC-T: [1, 2]", answer)
+        monkeypatch.setattr(moe, "query", lambda *args, graded=graded, answer=answer, **kwargs: dataclasses.replace(
+            real, answer=answer, parses=graded.parses, matches_reference=graded.exact, same_value=graded.same_value
+        ))  # fmt: skip
+        if graded.same_value:
+            assert moe.translate("Convert to LC-T: [1, 2]") == answer
+            continue
+        with pytest.raises(WrongAnswer, match="holds another value than the reference's") as caught:
+            moe.translate("Convert to LC-T: [1, 2]")
+        assert caught.value.answer == "[1,3]" and caught.value.reference == "[1,2]"
+    # a question answered by a sibling's sentence
+    sibling = dataclasses.replace(question, answer=hlx_translate("What is LC-R?"), matches_reference=False, same_value=False)
+    monkeypatch.setattr(moe, "query", lambda *args, **kwargs: sibling)
+    with pytest.raises(WrongAnswer, match="holds another answer than the reference's"):
+        moe.translate("What is LC-T?")
 
 
 def test_free_text_ends_at_the_end_of_its_line(tokenizer) -> None:

@@ -268,12 +268,17 @@ def rewrites_card(rows: dict[str, list[dict[str, Any]]]) -> str:
         "words, free word orders, other languages' verbs, questions, off-topic requests);",
         "`held_out_phrasing` rows (verbs, format spellings, patterns and templates no training row",
         "has) are only in the test split. Split by the value's canonical HLXL (questions: by the",
-        "phrasing).",
+        "phrasing). `validation_held_out.jsonl` is the validation split's held-out half: phrasing",
+        "families of their own (`VALIDATION_FAMILIES`), in no training or test row, on which (with",
+        "`validation.jsonl`) the coordinator's refusal threshold is chosen.",
         "",
         "| split | rows | held-out phrasings |",
         "|---|---|---|",
     ]
-    return "\n".join(lines + _split_tables(rows, "variation", variations))
+    held_out = rows.get("validation_held_out", [])
+    tables = _split_tables(rows, "variation", variations)
+    tables.insert(SPLITS.index("validation") + 1, f"| validation, held-out half | {len(held_out)} | {len(held_out)} |")
+    return "\n".join(lines + tables)
 
 
 def repairs_card(rows: dict[str, list[dict[str, Any]]]) -> str:

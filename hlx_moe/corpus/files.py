@@ -14,7 +14,7 @@ from .card import dataset_card, repairs_card, requests_card, rewrites_card
 from .examples import ExampleBuilder
 from .phrasings import request_rows
 from .repairs import repair_rows
-from .rewrites import rewrite_rows
+from .rewrites import HELD_OUT_VALIDATION, rewrite_rows
 from .spec import DEFAULT_SPEC, SPLITS, CorpusSpec
 
 __all__ = ["build", "check", "default_root", "instruction_of", "load", "write"]
@@ -22,7 +22,8 @@ __all__ = ["build", "check", "default_root", "instruction_of", "load", "write"]
 
 def build(spec: CorpusSpec = DEFAULT_SPEC, token_stats: str | None = None) -> dict[str, str]:
     """All corpus files, as ``{relative path: text}``: the JSONL splits of each expert, the
-    request phrasings (``requests/``), the rewrites (``rewrites/``), the repair tasks
+    request phrasings (``requests/``), the rewrites (``rewrites/``, with the validation split's
+    held-out half in ``validation_held_out.jsonl``), the repair tasks
     (``repairs/``) and the dataset card."""
     return dict(_files(spec, token_stats))
 
@@ -38,7 +39,7 @@ def _files(spec: CorpusSpec, token_stats: str | None) -> Iterator[tuple[str, str
     for split in SPLITS:
         yield f"requests/{split}.jsonl", _jsonl(requests[split])
     rewrites = rewrite_rows(spec)
-    for split in SPLITS:
+    for split in (*SPLITS, HELD_OUT_VALIDATION):
         yield f"rewrites/{split}.jsonl", _jsonl(rewrites[split])
     repairs = repair_rows(spec)
     for split in SPLITS:

@@ -11,12 +11,18 @@ other languages' verbs among them), and requests for none of the tasks
 (:data:`HELD_OUT_VERBS`, :data:`HELD_OUT_ALIASES`, held-out patterns and templates, held-out
 off-topic requests) appear only in the test split, marked ``held_out_phrasing``: they
 measure generalisation to phrasings no training example has.
+
+A second set of families no training or test row has (:data:`VALIDATION_FAMILIES`) makes the
+held-out half of the validation split (``validation_held_out.jsonl``, also marked
+``held_out_phrasing``): the refusal threshold is chosen on both halves, so that it is
+calibrated on phrasings the coordinator never saw without looking at the test split.
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from hlx_formats import to_hlxl
@@ -31,7 +37,10 @@ from .examples import split_of
 from .spec import REWRITE_COUNTS, SPLITS, CorpusSpec, prompt_of
 from .values import KNOWN_IDS, ValueGenerator
 
-__all__ = ["REWRITE_COUNTS", "VARIATIONS", "FREE_PATTERNS", "HELD_OUT_VERBS", "HELD_OUT_ALIASES", "rewrite_rows", "rewrite_stats"]
+__all__ = [
+    "REWRITE_COUNTS", "VARIATIONS", "FREE_PATTERNS", "HELD_OUT_VERBS", "HELD_OUT_ALIASES", "HELD_OUT_VALIDATION", "TEST_FAMILIES",
+    "VALIDATION_FAMILIES", "HeldOutFamilies", "rewrite_rows", "rewrite_stats", "validation_held_out_rows",
+]  # fmt: skip
 
 #: Rows per split; about half the test split is held-out phrasing families.
 MAX_VALUE_CHARS = 80
@@ -112,15 +121,63 @@ OFF_TOPIC: tuple[tuple[str, bool], ...] = (
     ("how tall is mount everest", True), ("convert 72 fahrenheit to celsius", True), ("translate 'good morning' to spanish", True),
     ("what's the capital of Peru", True), ("add 5 and 7", True), ("reverse [1, 2, 3]", True), ("is it going to rain tomorrow", True),
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class HeldOutFamilies:
+    """Phrasing families kept out of training: verbs, format spellings (per format), conversion
+    patterns, question patterns ``(family, pattern)`` and off-topic requests."""
+
+    verbs: tuple[str, ...]
+    aliases: dict[str, tuple[str, ...]]
+    patterns: tuple[str, ...]
+    questions: tuple[tuple[str, str], ...]
+    off_topic: tuple[str, ...]
+
+
+#: The held-out families of the test split.
+TEST_FAMILIES = HeldOutFamilies(
+    HELD_OUT_VERBS,
+    HELD_OUT_ALIASES,
+    tuple(pattern for pattern, held_out in FREE_PATTERNS if held_out),
+    tuple((family, pattern) for family, pattern, held_out in FREE_QUESTIONS if held_out),
+    tuple(text for text, held_out in OFF_TOPIC if held_out),
+)
+#: The held-out families of the validation split's held-out half: in no training or test row.
+VALIDATION_FAMILIES = HeldOutFamilies(
+    ("reformat", "recode", "re-encode", "adapt", "remap"),
+    {
+        "hlxl": ("HLX_L", "the readable HLX notation", "hlx-lite"),
+        "lc-t": ("L-C-T", "terse ascii notation", "lc.t"),
+        "lc-r": ("L-C-R", "glyph notation", "lc.r"),
+        "lc-b": ("L-C-B", "bytes notation", "lc.b"),
+    },
+    ("{value} ==> {target} pls", "could you do {target} for {value}", "{value} (want it in {target})", "as {target}: {value}"),
+    (
+        ("format_info", "what kind of thing is {format}"),
+        ("expert_info", "{format} is handled by which expert"),
+        ("contract", "what is contract no. {id}"),
+        ("glyph_for", "which glyph stands for {gname} in LC-R"),
+        ("glyph_meaning", "decode this glyph for me: {glyph}"),
+        ("expert_use", "when would I want the {expert} expert"),
+    ),
+    ("how far away is the moon", "convert 3 cups to grams", "translate 'thank you' into German", "give me a pasta recipe",
+     "multiply 6 by 9", "shuffle [4, 5, 6]", "is rust faster than go"),
+)  # fmt: skip
+#: The file of the validation split's held-out half (``rewrites/validation_held_out.jsonl``).
+HELD_OUT_VALIDATION = "validation_held_out"
+#: How the validation split's held-out half is made: variation and weight.
+_VALIDATION_VARIATIONS = (("free", 45), ("typo", 25), ("question", 18), ("off_topic", 12))
+
 VARIATIONS = ("template", "typo", "filler", "free", "foreign", "question", "off_topic")
 _WEIGHTS = (26, 22, 10, 22, 5, 10, 8)
 _QUESTION_FAMILIES = ("contract", "format_info", "expert_info", "glyph_for", "glyph_meaning", "expert_use")
 _SENTINEL = "\ue000"  # stands for the value while the words around it are varied
 
 
-def _format_name(rng: random.Random, fmt: str, held_out: bool) -> str:
+def _format_name(rng: random.Random, fmt: str, held_out: bool, families: HeldOutFamilies | None = None) -> str:
     if held_out:
-        return rng.choice(HELD_OUT_ALIASES[fmt])
+        return rng.choice((families or TEST_FAMILIES).aliases[fmt])
     return rng.choice(FORMAT_ALIASES[fmt] + EXTRA_ALIASES[fmt])
 
 
@@ -175,9 +232,10 @@ def _conversion_target(rng: random.Random, source: str) -> str:
 class _Maker:
     """Makes one request and its canonical instruction of each variation."""
 
-    def __init__(self, rng: random.Random, values: ValueGenerator) -> None:
+    def __init__(self, rng: random.Random, values: ValueGenerator, families: HeldOutFamilies = TEST_FAMILIES) -> None:
         self.rng = rng
         self.values = values
+        self.families = families
         self.templates = [t for t in TEMPLATES if t.family != "format_for"]
 
     def make(self, variation: str, held_out: bool) -> tuple[str, str, str, str] | None:
@@ -246,18 +304,19 @@ class _Maker:
         if drawn is None:
             return None
         value, source, text = drawn
-        patterns = [pattern for pattern, held in FREE_PATTERNS if held == held_out]
-        pattern = rng.choice(patterns if not held_out or rng.random() < 0.6 else [p for p, _ in FREE_PATTERNS])
+        seen = [pattern for pattern, held in FREE_PATTERNS if not held]
+        patterns = list(self.families.patterns) if held_out else seen
+        pattern = rng.choice(patterns if not held_out or rng.random() < 0.6 else seen + patterns)
         target = _conversion_target(rng, source)
         names_held_out = held_out and rng.random() < 0.4
-        target_name = "all formats" if target == "all" else _format_name(rng, target, names_held_out)
+        target_name = "all formats" if target == "all" else _format_name(rng, target, names_held_out, self.families)
         if foreign:
             verb = rng.choice(FOREIGN_VERBS)
         elif held_out and rng.random() < 0.5:
-            verb = rng.choice(HELD_OUT_VERBS)
+            verb = rng.choice(self.families.verbs)
         else:
             verb = rng.choice(VERBS)
-        if "{verb}" not in pattern and (foreign or verb in HELD_OUT_VERBS):
+        if "{verb}" not in pattern and (foreign or verb in self.families.verbs):
             pattern = "{verb} " + pattern
         phrase = pattern.format(verb=verb, value=text, target=target_name, source=_format_name(rng, source, False))
         targets: Any = "all" if target == "all" else (target,)
@@ -269,10 +328,11 @@ class _Maker:
 
     def _question(self, held_out: bool) -> tuple[str, str, str, str] | None:
         rng = self.rng
-        family, pattern, _ = rng.choice([q for q in FREE_QUESTIONS if q[2] == held_out])
+        questions = self.families.questions if held_out else [(family, pattern) for family, pattern, held in FREE_QUESTIONS if not held]
+        family, pattern = rng.choice(questions)
         fmt = rng.choice(ALL_FORMATS_ORDER)
         params = {
-            "format": _format_name(rng, fmt, held_out and rng.random() < 0.3),
+            "format": _format_name(rng, fmt, held_out and rng.random() < 0.3, self.families),
             "id": str(rng.choice(KNOWN_IDS + (7, 42, 2000))),
             "gname": rng.choice(["null", "true", "false", "bytes prefix", "handle prefix", "contract start", "field marker",
                                  "contract end", "array start", "array end", "object start", "object end"]),
@@ -293,7 +353,7 @@ class _Maker:
 
     def _off_topic(self, held_out: bool) -> tuple[str, str, str, str] | None:
         rng = self.rng
-        text = rng.choice([text for text, held in OFF_TOPIC if held == held_out])
+        text = rng.choice(self.families.off_topic if held_out else [text for text, held in OFF_TOPIC if not held])
         if rng.random() < 0.4:
             text = f"{rng.choice(('please', 'hey,', 'can you', 'quick one:'))} {text}"
         return text, NOT_A_REQUEST, "off_topic", text
@@ -313,7 +373,8 @@ def _checked(request: str, instruction: str) -> bool:
 
 
 def rewrite_rows(spec: CorpusSpec) -> dict[str, list[dict[str, Any]]]:
-    """The rewrite rows of every split (see the module's docstring); a request appears once."""
+    """The rewrite rows of every split, and the validation split's held-out half under
+    :data:`HELD_OUT_VALIDATION` (see the module's docstring); a request appears once."""
     rng = random.Random(f"{spec.seed}-rewrites")
     maker = _Maker(rng, ValueGenerator(rng))
     rows: dict[str, list[dict[str, Any]]] = {split: [] for split in SPLITS}
@@ -342,10 +403,58 @@ def rewrite_rows(spec: CorpusSpec) -> dict[str, list[dict[str, Any]]]:
             continue
         seen.add(request)
         held_out_made += held_out
-        rows[split].append({
-            "input": prompt_of(rewrite_prompt(request)), "output": instruction, "expert": "coordinator", "task": "rewrite",
-            "request": request, "family": family, "variation": variation, "held_out_phrasing": held_out, "split": split,
-        })  # fmt: skip
+        rows[split].append(_row(request, instruction, family, variation, held_out, split))
+    rows[HELD_OUT_VALIDATION] = validation_held_out_rows(spec, seen)
+    return rows
+
+
+def _row(request: str, instruction: str, family: str, variation: str, held_out: bool, split: str) -> dict[str, Any]:
+    return {
+        "input": prompt_of(rewrite_prompt(request)), "output": instruction, "expert": "coordinator", "task": "rewrite",
+        "request": request, "family": family, "variation": variation, "held_out_phrasing": held_out, "split": split,
+    }  # fmt: skip
+
+
+def _with_typo_outside_value(rng: random.Random, request: str, instruction: str) -> str | None:
+    """``request`` with a typo in a word that is not part of the instruction's value."""
+    parsed = match_instruction(instruction)
+    value = parsed.value_text if parsed is not None else None
+    if not value or request.count(value) != 1:
+        return None
+    varied = _with_typo(rng, request.replace(value, _SENTINEL))
+    return None if varied is None else varied.replace(_SENTINEL, value)
+
+
+def validation_held_out_rows(spec: CorpusSpec, seen: set[str]) -> list[dict[str, Any]]:
+    """The validation split's held-out half: as many rows as half its seen-family rows, made from
+    :data:`VALIDATION_FAMILIES` (free conversions, the same with a typo, questions, off-topic
+    requests) with a generator of their own, none a request of ``seen``."""
+    rng = random.Random(f"{spec.seed}-rewrites-{HELD_OUT_VALIDATION}")
+    maker = _Maker(rng, ValueGenerator(rng), VALIDATION_FAMILIES)
+    wanted = (spec.rewrites or REWRITE_COUNTS)["validation"] // 2
+    variations = [variation for variation, _ in _VALIDATION_VARIATIONS]
+    weights = [weight for _, weight in _VALIDATION_VARIATIONS]
+    rows: list[dict[str, Any]] = []
+    budget = 30 * wanted
+    while len(rows) < wanted:
+        budget -= 1
+        if budget < 0:
+            raise RuntimeError("rewrite generation does not converge")
+        variation = rng.choices(variations, weights=weights)[0]
+        made = maker.make("free" if variation == "typo" else variation, True)
+        if made is None:
+            continue
+        request, instruction, family, _key = made
+        if variation == "typo":
+            varied = _with_typo_outside_value(rng, request, instruction)
+            if varied is None:
+                continue
+            request = varied
+        request = " ".join(request.split(" ")).strip()
+        if request in seen or not _checked(request, instruction):
+            continue
+        seen.add(request)
+        rows.append(_row(request, instruction, family, variation, True, "validation"))
     return rows
 
 

@@ -17,7 +17,7 @@ import random
 from collections import defaultdict
 from typing import Any
 
-from hlx_formats.errors import HLXError, NotUnderstood
+from hlx_formats.errors import HLXError, NotUnderstood, WrongAnswer
 from hlx_formats.rewrites import NOT_A_REQUEST
 
 __all__ = ["evaluate_rewrites", "same_meaning", "choose_threshold", "summarise_rewrites", "rewrite_table", "wilson"]
@@ -82,7 +82,11 @@ def evaluate_rewrites(moe: Any, rows: list[dict[str, Any]], *, answers: int = 0,
 
 
 def _final_answer(moe: Any, request: str, intended: str) -> dict[str, Any]:
-    """The mixture's answer to ``request``, against the intended instruction's reference."""
+    """The mixture's answer to ``request`` as ``translate(backend="moe")`` returns it (refused
+    where its own check rejects it, ``answer_rejected``), against the intended instruction's
+    reference."""
+    from hlx_moe.serving.mixture import checked_answer
+
     expected = _reference(intended)
     try:
         result = moe.query(request)
@@ -90,10 +94,17 @@ def _final_answer(moe: Any, request: str, intended: str) -> dict[str, Any]:
         return {"answered": True, "refused": True, "answer_right": intended == NOT_A_REQUEST, "answer_seconds": None}
     except HLXError as error:
         return {"answered": True, "refused": True, "answer_right": False, "answer_error": str(error).split("\n")[0], "answer_seconds": None}
-    text = result.answer
+    seconds = result.latency_seconds + ((result.rewrite or {}).get("seconds") or 0.0)
+    try:  # as translate() returns it: an answer its own grading rejects is refused
+        text = checked_answer(result)
+    except WrongAnswer as error:
+        return {
+            "answered": True, "refused": True, "answer_right": False, "answer": result.answer, "answer_rejected": True,
+            "answer_error": str(error).split("\n")[0], "answer_seconds": seconds,
+        }  # fmt: skip
     return {
         "answered": True, "refused": False, "answer": text, "answer_right": expected is not None and text == expected,
-        "answer_parses": result.parses, "answer_seconds": result.latency_seconds + ((result.rewrite or {}).get("seconds") or 0.0),
+        "answer_parses": result.parses, "answer_seconds": seconds,
     }  # fmt: skip
 
 
@@ -108,16 +119,32 @@ def _decide(record: dict[str, Any], threshold: float) -> str:
 
 def choose_threshold(records: list[dict[str, Any]], max_wrong_share: float = MAX_WRONG_SHARE) -> dict[str, Any]:
     """The lowest confidence threshold that leaves at most ``max_wrong_share`` of the rewritten
-    requests (the threshold judges no other) answered wrongly, with the precision (right of
-    answered) and recall (right of all) it gives there."""
-    records = [record for record in records if record["route"] == "rewrite"]
-    options = sorted({0.0, *(record["confidence"] for record in records)})
-    for threshold in options:
-        outcome = _outcomes(records, threshold)
-        if outcome["wrong"] <= max_wrong_share * len(records):
-            return {"threshold": threshold, "max_wrong_share": max_wrong_share, **_rates(outcome, len(records))}
-    outcome = _outcomes(records, 1.01)
-    return {"threshold": 1.0, "max_wrong_share": max_wrong_share, **_rates(outcome, len(records))}
+    requests (the threshold judges no other) answered wrongly, in each phrasing group apart (the
+    seen families, and the held-out ones when there are any: a threshold that holds on seen
+    phrasings only lets unseen ones through), with the precision (right of answered) and
+    recall (right of all) it gives overall and in each group."""
+    rewritten = [record for record in records if record["route"] == "rewrite"]
+    groups = {
+        name: members
+        for name, members in (
+            ("seen phrasing families", [record for record in rewritten if not record["held_out_phrasing"]]),
+            ("held-out phrasing", [record for record in rewritten if record["held_out_phrasing"]]),
+        )
+        if members
+    }
+    options = sorted({0.0, *(record["confidence"] for record in rewritten)})
+    found = next(
+        (
+            option for option in options
+            if all(_outcomes(members, option)["wrong"] <= max_wrong_share * len(members) for members in groups.values())
+        ),
+        None,
+    )  # fmt: skip
+    cut = 1.01 if found is None else found  # none holds: the threshold 1.0, as good as refusing all
+    return {
+        "threshold": 1.0 if found is None else found, "max_wrong_share": max_wrong_share, **_rates(_outcomes(rewritten, cut), len(rewritten)),
+        "groups": {name: _rates(_outcomes(members, cut), len(members)) for name, members in groups.items()},
+    }  # fmt: skip
 
 
 def _outcomes(records: list[dict[str, Any]], threshold: float) -> dict[str, int]:
@@ -189,6 +216,7 @@ def _end_to_end(answered: list[dict[str, Any]]) -> dict[str, Any] | None:
         "wrong": sum(not record["answer_right"] and not record["refused"] for record in answered),
         "right_ci95": [round(low, 4), round(high, 4)],
         "unparsed_returned": sum(record.get("answer_parses") is False for record in answered),
+        "rejected": sum(bool(record.get("answer_rejected")) for record in answered),  # refused by the answer's own check
         "p50_seconds": seconds[len(seconds) // 2] if seconds else None,
     }
 
@@ -214,7 +242,8 @@ def rewrite_table(summary: dict[str, Any]) -> str:
         lines += [
             "",
             "End to end: the mixture's final answer against the intended instruction's reference answer "
-            f"({a['unparsed_returned']} unparseable answers returned; p50 {p50}).",
+            f"({a['unparsed_returned']} unparseable answers returned; {a['rejected']} answers that differ from their instruction's "
+            f"reference refused by their own check; p50 {p50}).",
             "",
             "| requests answered end to end | n | right | 95% CI | wrong | refused |",
             "|---|---|---|---|---|---|",

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from hlx_formats.errors import BackendUnavailable, HLXError, NotUnderstood, ParseError
+from hlx_formats.errors import BackendUnavailable, HLXError, NotUnderstood, ParseError, WrongAnswer
 from hlx_formats.instructions import REPAIR_TASKS, Instruction, instruction_for, match_instruction
 from hlx_formats.repairs import one_edit_fixes
 from hlx_formats.requests import parse_request
@@ -51,6 +51,7 @@ __all__ = [
     "MAX_REQUEST_CHARS",
     "TEXT_ANSWER_TOKENS",
     "check_request",
+    "checked_answer",
     "shipped_adapters_dir",
     "adapters_dir_from_env",
     "adapter_metadata",
@@ -844,13 +845,13 @@ class HLXMoE:
             instruction = instruction_for(detect_format(text), to, text)
             if instruction is None:  # no single instruction goes there: through HLXL, as two queries
                 return self.translate(self.translate(text, "hlxl"), to)
-            return _checked_answer(self.query(instruction)).removeprefix("HLXL: ")
-        return _checked_answer(self.query(text))
+            return checked_answer(self.query(instruction)).removeprefix("HLXL: ")
+        return checked_answer(self.query(text))
 
     def translate_many(self, texts: list[str], to: str | None = None, *, batch_size: int = 32) -> list[str]:
         """:meth:`translate` for several texts, answered in batches (:meth:`query_batch`)."""
         if to is None:
-            return [_checked_answer(result) for result in self.query_batch(texts, batch_size=batch_size)]
+            return [checked_answer(result) for result in self.query_batch(texts, batch_size=batch_size)]
         from hlx_formats import detect_format
         from hlx_formats.instructions import instruction_for
 
@@ -858,7 +859,7 @@ class HLXMoE:
         if any(instruction is None for instruction in instructions):  # no single instruction goes there: through HLXL
             return self.translate_many(self.translate_many(texts, "hlxl", batch_size=batch_size), to, batch_size=batch_size)
         results = self.query_batch([instruction for instruction in instructions if instruction is not None], batch_size=batch_size)
-        return [_checked_answer(result).removeprefix("HLXL: ") for result in results]
+        return [checked_answer(result).removeprefix("HLXL: ") for result in results]
 
 
 def _words_read_as_value(error: ParseError) -> bool:
@@ -888,11 +889,18 @@ def _holds_values(request: str) -> bool:
     return space.broken is None and bool(space.values)
 
 
-def _checked_answer(result: QueryResult) -> str:
-    """``result.answer``, unless it is a format answer that does not parse (possible only
-    when decoding was unconstrained): then an HLXError, never a wrong answer as if right."""
+def checked_answer(result: QueryResult) -> str:
+    """``result.answer``, unless the mixture's own grading rejects it: a format answer that does
+    not parse (possible only when decoding was unconstrained), or an answer whose instruction
+    has a reference answer and that differs from it (another value, or another sentence; a
+    spelling of the same value passes): then :class:`~hlx_formats.errors.WrongAnswer`, never a
+    wrong answer as if it were right."""
+    shown = f"the {result.expert} expert's answer to {result.instruction[:60]!r}, {result.answer[:80]!r},"
     if result.parses is False:
-        raise HLXError(f"the {result.expert} expert's answer to {result.instruction[:60]!r} does not parse: {result.answer[:80]!r}")
+        raise WrongAnswer(f"{shown} does not parse; not returned", answer=result.answer, reference=result.reference)
+    if result.reference is not None and result.same_value is False:
+        what = "another value than" if result.parses else "another answer than"
+        raise WrongAnswer(f"{shown} holds {what} the reference's; not returned", answer=result.answer, reference=result.reference)
     return result.answer
 
 
