@@ -175,9 +175,9 @@ _QUESTION_FAMILIES = ("contract", "format_info", "expert_info", "glyph_for", "gl
 _SENTINEL = "\ue000"  # stands for the value while the words around it are varied
 
 
-def _format_name(rng: random.Random, fmt: str, held_out: bool, families: HeldOutFamilies | None = None) -> str:
+def _format_name(rng: random.Random, fmt: str, held_out: bool, families: HeldOutFamilies = TEST_FAMILIES) -> str:
     if held_out:
-        return rng.choice((families or TEST_FAMILIES).aliases[fmt])
+        return rng.choice(families.aliases[fmt])
     return rng.choice(FORMAT_ALIASES[fmt] + EXTRA_ALIASES[fmt])
 
 
