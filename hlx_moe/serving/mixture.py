@@ -836,7 +836,8 @@ class HLXMoE:
         return max(32, scale * estimate + 16)
 
     def translate(self, text: str, to: str | None = None) -> str:
-        """``hlx_formats.translate(..., backend="moe")``: the answer through the mixture."""
+        """``hlx_formats.translate(..., backend="moe")``: the answer through the mixture, unless
+        its own grading rejects it (:func:`checked_answer`: ``WrongAnswer``)."""
         check_request(text)
         if to is not None:
             from hlx_formats import detect_format
