@@ -265,10 +265,33 @@ def test_the_cli_prints_a_refusal_and_exits_non_zero(moe: HLXMoE, monkeypatch: p
     monkeypatch.setattr(moe, "rewrite", _fixed("Convert to LC-T: [1]", 0.1))
     assert main(["moe", "query", "[1] in the ascii one"]) != 0
     assert "Convert to LC-T: [1]" in capsys.readouterr().err
-    monkeypatch.setattr("sys.stdin", io.StringIO("[1] in the ascii one\nConvert to LC-T: [1]\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("[1] in the ascii one\nValidate LC-T: [1]\n"))
     assert main(["moe", "chat"]) == 1
     out, err = capsys.readouterr()
-    assert "not answered" in err and "confidence 0.10" in err and len(out.strip().splitlines()) == 1  # the second line answered
+    assert (
+        "not answered" in err and "confidence 0.10" in err and out.strip().splitlines() == ["Valid LC-T: an array of 1 integer"]
+    )  # the second, by the reference
+
+
+def test_eval_rewrites_chooses_the_threshold_on_both_halves_of_the_validation_split(
+    moe: HLXMoE, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from hlx_formats.cli import main
+
+    monkeypatch.setattr("hlx_moe.cli._load_mixture", lambda args: moe)
+    (tmp_path / "adapters" / "coordinator").mkdir(parents=True)  # where --write-threshold writes
+    arguments = ["moe", "eval", "--rewrites", "--split", "validation", "--limit", "16", "--answers", "16"]
+    assert main([*arguments, "--adapters", str(tmp_path / "adapters"), "--write-threshold", "--output", str(tmp_path / "eval")]) == 0
+    chosen = json.loads((tmp_path / "adapters" / "coordinator" / "rewrite_threshold.json").read_text("utf-8"))
+    assert [Path(path).name for path in chosen["chosen_on"]] == ["validation.jsonl", "validation_held_out.jsonl"]
+    records = json.loads((tmp_path / "eval" / "rewrites.json").read_text("utf-8"))["records"]
+    assert len(records) == 16 and all(record["answered"] for record in records)
+    assert {record["held_out_phrasing"] for record in records} == {True, False}  # rows of both files
+    for record in records:  # as translate() would return it: a rejected answer is refused, never right
+        if record.get("answer_rejected"):
+            assert record["refused"] and not record["answer_right"]
+        elif not record["refused"]:
+            assert record["answer_right"] == (record["answer"] == hlx_translate(record["intended"]))
 
 
 # The shipped coordinator's rewrites of a fixed sample of held-out phrasings (the first rows of
