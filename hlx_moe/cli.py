@@ -414,6 +414,15 @@ def _task_rows(args: argparse.Namespace, corpus: str) -> tuple[list[Path], list[
     return files, rows
 
 
+def _relative(path: Path) -> str:
+    """``path`` relative to the working directory when it lies under it (a file named in an
+    adapter folder then says the same on any machine), else as given."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _evaluate_rewrites(args: argparse.Namespace) -> int:
     """``hlx moe eval --rewrites``: the rewrite step on a split of corpora/rewrites/."""
     import json
@@ -427,7 +436,7 @@ def _evaluate_rewrites(args: argparse.Namespace) -> int:
     threshold = moe.rewrite_threshold
     if args.write_threshold:
         chosen = rewrites.choose_threshold(records)
-        chosen["chosen_on"] = [str(path) for path in files]
+        chosen["chosen_on"] = [_relative(path) for path in files]
         path = write_threshold(Path(args.adapters) / "coordinator", chosen)
         threshold = chosen["threshold"]
         sys.stderr.write(f"wrote {path}: threshold {threshold:.4f} (precision {chosen['precision']}, recall {chosen['recall']})\n")

@@ -272,8 +272,13 @@ def _rewrite_section(adapter_dir: Path) -> list[str]:
         "This adapter also rewrites requests the request description does not read into canonical",
         "instructions (`Rewrite as an instruction: <request>`: the most probable reading among the",
         "rewrites the request allows; docs/rewrite.md). Refusal threshold "
-        f"{chosen['threshold']:.4f}, chosen on {chosen['requests']} validation requests: precision "
-        f"{chosen['precision']}, recall {chosen['recall']} ({chosen['wrong']} wrong, {chosen['refused']} refused).",
+        f"{chosen['threshold']:.4f}, chosen on {chosen['requests']} rewritten validation requests: precision "
+        f"{chosen['precision']}, recall {chosen['recall']} ({chosen['wrong']} wrong, {chosen['refused']} refused)."
+        + "".join(
+            f" {name[0].upper() + name[1:]}: {group['requests']} requests, precision {group['precision']}, recall {group['recall']} "
+            f"({group['wrong']} wrong, {group['refused']} refused)."
+            for name, group in chosen.get("groups", {}).items()
+        ),
         "",
     ]
     if table_path.is_file():
