@@ -309,7 +309,7 @@ def run_moe_query(args: argparse.Namespace) -> int:
     import json
 
     from hlx_formats.errors import WrongAnswer
-    from hlx_moe.serving.mixture import checked_answer
+    from hlx_moe.evaluation.grading import checked_answer
 
     moe = _load_mixture(args)
     result = moe.query(args.instruction, constrained=not args.unconstrained)
@@ -327,7 +327,7 @@ def run_moe_query(args: argparse.Namespace) -> int:
 
 def run_moe_chat(args: argparse.Namespace) -> int:
     from hlx_formats.errors import HLXError
-    from hlx_moe.serving.mixture import checked_answer
+    from hlx_moe.evaluation.grading import checked_answer
 
     moe = _load_mixture(args)
     refused = 0

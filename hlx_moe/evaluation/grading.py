@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from hlx_formats.api import DECODERS
-from hlx_formats.errors import HLXError
+from hlx_formats.errors import HLXError, WrongAnswer
 from hlx_formats.grammar import FORMAT_TITLES
 from hlx_formats.instructions import REPAIR_TASKS, Instruction, answer, split_labelled
 from hlx_formats.model import Contract, kind_of, values_equal
 from hlx_formats.requests import parse_request
 
-__all__ = ["Grade", "grade", "same_shape", "wrong_scalars"]
+__all__ = ["GradedAnswer", "Grade", "checked_answer", "grade", "same_shape", "wrong_scalars"]
 
 
 @dataclass(frozen=True)
@@ -135,3 +135,30 @@ def grade(instruction: str | Instruction, answer_text: str) -> Grade:
     kinds = tuple(kind for leaves in wrong if leaves for kind in leaves) if shape else ()
     same = shape and not kinds
     return Grade(exact, exact or same, True, reference, same_shape=exact or shape, wrong_scalars=kinds)
+
+
+class GradedAnswer(Protocol):
+    """What :func:`checked_answer` reads of an answer graded against the reference (a
+    ``hlx_moe.serving.mixture.QueryResult``)."""
+
+    expert: str
+    instruction: str
+    answer: str
+    parses: bool | None
+    reference: str | None
+    same_value: bool | None
+
+
+def checked_answer(result: GradedAnswer) -> str:
+    """``result.answer``, unless its grading rejects it: a format answer that does not parse
+    (possible only when decoding was unconstrained), or an answer whose instruction has a
+    reference answer and that differs from it (another value, or another sentence; a spelling
+    of the same value passes): then :class:`~hlx_formats.errors.WrongAnswer`, never a wrong
+    answer as if it were right."""
+    shown = f"the {result.expert} expert's answer to {result.instruction[:60]!r}, {result.answer[:80]!r},"
+    if result.parses is False:
+        raise WrongAnswer(f"{shown} does not parse; not returned", answer=result.answer, reference=result.reference)
+    if result.reference is not None and result.same_value is False:
+        what = "another value than" if result.parses else "another answer than"
+        raise WrongAnswer(f"{shown} holds {what} the reference's; not returned", answer=result.answer, reference=result.reference)
+    return result.answer

@@ -19,6 +19,7 @@ from typing import Any
 
 from hlx_formats.errors import HLXError, NotUnderstood, WrongAnswer
 from hlx_formats.rewrites import NOT_A_REQUEST
+from hlx_moe.evaluation.grading import checked_answer
 
 __all__ = ["evaluate_rewrites", "same_meaning", "choose_threshold", "summarise_rewrites", "rewrite_table", "wilson"]
 
@@ -85,8 +86,6 @@ def _final_answer(moe: Any, request: str, intended: str) -> dict[str, Any]:
     """The mixture's answer to ``request`` as ``translate(backend="moe")`` returns it (refused
     where its own check rejects it, ``answer_rejected``), against the intended instruction's
     reference."""
-    from hlx_moe.serving.mixture import checked_answer
-
     expected = _reference(intended)
     try:
         result = moe.query(request)

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from hlx_formats.errors import BackendUnavailable, HLXError, NotUnderstood, ParseError, WrongAnswer
+from hlx_formats.errors import BackendUnavailable, HLXError, NotUnderstood, ParseError
 from hlx_formats.instructions import REPAIR_TASKS, Instruction, instruction_for, match_instruction
 from hlx_formats.repairs import one_edit_fixes
 from hlx_formats.requests import parse_request
@@ -36,7 +36,7 @@ from hlx_moe.decoding.constraints import AnswerConstraint, Decoder, Generation
 from hlx_moe.decoding.options import DecodingOptions
 from hlx_moe.decoding.round_trip import reverse_queries
 from hlx_moe.decoding.source_literals import literals_in, literals_in_order
-from hlx_moe.evaluation.grading import grade
+from hlx_moe.evaluation.grading import checked_answer, grade
 from hlx_moe.model.base import EMBEDDED_BASE, LoadedBase, _require, load_base, logger, quiet_dependencies, shipped_adapters_dir
 from hlx_moe.model.cards import read_training_report
 from hlx_moe.model.glyph_tokens import RowBlocks, adapter_config, add_glyph_rows, glyph_rows, row_blocks
@@ -51,7 +51,6 @@ __all__ = [
     "MAX_REQUEST_CHARS",
     "TEXT_ANSWER_TOKENS",
     "check_request",
-    "checked_answer",
     "shipped_adapters_dir",
     "adapters_dir_from_env",
     "adapter_metadata",
@@ -888,21 +887,6 @@ def _holds_values(request: str) -> bool:
     except HLXError:
         return False
     return space.broken is None and bool(space.values)
-
-
-def checked_answer(result: QueryResult) -> str:
-    """``result.answer``, unless the mixture's own grading rejects it: a format answer that does
-    not parse (possible only when decoding was unconstrained), or an answer whose instruction
-    has a reference answer and that differs from it (another value, or another sentence; a
-    spelling of the same value passes): then :class:`~hlx_formats.errors.WrongAnswer`, never a
-    wrong answer as if it were right."""
-    shown = f"the {result.expert} expert's answer to {result.instruction[:60]!r}, {result.answer[:80]!r},"
-    if result.parses is False:
-        raise WrongAnswer(f"{shown} does not parse; not returned", answer=result.answer, reference=result.reference)
-    if result.reference is not None and result.same_value is False:
-        what = "another value than" if result.parses else "another answer than"
-        raise WrongAnswer(f"{shown} holds {what} the reference's; not returned", answer=result.answer, reference=result.reference)
-    return result.answer
 
 
 def _first_hop(parsed: Instruction) -> str:
