@@ -317,7 +317,8 @@ def run_moe_query(args: argparse.Namespace) -> int:
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
         try:
             checked_answer(result)
-        except WrongAnswer:
+        except WrongAnswer as error:
+            _print_refusal(error)
             return 1
         return 0
     checked_answer(result)  # a rejected answer: its WrongAnswer, on stderr, exit status 1
