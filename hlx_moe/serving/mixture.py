@@ -29,7 +29,7 @@ from hlx_formats.errors import BackendUnavailable, HLXError, NotUnderstood, Pars
 from hlx_formats.instructions import REPAIR_TASKS, Instruction, instruction_for, match_instruction
 from hlx_formats.repairs import one_edit_fixes
 from hlx_formats.requests import parse_request
-from hlx_formats.rewrites import choice_grammar, rewrite_prompt, rewrite_space
+from hlx_formats.rewrites import RewriteSpace, choice_grammar, rewrite_prompt, rewrite_space
 from hlx_moe.corpus import EXPERTS, prompt_of
 from hlx_moe.decoding.choices import choice_distribution
 from hlx_moe.decoding.constraints import AnswerConstraint, Decoder, Generation
@@ -565,7 +565,10 @@ class HLXMoE:
         with its confidence (:mod:`hlx_moe.serving.rewrite`). A value the request opens but
         that parses in no format raises its ParseError (as the reference refuses it); a
         request over ``hlx_formats.rewrites.MAX_REWRITE_CHARS`` raises HLXError."""
-        space = rewrite_space(check_request(request))
+        return self._rewrite_in(rewrite_space(check_request(request)))
+
+    def _rewrite_in(self, space: RewriteSpace) -> Rewrite:
+        """:meth:`rewrite` of the request whose rewrites ``space`` lists."""
         if space.broken is not None:
             raise space.broken
         decoder = self.decoders["coordinator"]
@@ -677,10 +680,13 @@ class HLXMoE:
         (part of) the value (``what is contrct 14``, ``put [1] over to lc t``: rewritten) or the
         request asks to validate it (the reference answers)."""
         check_request(request)
+        space = None  # the request's rewrites, when finding its values already listed them
         try:
             decision = route_instruction(request)
         except ParseError as error:
-            if _words_read_as_value(error) or _holds_values(request):
+            if not _words_read_as_value(error):
+                space = _space_with_values(request)
+            if _words_read_as_value(error) or space is not None:
                 decision = Route("coordinator", "words were read as part of the value", None, read=False)
             elif parse_request(request).instruction.form.task.startswith("validate"):
                 decision = Route("reference", "a validate request: the reference reports what is wrong", None)
@@ -688,7 +694,7 @@ class HLXMoE:
                 raise  # a value that does not parse is refused, as the reference refuses it
         if decision.read:
             return decision, None
-        rewrite = self.rewrite(request)
+        rewrite = self._rewrite_in(space) if space is not None else self.rewrite(request)
         return (route_instruction(rewrite.instruction) if rewrite.is_request else decision), rewrite
 
     def _plan(self, instruction: str, options: DecodingOptions) -> _Plan:
@@ -878,15 +884,16 @@ def _read(text: str) -> Instruction | None:
         return None
 
 
-def _holds_values(request: str) -> bool:
-    """Whether ``request`` writes values and no broken one (:func:`~hlx_formats.rewrites.values_in`):
-    where the request description's reading of it failed, words around a value were read as
-    part of it (``put [1] over to lc t``), and the rewrite step reads it instead."""
+def _space_with_values(request: str) -> RewriteSpace | None:
+    """The rewrites of ``request`` when it writes values and no broken one
+    (:func:`~hlx_formats.rewrites.values_in`), else None: where the request description's
+    reading of it failed, words around a value were read as part of it (``put [1] over to lc
+    t``), and the rewrite step reads it instead."""
     try:
         space = rewrite_space(request)
     except HLXError:
-        return False
-    return space.broken is None and bool(space.values)
+        return None
+    return space if space.broken is None and space.values else None
 
 
 def _first_hop(parsed: Instruction) -> str:

@@ -49,8 +49,12 @@ def route_instruction(text: str) -> Route:
         expert, _ = route(parsed)
         what = "a completion" if parsed.form.task == "complete" else "a fix"
         return Route(expert, f"{what} of an {FORMAT_TITLES[parsed.target_format]} value", parsed)
-    if parsed.value_text is not None:  # ParseError: refused, as the reference refuses it (or words read as the value)
-        decode_as(parsed.value_text, parsed.source_format) if parsed.source_format is not None else detect_value(parsed.value_text)
+    # A value that does not parse raises its ParseError: refused, as the reference refuses it
+    # (or words read as the value: the mixture rewrites the request).
+    if parsed.value_text is not None and parsed.source_format is not None:
+        decode_as(parsed.value_text, parsed.source_format)
+    elif parsed.value_text is not None:
+        detect_value(parsed.value_text)
     if parsed.form.task not in LEARNED_TASKS:
         return Route("coordinator", f"a {parsed.form.task} request, which the experts are not trained for (the reference answers it)", None)
     expert, reason = route(parsed)
