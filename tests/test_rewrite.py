@@ -212,6 +212,31 @@ def test_the_committed_rewrite_corpus() -> None:
     assert sum(row["output"] == NOT_A_REQUEST for row in splits["train"]) >= 50
 
 
+def test_a_free_request_that_names_no_source_means_the_value_as_detected() -> None:
+    # `I need ["a"] as runic` names no source: its label is the conversion from the format the
+    # description detects (HLXL here), never another format in which the text also parses
+    from hlx_formats import detect_format
+    from hlx_formats.requests import FORMAT_ALIASES
+    from hlx_moe.corpus.rewrites import EXTRA_ALIASES, VALIDATION_FAMILIES
+
+    spellings = {
+        fmt: [name.lower() for name in FORMAT_ALIASES[fmt] + EXTRA_ALIASES[fmt] + HELD_OUT_ALIASES[fmt] + VALIDATION_FAMILIES.aliases[fmt]]
+        for fmt in FORMAT_ALIASES
+    }
+    checked = 0
+    for split in ("train", "validation", "test", "validation_held_out"):
+        for row in _rows(split):
+            parsed = match_instruction(row["output"])
+            if row["variation"] not in ("free", "foreign") or parsed is None or parsed.source_format is None:
+                continue
+            words = row["request"].replace(parsed.value_text, " ").lower()
+            if any(re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", words) for name in spellings[parsed.source_format]):
+                continue
+            checked += 1
+            assert detect_format(parsed.value_text) == parsed.source_format, row["request"]
+    assert checked > 1000
+
+
 def test_the_validation_splits_held_out_half_has_families_no_other_row_has() -> None:
     from hlx_moe.corpus.rewrites import HELD_OUT_VALIDATION, VALIDATION_FAMILIES
 

@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from hlx_formats import to_hlxl
+from hlx_formats import detect_format, to_hlxl
 from hlx_formats.api import ENCODERS
 from hlx_formats.errors import HLXError
 from hlx_formats.instructions import ALL_FORMATS_ORDER, match_instruction
@@ -319,6 +319,10 @@ class _Maker:
         if "{verb}" not in pattern and (foreign or verb in self.families.verbs):
             pattern = "{verb} " + pattern
         phrase = pattern.format(verb=verb, value=text, target=target_name, source=_format_name(rng, source, False))
+        if "{source}" not in pattern and detect_format(text) != source:
+            # a request that names no source means the value as the description reads it
+            # (``detect_format``); ``["a"]`` drawn as LC-B text would be labelled otherwise
+            return None  # (after every draw, so that the rows after it stay as they were)
         targets: Any = "all" if target == "all" else (target,)
         instruction = render_instruction("convert", value_text=text, source=source, targets=targets)
         return phrase, instruction, "convert", to_hlxl(value)
