@@ -11,7 +11,11 @@ of the tasks.
 Values are found by :func:`values_in`: spans that open like a value (a bracket, a brace, a
 quote, a digit, a glyph, ``&``, ``@``, ``#``, ``b"``, a literal word) and parse in at least one
 format, the longest first. A span that opens a container or a string but parses in no format
-is a broken value (:attr:`RewriteSpace.broken`): the request is refused with its error.
+is a broken value (:attr:`RewriteSpace.broken`). A request with a broken value may ask to
+repair it: its rewrites are then the completions and fixes of the broken text (``Complete
+this <F>: ...``, ``Fix this <F>: ...``, each format, the text from where it opens to the end of
+the request or to where only words follow) and :data:`NOT_A_REQUEST`, which there means "no
+repair asked": the request is refused with the broken value's error, as the reference refuses it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 from . import facts
 from .errors import HLXError, ParseError
 from .formats import detect_value
+from .grammar import FORMAT_TITLES
 from .instructions import ALL_FORMATS_ORDER, first_form, match_instruction, render
 from .lcr import GLYPHS, LEGACY_GLYPHS
 from .registry import all_formats
@@ -68,7 +73,8 @@ class ValueSpan:
 class RewriteSpace:
     """What a request may be rewritten as: ``candidates`` (canonical instructions, then
     :data:`NOT_A_REQUEST`), the ``values`` they copy, and ``broken``: the error of a value the
-    request opens but that parses in no format (None when there is none)."""
+    request opens but that parses in no format (None when there is none); a request with a
+    broken value may only be rewritten as a repair of it (or :data:`NOT_A_REQUEST`)."""
 
     request: str
     values: tuple[ValueSpan, ...]
@@ -124,8 +130,15 @@ def values_in(request: str) -> tuple[list[ValueSpan], ParseError | None]:
     """The values written in ``request`` (the longest span from each opening position that
     parses in some format, not overlapping), and the error of the first span that opens a
     container or a string but parses in no format (None when there is none)."""
+    spans, broken, _start = _scan(request)
+    return spans, broken
+
+
+def _scan(request: str) -> tuple[list[ValueSpan], ParseError | None, int]:
+    """:func:`values_in`, and where the broken value opens (-1 when there is none)."""
     spans: list[ValueSpan] = []
     broken: ParseError | None = None
+    broken_start = -1
     index = 0
     while index < len(request):
         if not _opens_value(request, index):
@@ -141,11 +154,12 @@ def values_in(request: str) -> tuple[list[ValueSpan], ParseError | None]:
         if found is None:
             if broken is None and request[index] in _CONTAINER_OPENERS and not spans:
                 broken = _error_of(request[index:].rstrip(" \t\r\n?.!"))
+                broken_start = index if broken is not None else -1
             index += 1
             continue
         spans.append(found)
         index = found.end
-    return spans, broken
+    return spans, broken, broken_start
 
 
 def _error_of(text: str) -> ParseError | None:
@@ -166,6 +180,36 @@ def _conversions(value: ValueSpan) -> list[str]:
             found.append(render_instruction("convert", value_text=value.text, source=source, targets=targets))
         found.append(render_instruction("validate", value_text=value.text, source=source))
         found.append(render_instruction("explain", value_text=value.text, source=source))
+    return found
+
+
+#: How many ends a broken value's text may have in its repairs (the longest first).
+MAX_DAMAGED_ENDS = 4
+_WORDS_ONLY = re.compile(r"[\s,.;:!?]*(?:[A-Za-z'-]+[\s,.;:!?]*)*")
+
+
+def _damaged_texts(request: str, start: int) -> list[str]:
+    """The texts a broken value opening at ``start`` may be: to the end of the request (less
+    closing punctuation), and to each earlier end after which only words follow (``fix [1,,2]
+    for me``), the longest first."""
+    texts = []
+    for end in _ends(request, start):
+        if _WORDS_ONLY.fullmatch(request, end) is None:
+            continue
+        text = request[start:end].rstrip(" \t\r\n?.!,;")
+        if text and text not in texts:
+            texts.append(text)
+        if len(texts) == MAX_DAMAGED_ENDS:
+            break
+    return texts
+
+
+def _repairs(request: str, start: int) -> list[str]:
+    """Every completion and fix of the broken value opening at ``start``, in each format."""
+    found = []
+    for text in _damaged_texts(request, start):
+        for task in ("complete", "fix"):
+            found += [render(first_form(task), target=FORMAT_TITLES[fmt], value=text) for fmt in ALL_FORMATS_ORDER]
     return found
 
 
@@ -193,11 +237,14 @@ def rewrite_space(request: str) -> RewriteSpace:
         raise HLXError("the request is empty")
     if len(text) > MAX_REWRITE_CHARS:
         raise HLXError(f"the request has {len(text)} characters; the rewrite step reads at most {MAX_REWRITE_CHARS}")
-    values, broken = values_in(text)
+    values, broken, broken_start = _scan(text)
     candidates: list[str] = []
-    for value in values:
-        candidates += _conversions(value)
-    candidates += _questions(text)
+    if broken is not None:
+        candidates += _repairs(text, broken_start)
+    else:
+        for value in values:
+            candidates += _conversions(value)
+        candidates += _questions(text)
     candidates = [candidate for candidate in dict.fromkeys(candidates) if match_instruction(candidate) is not None]
     candidates.append(NOT_A_REQUEST)
     return RewriteSpace(text, tuple(values), tuple(candidates), broken)

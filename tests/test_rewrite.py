@@ -17,7 +17,7 @@ from hlx_formats.api import ENCODERS
 from hlx_formats.instructions import match_instruction
 from hlx_formats.rewrites import MAX_REWRITE_CHARS, NOT_A_REQUEST, rewrite_grammar, rewrite_prompt, rewrite_space, values_in
 from hlx_formats.strategies import values
-from hlx_moe.corpus.rewrites import HELD_OUT_ALIASES, HELD_OUT_VERBS, REWRITE_COUNTS
+from hlx_moe.corpus.rewrites import HELD_OUT_ALIASES, HELD_OUT_VERBS, REPAIR_REQUEST_SHARE, REPAIR_VARIATIONS, REWRITE_COUNTS
 from hlx_moe.decoding.choices import ChoiceDistribution
 from hlx_moe.evaluation.rewrites import choose_threshold, rewrite_table, same_meaning, summarise_rewrites, wilson
 from hlx_moe.serving.rewrite import DEFAULT_REWRITE_THRESHOLD, reading_of, rewrite_from, rewrite_threshold, write_threshold
@@ -197,7 +197,9 @@ def _rows(split: str) -> list[dict]:
 
 def test_the_committed_rewrite_corpus() -> None:
     splits = {split: _rows(split) for split in ("train", "validation", "test")}
-    assert {split: len(rows) for split, rows in splits.items()} == REWRITE_COUNTS
+    assert {split: len(rows) for split, rows in splits.items()} == {
+        split: count + count // REPAIR_REQUEST_SHARE for split, count in REWRITE_COUNTS.items()
+    }
     assert len(splits["train"]) >= 4000
     assert not any(row["held_out_phrasing"] for row in splits["train"] + splits["validation"])
     held_out = [row for row in splits["test"] if row["held_out_phrasing"]]
@@ -208,7 +210,8 @@ def test_the_committed_rewrite_corpus() -> None:
     for rows in splits.values():
         for row in rows[::7]:  # every seventh row: the whole check is the generator's own
             space = rewrite_space(row["request"])
-            assert row["output"] in space.candidates and space.broken is None
+            assert row["output"] in space.candidates
+            assert (space.broken is not None) == (row["variation"] in REPAIR_VARIATIONS)
     assert sum(row["output"] == NOT_A_REQUEST for row in splits["train"]) >= 50
 
 
@@ -241,9 +244,10 @@ def test_the_validation_splits_held_out_half_has_families_no_other_row_has() -> 
     from hlx_moe.corpus.rewrites import HELD_OUT_VALIDATION, VALIDATION_FAMILIES
 
     held_out = _rows(HELD_OUT_VALIDATION)
-    assert len(held_out) == REWRITE_COUNTS["validation"] // 2
+    half = REWRITE_COUNTS["validation"] // 2
+    assert len(held_out) == half + half // REPAIR_REQUEST_SHARE
     assert all(row["held_out_phrasing"] and row["split"] == "validation" for row in held_out)
-    assert {row["variation"] for row in held_out} == {"free", "typo", "question", "off_topic"}
+    assert {row["variation"] for row in held_out} == {"free", "typo", "question", "off_topic", "repair", "broken"}
     others = " ".join(row["request"].lower() for split in ("train", "validation", "test") for row in _rows(split))
     words = VALIDATION_FAMILIES.verbs + tuple(alias for aliases in VALIDATION_FAMILIES.aliases.values() for alias in aliases)
     for word in words:
@@ -258,7 +262,39 @@ def test_the_validation_splits_held_out_half_has_families_no_other_row_has() -> 
     assert set(VALIDATION_FAMILIES.off_topic).isdisjoint(row["request"] for split in ("train", "test") for row in _rows(split))
     for row in held_out[::5]:
         space = rewrite_space(row["request"])
-        assert row["output"] in space.candidates and space.broken is None
+        assert row["output"] in space.candidates
+        assert (space.broken is not None) == (row["variation"] in REPAIR_VARIATIONS)
+
+
+def test_requests_with_a_broken_value_ask_to_repair_it_or_are_refused() -> None:
+    from hlx_formats.repairs import grade_completion, grade_fix
+    from hlx_moe.corpus.rewrites import REPAIR_PATTERNS
+
+    def family_of(request: str) -> str:
+        found = [
+            where for _task, pattern, where in REPAIR_PATTERNS
+            if re.fullmatch(re.escape(pattern).replace(r"\{format\}", ".+").replace(r"\{given\}", ".+"), request, re.DOTALL)
+        ]  # fmt: skip
+        assert found, request
+        return found[0]
+
+    for split in ("train", "validation", "test", "validation_held_out"):
+        rows = [row for row in _rows(split) if row["variation"] in REPAIR_VARIATIONS]
+        assert len(rows) >= 10, split
+        for row in rows:
+            assert (row["output"] == NOT_A_REQUEST) == (row["variation"] == "broken")
+            if row["variation"] == "broken":
+                assert row["original"] is None
+                continue
+            parsed = match_instruction(row["output"])
+            assert parsed is not None and parsed.form.task in ("complete", "fix") and row["family"] == parsed.form.task
+            fmt = parsed.target_format
+            # the label's text is the damaged one, and the original value is the right answer to it
+            grade = (grade_completion(parsed.value_text, row["original"], row["original"], fmt) if parsed.form.task == "complete"
+                     else grade_fix(row["original"], row["original"], fmt))  # fmt: skip
+            assert grade.right, row
+            expected = {"validation_held_out": "validation", "test": "test" if row["held_out_phrasing"] else "seen"}.get(split, "seen")
+            assert family_of(row["request"]) == expected, row["request"]
 
 
 def test_the_shipped_coordinator_was_trained_on_the_committed_rewrites() -> None:

@@ -30,10 +30,12 @@ from hlx_formats.api import ENCODERS
 from hlx_formats.errors import HLXError
 from hlx_formats.instructions import ALL_FORMATS_ORDER, match_instruction
 from hlx_formats.lcr import GLYPHS
+from hlx_formats.repairs import truncate, typo
 from hlx_formats.requests import _ALIAS_FORMAT, FORMAT_ALIASES, TEMPLATES, parse_request, render_instruction
 from hlx_formats.rewrites import MAX_REWRITE_CHARS, NOT_A_REQUEST, rewrite_prompt, rewrite_space
 
 from .examples import split_of
+from .repairs import repair_instruction
 from .spec import REWRITE_COUNTS, SPLITS, CorpusSpec, prompt_of
 from .values import KNOWN_IDS, ValueGenerator
 
@@ -123,6 +125,39 @@ OFF_TOPIC: tuple[tuple[str, bool], ...] = (
 )  # fmt: skip
 
 
+#: Requests to repair a broken value, ``(task, pattern, group)``: ``{format}`` is a name of the
+#: value's format, ``{given}`` the value cut short (complete) or with one typo (fix). Group
+#: ``seen`` is in every split, ``test`` only in the test split (held out), ``validation`` only
+#: in the validation split's held-out half.
+REPAIR_PATTERNS: tuple[tuple[str, str, str], ...] = (
+    ("complete", "complete this {format}: {given}", "seen"),
+    ("complete", "finish this {format} value: {given}", "seen"),
+    ("complete", "{format} got cut off, finish it: {given}", "seen"),
+    ("complete", "the rest of this {format} please: {given}", "seen"),
+    ("complete", "autocomplete {format} {given}", "seen"),
+    ("complete", "this {format} is incomplete: {given}", "seen"),
+    ("complete", "close off the {format} {given} thanks", "seen"),
+    ("fix", "fix this {format}: {given}", "seen"),
+    ("fix", "repair the {format} {given}", "seen"),
+    ("fix", "correct this {format}: {given}", "seen"),
+    ("fix", "there's a typo in this {format}: {given}", "seen"),
+    ("fix", "this {format} won't parse, fix it: {given}", "seen"),
+    ("fix", "fix the {format} {given} for me", "seen"),
+    ("complete", "wrap up this {format}: {given}", "test"),
+    ("complete", "{format} truncated, restore the end: {given}", "test"),
+    ("fix", "patch this {format}: {given}", "test"),
+    ("fix", "{format} is garbled, clean it up: {given}", "test"),
+    ("complete", "the end of this {format} is missing: {given}", "validation"),
+    ("fix", "unbreak this {format}: {given}", "validation"),
+    ("fix", "debug the {format} {given} please", "validation"),
+)
+#: One row in this many of each split asks to repair a broken value, or converts one (which
+#: no rewrite answers: ``Not an HLX request.``, refused with the value's error).
+REPAIR_REQUEST_SHARE = 10
+#: What those rows are: variation and weight.
+_REPAIR_VARIATIONS = (("repair", 80), ("broken", 20))
+
+
 @dataclass(frozen=True)
 class HeldOutFamilies:
     """Phrasing families kept out of training: verbs, format spellings (per format), conversion
@@ -170,6 +205,8 @@ HELD_OUT_VALIDATION = "validation_held_out"
 _VALIDATION_VARIATIONS = (("free", 45), ("typo", 25), ("question", 18), ("off_topic", 12))
 
 VARIATIONS = ("template", "typo", "filler", "free", "foreign", "question", "off_topic")
+#: The variations of the rows with a broken value (:data:`REPAIR_REQUEST_SHARE`).
+REPAIR_VARIATIONS = ("repair", "broken")
 _WEIGHTS = (26, 22, 10, 22, 5, 10, 8)
 _QUESTION_FAMILIES = ("contract", "format_info", "expert_info", "glyph_for", "glyph_meaning", "expert_use")
 _SENTINEL = "\ue000"  # stands for the value while the words around it are varied
@@ -363,15 +400,16 @@ class _Maker:
         return text, NOT_A_REQUEST, "off_topic", text
 
 
-def _checked(request: str, instruction: str) -> bool:
-    """Whether ``instruction`` is one of the rewrites ``request`` allows and has an answer."""
+def _checked(request: str, instruction: str, broken: bool = False) -> bool:
+    """Whether ``instruction`` is one of the rewrites ``request`` allows and is canonical, and
+    the request holds a broken value exactly when ``broken``."""
     if len(request) > MAX_REWRITE_CHARS or "\n\n" in request:
         return False
     try:
         space = rewrite_space(request)
     except HLXError:
         return False
-    if space.broken is not None or instruction not in space.candidates:
+    if (space.broken is not None) != broken or instruction not in space.candidates:
         return False
     return instruction == NOT_A_REQUEST or match_instruction(instruction) is not None
 
@@ -408,15 +446,100 @@ def rewrite_rows(spec: CorpusSpec) -> dict[str, list[dict[str, Any]]]:
         seen.add(request)
         held_out_made += held_out
         rows[split].append(_row(request, instruction, family, variation, held_out, split))
+    for split, made in _repair_request_rows(spec, seen).items():
+        rows[split] += made
     rows[HELD_OUT_VALIDATION] = validation_held_out_rows(spec, seen)
     return rows
 
 
-def _row(request: str, instruction: str, family: str, variation: str, held_out: bool, split: str) -> dict[str, Any]:
+def _row(
+    request: str, instruction: str, family: str, variation: str, held_out: bool, split: str, original: str | None = None
+) -> dict[str, Any]:
     return {
         "input": prompt_of(rewrite_prompt(request)), "output": instruction, "expert": "coordinator", "task": "rewrite",
         "request": request, "family": family, "variation": variation, "held_out_phrasing": held_out, "split": split,
+        "original": original,
     }  # fmt: skip
+
+
+class _RepairRequests:
+    """Makes requests with a broken value: to complete or fix it (labelled with the repair
+    instruction, and the original text kept for grading), or to convert it (labelled
+    :data:`NOT_A_REQUEST`: no rewrite answers it, the value's error does)."""
+
+    def __init__(self, rng: random.Random, families: HeldOutFamilies) -> None:
+        self.rng = rng
+        self.values = ValueGenerator(rng)
+        self.families = families
+
+    def make(self, variation: str, group: str) -> tuple[str, str, str, str, str | None] | None:
+        """(request, instruction, family, key deciding the split, original text), or None."""
+        rng = self.rng
+        value = self.values.value(rng.choice((1, 1, 2, 2, 3)))
+        fmt = rng.choice(ALL_FORMATS_ORDER)
+        original = ENCODERS[fmt](value)
+        if len(original) > MAX_VALUE_CHARS:
+            return None
+        task = rng.choice(("complete", "fix"))
+        damaged = truncate(original, fmt, rng) if task == "complete" else typo(original, fmt, rng)
+        if damaged is None:
+            return None
+        held_out = group != "seen"
+        if variation == "broken":
+            seen = [pattern for pattern, held in FREE_PATTERNS if not held]
+            pattern = rng.choice(list(self.families.patterns) if held_out else seen)
+            verb = rng.choice(self.families.verbs if held_out and rng.random() < 0.5 else VERBS)
+            target = _conversion_target(rng, fmt)
+            name = "all formats" if target == "all" else _format_name(rng, target, held_out and rng.random() < 0.4, self.families)
+            request = pattern.format(verb=verb, value=damaged.text, target=name, source=_format_name(rng, fmt, False))
+            return request, NOT_A_REQUEST, "convert", to_hlxl(value), None
+        patterns = [pattern for kind, pattern, where in REPAIR_PATTERNS if kind == task and where == group]
+        name = _format_name(rng, fmt, held_out and rng.random() < 0.4, self.families)
+        request = rng.choice(patterns).format(format=name, given=damaged.text)
+        return request, repair_instruction(task, fmt, damaged.text), task, to_hlxl(value), original
+
+
+def _repair_request_rows(spec: CorpusSpec, seen: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """One row in :data:`REPAIR_REQUEST_SHARE` of each split (seen ``REPAIR_PATTERNS``; half the
+    test split's held out), from a generator of their own so that the other rows stay as they are."""
+    rng = random.Random(f"{spec.seed}-rewrites-repairs")
+    maker = _RepairRequests(rng, TEST_FAMILIES)
+    counts = {split: count // REPAIR_REQUEST_SHARE for split, count in (spec.rewrites or REWRITE_COUNTS).items()}
+    rows: dict[str, list[dict[str, Any]]] = {split: [] for split in SPLITS}
+    held_out_test = counts["test"] // 2
+    budget = 60 * sum(counts.values())
+    while any(len(rows[split]) < counts[split] for split in SPLITS):
+        budget -= 1
+        if budget < 0:
+            raise RuntimeError("rewrite generation does not converge")
+        held_out_made = sum(row["held_out_phrasing"] for row in rows["test"])
+        held_out = held_out_made < held_out_test and rng.random() < 0.3
+        made = _made_repair_request(maker, rng, "test" if held_out else "seen", seen)
+        if made is None:
+            continue
+        row_fields, key = made
+        split = "test" if held_out else split_of(key)
+        if len(rows[split]) >= counts[split] or (not held_out and split == "test" and len(rows["test"]) >= counts["test"] - (held_out_test - held_out_made)):
+            continue
+        seen.add(row_fields[0])
+        rows[split].append(_row(*row_fields[:4], held_out, split, row_fields[4]))
+    return rows
+
+
+def _made_repair_request(
+    maker: _RepairRequests, rng: random.Random, group: str, seen: set[str]
+) -> tuple[tuple[str, str, str, str, str | None], str] | None:
+    """A checked repair-request row's fields (request, instruction, family, variation,
+    original) and its split key, or None."""
+    variation = rng.choices([name for name, _ in _REPAIR_VARIATIONS], weights=[weight for _, weight in _REPAIR_VARIATIONS])[0]
+    made = maker.make(variation, group)
+    if made is None:
+        return None
+    request, instruction, family, key, original = made
+    request = " ".join(request.split(" ")).strip()
+    if request in seen or not _checked(request, instruction, broken=True):
+        return None
+    return (request, instruction, family, variation, original), key
 
 
 def _with_typo_outside_value(rng: random.Random, request: str, instruction: str) -> str | None:
@@ -459,6 +582,21 @@ def validation_held_out_rows(spec: CorpusSpec, seen: set[str]) -> list[dict[str,
             continue
         seen.add(request)
         rows.append(_row(request, instruction, family, variation, True, "validation"))
+    repairs = _RepairRequests(rng, VALIDATION_FAMILIES)
+    wanted_repairs = wanted // REPAIR_REQUEST_SHARE
+    made_repairs = 0
+    budget = 60 * wanted_repairs
+    while made_repairs < wanted_repairs:
+        budget -= 1
+        if budget < 0:
+            raise RuntimeError("rewrite generation does not converge")
+        made = _made_repair_request(repairs, rng, "validation", seen)
+        if made is None:
+            continue
+        fields, _key = made
+        seen.add(fields[0])
+        rows.append(_row(*fields[:4], True, "validation", fields[4]))
+        made_repairs += 1
     return rows
 
 
