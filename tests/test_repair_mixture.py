@@ -93,3 +93,38 @@ def test_eval_repairs_grades_the_experts_that_learned_them(
     assert "The non-learned baseline on the same rows" in capsys.readouterr().out
     assert main([*arguments, "--rewrites"]) == 1
     assert "run them one at a time" in capsys.readouterr().err
+
+
+def _rewritten_as(instruction: str, confidence: float):
+    """A stand-in rewrite step that reads every request as ``instruction``, keeping the broken
+    value's error as the real step does."""
+    from hlx_formats.rewrites import rewrite_space
+    from hlx_moe.serving.rewrite import Rewrite
+
+    def rewrite(request: str) -> Rewrite:
+        return Rewrite(request, instruction, -1.0, -0.1, confidence, 9, broken=rewrite_space(request).broken)
+
+    return rewrite
+
+
+def test_a_request_with_a_broken_value_may_ask_to_complete_or_fix_it(moe: HLXMoE, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hlx_formats import ParseError
+    from hlx_formats.rewrites import NOT_A_REQUEST, rewrite_space
+
+    request = "please finish this LC-T: {C:14,0=[1,2"
+    rewrite = moe.rewrite(request)  # the stand-in coordinator chooses among the repairs of the broken text
+    assert rewrite.broken is not None and rewrite.instruction in rewrite_space(request).candidates
+    assert rewrite.as_dict()["broken"].startswith("lc-t: line 1, column 13")
+    monkeypatch.setattr(moe, "rewrite", _rewritten_as("Complete this LC-T: {C:14,0=[1,2", 0.9))
+    result = moe.query(request)
+    assert result.route == "rewrite" and result.instruction == "Complete this LC-T: {C:14,0=[1,2"
+    assert result.answer.startswith("{C:14,0=[1,2") and parses(result.answer, "lc-t")
+    monkeypatch.setattr(moe, "rewrite", _rewritten_as("Fix this LC-T: [1,,2]", 0.9))
+    assert moe.query("there is a typo in [1,,2] thanks").stop_reason == "choice"
+    # no repair asked, or not surely: refused with the value's error, as the reference refuses it
+    for instruction, confidence in ((NOT_A_REQUEST, 0.99), ("Complete this LC-T: {C:14,0=[1,2", 0.1)):
+        monkeypatch.setattr(moe, "rewrite", _rewritten_as(instruction, confidence))
+        with pytest.raises(ParseError, match="line 1, column 13: input is not valid HLXL, LC-T, LC-R or LC-B text"):
+            moe.query(request)
+    with pytest.raises(ParseError):  # a conversion the description reads, with a broken value: refused before any rewrite
+        moe.query("turn [1, 2, into runes")

@@ -313,3 +313,23 @@ def test_the_shipped_coordinator_was_trained_on_the_committed_rewrites() -> None
         start = start.get("initialized_from")
     assert lineage[-1] == 1550  # it started from the earlier coordinator, whose tasks stay in its mix
     assert rewrite_threshold(shipped_adapters_dir() / "coordinator") < 1.0  # chosen on the validation split
+
+
+def test_end_to_end_a_repair_is_graded_against_the_original_and_a_broken_conversion_is_refused() -> None:
+    from hlx_moe.evaluation.rewrites import _final_answer, _repaired_right
+
+    assert _repaired_right("Complete this HLXL: [1, [2", "[1, [2]]", "[1, [2]]")
+    assert not _repaired_right("Complete this HLXL: [1, [2", "[1, [2]]", "[1, [2, 3]]")  # the cut was recoverable: the original only
+    assert _repaired_right("Fix this LC-T: [1,,2]", "[1,2]", "[1,2]")
+    assert not _repaired_right("Fix this LC-T: [1,,2]", "[1,2]", "[1,3,2]")
+    assert not _repaired_right("Convert to LC-R: [1]", "[1]", "🜃1🜄")
+
+    class Refusing:  # refuses as the mixture refuses a conversion of a broken value
+        def query(self, request: str) -> None:
+            broken = rewrite_space(request).broken
+            assert broken is not None
+            raise broken
+
+    assert _final_answer(Refusing(), "I need [1, 2 as runic", NOT_A_REQUEST)["answer_right"] is True
+    wrong = _final_answer(Refusing(), "finish this HLXL: [1, [2", "Complete this HLXL: [1, [2", "[1, [2]]")
+    assert wrong["refused"] and wrong["answer_right"] is False

@@ -446,8 +446,8 @@ def rewrite_rows(spec: CorpusSpec) -> dict[str, list[dict[str, Any]]]:
         seen.add(request)
         held_out_made += held_out
         rows[split].append(_row(request, instruction, family, variation, held_out, split))
-    for split, made in _repair_request_rows(spec, seen).items():
-        rows[split] += made
+    for split, repair_rows in _repair_request_rows(spec, seen).items():
+        rows[split] += repair_rows
     rows[HELD_OUT_VALIDATION] = validation_held_out_rows(spec, seen)
     return rows
 
@@ -517,12 +517,14 @@ def _repair_request_rows(spec: CorpusSpec, seen: set[str]) -> dict[str, list[dic
         made = _made_repair_request(maker, rng, "test" if held_out else "seen", seen)
         if made is None:
             continue
-        row_fields, key = made
+        (request, instruction, family, variation, original), key = made
         split = "test" if held_out else split_of(key)
-        if len(rows[split]) >= counts[split] or (not held_out and split == "test" and len(rows["test"]) >= counts["test"] - (held_out_test - held_out_made)):
+        if len(rows[split]) >= counts[split] or (
+            not held_out and split == "test" and len(rows["test"]) >= counts["test"] - (held_out_test - held_out_made)
+        ):
             continue
-        seen.add(row_fields[0])
-        rows[split].append(_row(*row_fields[:4], held_out, split, row_fields[4]))
+        seen.add(request)
+        rows[split].append(_row(request, instruction, family, variation, held_out, split, original))
     return rows
 
 
@@ -590,12 +592,12 @@ def validation_held_out_rows(spec: CorpusSpec, seen: set[str]) -> list[dict[str,
         budget -= 1
         if budget < 0:
             raise RuntimeError("rewrite generation does not converge")
-        made = _made_repair_request(repairs, rng, "validation", seen)
-        if made is None:
+        drawn = _made_repair_request(repairs, rng, "validation", seen)
+        if drawn is None:
             continue
-        fields, _key = made
-        seen.add(fields[0])
-        rows.append(_row(*fields[:4], True, "validation", fields[4]))
+        (request, instruction, family, variation, original), _key = drawn
+        seen.add(request)
+        rows.append(_row(request, instruction, family, variation, True, "validation", original))
         made_repairs += 1
     return rows
 

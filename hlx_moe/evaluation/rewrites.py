@@ -77,22 +77,27 @@ def evaluate_rewrites(moe: Any, rows: list[dict[str, Any]], *, answers: int = 0,
         record["answerable"] = record["chosen"] is not None and record["chosen"] != NOT_A_REQUEST and moe.answers(record["chosen"])
         record["intent_answerable"] = intended != NOT_A_REQUEST and moe.answers(intended)
         if index in answered:
-            record.update(_final_answer(moe, request, intended))
+            record.update(_final_answer(moe, request, intended, row.get("original")))
         records.append(record)
     return records
 
 
-def _final_answer(moe: Any, request: str, intended: str) -> dict[str, Any]:
+def _final_answer(moe: Any, request: str, intended: str, original: str | None = None) -> dict[str, Any]:
     """The mixture's answer to ``request`` as ``translate(backend="moe")`` returns it (refused
     where its own check rejects it, ``answer_rejected``), against the intended instruction's
-    reference."""
+    reference; a completion or fix against ``original``, the value before it was damaged
+    (:mod:`hlx_formats.repairs` grades it). For a request that asks for none of the tasks, or
+    converts a broken value, a refusal is right."""
     expected = _reference(intended)
     try:
         result = moe.query(request)
     except NotUnderstood:
         return {"answered": True, "refused": True, "answer_right": intended == NOT_A_REQUEST, "answer_seconds": None}
     except HLXError as error:
-        return {"answered": True, "refused": True, "answer_right": False, "answer_error": str(error).split("\n")[0], "answer_seconds": None}
+        return {
+            "answered": True, "refused": True, "answer_right": intended == NOT_A_REQUEST, "answer_error": str(error).split("\n")[0],
+            "answer_seconds": None,
+        }  # fmt: skip
     seconds = result.latency_seconds + ((result.rewrite or {}).get("seconds") or 0.0)
     try:  # as translate() returns it: an answer its own grading rejects is refused
         text = checked_answer(result)
@@ -101,10 +106,25 @@ def _final_answer(moe: Any, request: str, intended: str) -> dict[str, Any]:
             "answered": True, "refused": True, "answer_right": False, "answer": result.answer, "answer_rejected": True,
             "answer_error": str(error).split("\n")[0], "answer_seconds": seconds,
         }  # fmt: skip
+    right = _repaired_right(intended, original, text) if original is not None else expected is not None and text == expected
     return {
-        "answered": True, "refused": False, "answer": text, "answer_right": expected is not None and text == expected,
-        "answer_parses": result.parses, "answer_seconds": seconds,
+        "answered": True, "refused": False, "answer": text, "answer_right": right, "answer_parses": result.parses,
+        "answer_seconds": seconds,
     }  # fmt: skip
+
+
+def _repaired_right(intended: str, original: str, answer: str) -> bool:
+    """Whether ``answer`` is a right completion or fix for ``intended`` (``Complete this <F>:
+    ...`` or ``Fix this <F>: ...``) of the value whose text was ``original``."""
+    from hlx_formats.instructions import match_instruction
+    from hlx_formats.repairs import grade_completion, grade_fix
+
+    parsed = match_instruction(intended)
+    if parsed is None or parsed.form.task not in ("complete", "fix") or parsed.target_format is None:
+        return False
+    if parsed.form.task == "complete":
+        return grade_completion(parsed.value_text or "", original, answer, parsed.target_format).right
+    return grade_fix(original, answer, parsed.target_format).right
 
 
 def _decide(record: dict[str, Any], threshold: float) -> str:

@@ -562,15 +562,15 @@ class HLXMoE:
     def rewrite(self, request: str) -> Rewrite:
         """The coordinator's rewrite of ``request`` into a canonical instruction: the most
         probable reading among the rewrites :func:`hlx_formats.rewrites.rewrite_space` allows,
-        with its confidence (:mod:`hlx_moe.serving.rewrite`). A value the request opens but
-        that parses in no format raises its ParseError (as the reference refuses it); a
-        request over ``hlx_formats.rewrites.MAX_REWRITE_CHARS`` raises HLXError."""
+        with its confidence (:mod:`hlx_moe.serving.rewrite`). A request with a value that
+        parses in no format is rewritten among the completions and fixes of that value and
+        ``Not an HLX request.`` (``Rewrite.broken`` holds the value's error: :meth:`query`
+        raises it unless a repair is chosen surely); a request over
+        ``hlx_formats.rewrites.MAX_REWRITE_CHARS`` raises HLXError."""
         return self._rewrite_in(rewrite_space(check_request(request)))
 
     def _rewrite_in(self, space: RewriteSpace) -> Rewrite:
         """:meth:`rewrite` of the request whose rewrites ``space`` lists."""
-        if space.broken is not None:
-            raise space.broken
         decoder = self.decoders["coordinator"]
         with self._lock, quiet_dependencies():
             self.activate("coordinator")
@@ -676,9 +676,11 @@ class HLXMoE:
         """How the mixture reads ``request``, before any threshold: the router's decision when
         the request description reads it, else the coordinator's rewrite and the router's
         decision on that (on the request itself when the rewrite is ``NOT_A_REQUEST``). A value
-        that parses in no format raises its ParseError, unless the description read words as
-        (part of) the value (``what is contrct 14``, ``put [1] over to lc t``: rewritten) or the
-        request asks to validate it (the reference answers)."""
+        that parses in no format in a request the description reads raises its ParseError,
+        unless the description read words as (part of) the value (``what is contrct 14``, ``put
+        [1] over to lc t``: rewritten) or the request asks to validate it (the reference
+        answers); in a request it does not read, the rewrite chooses among its repairs
+        (``Rewrite.broken``)."""
         check_request(request)
         space = None  # the request's rewrites, when finding its values already listed them
         try:
@@ -705,6 +707,8 @@ class HLXMoE:
         if rewrite is not None:
             threshold = options.rewrite_threshold if options.rewrite_threshold is not None else self.rewrite_threshold
             shown = instruction.strip()[:60]
+            if rewrite.broken is not None and (not rewrite.is_request or rewrite.confidence < threshold):
+                raise rewrite.broken  # no repair asked (surely): refused with the value's error, as the reference refuses it
             if not rewrite.is_request:
                 raise NotUnderstood(
                     f"{shown!r} reads as no HLX request (confidence {rewrite.confidence:.2f})",

@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from hlx_formats.errors import HLXError
+from hlx_formats.errors import HLXError, ParseError
 from hlx_formats.rewrites import NOT_A_REQUEST, RewriteSpace
 from hlx_moe.decoding.choices import ChoiceDistribution
 
@@ -44,7 +44,10 @@ class Rewrite:
     under the grammar of the allowed rewrites (total and per token of ``instruction``), its
     ``confidence`` (that probability, 0 to 1), how many rewrites were allowed, the best
     ``readings`` (each one's most probable rewrite and the reading's probability, best first)
-    and the probability left in branches too unlikely to follow (``unexplored``)."""
+    and the probability left in branches too unlikely to follow (``unexplored``). ``broken``
+    is the error of a value the request holds that parses in no format: its rewrites were the
+    repairs of that value, and unless one of them is chosen surely the request is refused
+    with that error (None for a request without one)."""
 
     request: str
     instruction: str
@@ -55,6 +58,7 @@ class Rewrite:
     seconds: float = 0.0
     readings: tuple[tuple[str, float], ...] = ()
     unexplored: float = 0.0
+    broken: ParseError | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_request(self) -> bool:
@@ -62,7 +66,10 @@ class Rewrite:
         return self.instruction != NOT_A_REQUEST
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields as plain data (``broken`` as its message, or None)."""
+        found = {item.name: getattr(self, item.name) for item in fields(self)}
+        found["broken"] = None if self.broken is None else str(self.broken).split("\n")[0]
+        return found
 
 
 def reading_of(instruction: str) -> str:
@@ -101,6 +108,7 @@ def rewrite_from(space: RewriteSpace, distribution: ChoiceDistribution, tokens: 
         seconds=round(distribution.seconds, 4),
         readings=tuple((text, round(probability, 4)) for text, probability in ranked[:READINGS_SHOWN]),
         unexplored=round(distribution.unexplored, 4),
+        broken=space.broken,
     )
 
 
