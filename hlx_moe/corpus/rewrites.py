@@ -12,6 +12,11 @@ other languages' verbs among them), and requests for none of the tasks
 off-topic requests) appear only in the test split, marked ``held_out_phrasing``: they
 measure generalisation to phrasings no training example has.
 
+One row in :data:`REPAIR_REQUEST_SHARE` holds a broken value (a value's text cut short or with
+one typo): it asks to complete or fix it (:data:`REPAIR_PATTERNS`; the row keeps the
+``original`` text, by which the answer is graded) or converts it (``Not an HLX request.``:
+no rewrite answers that, the value's parse error does).
+
 A second set of families no training or test row has (:data:`VALIDATION_FAMILIES`) makes the
 held-out half of the validation split (``validation_held_out.jsonl``, also marked
 ``held_out_phrasing``): the refusal threshold is chosen on both halves, so that it is
