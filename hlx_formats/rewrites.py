@@ -184,19 +184,19 @@ def _conversions(value: ValueSpan) -> list[str]:
 
 
 #: How many ends a broken value's text may have in its repairs (the longest first).
-MAX_DAMAGED_ENDS = 4
+MAX_DAMAGED_ENDS = 6
 _WORDS_ONLY = re.compile(r"[\s,.;:!?]*(?:[A-Za-z'-]+[\s,.;:!?]*)*")
 
 
 def _damaged_texts(request: str, start: int) -> list[str]:
-    """The texts a broken value opening at ``start`` may be: to the end of the request (less
-    closing punctuation), and to each earlier end after which only words follow (``fix [1,,2]
-    for me``), the longest first."""
+    """The texts a broken value opening at ``start`` may be: to the end of the request, and to
+    each earlier end after which only words or punctuation follow (``fix [1,,2] for me.``: also
+    ``[1,,2] for me`` and ``[1,,2]``), the longest first."""
     texts = []
     for end in _ends(request, start):
         if _WORDS_ONLY.fullmatch(request, end) is None:
             continue
-        text = request[start:end].rstrip(" \t\r\n?.!,;")
+        text = request[start:end].rstrip()  # "[0." or "[1, 2," may end in punctuation: kept
         if text and text not in texts:
             texts.append(text)
         if len(texts) == MAX_DAMAGED_ENDS:

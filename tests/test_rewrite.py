@@ -92,6 +92,30 @@ def test_a_broken_value_is_reported_with_its_parse_error() -> None:
     assert rewrite_space("translate {a: 1 into runic").broken is not None
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    value=values(max_leaves=6, max_depth=2),
+    fmt=st.sampled_from(["hlxl", "lc-t", "lc-r", "lc-b"]),
+    cut=st.floats(0.3, 0.95),
+    after=st.sampled_from(["", " for me", " thanks!", "?"]),
+)
+def test_a_broken_value_may_only_be_repaired_as_written(value, fmt: str, cut: float, after: str) -> None:
+    text = ENCODERS[fmt](value)
+    given_text = text[: max(1, int(len(text) * cut))].rstrip()
+    request = f"please finish this: {given_text}{after}"
+    space = rewrite_space(request)
+    if space.broken is None or "\n" in text:  # a cut that still parses, or a broken value read otherwise
+        return
+    start = space.request.index(" ".join(given_text.split()))
+    assert space.candidates[-1] == NOT_A_REQUEST
+    for candidate in space.candidates[:-1]:
+        parsed = match_instruction(candidate)
+        assert parsed is not None and parsed.form.task in ("complete", "fix")
+        # the repaired text is copied from the request, from where the broken value opens
+        assert space.request.startswith(parsed.value_text, start), candidate
+    assert any(match_instruction(candidate).value_text == " ".join(given_text.split()) for candidate in space.candidates[:-1])
+
+
 def test_the_rewrite_space_limits_its_input() -> None:
     with pytest.raises(HLXError, match=f"reads at most {MAX_REWRITE_CHARS}"):
         rewrite_space("convert " + "x" * MAX_REWRITE_CHARS)
