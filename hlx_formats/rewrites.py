@@ -232,11 +232,12 @@ def rewrite_space(request: str) -> RewriteSpace:
     longer than :data:`MAX_REWRITE_CHARS` or empty)."""
     if not isinstance(request, str):
         raise HLXError(f"a request must be str, not {type(request).__name__}")
-    text = " ".join(request.split())
-    if not text:
+    text = request.strip()  # not collapsed: a value is copied as written (`["a  b"]` keeps its two spaces)
+    collapsed = " ".join(text.split())
+    if not collapsed:
         raise HLXError("the request is empty")
-    if len(text) > MAX_REWRITE_CHARS:
-        raise HLXError(f"the request has {len(text)} characters; the rewrite step reads at most {MAX_REWRITE_CHARS}")
+    if len(collapsed) > MAX_REWRITE_CHARS:
+        raise HLXError(f"the request has {len(collapsed)} characters; the rewrite step reads at most {MAX_REWRITE_CHARS}")
     values, broken, broken_start = _scan(text)
     candidates: list[str] = []
     if broken is not None:

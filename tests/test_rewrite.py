@@ -80,10 +80,16 @@ def test_a_written_value_is_found_and_no_other_is_invented(value, fmt: str, word
     if len(" ".join(request.split())) > MAX_REWRITE_CHARS or "\n" in text:
         return
     space = rewrite_space(request)
-    written = " ".join(text.split())
-    assert written in {span.text for span in space.values}
+    assert text in {span.text for span in space.values}  # as written, whitespace and all
     for part in _value_parts(space):
         assert part in space.request  # every value part is copied from the request
+
+
+def test_a_value_is_copied_as_written_whitespace_and_all() -> None:
+    space = rewrite_space('gimme ["a  b", "\u00a0c"]\tas runes')
+    assert [span.text for span in space.values] == ['["a  b", "\u00a0c"]']
+    assert 'Convert to LC-R: ["a  b", "\u00a0c"]' in space.candidates
+    assert rewrite_prompt(space.request) == 'Rewrite as an instruction: gimme ["a b", " c"] as runes'  # what the model reads
 
 
 def test_a_broken_value_is_reported_with_its_parse_error() -> None:
