@@ -482,6 +482,20 @@ def _evaluate_repairs(args: argparse.Namespace) -> int:
     report = {"experts": sorted(moe.repair_experts), "summary": summary, "baseline": baseline, "records": records}
     atomic_write_text(args.output / "repairs.json", json.dumps(report, ensure_ascii=False, indent=1) + "\n")
     atomic_write_text(args.output / "repairs.md", table + "\n")
+    if args.update_cards:  # each expert's card shows its own rows from the next card it writes on
+        from hlx_moe.corpus.repairs import REPAIR_EXPERTS
+        from hlx_moe.model.cards import REPAIR_FILE
+
+        for expert in sorted(moe.repair_experts):
+            own = [record for record in records if REPAIR_EXPERTS[record["fmt"]] == expert]
+            if not own:
+                continue
+            own_rows = [row for row in learned if row["expert"] == expert]
+            own_table = (
+                f"{len(own)} rows of the {args.split} split (`hlx moe eval --repairs`):\n\n{repairs.repair_table(repairs.summarise_repairs(own))}"
+                f"\n\nThe non-learned baseline on the same rows:\n\n{repairs.repair_table(repairs.reference_baseline(own_rows))}"
+            )
+            atomic_write_text(Path(args.adapters) / expert / REPAIR_FILE, own_table + "\n")
     print(table)
     sys.stderr.write(f"wrote {args.output / 'repairs.json'} and {args.output / 'repairs.md'}\n")
     return 0

@@ -95,6 +95,25 @@ def test_eval_repairs_grades_the_experts_that_learned_them(
     assert "run them one at a time" in capsys.readouterr().err
 
 
+def test_the_card_of_an_expert_that_learned_the_repairs_shows_its_rows(repair_adapters: Path, tmp_path: Path) -> None:
+    from hlx_formats.cli import main
+    from hlx_moe.corpus.repairs import REPAIR_EXPERTS
+    from hlx_moe.model.cards import REPAIR_FILE, read_training_report, write_model_card
+
+    adapters = tmp_path / "adapters"
+    shutil.copytree(repair_adapters, adapters)
+    arguments = ["moe", "eval", "--repairs", "--adapters", str(adapters), "--limit", "12", "--output", str(tmp_path / "eval")]
+    assert main([*arguments, "--update-cards"]) == 0
+    records = json.loads((tmp_path / "eval" / "repairs.json").read_text("utf-8"))["records"]
+    for expert in ("ascii", "coordinator"):
+        own = sum(REPAIR_EXPERTS[record["fmt"]] == expert for record in records)
+        card = write_model_card(adapters / expert, read_training_report(adapters / expert)).read_text("utf-8")
+        assert "## The repair tasks" in card
+        assert ((adapters / expert / REPAIR_FILE).is_file() and f"{own} rows of the test split" in card) == (own > 0)
+    card = write_model_card(adapters / "runic", read_training_report(adapters / "runic")).read_text("utf-8")
+    assert "## The repair tasks" not in card and not (adapters / "runic" / REPAIR_FILE).exists()
+
+
 def _rewritten_as(instruction: str, confidence: float):
     """A stand-in rewrite step that reads every request as ``instruction``, keeping the broken
     value's error as the real step does."""

@@ -250,6 +250,7 @@ def write_model_card(
     if evaluation_table:
         lines += ["## Evaluation", "", evaluation_table.rstrip(), ""]
     lines += _rewrite_section(adapter_dir)
+    lines += _repair_section(adapter_dir, report)
     path = adapter_dir / "README.md"
     atomic_write_text(path, "\n".join(lines))
     return path
@@ -283,6 +284,29 @@ def _rewrite_section(adapter_dir: Path) -> list[str]:
     ]
     if table_path.is_file():
         lines += ["On the test split (`hlx moe eval --rewrites`):", "", table_path.read_text("utf-8").rstrip(), ""]
+    return lines
+
+
+#: The file of an adapter trained on the repair tasks that its card shows: its rows of
+#: ``hlx moe eval --repairs --update-cards``.
+REPAIR_FILE = "repair_eval.md"
+
+
+def _repair_section(adapter_dir: Path, report: dict[str, Any]) -> list[str]:
+    """The card's section on the repair tasks, for an adapter trained on them (none otherwise)."""
+    if not report.get("preset", {}).get("repairs"):
+        return []
+    lines = [
+        "## The repair tasks",
+        "",
+        "This adapter learned to complete a value cut short (`Complete this <F>: ...`) and to fix a value",
+        "with one typo (`Fix this <F>: ...`) in its formats, from its rows of `corpora/repairs/` "
+        f"(sha256 `{str(report.get('repairs_sha256', ''))[:16]}...`; docs/repairs.md).",
+        "",
+    ]
+    table_path = Path(adapter_dir) / REPAIR_FILE
+    if table_path.is_file():
+        lines += [table_path.read_text("utf-8").rstrip(), ""]
     return lines
 
 
