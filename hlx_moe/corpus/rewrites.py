@@ -405,6 +405,13 @@ class _Maker:
         return text, NOT_A_REQUEST, "off_topic", text
 
 
+def _spend(budget: int) -> int:
+    """``budget`` less the draw about to be made; RuntimeError when none is left."""
+    if budget <= 0:
+        raise RuntimeError("rewrite generation does not converge")
+    return budget - 1
+
+
 def _checked(request: str, instruction: str, broken: bool = False) -> bool:
     """Whether ``instruction`` is one of the rewrites ``request`` allows and is canonical, and
     the request holds a broken value exactly when ``broken``."""
@@ -431,9 +438,7 @@ def rewrite_rows(spec: CorpusSpec) -> dict[str, list[dict[str, Any]]]:
     held_out_test = counts["test"] // 2
     budget = 30 * sum(counts.values())
     while any(len(rows[split]) < counts[split] for split in SPLITS):
-        budget -= 1
-        if budget < 0:
-            raise RuntimeError("rewrite generation does not converge")
+        budget = _spend(budget)
         variation = rng.choices(VARIATIONS, weights=_WEIGHTS)[0]
         held_out = held_out_made < held_out_test and rng.random() < 0.12
         made = maker.make(variation, held_out)
@@ -514,9 +519,7 @@ def _repair_request_rows(spec: CorpusSpec, seen: set[str]) -> dict[str, list[dic
     held_out_test = counts["test"] // 2
     budget = 60 * sum(counts.values())
     while any(len(rows[split]) < counts[split] for split in SPLITS):
-        budget -= 1
-        if budget < 0:
-            raise RuntimeError("rewrite generation does not converge")
+        budget = _spend(budget)
         held_out_made = sum(row["held_out_phrasing"] for row in rows["test"])
         held_out = held_out_made < held_out_test and rng.random() < 0.3
         made = _made_repair_request(maker, rng, "test" if held_out else "seen", seen)
@@ -571,9 +574,7 @@ def validation_held_out_rows(spec: CorpusSpec, seen: set[str]) -> list[dict[str,
     rows: list[dict[str, Any]] = []
     budget = 30 * wanted
     while len(rows) < wanted:
-        budget -= 1
-        if budget < 0:
-            raise RuntimeError("rewrite generation does not converge")
+        budget = _spend(budget)
         variation = rng.choices(variations, weights=weights)[0]
         made = maker.make("free" if variation == "typo" else variation, True)
         if made is None:
@@ -594,9 +595,7 @@ def validation_held_out_rows(spec: CorpusSpec, seen: set[str]) -> list[dict[str,
     made_repairs = 0
     budget = 60 * wanted_repairs
     while made_repairs < wanted_repairs:
-        budget -= 1
-        if budget < 0:
-            raise RuntimeError("rewrite generation does not converge")
+        budget = _spend(budget)
         drawn = _made_repair_request(repairs, rng, "validation", seen)
         if drawn is None:
             continue
