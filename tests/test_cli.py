@@ -487,7 +487,7 @@ def test_corpus_build_scale(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert not any(tmp_path.iterdir())
     assert main(["corpus", "build", "--root", str(tmp_path), "--scale", "0.02"]) == 0
     lines = {path.relative_to(tmp_path).as_posix(): len(path.read_text("utf-8").splitlines()) for path in tmp_path.rglob("*.jsonl")}
-    assert lines["runic/validation.jsonl"] == 8 and lines["rewrites/test.jsonl"] == 16 and lines["repairs/train.jsonl"] == 80
+    assert lines["runic/validation.jsonl"] == 8 and lines["rewrites/test.jsonl"] == 16 + 16 // 10 and lines["repairs/train.jsonl"] == 80
     assert lines["runic/train.jsonl"] == 120 + 32 + 40  # the examples, then the scalar and nesting drills
     assert main(["corpus", "check", "--root", str(tmp_path), "--scale", "0.02"]) == 0
     assert main(["corpus", "check", "--root", str(tmp_path), "--scale", "0.04"]) == 1

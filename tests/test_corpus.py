@@ -58,11 +58,15 @@ def test_check_reports_the_first_difference(tmp_path: Path) -> None:
 def test_a_spec_sets_the_sizes_of_the_phrasing_and_rewrite_splits() -> None:
     small = corpus.CorpusSpec(train={"runic": 30, "ascii": 30, "coordinator": 150}, validation=4, test=4, test_ood=2, **FEW_PHRASINGS)
     files = corpus.build(small)
+    from hlx_moe.corpus.rewrites import REPAIR_REQUEST_SHARE
+
     for kind, counts in FEW_PHRASINGS.items():
         for split, count in counts.items():
-            assert files[f"{kind}/{split}.jsonl"].count("\n") == count, (kind, split)
+            extra = count // REPAIR_REQUEST_SHARE if kind == "rewrites" else 0  # the rows with a broken value
+            assert files[f"{kind}/{split}.jsonl"].count("\n") == count + extra, (kind, split)
     test_rewrites = [json.loads(line) for line in files["rewrites/test.jsonl"].splitlines()]
-    assert sum(row["held_out_phrasing"] for row in test_rewrites) == 5  # half of the test split
+    held_out = [row for row in test_rewrites if row["held_out_phrasing"]]
+    assert sum(row["variation"] not in ("repair", "broken") for row in held_out) == 5  # half of the test split
 
 
 def test_generation_is_deterministic_and_seeded() -> None:

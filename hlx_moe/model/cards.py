@@ -25,6 +25,7 @@ __all__ = [
     "read_training_report",
     "update_card_from_eval",
     "write_model_card",
+    "REPAIR_FILE",
 ]
 
 #: The real base of the embedded ``smollm2-135m`` (which is this model de-quantised from its Q4_1 GGUF).
