@@ -185,7 +185,8 @@ def _conversions(value: ValueSpan) -> list[str]:
 
 #: How many ends a broken value's text may have in its repairs (the longest first).
 MAX_DAMAGED_ENDS = 6
-_WORDS_ONLY = re.compile(r"[\s,.;:!?]*(?:[A-Za-z'-]+[\s,.;:!?]*)*")
+# each word but the last followed by a separator: one way to match, so no backtracking blow-up
+_WORDS_ONLY = re.compile(r"[\s,.;:!?]*(?:[A-Za-z'-]+[\s,.;:!?]+)*(?:[A-Za-z'-]+)?")
 
 
 def _damaged_texts(request: str, start: int) -> list[str]:

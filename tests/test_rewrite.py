@@ -122,6 +122,13 @@ def test_a_broken_value_may_only_be_repaired_as_written(value, fmt: str, cut: fl
     assert any(match_instruction(candidate).value_text == " ".join(given_text.split()) for candidate in space.candidates[:-1])
 
 
+def test_finding_where_a_broken_value_ends_takes_time_linear_in_the_request() -> None:
+    # a broken value then a long word ending in a digit: the words-only check once backtracked
+    # exponentially over the ways to split the word (30 letters took half a minute)
+    space = rewrite_space("fix [1,,2 " + "a" * 300 + "1")
+    assert space.broken is not None and space.candidates[0] == "Complete this HLXL: [1,,2 " + "a" * 300 + "1"
+
+
 def test_the_rewrite_space_limits_its_input() -> None:
     with pytest.raises(HLXError, match=f"reads at most {MAX_REWRITE_CHARS}"):
         rewrite_space("convert " + "x" * MAX_REWRITE_CHARS)
