@@ -485,9 +485,15 @@ def test_corpus_build_scale(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         assert main(["corpus", "build", "--root", str(tmp_path), "--scale", bad]) == 1
         assert "--scale: expected a fraction above 0 and at most 1" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+    from hlx_moe.corpus.rewrites import REPAIR_REQUEST_SHARE  # (hlx_moe imported only where a test needs it)
+
     assert main(["corpus", "build", "--root", str(tmp_path), "--scale", "0.02"]) == 0
     lines = {path.relative_to(tmp_path).as_posix(): len(path.read_text("utf-8").splitlines()) for path in tmp_path.rglob("*.jsonl")}
-    assert lines["runic/validation.jsonl"] == 8 and lines["rewrites/test.jsonl"] == 16 + 16 // 10 and lines["repairs/train.jsonl"] == 80
+    assert (
+        lines["runic/validation.jsonl"] == 8
+        and lines["rewrites/test.jsonl"] == 16 + 16 // REPAIR_REQUEST_SHARE
+        and lines["repairs/train.jsonl"] == 80
+    )
     assert lines["runic/train.jsonl"] == 120 + 32 + 40  # the examples, then the scalar and nesting drills
     assert main(["corpus", "check", "--root", str(tmp_path), "--scale", "0.02"]) == 0
     assert main(["corpus", "check", "--root", str(tmp_path), "--scale", "0.04"]) == 1

@@ -15,6 +15,7 @@ from hlx_formats.grammar import parse_reference
 from hlx_formats.instructions import parse_instruction, route
 from hlx_moe import corpus
 from hlx_moe.corpus import card, examples, values
+from hlx_moe.corpus.rewrites import REPAIR_REQUEST_SHARE
 
 ROOT = Path(__file__).resolve().parent.parent / "corpora"
 LEGACY = set("🐊🐁🐂🐃🐄")
@@ -58,8 +59,6 @@ def test_check_reports_the_first_difference(tmp_path: Path) -> None:
 def test_a_spec_sets_the_sizes_of_the_phrasing_and_rewrite_splits() -> None:
     small = corpus.CorpusSpec(train={"runic": 30, "ascii": 30, "coordinator": 150}, validation=4, test=4, test_ood=2, **FEW_PHRASINGS)
     files = corpus.build(small)
-    from hlx_moe.corpus.rewrites import REPAIR_REQUEST_SHARE
-
     for kind, counts in FEW_PHRASINGS.items():
         for split, count in counts.items():
             extra = count // REPAIR_REQUEST_SHARE if kind == "rewrites" else 0  # the rows with a broken value
